@@ -1,0 +1,1 @@
+"""The `context-ls` command line: the same engine for terminals and CI."""

@@ -1,0 +1,140 @@
+"""Argument parsing and dispatch. Heavy imports (pygls) happen only for `serve`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from context_ls import __version__
+from context_ls.cli.files import UsageError
+
+EPILOG = "Exit codes: 0 clean, 1 findings (or changes with --check), 2 usage or I/O error."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="context-ls",
+        description="Find and repair broken AI-agent session histories.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"context-ls {__version__}")
+    parser.add_argument("--state-dir", help="where snapshots are kept (default: $CONTEXT_LS_STATE_DIR or the user state folder)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    check = sub.add_parser("check", help="report findings", epilog=EPILOG)
+    check.add_argument("paths", nargs="+", metavar="PATH")
+    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    _dialect(check)
+    check.add_argument("--select", help="only these rules (codes, prefixes or names, comma-separated)")
+    check.add_argument("--ignore", help="skip these rules")
+
+    normalize = sub.add_parser("normalize", help="repair histories (diff by default)", epilog=EPILOG)
+    normalize.add_argument("paths", nargs="+", metavar="PATH")
+    _mode(normalize, check=True)
+    _dialect(normalize)
+
+    trim = sub.add_parser("trim", help="keep the last N conversation records, never splitting a pair")
+    trim.add_argument("path", metavar="PATH")
+    trim.add_argument("--keep", type=int, required=True, metavar="N")
+    _mode(trim, check=False)
+    _dialect(trim)
+
+    snapshot = sub.add_parser("snapshot", help="list or restore the snapshots taken before writes")
+    snap_sub = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION")
+    snap_sub.required = True
+    snap_list = snap_sub.add_parser("list", help="snapshots of a file, newest first")
+    snap_list.add_argument("path", metavar="PATH")
+    snap_list.add_argument("--format", choices=("text", "json"), default="text")
+    snap_restore = snap_sub.add_parser("restore", help="put a snapshot back (the current content is snapshotted first)")
+    snap_restore.add_argument("path", metavar="PATH")
+    snap_restore.add_argument("--id", help="snapshot id (default: the newest)")
+
+    explain = sub.add_parser("explain", help="a rule's documentation")
+    explain.add_argument("code", nargs="?", help="H001 … or a rule name; all rules when omitted")
+
+    context = sub.add_parser("context", help="the workspace, user and tool contexts kept in the store")
+    context_sub = context.add_subparsers(dest="context_command", metavar="ACTION")
+    context_sub.required = True
+    context_sub.add_parser("show", help="print the three contexts as JSON")
+
+    report = sub.add_parser("report", help="a self-contained HTML timeline of a history")
+    report.add_argument("path", metavar="PATH")
+    report.add_argument("--output", "-o", help="HTML file to write (default: PATH.html)")
+    report.add_argument("--open", action="store_true", help="open it in the browser")
+    _dialect(report)
+
+    serve = sub.add_parser("serve", help="run the language server")
+    serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
+    serve.add_argument("--tcp", action="store_true", help="listen on a TCP port instead")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=2087)
+    return parser
+
+
+def _dialect(parser: argparse.ArgumentParser) -> None:
+    from context_ls.history.model import DIALECTS
+
+    parser.add_argument("--dialect", choices=DIALECTS, help="skip detection and read as this dialect")
+
+
+def _mode(parser: argparse.ArgumentParser, check: bool) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--diff", dest="mode", action="store_const", const="diff", help="print a unified diff (default)")
+    group.add_argument("--write", dest="mode", action="store_const", const="write", help="snapshot, then write atomically")
+    if check:
+        group.add_argument("--check", dest="mode", action="store_const", const="check", help="exit 1 if anything would change")
+    parser.set_defaults(mode="diff")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.state_dir:
+        os.environ["CONTEXT_LS_STATE_DIR"] = args.state_dir
+    try:
+        return _dispatch(args)
+    except UsageError as error:
+        sys.stderr.write(f"context-ls: error: {error}\n")
+        return 2
+    except OSError as error:
+        sys.stderr.write(f"context-ls: error: {error.filename or ''}: {error.strerror or error}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    command = args.command
+    if command == "check":
+        from context_ls.cli.check import run_check
+
+        return run_check(args)
+    if command == "normalize":
+        from context_ls.cli.repair import run_normalize
+
+        return run_normalize(args)
+    if command == "trim":
+        from context_ls.cli.repair import run_trim
+
+        return run_trim(args)
+    if command == "snapshot":
+        from context_ls.cli.repair import run_snapshot
+
+        return run_snapshot(args)
+    if command == "explain":
+        from context_ls.cli.explain import run_explain
+
+        return run_explain(args.code)
+    if command == "context":
+        from context_ls.cli.extras import run_context_show
+
+        return run_context_show(args)
+    if command == "report":
+        from context_ls.cli.extras import run_report
+
+        return run_report(args)
+    from context_ls.lsp.main import serve
+
+    return serve(tcp=args.tcp, host=args.host, port=args.port)

@@ -1,0 +1,250 @@
+"""The history engine's public face: what the CLI, the server and the report call.
+
+Everything here is pure: bytes in, values out. No pygls, no writes.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from dataclasses import dataclass, field
+
+from context_ls.history.findings import Finding
+from context_ls.history.locate import id_span_in, key_value_span
+from context_ls.history.edits import plan_edits
+from context_ls.history.model import Call, DialectName, History, Output, Span, TextEdit, apply_edits
+from context_ls.history.normalize import plan_for
+from context_ls.history.position import LineIndex
+from context_ls.history.reader import read_history
+from context_ls.history.records import RecordFacts
+from context_ls.history.rules import RULES
+from context_ls.history.stream import file_fetcher, is_streamable, read_history_stream
+from context_ls.history.trim import trim_edits_for
+from context_ls.history.validate import validate
+
+
+@dataclass(slots=True)
+class Options:
+    """What the validator and the normalizer are told by settings and flags."""
+
+    # False: only H007 (malformed records) is reported.
+    enforce_invariants: bool = True
+    # Trailing calls with no output are reported as pending ("waiting for output"), not H001.
+    trailing_calls_pending: bool = False
+    # Severity overrides per code ("error" | "warning" | "info" | "off").
+    severity: Mapping[str, str] = field(default_factory=dict)
+    # Synthetic output text per dialect name; missing dialects use the built-in default.
+    synthetic_output_text: Mapping[str, str] = field(default_factory=dict)
+    # Report H010 secret-in-history.
+    detect_secrets: bool = True
+
+
+@dataclass(slots=True)
+class Analysis:
+    """One source read and validated. `data` is the exact bytes (empty when streamed)."""
+
+    data: bytes
+    history: History
+    findings: list[Finding]
+    _lines: LineIndex | None = None
+    fetch: Callable[[int, int], bytes] | None = None
+
+    def read(self, start: int, end: int) -> bytes:
+        """Source bytes [start, end), also for a streamed file."""
+        if self.fetch is not None:
+            return self.fetch(start, end)
+        return self.data[start:end]
+
+    @property
+    def lines(self) -> LineIndex:
+        if self._lines is None:
+            self._lines = LineIndex(self.data)
+        return self._lines
+
+    def outputs_of(self, call: Call) -> list[Output]:
+        return [o for o in self.history.outputs if o.call_id == call.call_id]
+
+    def calls_of(self, output: Output) -> list[Call]:
+        return [c for c in self.history.calls if c.call_id == output.call_id]
+
+
+def _options(options: Options | None) -> Options:
+    return options if options is not None else Options()
+
+
+def analyze(data: bytes, dialect: DialectName | None = None, options: Options | None = None) -> Analysis:
+    """Read, validate and place findings precisely for a source held in memory."""
+    return _analyze(data, dialect, _options(options), None)
+
+
+class Analyzer:
+    """`analyze` with a per-record cache: after an edit only the changed records are parsed
+    again (records are keyed by their bytes, so lines that merely moved are reused)."""
+
+    def __init__(self, options: Options | None = None, max_cached: int = 2_000_000) -> None:
+        self.options = _options(options)
+        self._caches: dict[str, dict[bytes, RecordFacts]] = {}
+        self._max_cached = max_cached
+
+    def analyze(self, data: bytes, dialect: DialectName | None = None) -> Analysis:
+        cache = self._caches.setdefault(str(dialect), {})
+        if len(cache) > self._max_cached:
+            cache.clear()
+        analysis = _analyze(data, dialect, self.options, cache)
+        return analysis
+
+
+def _analyze(
+    data: bytes, dialect: DialectName | None, options: Options, cache: dict[bytes, RecordFacts] | None
+) -> Analysis:
+    history = read_history(data, dialect, cache)
+    findings = validate(history, options.enforce_invariants, options.trailing_calls_pending)
+    if options.detect_secrets and history.is_history:
+        findings.extend(secret_findings(history, data))
+    findings = apply_severity(findings, options.severity)
+    analysis = Analysis(data, history, findings)
+    refine_spans(analysis)
+    return analysis
+
+
+def apply_severity(findings: list[Finding], overrides: Mapping[str, str]) -> list[Finding]:
+    """Settings may change a rule's severity or turn it off."""
+    if not overrides:
+        return findings
+    kept: list[Finding] = []
+    for finding in findings:
+        level = overrides.get(finding.code) or overrides.get(finding.rule)
+        if level == "off":
+            continue
+        if level in ("error", "warning", "info"):
+            finding.severity = level  # type: ignore[assignment]
+        kept.append(finding)
+    return kept
+
+
+def refine_spans(analysis: Analysis, fetch: Callable[[int, int], bytes] | None = None) -> None:
+    """Point each finding at the id token inside its record when it is written plainly."""
+    history = analysis.history
+    data = analysis.data
+    if fetch is None:
+
+        def fetch(start: int, end: int) -> bytes:
+            return data[start:end]
+    calls_by_item = {(c.item, c.call_id): c for c in history.calls}
+    outputs_by_item = {(o.item, o.call_id): o for o in history.outputs}
+    for finding in analysis.findings:
+        if finding.item < 0 or finding.code == "H010":
+            continue
+        item = history.items[finding.item]
+        record = fetch(item.span.start, item.span.end)
+        span: Span | None = None
+        if finding.code == "H009" and item.parent_uuid:
+            span = key_value_span(record, item.span.start, "parentUuid", item.parent_uuid)
+        elif finding.call_id is not None:
+            subject = (
+                calls_by_item.get((finding.item, finding.call_id))
+                if finding.code in ("H001", "H003")
+                else outputs_by_item.get((finding.item, finding.call_id))
+            )
+            if subject is not None:
+                span = id_span_in(record, item.span.start, subject)
+        if span is not None:
+            finding.span = span
+
+
+def id_span(analysis: Analysis, subject: Call | Output) -> Span:
+    """The id token of a call or output (its whole record when the id is not written plainly)."""
+    item = analysis.history.items[subject.item]
+    record = analysis.data[item.span.start : item.span.end]
+    return id_span_in(record, item.span.start, subject) or item.span
+
+
+def secret_findings(history: History, data: bytes) -> list[Finding]:
+    try:
+        from context_ls.secrets import find_secrets
+    except ImportError:  # pragma: no cover - the secrets module ships with the package
+        return []
+    rule = RULES["H010"]
+    found: list[Finding] = []
+    starts = [item.span.start for item in history.items]
+    for match in find_secrets(data):
+        index = max(bisect_right(starts, match.start) - 1, 0) if starts else -1
+        found.append(
+            Finding(
+                "H010",
+                rule.name,
+                rule.severity,
+                f"this looks like a {match.kind}: transcripts get shared and synced; rotate the "
+                "key and remove it from the history",
+                Span(match.start, match.end),
+                index,
+            )
+        )
+    return found
+
+
+def normalize_edits(analysis: Analysis, options: Options | None = None) -> list[TextEdit]:
+    """Every available fix at once, as minimal byte edits (empty when nothing to do)."""
+    return _edits_for(analysis, analysis.findings, options)
+
+
+def fix_edits(analysis: Analysis, finding: Finding, options: Options | None = None) -> list[TextEdit]:
+    """The quick fix of one finding ([] when it has none)."""
+    return _edits_for(analysis, [finding], options)
+
+
+def _edits_for(analysis: Analysis, findings: list[Finding], options: Options | None) -> list[TextEdit]:
+    if not analysis.history.is_history:
+        return []
+    plan = plan_for(analysis.history, analysis.data, findings, _options(options).synthetic_output_text)
+    return plan_edits(plan)
+
+
+def normalize_bytes(data: bytes, dialect: DialectName | None = None, options: Options | None = None) -> bytes:
+    """The normalized source (convenience for the CLI and tests)."""
+    analysis = analyze(data, dialect, options)
+    return apply_edits(data, normalize_edits(analysis, options))
+
+
+def trim_edits(analysis: Analysis, keep: int) -> list[TextEdit]:
+    """Edits that keep the last `keep` conversation records, never splitting a pair."""
+    if not analysis.history.is_history:
+        return []
+    return trim_edits_for(analysis.history, analysis.data, keep)
+
+
+def analyze_path(path: Path, dialect: DialectName | None = None, options: Options | None = None) -> Analysis:
+    """Analyze a file; a big JSONL file is streamed (then `Analysis.data` is empty and
+    `Analysis.fetch` reads the bytes findings need)."""
+    options = _options(options)
+    if not is_streamable(path):
+        return _analyze(path.read_bytes(), dialect, options, None)
+    history = read_history_stream(path, dialect)
+    findings = validate(history, options.enforce_invariants, options.trailing_calls_pending)
+    fetch = file_fetcher(path)
+    if options.detect_secrets and history.is_history:
+        findings.extend(_streamed_secret_findings(path, history))
+    analysis = Analysis(b"", history, apply_severity(findings, options.severity))
+    analysis.fetch = fetch
+    refine_spans(analysis, fetch)
+    return analysis
+
+
+def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
+    found: list[Finding] = []
+    with path.open("rb") as handle:
+        offset = 0
+        while chunk := handle.read(8 << 20):
+            extra = handle.readline()  # never cut a line in two
+            chunk += extra
+            for finding in secret_findings(history, chunk):
+                finding.span = Span(finding.span.start + offset, finding.span.end + offset)
+                finding.item = max(bisect_right(_starts(history), finding.span.start) - 1, 0)
+                found.append(finding)
+            offset += len(chunk)
+    return found
+
+
+def _starts(history: History) -> list[int]:
+    return [item.span.start for item in history.items]

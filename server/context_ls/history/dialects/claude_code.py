@@ -1,0 +1,75 @@
+"""Claude Code session transcripts: one JSON object a line, the conversation chained by
+`parentUuid`; message content uses the Anthropic block shapes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from context_ls.history.dialects import anthropic
+from context_ls.history.model import ItemKind
+from context_ls.history.records import OTHER, RecordFacts, message_kind, stamp, str_or_none
+
+NAME = "claude-code"
+DEFAULT_SYNTHETIC_TEXT = anthropic.DEFAULT_SYNTHETIC_TEXT
+_NAMESPACE = uuid.UUID("5c1e2d4a-8f3b-4c6d-9e7f-0a1b2c3d4e5f")
+# Fields copied from the neighbouring line onto an inserted line.
+INHERITED_FIELDS = ("isSidechain", "userType", "cwd", "sessionId", "version", "gitBranch")
+
+
+def sniff(value: Any) -> int:
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        return 0
+    if (
+        value["type"] in ("user", "assistant")
+        and isinstance(value.get("message"), dict)
+        and ("uuid" in value or "sessionId" in value or "parentUuid" in value)
+    ):
+        return 3
+    return 1
+
+
+def facts(value: Any) -> RecordFacts:
+    if not isinstance(value, dict):
+        return OTHER
+    kind = value.get("type")
+    uuid_ = str_or_none(value.get("uuid"))
+    parent = str_or_none(value.get("parentUuid"))
+    timestamp = stamp(value.get("timestamp"))
+    message = value.get("message")
+    if kind not in ("user", "assistant") or not isinstance(message, dict):
+        return RecordFacts(ItemKind.OTHER, timestamp=timestamp, uuid=uuid_, parent_uuid=parent)
+    calls, outputs, missing, only_results = anthropic.content_facts(message.get("content"))
+    return RecordFacts(
+        message_kind(calls, outputs),
+        role=kind,
+        calls=calls,
+        outputs=outputs,
+        missing_ids=missing,
+        timestamp=timestamp,
+        uuid=uuid_,
+        parent_uuid=parent,
+        message_id=str_or_none(message.get("id")) if kind == "assistant" else None,
+        only_results=only_results and kind == "user",
+    )
+
+
+def synthetic_uuid(call_id: str) -> str:
+    """Deterministic, so normalizing twice gives the same bytes."""
+    return str(uuid.uuid5(_NAMESPACE, f"synthetic-tool-result:{call_id}"))
+
+
+def synthetic_line(
+    call_id: str, text: str, parent_uuid: str | None, neighbour: dict[str, Any], timestamp: Any
+) -> dict[str, Any]:
+    line: dict[str, Any] = {"parentUuid": parent_uuid}
+    for key in INHERITED_FIELDS:
+        if key in neighbour:
+            line[key] = neighbour[key]
+    line["type"] = "user"
+    line["message"] = {"role": "user", "content": [anthropic.synthetic_result(call_id, text)]}
+    line["uuid"] = synthetic_uuid(call_id)
+    if timestamp is not None:
+        line["timestamp"] = timestamp
+    line["toolUseResult"] = f"Error: {text}"
+    return line

@@ -1,0 +1,66 @@
+"""The native JSONL shape of the project's design notes: `tool_call` / `tool_output` records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from context_ls.history.model import ItemKind
+from context_ls.history.records import (
+    OTHER,
+    CallFact,
+    OutputFact,
+    RecordFacts,
+    stamp,
+    str_or_none,
+    usable_id,
+)
+
+NAME = "native"
+DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
+STATUSES = frozenset({"success", "failed", "canceled", "timeout"})
+
+
+def sniff(value: Any) -> int:
+    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
+        return 0
+    if value["type"] in ("tool_call", "tool_output") and "call_id" in value:
+        return 3
+    return 1
+
+
+def facts(value: Any) -> RecordFacts:
+    if not isinstance(value, dict):
+        return OTHER
+    kind = value.get("type")
+    timestamp = stamp(value.get("timestamp"))
+    if kind not in ("tool_call", "tool_output"):
+        role = str_or_none(value.get("role"))
+        item_kind = ItemKind.MESSAGE if role or kind == "message" else ItemKind.OTHER
+        return RecordFacts(item_kind, role=role, timestamp=timestamp)
+    call_id = usable_id(value.get("call_id"))
+    if call_id is None:
+        return RecordFacts(
+            ItemKind.MESSAGE, missing_ids=((-1, f"{kind} without a call_id"),), timestamp=timestamp
+        )
+    if kind == "tool_call":
+        tool = str_or_none(value.get("tool_name"))
+        return RecordFacts(
+            ItemKind.CALLS,
+            role="assistant",
+            calls=(CallFact(call_id, -1, "tool_call", tool),),
+            timestamp=timestamp,
+        )
+    status = value.get("status")
+    return RecordFacts(
+        ItemKind.OUTPUTS,
+        role="tool",
+        outputs=(OutputFact(call_id, -1, "tool_output", status if isinstance(status, str) else repr(status)),),
+        timestamp=timestamp,
+    )
+
+
+def synthetic_output(call_id: str, text: str, timestamp: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {"type": "tool_output", "call_id": call_id, "status": "canceled", "content": text}
+    if timestamp is not None:
+        record["timestamp"] = timestamp
+    return record

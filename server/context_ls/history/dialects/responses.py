@@ -1,0 +1,122 @@
+"""OpenAI Responses API input items (also the `payload` of Codex `response_item` lines)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from context_ls.history.model import ItemKind
+from context_ls.history.records import (
+    OTHER,
+    CallFact,
+    OutputFact,
+    RecordFacts,
+    str_or_none,
+    usable_id,
+)
+
+NAME = "openai-responses"
+DEFAULT_SYNTHETIC_TEXT = "aborted"
+
+# call type -> the output type that answers it
+CALL_TYPES = {
+    "function_call": "function_call_output",
+    "custom_tool_call": "custom_tool_call_output",
+    "local_shell_call": "function_call_output",
+    "tool_search_call": "tool_search_output",
+}
+OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output", "tool_search_output"})
+# Items that are part of the conversation but never paired.
+CONVERSATION_TYPES = frozenset(
+    {
+        "message",
+        "reasoning",
+        "web_search_call",
+        "image_generation_call",
+        "file_search_call",
+        "computer_call",
+        "computer_call_output",
+        "code_interpreter_call",
+        "mcp_call",
+        "mcp_list_tools",
+        "compaction",
+    }
+)
+
+
+def sniff(value: Any) -> int:
+    if not isinstance(value, dict):
+        return 0
+    kind = value.get("type")
+    if kind in CALL_TYPES or kind in OUTPUT_TYPES:
+        return 3 if "call_id" in value else 2
+    if kind in CONVERSATION_TYPES:
+        return 2
+    if kind is None and "role" in value and "content" in value and "tool_calls" not in value:
+        return 1
+    return 0
+
+
+def facts(item: Any, timestamp: str | int | float | None = None) -> RecordFacts:
+    if not isinstance(item, dict):
+        return OTHER
+    kind = item.get("type")
+    if kind in CALL_TYPES:
+        return _call_facts(item, kind, timestamp)
+    if kind in OUTPUT_TYPES:
+        return _output_facts(item, kind, timestamp)
+    role = str_or_none(item.get("role"))
+    if kind in CONVERSATION_TYPES or (kind is None and role is not None):
+        return RecordFacts(ItemKind.MESSAGE, role=role or "assistant", timestamp=timestamp)
+    return RecordFacts(ItemKind.OTHER, timestamp=timestamp)
+
+
+def _call_facts(item: dict[str, Any], kind: str, timestamp: str | int | float | None) -> RecordFacts:
+    raw_id = item.get("call_id")
+    if raw_id is None and kind in ("local_shell_call", "tool_search_call"):
+        # A local shell call or a server-side tool search with no call_id is never paired.
+        return RecordFacts(ItemKind.MESSAGE, role="assistant", timestamp=timestamp)
+    call_id = usable_id(raw_id)
+    if call_id is None:
+        return RecordFacts(
+            ItemKind.MESSAGE,
+            role="assistant",
+            missing_ids=((-1, f"{kind} without a call_id"),),
+            timestamp=timestamp,
+        )
+    tool = str_or_none(item.get("name")) or {"local_shell_call": "local_shell"}.get(kind, kind)
+    return RecordFacts(
+        ItemKind.CALLS,
+        role="assistant",
+        calls=(CallFact(call_id, -1, kind, tool),),
+        timestamp=timestamp,
+    )
+
+
+def _output_facts(item: dict[str, Any], kind: str, timestamp: str | int | float | None) -> RecordFacts:
+    raw_id = item.get("call_id")
+    server_side = kind == "tool_search_output" and (raw_id is None or item.get("execution") == "server")
+    if server_side:
+        return RecordFacts(ItemKind.MESSAGE, role="tool", timestamp=timestamp)
+    call_id = usable_id(raw_id)
+    if call_id is None:
+        return RecordFacts(
+            ItemKind.MESSAGE,
+            role="tool",
+            missing_ids=((-1, f"{kind} without a call_id"),),
+            timestamp=timestamp,
+        )
+    status = str_or_none(item.get("status"))
+    return RecordFacts(
+        ItemKind.OUTPUTS,
+        role="tool",
+        outputs=(OutputFact(call_id, -1, kind, status),),
+        timestamp=timestamp,
+    )
+
+
+def synthetic_output(call_id: str, call_kind: str, text: str) -> dict[str, Any]:
+    """What Codex inserts itself for a call with no output (`aborted`)."""
+    output_type = CALL_TYPES.get(call_kind, "function_call_output")
+    if output_type == "tool_search_output":
+        return {"type": output_type, "call_id": call_id, "status": "completed", "tools": []}
+    return {"type": output_type, "call_id": call_id, "output": text}

@@ -1,0 +1,191 @@
+"""Turning a repair plan into minimal, non-overlapping byte edits."""
+
+from __future__ import annotations
+
+import re
+
+import msgspec
+
+from context_ls.history.blocks import find_content, removal_ranges
+from context_ls.history.locate import key_value_span
+from context_ls.history.model import Item, Span, TextEdit
+from context_ls.history.normalize import Plan
+
+_WS = b" \t\r\n"
+
+
+def plan_edits(plan: Plan) -> list[TextEdit]:
+    history = plan.history
+    items = history.items
+    edits: list[TextEdit] = []
+    removed = set(plan.remove_items)
+    # Whole records whose every block goes (and that receive none) are removed whole.
+    for index, blocks in plan.remove_blocks.items():
+        content = find_content(plan._bytes(items[index]), plan._content_path())
+        if content is None or not content.is_array:
+            continue
+        if len(blocks) >= len(content.elements) and not plan.prepend.get(index):
+            removed.add(index)
+        else:
+            base = items[index].span.start
+            for start, end in removal_ranges(content.elements, blocks):
+                edits.append(TextEdit(Span(base + start, base + end), b""))
+    removed -= set(plan.prepend)
+    edits.extend(_removals(plan, sorted(removed)))
+    for index, blocks in plan.prepend.items():
+        edits.extend(_prepend(plan, items[index], blocks))
+    edits.extend(_inserts_and_links(plan, removed))
+    return edits
+
+
+def _line_end(data: bytes, item: Item) -> int:
+    end = item.span.end
+    if data.startswith(b"\r\n", end):
+        return end + 2
+    if data.startswith(b"\n", end):
+        return end + 1
+    return end
+
+
+def _removals(plan: Plan, removed: list[int]) -> list[TextEdit]:
+    items = plan.history.items
+    data = plan.data
+    if not plan.history.document:
+        edits = []
+        for index in removed:
+            item = items[index]
+            edits.append(TextEdit(Span(item.span.start, _line_end(data, item)), b""))
+        return edits
+    spans = [(item.span.start, item.span.end) for item in items if item.kind.value != "malformed"]
+    positions = {item.index: n for n, item in enumerate(i for i in items if i.kind.value != "malformed")}
+    chosen = {positions[index] for index in removed if index in positions}
+    return [TextEdit(Span(s, e), b"") for s, e in removal_ranges(spans, chosen)]
+
+
+def _prepend(plan: Plan, item: Item, blocks: list[bytes]) -> list[TextEdit]:
+    record = plan._bytes(item)
+    content = find_content(record, plan._content_path())
+    base = item.span.start
+    sep = plan.style.item_separators[0].encode()
+    joined = sep.join(blocks)
+    if content is None:
+        return []
+    if not content.is_array:
+        text_block = b'{"type"' + _colon(plan) + b'"text"' + sep + b'"text"' + _colon(plan)
+        original = record[content.start : content.end]
+        new = b"[" + joined + sep + text_block + original + b"}]"
+        return [TextEdit(Span(base + content.start, base + content.end), new)]
+    if not content.elements:
+        return [TextEdit(Span(base + content.start + 1, base + content.start + 1), joined)]
+    first_start = content.elements[0][0]
+    gap = record[content.start + 1 : first_start]  # white space between `[` and the first block
+    between = sep if not gap.strip(_WS) and b"\n" not in gap else b"," + gap
+    return [TextEdit(Span(base + first_start, base + first_start), between.join(blocks) + between)]
+
+
+def _colon(plan: Plan) -> bytes:
+    return plan.style.item_separators[1].encode()
+
+
+def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
+    history = plan.history
+    items = history.items
+    data = plan.data
+    chained = history.dialect == "claude-code" and any(item.parent_uuid for item in items)
+    edits: list[TextEdit] = []
+    # Claude Code: parents of removed lines, and where each insertion point now leads.
+    removed_parent = {items[i].uuid: _parent(plan, items[i]) for i in removed if items[i].uuid}
+    redirect: dict[str | None, str | None] = {}
+    for anchor_index in sorted(plan.insert_after):
+        records = plan.insert_after[anchor_index]
+        anchor = _kept_anchor(items, anchor_index, removed)
+        parent = _uuid_at_or_before(items, anchor, removed)
+        rendered: list[bytes] = []
+        for record in records:
+            rendered.append(record.render(plan.style, parent, chained))
+            if record.uuid is not None:
+                parent = record.uuid
+        first_parent = _uuid_at_or_before(items, anchor, removed)
+        if chained and parent != first_parent:
+            redirect[first_parent] = parent
+        edits.append(_insert_after(plan, data, items, anchor, rendered))
+    if not chained:
+        return edits
+    for item in items:
+        if item.index in removed or item.kind.value == "malformed":
+            continue
+        parent = _parent(plan, item)
+        seen: set[str | None] = set()
+        while parent in removed_parent and parent not in seen:
+            seen.add(parent)
+            parent = removed_parent[parent]
+        if parent in redirect and item.index > _anchor_of(plan, parent, items):
+            parent = redirect[parent]
+        if parent != item.parent_uuid:
+            edit = _relink(plan, item, parent)
+            if edit is not None:
+                edits.append(edit)
+    return edits
+
+
+def _anchor_of(plan: Plan, uuid: str | None, items: list[Item]) -> int:
+    for item in items:
+        if item.uuid == uuid:
+            return item.index
+    return -1
+
+
+def _parent(plan: Plan, item: Item) -> str | None:
+    return plan.parent_override.get(item.index, item.parent_uuid)
+
+
+def _kept_anchor(items: list[Item], index: int, removed: set[int]) -> int:
+    while index > 0 and index in removed:
+        index -= 1
+    return index
+
+
+def _uuid_at_or_before(items: list[Item], index: int, removed: set[int]) -> str | None:
+    for item in reversed(items[: index + 1]):
+        if item.uuid and item.index not in removed:
+            return item.uuid
+    return None
+
+
+def _insert_after(plan: Plan, data: bytes, items: list[Item], anchor: int, rendered: list[bytes]) -> TextEdit:
+    item = items[anchor]
+    if not plan.history.document:
+        newline = plan.history.newline
+        end = _line_end(data, item)
+        if end == item.span.end:  # the anchor is the last line and has no terminator
+            return TextEdit(Span(end, end), b"".join(newline + r for r in rendered))
+        return TextEdit(Span(end, end), b"".join(r + newline for r in rendered))
+    gap = _element_gap(data, items, anchor)
+    return TextEdit(Span(item.span.end, item.span.end), b"".join(b"," + gap + r for r in rendered))
+
+
+def _element_gap(data: bytes, items: list[Item], anchor: int) -> bytes:
+    """The white space the document puts between two elements."""
+    for first, second in ((anchor, anchor + 1), (anchor - 1, anchor)):
+        if 0 <= first and second < len(items):
+            between = data[items[first].span.end : items[second].span.start]
+            gap = between.replace(b",", b"", 1)
+            if not gap.strip(_WS):
+                return gap
+    item = items[anchor]
+    return b"\n" + b" " * item.col if item.col else b" "
+
+
+_NULL_PARENT = re.compile(rb'"parentUuid"\s*:\s*(null)')
+
+
+def _relink(plan: Plan, item: Item, parent: str | None) -> TextEdit | None:
+    record = plan._bytes(item)
+    if item.parent_uuid is None:
+        match = _NULL_PARENT.search(record)
+        span = Span(item.span.start + match.start(1), item.span.start + match.end(1)) if match else None
+    else:
+        span = key_value_span(record, item.span.start, "parentUuid", item.parent_uuid)
+    if span is None:
+        return None
+    return TextEdit(span, msgspec.json.encode(parent))

@@ -1,0 +1,59 @@
+"""Byte offsets → line/column, for people (1-based, code points) and editors (UTF-16)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+
+@dataclass(slots=True, frozen=True)
+class Position:
+    """0-based line and 0-based column counted in bytes of the UTF-8 source."""
+
+    line: int
+    byte_col: int
+
+
+class LineIndex:
+    """Start offset of every line of a source held in memory (built once, O(n) in C)."""
+
+    __slots__ = ("_data", "_starts")
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        starts = [0]
+        find = data.find
+        pos = find(b"\n")
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = find(b"\n", pos + 1)
+        self._starts = starts
+
+    @property
+    def line_count(self) -> int:
+        return len(self._starts)
+
+    def line_start(self, line: int) -> int:
+        return self._starts[line]
+
+    def position(self, offset: int) -> Position:
+        line = bisect_right(self._starts, offset) - 1
+        return Position(line, offset - self._starts[line])
+
+    def line_prefix(self, pos: Position) -> bytes:
+        start = self._starts[pos.line]
+        return self._data[start : start + pos.byte_col]
+
+    def char_col(self, pos: Position) -> int:
+        """Column in code points (what ruff-like CLI output shows, 0-based)."""
+        return len(self.line_prefix(pos).decode("utf-8", "replace"))
+
+    def utf16_col(self, pos: Position) -> int:
+        """Column in UTF-16 code units (what LSP positions count)."""
+        return utf16_len(self.line_prefix(pos))
+
+
+def utf16_len(prefix: bytes) -> int:
+    if prefix.isascii():
+        return len(prefix)
+    return len(prefix.decode("utf-8", "replace").encode("utf-16-le")) // 2

@@ -1,0 +1,126 @@
+"""Reading a source into a `History`: cut records, detect the dialect, gather facts, then
+lay out items, calls, outputs and the turns adjacency is judged by."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, MutableMapping
+from typing import Any
+
+import msgspec
+
+from context_ls.history import source as src
+from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
+from context_ls.history.dialects import codex
+from context_ls.history.model import Call, DialectName, History, Item, Output, Span
+from context_ls.history.records import RecordFacts, malformed
+from context_ls.history.turns import assign_turns
+
+FactsCache = MutableMapping[bytes, RecordFacts]
+_decode = msgspec.json.decode
+
+
+def facts_reader(dialect: DialectName) -> Callable[[bytes], RecordFacts]:
+    """bytes of one record -> its facts (Codex has a typed fast path)."""
+    if dialect == "codex":
+        return codex.facts_from_line
+    facts_of = DIALECT_MODULES[dialect].facts
+
+    def read(raw: bytes) -> RecordFacts:
+        try:
+            value = _decode(raw)
+        except msgspec.DecodeError as error:
+            return malformed(str(error))
+        except RecursionError:
+            return malformed("nested too deeply")
+        return facts_of(value)
+
+    return read
+
+
+def _sample_values(records: Iterable[src.RawRecord]) -> Iterable[Any]:
+    for record in records:
+        if record.error:
+            continue
+        try:
+            yield _decode(record.data)
+        except (msgspec.DecodeError, RecursionError):
+            continue
+
+
+def read_history(
+    data: bytes, dialect: DialectName | None = None, cache: FactsCache | None = None
+) -> History:
+    """Read a whole source held in memory."""
+    start = src.content_start(data)
+    document = src.looks_like_document(data, start)
+    doc_error: str | None = None
+    if document:
+        records, doc_error = src.document_records(data, start)
+    else:
+        records = list(src.iter_lines(data, start))
+    if dialect is None:
+        dialect = detect_dialect(_sample_values(records[: SAMPLE_SIZE * 2]))
+    history = History(dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document)
+    history.ends_with_newline = data.endswith(b"\n")
+    if dialect is None:
+        return history
+    read = facts_reader(dialect)
+    builder = HistoryBuilder(history)
+    for record in records:
+        if record.error is not None:
+            facts = malformed(record.error)
+        elif cache is not None:
+            facts = cache.get(record.data) or cache.setdefault(record.data, read(record.data))
+        else:
+            facts = read(record.data)
+        builder.add(record.start, record.end, record.line, record.col, facts)
+    if doc_error and not any(r.error for r in records):
+        tail = records[-1].end if records else start
+        line = data.count(b"\n", 0, tail)
+        builder.add_document_error(doc_error, tail, len(data), line, tail - (data.rfind(b"\n", 0, tail) + 1))
+    return builder.finish()
+
+
+class HistoryBuilder:
+    """Appends records one at a time (so a big JSONL file can be streamed)."""
+
+    __slots__ = ("history",)
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+
+    def add(self, start: int, end: int, line: int, col: int, facts: RecordFacts) -> None:
+        history = self.history
+        index = len(history.items)
+        timestamp = facts.timestamp
+        history.items.append(
+            Item(
+                index,
+                Span(start, end),
+                line,
+                col,
+                facts.kind,
+                facts.role,
+                -1,
+                timestamp,
+                facts.uuid,
+                facts.parent_uuid,
+                facts.message_id,
+                facts.error,
+                facts.only_results,
+            )
+        )
+        for call in facts.calls:
+            history.calls.append(Call(call.call_id, index, call.block, call.kind, call.tool, timestamp))
+        for out in facts.outputs:
+            history.outputs.append(Output(out.call_id, index, out.block, out.kind, out.status, timestamp))
+        for block, what in facts.missing_ids:
+            history.missing_ids.append((index, block, what))
+
+    def add_document_error(self, error: str, start: int, end: int, line: int, col: int) -> None:
+        """A broken document whose elements all parsed (e.g. the closing bracket is missing)."""
+        self.add(start, end, line, col, malformed(error))
+
+    def finish(self) -> History:
+        assign_turns(self.history)
+        return self.history

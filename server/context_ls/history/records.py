@@ -1,0 +1,79 @@
+"""What one record says, independent of where it stands in the file.
+
+Readers turn each decoded record into `RecordFacts`; because facts carry no position they
+can be cached per line (the server re-parses only the lines an edit touched) and shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from context_ls.history.model import ItemKind
+
+
+@dataclass(slots=True, frozen=True)
+class CallFact:
+    call_id: str
+    block: int
+    kind: str
+    tool: str | None = None
+
+
+@dataclass(slots=True, frozen=True)
+class OutputFact:
+    call_id: str
+    block: int
+    kind: str
+    status: str | None = None
+    # Never an orphan (e.g. tool_search_output executed by the server).
+    unpaired_ok: bool = False
+
+
+@dataclass(slots=True, frozen=True)
+class RecordFacts:
+    kind: ItemKind
+    role: str | None = None
+    calls: tuple[CallFact, ...] = ()
+    outputs: tuple[OutputFact, ...] = ()
+    # (block, what) for a call or output that carries no usable id.
+    missing_ids: tuple[tuple[int, str], ...] = ()
+    timestamp: str | int | float | None = None
+    uuid: str | None = None
+    parent_uuid: str | None = None
+    message_id: str | None = None
+    # The record holds tool results and nothing else (Claude Code result lines).
+    only_results: bool = False
+    error: str | None = None
+
+
+OTHER = RecordFacts(ItemKind.OTHER)
+
+
+def malformed(error: str) -> RecordFacts:
+    return RecordFacts(ItemKind.MALFORMED, error=error)
+
+
+def message_kind(calls: tuple[CallFact, ...], outputs: tuple[OutputFact, ...]) -> ItemKind:
+    if calls:
+        return ItemKind.CALLS
+    if outputs:
+        return ItemKind.OUTPUTS
+    return ItemKind.MESSAGE
+
+
+def str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def usable_id(value: Any) -> str | None:
+    """An id the APIs would accept: a non-empty string."""
+    return value if isinstance(value, str) and value else None
+
+
+def stamp(value: Any) -> str | int | float | None:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return None

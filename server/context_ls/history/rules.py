@@ -1,0 +1,170 @@
+"""The rule registry: each rule is defined once (code, name, default severity, docs) and
+drives `context-ls explain`, the README reference, LSP `codeDescription` and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from context_ls.history.findings import Severity
+
+DOCS_URL = "https://github.com/context-ls/context-ls/blob/main/README.md"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    why: str
+    example: str
+    fix: str
+
+    @property
+    def anchor(self) -> str:
+        """The README heading anchor of this rule's section (GitHub slug of `H001 missing-output`)."""
+        return f"{self.code.lower()}-{self.name}"
+
+    @property
+    def url(self) -> str:
+        return f"{DOCS_URL}#{self.anchor}"
+
+    def explain(self) -> str:
+        """The rule's documentation as `context-ls explain` prints it (Markdown)."""
+        return (
+            f"# {self.code} {self.name}\n\n"
+            f"Default severity: {self.severity}\n\n"
+            f"## What it does\n{self.summary}\n\n"
+            f"## Why is this bad?\n{self.why}\n\n"
+            f"## Example\n{self.example}\n\n"
+            f"## Fix\n{self.fix}\n"
+        )
+
+
+_RULES = (
+    Rule(
+        "H001",
+        "missing-output",
+        "error",
+        "Finds a tool call that has no output anywhere in the history.",
+        "Every call must be answered before the history is sent again. The APIs refuse it:\n"
+        "OpenAI: `No tool output found for function call call_….`; Anthropic: "
+        "``tool_use ids were found without tool_result blocks immediately after: toolu_…``;\n"
+        "Chat Completions: `An assistant message with 'tool_calls' must be followed by tool "
+        "messages responding to each 'tool_call_id'.` The session cannot be resumed.",
+        '{"type":"function_call","name":"shell","arguments":"{}","call_id":"call_A"}\n'
+        "(no function_call_output with call_id call_A follows)",
+        "Safe fix: insert a synthetic output right after the call, the way Codex does itself "
+        "(`aborted` for Codex/Responses, an `is_error` tool_result for Anthropic and Claude Code, "
+        "a tool message for Chat Completions, status `canceled` for the native dialect). "
+        "The text is configurable (`syntheticOutputText`).",
+    ),
+    Rule(
+        "H002",
+        "orphan-output",
+        "error",
+        "Finds a tool output whose call id matches no call in the history.",
+        "An output must answer a call. OpenAI: `No tool call found for function call output "
+        "with call_id call_….`; Anthropic: ``unexpected `tool_use_id` found in `tool_result` "
+        "blocks: toolu_…``; Chat Completions: `messages with role 'tool' must be a response "
+        "to a preceeding message with 'tool_calls'.`",
+        '{"type":"function_call_output","call_id":"call_gone","output":"ok"}  (no call_gone call)',
+        "Safe fix: remove the orphan output (the snapshot taken before the write keeps it).",
+    ),
+    Rule(
+        "H003",
+        "duplicate-call-id",
+        "error",
+        "Finds two tool calls that share one id.",
+        "Outputs are matched to calls by id, so a shared id makes the pairing ambiguous. "
+        "Anthropic answers ``messages.N.content.M: `tool_use` ids must be unique``.",
+        "Two function_call records with call_id call_A.",
+        "No automatic fix: which call the outputs belong to cannot be known. Rename one id by hand.",
+    ),
+    Rule(
+        "H004",
+        "duplicate-output",
+        "error",
+        "Finds a call that has more than one output.",
+        "The APIs expect exactly one output per call; extra outputs are refused or confuse "
+        "the model. Codex keeps only the first.",
+        "Two function_call_output records with call_id call_A.",
+        "Safe fix: keep the first output, remove the later ones.",
+    ),
+    Rule(
+        "H005",
+        "output-before-call",
+        "error",
+        "Finds an output that comes before its call.",
+        "The API reads the history in order: an output before its call is an output without "
+        "a call (`No tool call found for function call output with call_id call_….`) and the "
+        "call later is a call without an output.",
+        "function_call_output call_A … then function_call call_A",
+        "Safe fix: move the output right after its call (its bytes unchanged).",
+    ),
+    Rule(
+        "H006",
+        "output-not-adjacent",
+        "error",
+        "Finds an output that is not where its dialect requires: Anthropic and Claude Code "
+        "want the tool_result in the very next message; Chat Completions wants the tool "
+        "messages directly after the assistant message.",
+        "Anthropic: ``tool_use ids were found without tool_result blocks immediately after``; "
+        "Chat Completions: `An assistant message with 'tool_calls' must be followed by tool "
+        "messages responding to each 'tool_call_id'.`",
+        "assistant tool_use toolu_A, user text, user tool_result toolu_A",
+        "Safe fix: move the output into the message right after its call.",
+    ),
+    Rule(
+        "H007",
+        "malformed-record",
+        "error",
+        "Finds a line or item that is not valid JSON (such as the half-written last line "
+        "a crash leaves), and calls or outputs that carry no id.",
+        "Agents refuse to load the file or drop the record silently; a call without an id "
+        "can never be answered.",
+        '{"timestamp":"2026-01-01T00:00:02Z","type":"response_it   (the process was killed)',
+        "Safe fix for a truncated last line: drop it. A malformed line in the middle of a "
+        "file is reported, never guessed at.",
+    ),
+    Rule(
+        "H008",
+        "invalid-status",
+        "warning",
+        "Native dialect: finds a tool output whose status is not one of success, failed, "
+        "canceled, timeout.",
+        "Consumers of the native format branch on the status; an unknown one is treated "
+        "as a failure or crashes the reader.",
+        '{"type":"tool_output","call_id":"c1","status":"done","content":"…"}',
+        "No automatic fix: the right status cannot be guessed.",
+    ),
+    Rule(
+        "H009",
+        "broken-parent-link",
+        "error",
+        "Claude Code: finds a line whose `parentUuid` names a uuid that is not in the file.",
+        "Claude Code rebuilds the conversation by following `parentUuid`; a broken link cuts "
+        "the conversation and breaks `--resume`.",
+        '{"type":"user","uuid":"b","parentUuid":"gone", …}',
+        "Safe fix: re-link the line to the line before it.",
+    ),
+    Rule(
+        "H010",
+        "secret-in-history",
+        "warning",
+        "Finds values that look like secrets (API keys, bearer tokens, private keys) in a history.",
+        "Transcripts are shared, attached to bug reports and synced; a leaked key is a "
+        "leaked account.",
+        '"output": "OPENAI_API_KEY=sk-proj-…"',
+        "No automatic fix: rotate the key, then remove it from the file.",
+    ),
+)
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in _RULES}
+
+
+def get_rule(code_or_name: str) -> Rule | None:
+    """Look a rule up by code (`H001`, case-insensitive) or name (`missing-output`)."""
+    key = code_or_name.strip()
+    return RULES.get(key.upper()) or RULES_BY_NAME.get(key.lower())

@@ -1,0 +1,162 @@
+"""Cutting a source into top-level records with exact byte spans: JSONL lines, or the
+elements of a JSON document's array (bare, `{"messages": […]}` or `{"input": […]}`)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import msgspec
+
+BOM = b"\xef\xbb\xbf"
+_WS = b" \t\r\n"
+_ARRAY_KEYS = ("messages", "input")
+_decode_raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
+_decode_raw_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
+
+
+@dataclass(slots=True)
+class RawRecord:
+    start: int
+    end: int
+    line: int
+    col: int
+    data: bytes  # the record's own bytes (data[start:end] of the source)
+    error: str | None = None  # set when the record could not be cut cleanly (salvage)
+
+
+def iter_lines(data: bytes, start: int = 0) -> Iterator[RawRecord]:
+    """Non-blank JSONL lines, without their terminator (`\\n` or `\\r\\n`)."""
+    line_no = 0
+    size = len(data)
+    pos = start
+    find = data.find
+    while pos < size:
+        nl = find(b"\n", pos)
+        stop = size if nl == -1 else nl
+        end = stop - 1 if stop > pos and data[stop - 1] == 13 else stop  # 13 = '\r'
+        chunk = data[pos:end]
+        if chunk.strip(_WS):
+            yield RawRecord(pos, end, line_no, 0, chunk)
+        line_no += 1
+        pos = stop + 1
+
+
+def content_start(data: bytes) -> int:
+    return 3 if data.startswith(BOM) else 0
+
+
+def looks_like_document(data: bytes, start: int) -> bool:
+    """JSONL unless the source is one JSON array/object spread over lines, or a single
+    line holding an array or a `messages`/`input` object."""
+    first_nl = data.find(b"\n", start)
+    first = data[start : len(data) if first_nl == -1 else first_nl].strip(_WS)
+    rest_blank = first_nl == -1 or not data[first_nl:].strip(_WS)
+    if not first:
+        return bool(data[start:].strip(_WS))
+    try:
+        value = msgspec.json.decode(first)
+    except msgspec.DecodeError:
+        return first[:1] in (b"[", b"{") and (rest_blank or not _next_line_is_object(data, first_nl))
+    if not rest_blank:
+        return False
+    return isinstance(value, list) or (
+        isinstance(value, dict) and any(isinstance(value.get(k), list) for k in _ARRAY_KEYS)
+    )
+
+
+def _next_line_is_object(data: bytes, first_nl: int) -> bool:
+    nl = data.find(b"\n", first_nl + 1)
+    line = data[first_nl + 1 : len(data) if nl == -1 else nl].strip(_WS)
+    if not line.startswith(b"{"):
+        return False
+    try:
+        return isinstance(msgspec.json.decode(line), dict)
+    except msgspec.DecodeError:
+        return False
+
+
+def document_records(data: bytes, start: int) -> tuple[list[RawRecord], str | None]:
+    """The array elements of a JSON document, or (salvaged elements, error) when it is broken.
+    Returns ([], None) when the document holds no array of records at all."""
+    body = data[start:]
+    head = body.lstrip(_WS)[:1]
+    try:
+        if head == b"[":
+            array_start = start + body.index(b"[")
+            raws = _decode_raw_array(body)
+        elif head == b"{":
+            obj = _decode_raw_object(body)
+            key = next((k for k in _ARRAY_KEYS if k in obj and bytes(obj[k]).startswith(b"[")), None)
+            if key is None:
+                return [], None
+            raw_array = bytes(obj[key])
+            array_start = data.find(raw_array, _key_offset(data, start, key))
+            raws = _decode_raw_array(raw_array)
+        else:
+            return [], None
+    except msgspec.DecodeError as error:
+        return _salvage(data, start), f"the document is not valid JSON: {error}"
+    records: list[RawRecord] = []
+    cursor = array_start + 1
+    line = data.count(b"\n", 0, cursor)
+    counted = cursor
+    for raw in raws:
+        chunk = bytes(raw)
+        pos = data.find(chunk, cursor)
+        line += data.count(b"\n", counted, pos)
+        counted = pos
+        col = pos - (data.rfind(b"\n", 0, pos) + 1)
+        records.append(RawRecord(pos, pos + len(chunk), line, col, chunk))
+        cursor = pos + len(chunk)
+    return records, None
+
+
+def _key_offset(data: bytes, start: int, key: str) -> int:
+    match = re.compile(rb'"' + key.encode() + rb'"\s*:\s*').search(data, start)
+    return match.end() if match else start
+
+
+_salvage_decoder = json.JSONDecoder()
+_ARRAY_OPEN = re.compile(r'^\s*(?:\[|\{.*?"(?:messages|input)"\s*:\s*\[)', re.S)
+
+
+def _salvage(data: bytes, start: int) -> list[RawRecord]:
+    """Elements of a broken document up to where it breaks; the rest as one broken record."""
+    text = data[start:].decode("utf-8", "surrogateescape")
+    match = _ARRAY_OPEN.match(text)
+    if match is None:
+        return []
+    records: list[RawRecord] = []
+    idx = match.end()
+    byte_at = start + len(text[:idx].encode("utf-8", "surrogateescape"))
+    char_at = idx
+    while True:
+        while idx < len(text) and text[idx] in " \t\r\n,":
+            idx += 1
+        if idx >= len(text) or text[idx] == "]":
+            return records
+        byte_at += len(text[char_at:idx].encode("utf-8", "surrogateescape"))
+        char_at = idx
+        try:
+            _, end = _salvage_decoder.raw_decode(text, idx)
+        except (json.JSONDecodeError, RecursionError) as error:
+            records.append(_raw_at(data, byte_at, len(data), f"not valid JSON: {error}"))
+            return records
+        byte_end = byte_at + len(text[idx:end].encode("utf-8", "surrogateescape"))
+        records.append(_raw_at(data, byte_at, byte_end, None))
+        idx = end
+
+
+def _raw_at(data: bytes, start: int, end: int, error: str | None) -> RawRecord:
+    end = len(data[:end].rstrip(_WS)) if error else end
+    line = data.count(b"\n", 0, start)
+    col = start - (data.rfind(b"\n", 0, start) + 1)
+    return RawRecord(start, max(end, start), line, col, data[start:end], error)
+
+
+def detect_newline(data: bytes) -> bytes:
+    nl = data.find(b"\n")
+    return b"\r\n" if nl > 0 and data[nl - 1] == 13 else b"\n"

@@ -1,0 +1,83 @@
+"""Reading a big JSONL file without holding it: records are read line by line, and the
+few bytes findings need afterwards are fetched again by offset."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+
+from context_ls.history import source as src
+from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
+from context_ls.history.model import DialectName, History
+from context_ls.history.reader import HistoryBuilder, facts_reader
+
+STREAM_THRESHOLD = 16 * 1024 * 1024  # bytes; smaller files are simply read whole
+
+
+def is_streamable(path: Path) -> bool:
+    """A JSONL file big enough that holding it whole would cost real memory."""
+    if path.stat().st_size < STREAM_THRESHOLD:
+        return False
+    with path.open("rb") as handle:
+        head = handle.read(1 << 20)
+    return not src.looks_like_document(head, src.content_start(head)) if b"\n" in head else False
+
+
+def read_history_stream(path: Path, dialect: DialectName | None = None) -> History:
+    with path.open("rb") as handle:
+        if dialect is None:
+            head = handle.read(4 << 20)
+            cut = head.rfind(b"\n")
+            sample = head[: cut if cut > 0 else len(head)]
+            values = []
+            for record in src.iter_lines(sample, src.content_start(sample)):
+                try:
+                    values.append(msgspec.json.decode(record.data))
+                except msgspec.DecodeError:
+                    continue
+                if len(values) >= SAMPLE_SIZE:
+                    break
+            dialect = detect_dialect(values)
+            handle.seek(0)
+        size = path.stat().st_size
+        history = History(dialect=dialect, size=size)
+        if dialect is None:
+            return history
+        read = facts_reader(dialect)
+        builder = HistoryBuilder(history)
+        add = builder.add
+        offset = 0
+        body = b""
+        for line_no, line in enumerate(handle):
+            length = len(line)
+            body = line.rstrip(b"\r\n")
+            skip = 3 if offset == 0 and body.startswith(src.BOM) else 0
+            if line_no == 0 and line.endswith(b"\r\n"):
+                history.newline = b"\r\n"
+            if skip:
+                body = body[skip:]
+            if body.strip():
+                start = offset + skip
+                add(start, start + len(body), line_no, 0, read(body))
+            offset += length
+        history.ends_with_newline = size == 0 or _ends_with_newline(path)
+        return builder.finish()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
+
+
+def file_fetcher(path: Path) -> Callable[[int, int], bytes]:
+    """bytes [start, end) of a file, read on demand."""
+
+    def fetch(start: int, end: int) -> bytes:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            return handle.read(end - start)
+
+    return fetch

@@ -1,0 +1,53 @@
+"""Trimming: keep the last N conversation records, never splitting a call from its output."""
+
+from __future__ import annotations
+
+from context_ls.history.edits import plan_edits
+from context_ls.history.model import History, ItemKind, TextEdit
+from context_ls.history.normalize import Plan
+
+_CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)
+
+
+def trim_cut(history: History, keep: int) -> int:
+    """Index of the first item kept. Records before the first conversation record (session
+    headers) are always kept; the cut moves later until no kept output lost its call
+    (and no kept call lost an output that stood before it)."""
+    conversation = [item.index for item in history.items if item.kind in _CONVERSATION]
+    if keep < 0:
+        raise ValueError("keep must be zero or more")
+    if len(conversation) <= keep:
+        return 0
+    cut = conversation[len(conversation) - keep] if keep else len(history.items)
+    first_call: dict[str, int] = {}
+    for call in history.calls:
+        first_call.setdefault(call.call_id, call.item)
+    outputs_by_id: dict[str, list[int]] = {}
+    for output in history.outputs:
+        outputs_by_id.setdefault(output.call_id, []).append(output.item)
+    moved = True
+    while moved and cut < len(history.items):
+        moved = False
+        for output in history.outputs:
+            call_item = first_call.get(output.call_id)
+            if output.item >= cut and call_item is not None and call_item < cut:
+                cut, moved = output.item + 1, True
+        for call in history.calls:
+            if call.item >= cut and any(o < cut for o in outputs_by_id.get(call.call_id, ())):
+                cut, moved = call.item + 1, True
+    return cut
+
+
+def trim_plan(history: History, data: bytes, keep: int) -> Plan:
+    plan = Plan(history, data, {})
+    cut = trim_cut(history, keep)
+    if cut == 0:
+        return plan
+    first_conversation = next((i.index for i in history.items if i.kind in _CONVERSATION), 0)
+    for item in history.items[first_conversation:cut]:
+        plan.remove_items.add(item.index)
+    return plan
+
+
+def trim_edits_for(history: History, data: bytes, keep: int) -> list[TextEdit]:
+    return plan_edits(trim_plan(history, data, keep))

@@ -1,0 +1,201 @@
+"""The pairing invariants (H001–H009). Linear: ids are grouped in one pass."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from context_ls.history import messages as msg
+from context_ls.history.dialects.native import STATUSES
+from context_ls.history.findings import Finding, Related
+from context_ls.history.model import Call, History, ItemKind, Output
+from context_ls.history.rules import RULES
+from context_ls.history.turns import ADJACENCY_DIALECTS
+
+
+class _Collector:
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.findings: list[Finding] = []
+
+    def add(
+        self,
+        code: str,
+        message: str,
+        item: int,
+        call_id: str | None = None,
+        related: list[Related] | None = None,
+        fixable: bool = False,
+        pending: bool = False,
+    ) -> None:
+        rule = RULES[code]
+        span = self.history.items[item].span
+        self.findings.append(
+            Finding(code, rule.name, rule.severity, message, span, item, call_id, related or [], fixable, pending)
+        )
+
+    def where(self, item: int) -> str:
+        record = self.history.items[item]
+        return f"line {record.line + 1}"
+
+    def related(self, item: int, message: str) -> Related:
+        return Related(self.history.items[item].span, message)
+
+
+def validate(history: History, enforce_invariants: bool = True, trailing_calls_pending: bool = False) -> list[Finding]:
+    """All findings of a history, in file order of the record they point at."""
+    if history.dialect is None:
+        return []
+    out = _Collector(history)
+    _malformed(history, out)
+    if enforce_invariants:
+        _pairing(history, out, trailing_calls_pending)
+        if history.dialect == "native":
+            _statuses(history, out)
+        if history.dialect == "claude-code":
+            _parent_links(history, out)
+    out.findings.sort(key=lambda f: (f.span.start, f.code))
+    return out.findings
+
+
+def _malformed(history: History, out: _Collector) -> None:
+    items = history.items
+    last_index = len(items) - 1
+    for item in items:
+        if item.kind is ItemKind.MALFORMED:
+            tail = item.index == last_index and not history.document
+            where = "the last line" if tail else ("this record" if history.document else f"line {item.line + 1}")
+            hint = " (a half-written line left by a crash?)" if tail else ""
+            out.add(
+                "H007",
+                f"{where} is not valid JSON{hint}: {item.error}; agents refuse to load the file",
+                item.index,
+                fixable=tail,
+            )
+    for index, _block, what in history.missing_ids:
+        out.add("H007", f"{what}: it can never be paired with its partner", index)
+
+
+def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) -> None:
+    calls_by_id: dict[str, list[Call]] = defaultdict(list)
+    for call in history.calls:
+        calls_by_id[call.call_id].append(call)
+    outputs_by_id: dict[str, list[Output]] = defaultdict(list)
+    for output in history.outputs:
+        outputs_by_id[output.call_id].append(output)
+    dialect = history.dialect
+    adjacency = dialect in ADJACENCY_DIALECTS
+    items = history.items
+    pending_from = _pending_start(history) if trailing_calls_pending else len(items)
+
+    for call_id, calls in calls_by_id.items():
+        first = calls[0]
+        for duplicate in calls[1:]:
+            out.add(
+                "H003",
+                f"call id {call_id} is used by another call ({out.where(first.item)}); "
+                f"outputs cannot be matched. Anthropic answers: `tool_use` ids must be unique",
+                duplicate.item,
+                call_id,
+                [out.related(first.item, "first call with this id")],
+            )
+        outputs = outputs_by_id.get(call_id)
+        if not outputs:
+            if first.item >= pending_from:
+                out.add(
+                    "H001",
+                    f"call {call_id}{msg.tool_label(first)} is waiting for output",
+                    first.item,
+                    call_id,
+                    pending=True,
+                )
+            else:
+                out.add(
+                    "H001",
+                    f"call {call_id}{msg.tool_label(first)} has no output; the API will answer: "
+                    f'"{msg.api_error_missing_output(dialect, first)}"',
+                    first.item,
+                    call_id,
+                    fixable=True,
+                )
+            continue
+        kept = outputs[0]
+        for extra in outputs[1:]:
+            out.add(
+                "H004",
+                f"call {call_id}{msg.tool_label(first)} has more than one output; the first "
+                f"({out.where(kept.item)}) is kept",
+                extra.item,
+                call_id,
+                [out.related(kept.item, "the output that is kept"), out.related(first.item, "the call")],
+                fixable=True,
+            )
+        call_item = items[first.item]
+        output_item = items[kept.item]
+        if kept.item < first.item:
+            out.add(
+                "H005",
+                f"output of call {call_id} comes before its call ({out.where(first.item)}); the API "
+                f'will answer: "{msg.api_error_orphan(dialect, call_id)}"',
+                kept.item,
+                call_id,
+                [out.related(first.item, "the call")],
+                fixable=True,
+            )
+        elif adjacency and output_item.turn != call_item.turn + 1:
+            out.add(
+                "H006",
+                f"output of call {call_id} is not in the message right after its call "
+                f'({out.where(first.item)}); the API will answer: "{msg.api_error_not_adjacent(dialect, call_id)}"',
+                kept.item,
+                call_id,
+                [out.related(first.item, "the call")],
+                fixable=True,
+            )
+
+    for call_id, outputs in outputs_by_id.items():
+        if call_id in calls_by_id:
+            continue
+        for orphan in outputs:
+            out.add(
+                "H002",
+                f"output names call {call_id}, which no call has; the API will answer: "
+                f'"{msg.api_error_orphan(dialect, call_id)}"',
+                orphan.item,
+                call_id,
+                fixable=True,
+            )
+
+
+def _pending_start(history: History) -> int:
+    """First item of the live tail: after the last message that is not a call or output."""
+    for item in reversed(history.items):
+        if item.kind is ItemKind.MESSAGE:
+            return item.index + 1
+    return 0
+
+
+def _statuses(history: History, out: _Collector) -> None:
+    for output in history.outputs:
+        if output.status not in STATUSES:
+            out.add(
+                "H008",
+                f"output of call {output.call_id} has status {output.status!r}; expected one of "
+                "success, failed, canceled, timeout",
+                output.item,
+                output.call_id,
+            )
+
+
+def _parent_links(history: History, out: _Collector) -> None:
+    known = {item.uuid for item in history.items if item.uuid}
+    for item in history.items:
+        parent = item.parent_uuid
+        if parent is not None and parent not in known:
+            out.add(
+                "H009",
+                f"parentUuid {parent} names a line that is not in the file; Claude Code cuts the "
+                "conversation here and `--resume` loses everything before it",
+                item.index,
+                fixable=True,
+            )
+
