@@ -29,7 +29,9 @@ def parse_codes(text: str | None) -> set[str] | None:
         if part.upper() == "ALL":
             codes.update(RULES)
             continue
-        matched = {code for code in RULES if code.startswith(part.upper())} if part[:1] in "hH" else set()
+        matched = (
+            {code for code in RULES if code.startswith(part.upper())} if part[:1] in "hH" else set()
+        )
         rule = get_rule(part)
         if rule:
             matched.add(rule.code)
@@ -42,9 +44,10 @@ def parse_codes(text: str | None) -> set[str] | None:
 def check_dialect(name: str | None) -> DialectName | None:
     if name is None:
         return None
-    if name not in DIALECTS:
-        raise UsageError(f"unknown dialect {name!r}; one of: {', '.join(DIALECTS)}")
-    return name  # type: ignore[return-value]
+    for dialect in DIALECTS:
+        if dialect == name:
+            return dialect
+    raise UsageError(f"unknown dialect {name!r}; one of: {', '.join(DIALECTS)}")
 
 
 def run_check(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
@@ -56,12 +59,20 @@ def run_check(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
     progress = Progress(len(paths), err)
     for path in paths:
         try:
-            analysis = analyze_path(path, dialect, Options())
+            analysis = analyze_path(
+                path,
+                dialect,
+                Options(),
+                findings_only=True,
+                scan_secrets_when_streaming=select is not None and "H010" in select,
+            )
         except OSError as error:
             results.append((path, None, f"cannot read: {error.strerror or error}"))
         else:
             analysis.findings = [
-                f for f in analysis.findings if (select is None or f.code in select) and f.code not in ignore
+                f
+                for f in analysis.findings
+                if (select is None or f.code in select) and f.code not in ignore
             ]
             results.append((path, analysis, None))
         progress.step(str(path))
@@ -70,12 +81,12 @@ def run_check(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> 
     if fmt == "json":
         _print_json(results, out)
     else:
-        for path, analysis, error in results:
-            if error is not None:
-                err.write(f"{path}: error: {error}\n")
-            elif analysis is not None:
-                for finding in analysis.findings:
-                    out.write(_format_finding(fmt, path, analysis, finding) + "\n")
+        for path, result, failure in results:
+            if failure is not None:
+                err.write(f"{path}: error: {failure}\n")
+            elif result is not None:
+                for finding in result.findings:
+                    out.write(_format_finding(fmt, path, result, finding) + "\n")
         if fmt == "text":
             _print_summary(results, out)
     if any(error for _, _, error in results):
@@ -111,13 +122,15 @@ def _print_summary(results: list[tuple[Path, Analysis | None, str | None]], out:
 def _print_json(results: list[tuple[Path, Analysis | None, str | None]], out: TextIO) -> None:
     files: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
-    for path, analysis, error in results:
-        if analysis is None:
-            files.append({"path": str(path), "dialect": None, "records": 0, "findings": [], "error": error})
+    for path, analyzed, error in results:
+        if analyzed is None:
+            files.append(
+                {"path": str(path), "dialect": None, "records": 0, "findings": [], "error": error}
+            )
             continue
         findings = []
-        for finding in analysis.findings:
-            at = where(analysis, finding.item, finding.span)
+        for finding in analyzed.findings:
+            at = where(analyzed, finding.item, finding.span)
             counts[finding.code] += 1
             findings.append(
                 {
@@ -136,8 +149,8 @@ def _print_json(results: list[tuple[Path, Analysis | None, str | None]], out: Te
         files.append(
             {
                 "path": str(path),
-                "dialect": analysis.history.dialect,
-                "records": len(analysis.history.items),
+                "dialect": analyzed.history.dialect,
+                "records": analyzed.history.record_count,
                 "findings": findings,
             }
         )

@@ -13,8 +13,8 @@ def run_explain(code: str | None) -> int:
         for rule in RULES.values():
             sys.stdout.write(f"{rule.code}  {rule.name:<22} {rule.severity:<8} {rule.summary}\n")
         return 0
-    rule = get_rule(code)
-    if rule is None:
+    found = get_rule(code)
+    if found is None:
         raise UsageError(f"unknown rule {code!r}; `context-ls explain` lists them")
-    sys.stdout.write(rule.explain())
+    sys.stdout.write(found.explain())
     return 0

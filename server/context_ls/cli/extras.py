@@ -16,7 +16,9 @@ def run_context_show(args: Any) -> int:
     from context_ls.context.cli import show_context
 
     state_dir = Path(args.state_dir) if args.state_dir else None
-    sys.stdout.write(msgspec.json.format(msgspec.json.encode(show_context(state_dir)), indent=2).decode() + "\n")
+    sys.stdout.write(
+        msgspec.json.format(msgspec.json.encode(show_context(state_dir)), indent=2).decode() + "\n"
+    )
     return 0
 
 
@@ -24,11 +26,8 @@ def run_report(args: Any) -> int:
     from context_ls.cli.check import check_dialect
     from context_ls.fileio import atomic_write
     from context_ls.history.api import analyze_path
+    from context_ls.report.html import render_report
 
-    try:
-        from context_ls.report.html import render_report
-    except ImportError as error:
-        raise UsageError("the report module is not installed") from error
     path = Path(args.path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")

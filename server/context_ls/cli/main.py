@@ -20,7 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
     )
     parser.add_argument("--version", action="version", version=f"context-ls {__version__}")
-    parser.add_argument("--state-dir", help="where snapshots are kept (default: $CONTEXT_LS_STATE_DIR or the user state folder)")
+    parser.add_argument(
+        "--state-dir",
+        help="where snapshots are kept (default: $CONTEXT_LS_STATE_DIR or the user state folder)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -28,15 +31,21 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     _dialect(check)
-    check.add_argument("--select", help="only these rules (codes, prefixes or names, comma-separated)")
+    check.add_argument(
+        "--select", help="only these rules (codes, prefixes or names, comma-separated)"
+    )
     check.add_argument("--ignore", help="skip these rules")
 
-    normalize = sub.add_parser("normalize", help="repair histories (diff by default)", epilog=EPILOG)
+    normalize = sub.add_parser(
+        "normalize", help="repair histories (diff by default)", epilog=EPILOG
+    )
     normalize.add_argument("paths", nargs="+", metavar="PATH")
     _mode(normalize, check=True)
     _dialect(normalize)
 
-    trim = sub.add_parser("trim", help="keep the last N conversation records, never splitting a pair")
+    trim = sub.add_parser(
+        "trim", help="keep the last N conversation records, never splitting a pair"
+    )
     trim.add_argument("path", metavar="PATH")
     trim.add_argument("--keep", type=int, required=True, metavar="N")
     _mode(trim, check=False)
@@ -48,14 +57,18 @@ def build_parser() -> argparse.ArgumentParser:
     snap_list = snap_sub.add_parser("list", help="snapshots of a file, newest first")
     snap_list.add_argument("path", metavar="PATH")
     snap_list.add_argument("--format", choices=("text", "json"), default="text")
-    snap_restore = snap_sub.add_parser("restore", help="put a snapshot back (the current content is snapshotted first)")
+    snap_restore = snap_sub.add_parser(
+        "restore", help="put a snapshot back (the current content is snapshotted first)"
+    )
     snap_restore.add_argument("path", metavar="PATH")
     snap_restore.add_argument("--id", help="snapshot id (default: the newest)")
 
     explain = sub.add_parser("explain", help="a rule's documentation")
     explain.add_argument("code", nargs="?", help="H001 … or a rule name; all rules when omitted")
 
-    context = sub.add_parser("context", help="the workspace, user and tool contexts kept in the store")
+    context = sub.add_parser(
+        "context", help="the workspace, user and tool contexts kept in the store"
+    )
     context_sub = context.add_subparsers(dest="context_command", metavar="ACTION")
     context_sub.required = True
     context_sub.add_parser("show", help="print the three contexts as JSON")
@@ -77,15 +90,35 @@ def build_parser() -> argparse.ArgumentParser:
 def _dialect(parser: argparse.ArgumentParser) -> None:
     from context_ls.history.model import DIALECTS
 
-    parser.add_argument("--dialect", choices=DIALECTS, help="skip detection and read as this dialect")
+    parser.add_argument(
+        "--dialect", choices=DIALECTS, help="skip detection and read as this dialect"
+    )
 
 
 def _mode(parser: argparse.ArgumentParser, check: bool) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--diff", dest="mode", action="store_const", const="diff", help="print a unified diff (default)")
-    group.add_argument("--write", dest="mode", action="store_const", const="write", help="snapshot, then write atomically")
+    group.add_argument(
+        "--diff",
+        dest="mode",
+        action="store_const",
+        const="diff",
+        help="print a unified diff (default)",
+    )
+    group.add_argument(
+        "--write",
+        dest="mode",
+        action="store_const",
+        const="write",
+        help="snapshot, then write atomically",
+    )
     if check:
-        group.add_argument("--check", dest="mode", action="store_const", const="check", help="exit 1 if anything would change")
+        group.add_argument(
+            "--check",
+            dest="mode",
+            action="store_const",
+            const="check",
+            help="exit 1 if anything would change",
+        )
     parser.set_defaults(mode="diff")
 
 

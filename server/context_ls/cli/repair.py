@@ -26,7 +26,9 @@ def unified_diff(path: Path, before: bytes, after: bytes) -> str:
     old = before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
     new = after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
     lines = difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")
-    text = "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+    text = "".join(
+        line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
+    )
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
@@ -36,14 +38,18 @@ def _write(args: Any, path: Path, before: bytes, after: bytes, reason: str, err:
     store = _open_store(args)
     try:
         if path.read_bytes() != before:
-            raise UsageError(f"{path}: changed on disk while it was being repaired; nothing written")
+            raise UsageError(
+                f"{path}: changed on disk while it was being repaired; nothing written"
+            )
         record = snapshot_then_write(store, path, after, reason)
     finally:
         store.close()
     err.write(f"{path}: written (snapshot {record.id} keeps the previous content)\n")
 
 
-def _apply(args: Any, path: Path, data: bytes, edits: list[TextEdit], reason: str, out: TextIO, err: TextIO) -> bool:
+def _apply(
+    args: Any, path: Path, data: bytes, edits: list[TextEdit], reason: str, out: TextIO, err: TextIO
+) -> bool:
     """Show or write the edits for one file; True when anything would change."""
     if not edits:
         return False
@@ -72,7 +78,9 @@ def run_normalize(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
         if _apply(args, path, data, normalize_edits(analysis), "normalize", out, err):
             changed += 1
         if left and args.mode != "diff":
-            err.write(f"{path}: {len(left)} finding(s) need a person: {', '.join(sorted(set(left)))}\n")
+            err.write(
+                f"{path}: {len(left)} finding(s) need a person: {', '.join(sorted(set(left)))}\n"
+            )
     if args.mode == "check":
         return 1 if changed else 0
     if args.mode == "write":
@@ -90,7 +98,9 @@ def run_trim(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> i
     analysis = analyze(data, check_dialect(args.dialect))
     if not analysis.history.is_history:
         raise UsageError(f"{path}: not an agent history (no dialect recognised); use --dialect")
-    if not _apply(args, path, data, trim_edits(analysis, args.keep), f"trim to {args.keep}", out, err):
+    if not _apply(
+        args, path, data, trim_edits(analysis, args.keep), f"trim to {args.keep}", out, err
+    ):
         err.write(f"{path}: {args.keep} or fewer conversation records already; nothing to trim\n")
     return 0
 
@@ -107,14 +117,19 @@ def run_snapshot(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) 
     try:
         if args.snapshot_command == "list":
             records = store.list(path)
-            rows = [{"id": r.id, "timestamp": r.timestamp, "reason": r.reason, "bytes": r.size} for r in records]
+            rows = [
+                {"id": r.id, "timestamp": r.timestamp, "reason": r.reason, "bytes": r.size}
+                for r in records
+            ]
             if args.format == "json":
                 out.write(msgspec.json.encode(rows).decode() + "\n")
             elif not rows:
                 out.write(f"no snapshots of {path}\n")
             else:
                 for row in rows:
-                    out.write(f"{row['id']}  {_iso(row['timestamp'])}  {row['bytes']:>10} bytes  {row['reason']}\n")
+                    out.write(
+                        f"{row['id']}  {_iso(row['timestamp'])}  {row['bytes']:>10} bytes  {row['reason']}\n"
+                    )
             return 0
         try:
             snapshot = store.get(path, args.id)
@@ -125,7 +140,9 @@ def run_snapshot(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) 
         from context_ls.context.snapshots import snapshot_then_write
 
         record = snapshot_then_write(store, path, snapshot.data, f"before restore of {snapshot.id}")
-        err.write(f"{path}: restored snapshot {snapshot.id} from {_iso(snapshot.timestamp)} (previous content kept as {record.id})\n")
+        err.write(
+            f"{path}: restored snapshot {snapshot.id} from {_iso(snapshot.timestamp)} (previous content kept as {record.id})\n"
+        )
         return 0
     finally:
         store.close()

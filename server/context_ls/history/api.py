@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from context_ls.history.edits import plan_edits
 from context_ls.history.findings import Finding
 from context_ls.history.locate import id_span_in, key_value_span
-from context_ls.history.edits import plan_edits
 from context_ls.history.model import Call, DialectName, History, Output, Span, TextEdit, apply_edits
 from context_ls.history.normalize import plan_for
 from context_ls.history.position import LineIndex
@@ -73,7 +73,9 @@ def _options(options: Options | None) -> Options:
     return options if options is not None else Options()
 
 
-def analyze(data: bytes, dialect: DialectName | None = None, options: Options | None = None) -> Analysis:
+def analyze(
+    data: bytes, dialect: DialectName | None = None, options: Options | None = None
+) -> Analysis:
     """Read, validate and place findings precisely for a source held in memory."""
     return _analyze(data, dialect, _options(options), None)
 
@@ -96,7 +98,10 @@ class Analyzer:
 
 
 def _analyze(
-    data: bytes, dialect: DialectName | None, options: Options, cache: dict[bytes, RecordFacts] | None
+    data: bytes,
+    dialect: DialectName | None,
+    options: Options,
+    cache: dict[bytes, RecordFacts] | None,
 ) -> Analysis:
     history = read_history(data, dialect, cache)
     findings = validate(history, options.enforce_invariants, options.trailing_calls_pending)
@@ -131,6 +136,7 @@ def refine_spans(analysis: Analysis, fetch: Callable[[int, int], bytes] | None =
 
         def fetch(start: int, end: int) -> bytes:
             return data[start:end]
+
     calls_by_item = {(c.item, c.call_id): c for c in history.calls}
     outputs_by_item = {(o.item, o.call_id): o for o in history.outputs}
     for finding in analysis.findings:
@@ -189,19 +195,27 @@ def normalize_edits(analysis: Analysis, options: Options | None = None) -> list[
     return _edits_for(analysis, analysis.findings, options)
 
 
-def fix_edits(analysis: Analysis, finding: Finding, options: Options | None = None) -> list[TextEdit]:
+def fix_edits(
+    analysis: Analysis, finding: Finding, options: Options | None = None
+) -> list[TextEdit]:
     """The quick fix of one finding ([] when it has none)."""
     return _edits_for(analysis, [finding], options)
 
 
-def _edits_for(analysis: Analysis, findings: list[Finding], options: Options | None) -> list[TextEdit]:
+def _edits_for(
+    analysis: Analysis, findings: list[Finding], options: Options | None
+) -> list[TextEdit]:
     if not analysis.history.is_history:
         return []
-    plan = plan_for(analysis.history, analysis.data, findings, _options(options).synthetic_output_text)
+    plan = plan_for(
+        analysis.history, analysis.data, findings, _options(options).synthetic_output_text
+    )
     return plan_edits(plan)
 
 
-def normalize_bytes(data: bytes, dialect: DialectName | None = None, options: Options | None = None) -> bytes:
+def normalize_bytes(
+    data: bytes, dialect: DialectName | None = None, options: Options | None = None
+) -> bytes:
     """The normalized source (convenience for the CLI and tests)."""
     analysis = analyze(data, dialect, options)
     return apply_edits(data, normalize_edits(analysis, options))
@@ -214,16 +228,25 @@ def trim_edits(analysis: Analysis, keep: int) -> list[TextEdit]:
     return trim_edits_for(analysis.history, analysis.data, keep)
 
 
-def analyze_path(path: Path, dialect: DialectName | None = None, options: Options | None = None) -> Analysis:
+def analyze_path(
+    path: Path,
+    dialect: DialectName | None = None,
+    options: Options | None = None,
+    *,
+    findings_only: bool = False,
+    scan_secrets_when_streaming: bool = False,
+) -> Analysis:
     """Analyze a file; a big JSONL file is streamed (then `Analysis.data` is empty and
-    `Analysis.fetch` reads the bytes findings need)."""
+    `Analysis.fetch` reads the bytes findings need). `findings_only` lets a big Codex
+    rollout keep just the records findings point at (what `check` needs). Secrets are
+    scanned in a streamed file only when asked: it costs more than the rest of the check."""
     options = _options(options)
     if not is_streamable(path):
         return _analyze(path.read_bytes(), dialect, options, None)
-    history = read_history_stream(path, dialect)
+    history = read_history_stream(path, dialect, sparse=findings_only)
     findings = validate(history, options.enforce_invariants, options.trailing_calls_pending)
     fetch = file_fetcher(path)
-    if options.detect_secrets and history.is_history:
+    if options.detect_secrets and history.is_history and scan_secrets_when_streaming:
         findings.extend(_streamed_secret_findings(path, history))
     analysis = Analysis(b"", history, apply_severity(findings, options.severity))
     analysis.fetch = fetch
@@ -233,6 +256,7 @@ def analyze_path(path: Path, dialect: DialectName | None = None, options: Option
 
 def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
     found: list[Finding] = []
+    starts = _starts(history)
     with path.open("rb") as handle:
         offset = 0
         while chunk := handle.read(8 << 20):
@@ -240,7 +264,7 @@ def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
             chunk += extra
             for finding in secret_findings(history, chunk):
                 finding.span = Span(finding.span.start + offset, finding.span.end + offset)
-                finding.item = max(bisect_right(_starts(history), finding.span.start) - 1, 0)
+                finding.item = max(bisect_right(starts, finding.span.start) - 1, 0)
                 found.append(finding)
             offset += len(chunk)
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import islice
 from types import ModuleType
 from typing import Any
 
@@ -27,7 +28,7 @@ def detect_dialect(values: Iterable[Any]) -> DialectName | None:
     Each dialect scores a record 0 (does not fit), 1 (fits loosely), 2–3 (its own marks).
     A dialect qualifies when at least one record carries its marks and most records fit.
     """
-    sample = [v for _, v in zip(range(SAMPLE_SIZE), values)]
+    sample = list(islice(values, SAMPLE_SIZE))
     if not sample:
         return None
     best: DialectName | None = None

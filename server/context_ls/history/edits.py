@@ -32,8 +32,8 @@ def plan_edits(plan: Plan) -> list[TextEdit]:
                 edits.append(TextEdit(Span(base + start, base + end), b""))
     removed -= set(plan.prepend)
     edits.extend(_removals(plan, sorted(removed)))
-    for index, blocks in plan.prepend.items():
-        edits.extend(_prepend(plan, items[index], blocks))
+    for index, new_blocks in plan.prepend.items():
+        edits.extend(_prepend(plan, items[index], new_blocks))
     edits.extend(_inserts_and_links(plan, removed))
     return edits
 
@@ -57,7 +57,9 @@ def _removals(plan: Plan, removed: list[int]) -> list[TextEdit]:
             edits.append(TextEdit(Span(item.span.start, _line_end(data, item)), b""))
         return edits
     spans = [(item.span.start, item.span.end) for item in items if item.kind.value != "malformed"]
-    positions = {item.index: n for n, item in enumerate(i for i in items if i.kind.value != "malformed")}
+    positions = {
+        item.index: n for n, item in enumerate(i for i in items if i.kind.value != "malformed")
+    }
     chosen = {positions[index] for index in removed if index in positions}
     return [TextEdit(Span(s, e), b"") for s, e in removal_ranges(spans, chosen)]
 
@@ -96,18 +98,20 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
     # Claude Code: parents of removed lines, and where each insertion point now leads.
     removed_parent = {items[i].uuid: _parent(plan, items[i]) for i in removed if items[i].uuid}
     redirect: dict[str | None, str | None] = {}
+    anchor_index_of: dict[str | None, int] = {}
     for anchor_index in sorted(plan.insert_after):
         records = plan.insert_after[anchor_index]
         anchor = _kept_anchor(items, anchor_index, removed)
-        parent = _uuid_at_or_before(items, anchor, removed)
+        parent = _uuid_at_or_before(items, anchor, removed) if chained else None
         rendered: list[bytes] = []
         for record in records:
             rendered.append(record.render(plan.style, parent, chained))
             if record.uuid is not None:
                 parent = record.uuid
-        first_parent = _uuid_at_or_before(items, anchor, removed)
+        first_parent = _uuid_at_or_before(items, anchor, removed) if chained else None
         if chained and parent != first_parent:
             redirect[first_parent] = parent
+            anchor_index_of[first_parent] = anchor
         edits.append(_insert_after(plan, data, items, anchor, rendered))
     if not chained:
         return edits
@@ -119,20 +123,13 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
         while parent in removed_parent and parent not in seen:
             seen.add(parent)
             parent = removed_parent[parent]
-        if parent in redirect and item.index > _anchor_of(plan, parent, items):
+        if parent in redirect and item.index > anchor_index_of[parent]:
             parent = redirect[parent]
         if parent != item.parent_uuid:
             edit = _relink(plan, item, parent)
             if edit is not None:
                 edits.append(edit)
     return edits
-
-
-def _anchor_of(plan: Plan, uuid: str | None, items: list[Item]) -> int:
-    for item in items:
-        if item.uuid == uuid:
-            return item.index
-    return -1
 
 
 def _parent(plan: Plan, item: Item) -> str | None:
@@ -146,13 +143,17 @@ def _kept_anchor(items: list[Item], index: int, removed: set[int]) -> int:
 
 
 def _uuid_at_or_before(items: list[Item], index: int, removed: set[int]) -> str | None:
-    for item in reversed(items[: index + 1]):
-        if item.uuid and item.index not in removed:
+    while index >= 0:
+        item = items[index]
+        if item.uuid and index not in removed:
             return item.uuid
+        index -= 1
     return None
 
 
-def _insert_after(plan: Plan, data: bytes, items: list[Item], anchor: int, rendered: list[bytes]) -> TextEdit:
+def _insert_after(
+    plan: Plan, data: bytes, items: list[Item], anchor: int, rendered: list[bytes]
+) -> TextEdit:
     item = items[anchor]
     if not plan.history.document:
         newline = plan.history.newline
@@ -167,7 +168,7 @@ def _insert_after(plan: Plan, data: bytes, items: list[Item], anchor: int, rende
 def _element_gap(data: bytes, items: list[Item], anchor: int) -> bytes:
     """The white space the document puts between two elements."""
     for first, second in ((anchor, anchor + 1), (anchor - 1, anchor)):
-        if 0 <= first and second < len(items):
+        if first >= 0 and second < len(items):
             between = data[items[first].span.end : items[second].span.start]
             gap = between.replace(b",", b"", 1)
             if not gap.strip(_WS):
@@ -183,7 +184,11 @@ def _relink(plan: Plan, item: Item, parent: str | None) -> TextEdit | None:
     record = plan._bytes(item)
     if item.parent_uuid is None:
         match = _NULL_PARENT.search(record)
-        span = Span(item.span.start + match.start(1), item.span.start + match.end(1)) if match else None
+        span = (
+            Span(item.span.start + match.start(1), item.span.start + match.end(1))
+            if match
+            else None
+        )
     else:
         span = key_value_span(record, item.span.start, "parentUuid", item.parent_uuid)
     if span is None:

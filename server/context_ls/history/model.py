@@ -12,7 +12,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Literal
 
-DialectName = Literal["codex", "openai-responses", "openai-chat", "anthropic", "claude-code", "native"]
+DialectName = Literal[
+    "codex", "openai-responses", "openai-chat", "anthropic", "claude-code", "native"
+]
 DIALECTS: tuple[DialectName, ...] = (
     "codex",
     "openai-responses",
@@ -82,7 +84,9 @@ class Output:
     call_id: str
     item: int
     block: int
-    kind: str  # function_call_output, custom_tool_call_output, tool_search_output, tool_result, tool
+    kind: (
+        str  # function_call_output, custom_tool_call_output, tool_search_output, tool_result, tool
+    )
     status: str | None = None  # native status; "error" for Anthropic is_error results
     timestamp: str | int | float | None = None
 
@@ -103,6 +107,13 @@ class History:
     missing_ids: list[tuple[int, int, str]] = field(default_factory=list)
     # A JSON document (array, {"messages": …}, {"input": …}) rather than JSONL.
     document: bool = False
+    # Only the records findings need were kept (the `check` fast path); `records` counts all.
+    sparse: bool = False
+    records: int = -1
+
+    @property
+    def record_count(self) -> int:
+        return self.records if self.records >= 0 else len(self.items)
 
     @property
     def is_history(self) -> bool:
@@ -119,7 +130,9 @@ class TextEdit:
 
 def apply_edits(data: bytes, edits: list[TextEdit]) -> bytes:
     """Apply non-overlapping edits; edits at one offset keep their given order."""
-    ordered = sorted(enumerate(edits), key=lambda pair: (pair[1].span.start, pair[1].span.end, pair[0]))
+    ordered = sorted(
+        enumerate(edits), key=lambda pair: (pair[1].span.start, pair[1].span.end, pair[0])
+    )
     out: list[bytes] = []
     cursor = 0
     for _, edit in ordered:

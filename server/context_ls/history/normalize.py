@@ -11,10 +11,10 @@ from typing import Any
 
 import msgspec
 
-from context_ls.history.blocks import find_content, removal_ranges
+from context_ls.history.blocks import find_content
 from context_ls.history.dialects import anthropic, chat, claude_code, codex, native, responses
 from context_ls.history.findings import Finding
-from context_ls.history.model import Call, History, Item, ItemKind, Output, Span, TextEdit
+from context_ls.history.model import Call, History, Item, ItemKind, Output
 from context_ls.history.style import Style, detect_style
 
 BLOCK_DIALECTS = frozenset({"anthropic", "claude-code"})
@@ -63,6 +63,7 @@ class Plan:
         self.parent_override: dict[int, str | None] = {}
         self._values: dict[int, Any] = {}
         self._calls = {c.call_id: c for c in reversed(history.calls)}
+        self._outputs = {(o.item, o.call_id): o for o in reversed(history.outputs)}
 
     # --- what each finding asks for -------------------------------------------------
 
@@ -86,10 +87,9 @@ class Plan:
             self.parent_override[finding.item] = self._previous_uuid(finding.item)
 
     def _output_at(self, finding: Finding) -> Output | None:
-        for output in self.history.outputs:
-            if output.item == finding.item and output.call_id == finding.call_id:
-                return output
-        return None
+        if finding.call_id is None:
+            return None
+        return self._outputs.get((finding.item, finding.call_id))
 
     def synthesize(self, call: Call) -> None:
         dialect = self.dialect
@@ -147,14 +147,19 @@ class Plan:
             return
         anchor = self._reply_end(call_item)
         neighbour = self._value(anchor if items[anchor].uuid else call.item)
-        value = claude_code.synthetic_line(
-            call.call_id, self.text, None, neighbour if isinstance(neighbour, dict) else {}, call_item.timestamp
+        value: dict[str, Any] = claude_code.synthetic_line(
+            call.call_id,
+            self.text,
+            None,
+            neighbour if isinstance(neighbour, dict) else {},
+            call_item.timestamp,
         )
-        value["message"]["content"] = [_RAW.format(0)]
-        value["uuid"] = claude_code.synthetic_uuid(key)
+        new_uuid = claude_code.synthetic_uuid(key)
+        value["message"] = {"role": "user", "content": [_RAW.format(0)]}
+        value["uuid"] = new_uuid
         if key.startswith("moved:"):
             value.pop("toolUseResult", None)
-        self.insert_after[anchor].append(NewRecord(value, [block], value["uuid"]))
+        self.insert_after[anchor].append(NewRecord(value, [block], new_uuid))
 
     def _next_conversation(self, item: Item) -> Item | None:
         for later in self.history.items[item.index + 1 :]:
@@ -216,7 +221,9 @@ class _VerbatimRecord(NewRecord):
         return self.raws[0]
 
 
-def plan_for(history: History, data: bytes, findings: Iterable[Finding], texts: Mapping[str, str]) -> Plan:
+def plan_for(
+    history: History, data: bytes, findings: Iterable[Finding], texts: Mapping[str, str]
+) -> Plan:
     plan = Plan(history, data, texts)
     for finding in findings:
         plan.add(finding)

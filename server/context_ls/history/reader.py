@@ -60,7 +60,9 @@ def read_history(
         records = list(src.iter_lines(data, start))
     if dialect is None:
         dialect = detect_dialect(_sample_values(records[: SAMPLE_SIZE * 2]))
-    history = History(dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document)
+    history = History(
+        dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document
+    )
     history.ends_with_newline = data.endswith(b"\n")
     if dialect is None:
         return history
@@ -77,7 +79,9 @@ def read_history(
     if doc_error and not any(r.error for r in records):
         tail = records[-1].end if records else start
         line = data.count(b"\n", 0, tail)
-        builder.add_document_error(doc_error, tail, len(data), line, tail - (data.rfind(b"\n", 0, tail) + 1))
+        builder.add_document_error(
+            doc_error, tail, len(data), line, tail - (data.rfind(b"\n", 0, tail) + 1)
+        )
     return builder.finish()
 
 
@@ -111,9 +115,13 @@ class HistoryBuilder:
             )
         )
         for call in facts.calls:
-            history.calls.append(Call(call.call_id, index, call.block, call.kind, call.tool, timestamp))
+            history.calls.append(
+                Call(call.call_id, index, call.block, call.kind, call.tool, timestamp)
+            )
         for out in facts.outputs:
-            history.outputs.append(Output(out.call_id, index, out.block, out.kind, out.status, timestamp))
+            history.outputs.append(
+                Output(out.call_id, index, out.block, out.kind, out.status, timestamp)
+            )
         for block, what in facts.missing_ids:
             history.missing_ids.append((index, block, what))
 

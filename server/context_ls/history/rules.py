@@ -168,3 +168,18 @@ def get_rule(code_or_name: str) -> Rule | None:
     """Look a rule up by code (`H001`, case-insensitive) or name (`missing-output`)."""
     key = code_or_name.strip()
     return RULES.get(key.upper()) or RULES_BY_NAME.get(key.lower())
+
+
+def reference_markdown() -> str:
+    """The README's rule reference: one anchored section per rule, from this registry."""
+    parts = []
+    for rule in RULES.values():
+        parts.append(
+            f"### {rule.code} {rule.name}\n\n"
+            f"Default severity: **{rule.severity}**\n\n"
+            f"**What it does.** {rule.summary}\n\n"
+            f"**Why is this bad?** {rule.why}\n\n"
+            f"**Example.**\n\n```\n{rule.example}\n```\n\n"
+            f"**Fix.** {rule.fix}\n"
+        )
+    return "\n".join(parts)

@@ -59,7 +59,9 @@ def looks_like_document(data: bytes, start: int) -> bool:
     try:
         value = msgspec.json.decode(first)
     except msgspec.DecodeError:
-        return first[:1] in (b"[", b"{") and (rest_blank or not _next_line_is_object(data, first_nl))
+        return first[:1] in (b"[", b"{") and (
+            rest_blank or not _next_line_is_object(data, first_nl)
+        )
     if not rest_blank:
         return False
     return isinstance(value, list) or (
@@ -89,7 +91,9 @@ def document_records(data: bytes, start: int) -> tuple[list[RawRecord], str | No
             raws = _decode_raw_array(body)
         elif head == b"{":
             obj = _decode_raw_object(body)
-            key = next((k for k in _ARRAY_KEYS if k in obj and bytes(obj[k]).startswith(b"[")), None)
+            key = next(
+                (k for k in _ARRAY_KEYS if k in obj and bytes(obj[k]).startswith(b"[")), None
+            )
             if key is None:
                 return [], None
             raw_array = bytes(obj[key])

@@ -10,6 +10,7 @@ import msgspec
 
 from context_ls.history import source as src
 from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
+from context_ls.history.fastscan import scan_codex
 from context_ls.history.model import DialectName, History
 from context_ls.history.reader import HistoryBuilder, facts_reader
 
@@ -25,7 +26,9 @@ def is_streamable(path: Path) -> bool:
     return not src.looks_like_document(head, src.content_start(head)) if b"\n" in head else False
 
 
-def read_history_stream(path: Path, dialect: DialectName | None = None) -> History:
+def read_history_stream(
+    path: Path, dialect: DialectName | None = None, sparse: bool = False
+) -> History:
     with path.open("rb") as handle:
         if dialect is None:
             head = handle.read(4 << 20)
@@ -44,6 +47,13 @@ def read_history_stream(path: Path, dialect: DialectName | None = None) -> Histo
         size = path.stat().st_size
         history = History(dialect=dialect, size=size)
         if dialect is None:
+            return history
+        if dialect == "codex" and sparse:
+            newline_probe = handle.readline()
+            history.newline = b"\r\n" if newline_probe.endswith(b"\r\n") else b"\n"
+            handle.seek(0)
+            scan_codex(handle, history, file_fetcher(path))
+            history.ends_with_newline = size == 0 or _ends_with_newline(path)
             return history
         read = facts_reader(dialect)
         builder = HistoryBuilder(history)

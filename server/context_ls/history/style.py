@@ -54,5 +54,8 @@ def _separators(history: History, data: bytes) -> tuple[str, str]:
     for item in history.items[:20]:
         match = _PAIR.search(data, item.span.start, item.span.end)
         if match and b"\n" not in match.group(4):
-            return ("," + match.group(4).decode(), match.group(1).decode() + ":" + match.group(2).decode())
+            return (
+                "," + match.group(4).decode(),
+                match.group(1).decode() + ":" + match.group(2).decode(),
+            )
     return (", ", ": ")

@@ -30,7 +30,18 @@ class _Collector:
         rule = RULES[code]
         span = self.history.items[item].span
         self.findings.append(
-            Finding(code, rule.name, rule.severity, message, span, item, call_id, related or [], fixable, pending)
+            Finding(
+                code,
+                rule.name,
+                rule.severity,
+                message,
+                span,
+                item,
+                call_id,
+                related or [],
+                fixable,
+                pending,
+            )
         )
 
     def where(self, item: int) -> str:
@@ -41,7 +52,9 @@ class _Collector:
         return Related(self.history.items[item].span, message)
 
 
-def validate(history: History, enforce_invariants: bool = True, trailing_calls_pending: bool = False) -> list[Finding]:
+def validate(
+    history: History, enforce_invariants: bool = True, trailing_calls_pending: bool = False
+) -> list[Finding]:
     """All findings of a history, in file order of the record they point at."""
     if history.dialect is None:
         return []
@@ -63,7 +76,11 @@ def _malformed(history: History, out: _Collector) -> None:
     for item in items:
         if item.kind is ItemKind.MALFORMED:
             tail = item.index == last_index and not history.document
-            where = "the last line" if tail else ("this record" if history.document else f"line {item.line + 1}")
+            where = (
+                "the last line"
+                if tail
+                else ("this record" if history.document else f"line {item.line + 1}")
+            )
             hint = " (a half-written line left by a crash?)" if tail else ""
             out.add(
                 "H007",
@@ -126,7 +143,10 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 f"({out.where(kept.item)}) is kept",
                 extra.item,
                 call_id,
-                [out.related(kept.item, "the output that is kept"), out.related(first.item, "the call")],
+                [
+                    out.related(kept.item, "the output that is kept"),
+                    out.related(first.item, "the call"),
+                ],
                 fixable=True,
             )
         call_item = items[first.item]
@@ -134,8 +154,8 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
         if kept.item < first.item:
             out.add(
                 "H005",
-                f"output of call {call_id} comes before its call ({out.where(first.item)}); the API "
-                f'will answer: "{msg.api_error_orphan(dialect, call_id)}"',
+                f"output of call {call_id} comes before its call ({out.where(first.item)}); "
+                f'the API will answer: "{msg.api_error_orphan(dialect, call_id)}"',
                 kept.item,
                 call_id,
                 [out.related(first.item, "the call")],
@@ -145,7 +165,8 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
             out.add(
                 "H006",
                 f"output of call {call_id} is not in the message right after its call "
-                f'({out.where(first.item)}); the API will answer: "{msg.api_error_not_adjacent(dialect, call_id)}"',
+                f"({out.where(first.item)}); the API will answer: "
+                f'"{msg.api_error_not_adjacent(dialect, call_id)}"',
                 kept.item,
                 call_id,
                 [out.related(first.item, "the call")],
@@ -198,4 +219,3 @@ def _parent_links(history: History, out: _Collector) -> None:
                 item.index,
                 fixable=True,
             )
-

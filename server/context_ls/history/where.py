@@ -21,7 +21,9 @@ def where(analysis: Analysis, item_index: int, span: Span) -> Where:
     if analysis.data or analysis.fetch is None:
         lines = analysis.lines
         start, end = lines.position(span.start), lines.position(span.end)
-        return Where(start.line + 1, lines.char_col(start) + 1, end.line + 1, lines.char_col(end) + 1)
+        return Where(
+            start.line + 1, lines.char_col(start) + 1, end.line + 1, lines.char_col(end) + 1
+        )
     # Streamed JSONL: every record is one line starting at column 0.
     item = analysis.history.items[item_index]
     record = analysis.read(item.span.start, item.span.end)

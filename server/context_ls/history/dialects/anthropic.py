@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from context_ls.history.model import ItemKind
 from context_ls.history.records import (
     OTHER,
     CallFact,
@@ -18,7 +17,9 @@ from context_ls.history.records import (
 
 NAME = "anthropic"
 DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
-_DISTINCT_BLOCKS = frozenset({"tool_use", "tool_result", "thinking", "redacted_thinking", "document"})
+_DISTINCT_BLOCKS = frozenset(
+    {"tool_use", "tool_result", "thinking", "redacted_thinking", "document"}
+)
 
 
 def sniff(value: Any) -> int:

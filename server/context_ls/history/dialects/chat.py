@@ -56,7 +56,9 @@ def facts(value: Any) -> RecordFacts:
         call_id = usable_id(value.get("tool_call_id"))
         if call_id is None:
             return RecordFacts(
-                ItemKind.MESSAGE, role=role, missing_ids=((-1, "tool message without a tool_call_id"),)
+                ItemKind.MESSAGE,
+                role=role,
+                missing_ids=((-1, "tool message without a tool_call_id"),),
             )
         return RecordFacts(ItemKind.OUTPUTS, role=role, outputs=(OutputFact(call_id, -1, "tool"),))
     calls: list[CallFact] = []

@@ -54,13 +54,22 @@ def facts(value: Any) -> RecordFacts:
     return RecordFacts(
         ItemKind.OUTPUTS,
         role="tool",
-        outputs=(OutputFact(call_id, -1, "tool_output", status if isinstance(status, str) else repr(status)),),
+        outputs=(
+            OutputFact(
+                call_id, -1, "tool_output", status if isinstance(status, str) else repr(status)
+            ),
+        ),
         timestamp=timestamp,
     )
 
 
 def synthetic_output(call_id: str, text: str, timestamp: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {"type": "tool_output", "call_id": call_id, "status": "canceled", "content": text}
+    record: dict[str, Any] = {
+        "type": "tool_output",
+        "call_id": call_id,
+        "status": "canceled",
+        "content": text,
+    }
     if timestamp is not None:
         record["timestamp"] = timestamp
     return record

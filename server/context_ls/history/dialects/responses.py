@@ -70,7 +70,9 @@ def facts(item: Any, timestamp: str | int | float | None = None) -> RecordFacts:
     return RecordFacts(ItemKind.OTHER, timestamp=timestamp)
 
 
-def _call_facts(item: dict[str, Any], kind: str, timestamp: str | int | float | None) -> RecordFacts:
+def _call_facts(
+    item: dict[str, Any], kind: str, timestamp: str | int | float | None
+) -> RecordFacts:
     raw_id = item.get("call_id")
     if raw_id is None and kind in ("local_shell_call", "tool_search_call"):
         # A local shell call or a server-side tool search with no call_id is never paired.
@@ -92,9 +94,13 @@ def _call_facts(item: dict[str, Any], kind: str, timestamp: str | int | float | 
     )
 
 
-def _output_facts(item: dict[str, Any], kind: str, timestamp: str | int | float | None) -> RecordFacts:
+def _output_facts(
+    item: dict[str, Any], kind: str, timestamp: str | int | float | None
+) -> RecordFacts:
     raw_id = item.get("call_id")
-    server_side = kind == "tool_search_output" and (raw_id is None or item.get("execution") == "server")
+    server_side = kind == "tool_search_output" and (
+        raw_id is None or item.get("execution") == "server"
+    )
     if server_side:
         return RecordFacts(ItemKind.MESSAGE, role="tool", timestamp=timestamp)
     call_id = usable_id(raw_id)

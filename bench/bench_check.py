@@ -1,0 +1,104 @@
+"""`context-ls check` against the speed floor (../shared/bench), whole-process, medians of
+alternating runs; plus normalize's in-memory scaling. Prints figures and ratios."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "bench"
+DATA = ROOT / "bench" / "data"
+ROLLOUT = DATA / "rollout-60k.jsonl"
+CLI = [sys.executable, "-m", "context_ls"]
+
+
+def _run(cmd: list[str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    return time.perf_counter() - start, done.stdout
+
+
+def _peak_rss_kb(cmd: list[str]) -> int:
+    done = subprocess.run(
+        ["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, check=False
+    )
+    return int(done.stderr.strip().splitlines()[-1])
+
+
+def bench_check(runs: int) -> None:
+    if not ROLLOUT.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        print(f"generating {ROLLOUT.name} (60000 turns) …", flush=True)
+        subprocess.run(
+            [sys.executable, str(SHARED / "gen_rollout.py"), "60000", str(ROLLOUT)], check=True
+        )
+    floor_cmd = [sys.executable, str(SHARED / "floor_skim.py"), str(ROLLOUT)]
+    check_cmd = [*CLI, "check", "--format", "json", str(ROLLOUT)]
+    floor_times, check_times = [], []
+    floor_out = check_out = ""
+    for _ in range(runs):
+        elapsed, floor_out = _run(floor_cmd)
+        floor_times.append(elapsed)
+        elapsed, check_out = _run(check_cmd)
+        check_times.append(elapsed)
+    dangling, orphans = (int(x) for x in floor_out.split())
+    summary = json.loads(check_out)["summary"]["by_code"]
+    floor, check = statistics.median(floor_times), statistics.median(check_times)
+    size_mb = ROLLOUT.stat().st_size / 1e6
+    print(f"file: {ROLLOUT.name}, {size_mb:.0f} MB")
+    print(
+        f"floor_skim: median {floor:.3f} s   check --format json: median {check:.3f} s   ratio {check / floor:.2f}x (goal <= 1.5x)"
+    )
+    same = summary.get("H001") == dangling and summary.get("H002") == orphans
+    print(
+        f"findings: H001 {summary.get('H001')} / floor {dangling}, H002 {summary.get('H002')} / floor {orphans}: {'same' if same else 'DIFFERENT'}"
+    )
+    rss = _peak_rss_kb(check_cmd)
+    print(
+        f"check peak RSS: {rss / 1024:.0f} MB ({rss * 1024 / ROLLOUT.stat().st_size:.2f}x the file size)"
+    )
+
+
+def bench_normalize() -> None:
+    from context_ls.history.api import analyze, normalize_edits
+
+    def history(turns: int) -> bytes:
+        lines = []
+        for i in range(turns):
+            cid = f"call_{i:08d}"
+            lines.append(
+                {"type": "function_call", "name": "shell", "arguments": "{}", "call_id": cid}
+            )
+            if i % 7:
+                lines.append({"type": "function_call_output", "call_id": cid, "output": "ok"})
+            if i % 11 == 0:
+                lines.append(
+                    {"type": "function_call_output", "call_id": f"gone_{i}", "output": "late"}
+                )
+        return ("\n".join(json.dumps(x, separators=(",", ":")) for x in lines) + "\n").encode()
+
+    results = {}
+    for items in (1_000, 10_000):
+        data = history(int(items / 2.1))
+        analysis = analyze(data)
+        count = len(analysis.history.items)
+        timings = []
+        for _ in range(15):
+            start = time.perf_counter()
+            normalize_edits(analysis)
+            timings.append(time.perf_counter() - start)
+        results[items] = statistics.median(timings)
+        print(f"normalize (plan + edits) on {count} items: median {results[items] * 1000:.2f} ms")
+    print(f"10x the items costs {results[10_000] / results[1_000]:.1f}x the time (goal <= 11x)")
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("CONTEXT_LS_STATE_DIR", str(DATA / "state"))
+    bench_check(int(os.environ.get("BENCH_RUNS", "5")))
+    bench_normalize()

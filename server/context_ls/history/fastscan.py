@@ -1,0 +1,95 @@
+"""The `check` hot loop for big Codex rollouts.
+
+Decoding every line into records costs several times the file read itself, so this pass
+keeps only (id, line, offset) tuples, finds the ids that are not paired exactly once in
+order, and builds a *sparse* history of just those records. The ordinary validator then
+runs on it and gives the same findings as on the full history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+import msgspec
+
+from context_ls.history.dialects import codex, responses
+from context_ls.history.model import History
+from context_ls.history.reader import HistoryBuilder
+from context_ls.history.records import RecordFacts, malformed
+
+
+class _Payload(msgspec.Struct):
+    type: str | None = None
+    call_id: str | None = None
+
+
+class _Line(msgspec.Struct):
+    type: str | None = None
+    payload: _Payload | None = None
+
+
+_decode = msgspec.json.Decoder(_Line).decode
+_CALLS = frozenset(responses.CALL_TYPES)
+_OUTPUTS = responses.OUTPUT_TYPES
+# (line number, byte offset, line bytes without terminator) of records kept for the validator
+Kept = tuple[int, int, bytes]
+
+
+def scan_codex(
+    lines: Iterable[bytes], history: History, fetch: Callable[[int, int], bytes]
+) -> History:
+    """Fill `history` (dialect codex) sparsely from the lines of a rollout."""
+    first_call: dict[str, int] = {}
+    first_output: dict[str, int] = {}
+    repeated: set[str] = set()
+    pairing: list[tuple[str, int, int, int]] = []
+    special: list[Kept] = []  # malformed lines and unusual shapes: always kept
+    decode = _decode
+    calls, outputs = _CALLS, _OUTPUTS
+    offset = 0
+    line_no = -1
+    for line_no, line in enumerate(lines):
+        size = len(line)
+        try:
+            record = decode(line)
+        except msgspec.DecodeError:
+            if line.strip():
+                special.append((line_no, offset, line.rstrip(b"\r\n")))
+            offset += size
+            continue
+        payload = record.payload
+        if payload is not None and record.type == "response_item":
+            kind = payload.type
+            call_id = payload.call_id
+            if kind in calls or kind in outputs:
+                if not call_id or kind in (
+                    "local_shell_call",
+                    "tool_search_call",
+                    "tool_search_output",
+                ):
+                    special.append((line_no, offset, line.rstrip(b"\r\n")))
+                else:
+                    seen = first_call if kind in calls else first_output
+                    if call_id in seen:
+                        repeated.add(call_id)
+                    else:
+                        seen[call_id] = line_no
+                    pairing.append((call_id, line_no, offset, size))
+        offset += size
+    suspicious = repeated | (first_call.keys() ^ first_output.keys())
+    for call_id, output_line in first_output.items():
+        call_line = first_call.get(call_id)
+        if call_line is not None and output_line < call_line:
+            suspicious.add(call_id)
+    kept = special + [
+        (n, o, fetch(o, o + size).rstrip(b"\r\n"))
+        for cid, n, o, size in pairing
+        if cid in suspicious
+    ]
+    kept.sort()
+    builder = HistoryBuilder(history)
+    for line_no_, start, raw in kept:
+        facts: RecordFacts = codex.facts_from_line(raw) if raw.strip() else malformed("empty")
+        builder.add(start, start + len(raw), line_no_, 0, facts)
+    history.records = line_no + 1 if line_no >= 0 else 0
+    history.sparse = True
+    return builder.finish()
