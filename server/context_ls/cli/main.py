@@ -131,6 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         sys.stderr.write(f"context-ls: error: {error}\n")
         return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): stop quietly, as other command-line tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except OSError as error:
         sys.stderr.write(f"context-ls: error: {error.filename or ''}: {error.strerror or error}\n")
         return 2

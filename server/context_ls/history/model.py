@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 DialectName = Literal[
     "codex", "openai-responses", "openai-chat", "anthropic", "claude-code", "native"
@@ -25,9 +25,8 @@ DIALECTS: tuple[DialectName, ...] = (
 )
 
 
-@dataclass(slots=True, frozen=True)
-class Span:
-    """Half-open byte range [start, end) in the source."""
+class Span(NamedTuple):
+    """Half-open byte range [start, end) in the source (a tuple: millions are made)."""
 
     start: int
     end: int
@@ -62,6 +61,9 @@ class Item:
     error: str | None = None  # why a MALFORMED item is malformed
     # Holds tool results and nothing else (Claude Code writes one result a line).
     results_only: bool = False
+    # Conversations interleaved in one file (Claude Code sidechains); adjacency is judged
+    # within one thread. 0 is the main conversation.
+    thread: int = 0
 
 
 @dataclass(slots=True)
@@ -110,6 +112,8 @@ class History:
     # Only the records findings need were kept (the `check` fast path); `records` counts all.
     sparse: bool = False
     records: int = -1
+    # Claude Code thread keys (None: the main conversation) -> Item.thread numbers.
+    thread_names: dict[str | None, int] = field(default_factory=dict)
 
     @property
     def record_count(self) -> int:

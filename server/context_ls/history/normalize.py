@@ -142,8 +142,8 @@ class Plan:
             if reply is not None and reply.role == "user" and reply.turn == call_item.turn + 1:
                 self.prepend[reply.index].append(block)
             else:
-                value = {"role": "user", "content": [_RAW.format(0)]}
-                self.insert_after[call.item].append(NewRecord(value, [block]))
+                message: dict[str, Any] = {"role": "user", "content": [_RAW.format(0)]}
+                self.insert_after[call.item].append(NewRecord(message, [block]))
             return
         anchor = self._reply_end(call_item)
         neighbour = self._value(anchor if items[anchor].uuid else call.item)
@@ -181,7 +181,10 @@ class Plan:
         """Claude Code: the last line of the call's message and of the results after it."""
         end = call_item.index
         for later in self.history.items[call_item.index + 1 :]:
-            if later.kind in (ItemKind.OTHER, ItemKind.MALFORMED):
+            if (
+                later.kind in (ItemKind.OTHER, ItemKind.MALFORMED)
+                or later.thread != call_item.thread
+            ):
                 continue
             same_message = later.turn == call_item.turn
             results = later.turn == call_item.turn + 1 and later.results_only

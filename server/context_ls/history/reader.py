@@ -37,29 +37,33 @@ def facts_reader(dialect: DialectName) -> Callable[[bytes], RecordFacts]:
     return read
 
 
-def _sample_values(records: Iterable[src.RawRecord]) -> Iterable[Any]:
-    for record in records:
-        if record.error:
+def _sample_values(rows: Iterable[tuple[int, int, bytes, str | None, int]]) -> Iterable[Any]:
+    for _line, _pos, chunk, error, _col in rows:
+        if error:
             continue
         try:
-            yield _decode(record.data)
+            yield _decode(chunk)
         except (msgspec.DecodeError, RecursionError):
             continue
 
 
 def read_history(
-    data: bytes, dialect: DialectName | None = None, cache: FactsCache | None = None
+    data: bytes,
+    dialect: DialectName | None = None,
+    caches: dict[str, FactsCache] | None = None,
 ) -> History:
-    """Read a whole source held in memory."""
+    """Read a whole source held in memory. `caches` (per dialect) remember the facts of
+    records by their bytes, for sources read again and again."""
     start = src.content_start(data)
     document = src.looks_like_document(data, start)
     doc_error: str | None = None
     if document:
         records, doc_error = src.document_records(data, start)
+        rows = [(r.line, r.start, r.data, r.error, r.col) for r in records]
     else:
-        records = list(src.iter_lines(data, start))
+        rows = [(line, pos, chunk, None, 0) for line, pos, chunk in src.split_lines(data, start)]
     if dialect is None:
-        dialect = detect_dialect(_sample_values(records[: SAMPLE_SIZE * 2]))
+        dialect = detect_dialect(_sample_values(rows[: SAMPLE_SIZE * 2]))
     history = History(
         dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document
     )
@@ -68,15 +72,20 @@ def read_history(
         return history
     read = facts_reader(dialect)
     builder = HistoryBuilder(history)
-    for record in records:
-        if record.error is not None:
-            facts = malformed(record.error)
+    add = builder.add
+    cache = caches.setdefault(dialect, {}) if caches is not None else None
+    for line, pos, chunk, error, col in rows:
+        if error is not None:
+            facts = malformed(error)
         elif cache is not None:
-            facts = cache.get(record.data) or cache.setdefault(record.data, read(record.data))
+            cached = cache.get(chunk)
+            if cached is None:
+                cached = cache[chunk] = read(chunk)
+            facts = cached
         else:
-            facts = read(record.data)
-        builder.add(record.start, record.end, record.line, record.col, facts)
-    if doc_error and not any(r.error for r in records):
+            facts = read(chunk)
+        add(pos, pos + len(chunk), line, col, facts)
+    if doc_error and not any(error for _, _, _, error, _ in rows):
         tail = records[-1].end if records else start
         line = data.count(b"\n", 0, tail)
         builder.add_document_error(
@@ -88,16 +97,19 @@ def read_history(
 class HistoryBuilder:
     """Appends records one at a time (so a big JSONL file can be streamed)."""
 
-    __slots__ = ("history",)
+    __slots__ = ("history", "threads")
 
     def __init__(self, history: History) -> None:
         self.history = history
+        self.threads: dict[str | None, int] = {None: 0}
 
     def add(self, start: int, end: int, line: int, col: int, facts: RecordFacts) -> None:
         history = self.history
-        index = len(history.items)
+        items = history.items
+        index = len(items)
         timestamp = facts.timestamp
-        history.items.append(
+        thread = facts.thread
+        items.append(
             Item(
                 index,
                 Span(start, end),
@@ -112,23 +124,28 @@ class HistoryBuilder:
                 facts.message_id,
                 facts.error,
                 facts.only_results,
+                0 if thread is None else self.threads.setdefault(thread, len(self.threads)),
             )
         )
-        for call in facts.calls:
-            history.calls.append(
-                Call(call.call_id, index, call.block, call.kind, call.tool, timestamp)
-            )
-        for out in facts.outputs:
-            history.outputs.append(
-                Output(out.call_id, index, out.block, out.kind, out.status, timestamp)
-            )
-        for block, what in facts.missing_ids:
-            history.missing_ids.append((index, block, what))
+        if facts.calls:
+            for call in facts.calls:
+                history.calls.append(
+                    Call(call.call_id, index, call.block, call.kind, call.tool, timestamp)
+                )
+        if facts.outputs:
+            for out in facts.outputs:
+                history.outputs.append(
+                    Output(out.call_id, index, out.block, out.kind, out.status, timestamp)
+                )
+        if facts.missing_ids:
+            for block, what in facts.missing_ids:
+                history.missing_ids.append((index, block, what))
 
     def add_document_error(self, error: str, start: int, end: int, line: int, col: int) -> None:
         """A broken document whose elements all parsed (e.g. the closing bracket is missing)."""
         self.add(start, end, line, col, malformed(error))
 
     def finish(self) -> History:
+        self.history.thread_names = self.threads
         assign_turns(self.history)
         return self.history

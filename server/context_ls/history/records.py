@@ -44,6 +44,8 @@ class RecordFacts:
     message_id: str | None = None
     # The record holds tool results and nothing else (Claude Code result lines).
     only_results: bool = False
+    # Claude Code: which conversation the line belongs to (a sub-agent's sidechain is its own).
+    thread: str | None = None
     error: str | None = None
 
 

@@ -13,6 +13,7 @@ import msgspec
 BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
 _ARRAY_KEYS = ("messages", "input")
+_NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _decode_raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _decode_raw_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
 
@@ -29,19 +30,25 @@ class RawRecord:
 
 def iter_lines(data: bytes, start: int = 0) -> Iterator[RawRecord]:
     """Non-blank JSONL lines, without their terminator (`\\n` or `\\r\\n`)."""
-    line_no = 0
-    size = len(data)
+    for line_no, pos, chunk in split_lines(data, start):
+        yield RawRecord(pos, pos + len(chunk), line_no, 0, chunk)
+
+
+def split_lines(data: bytes, start: int = 0) -> list[tuple[int, int, bytes]]:
+    """(line number, offset, bytes without terminator) of every non-blank line; done with
+    one C-level split, as the hot path of reading big JSONL documents."""
+    body = data[start:] if start else data
+    out: list[tuple[int, int, bytes]] = []
+    append = out.append
     pos = start
-    find = data.find
-    while pos < size:
-        nl = find(b"\n", pos)
-        stop = size if nl == -1 else nl
-        end = stop - 1 if stop > pos and data[stop - 1] == 13 else stop  # 13 = '\r'
-        chunk = data[pos:end]
-        if chunk.strip(_WS):
-            yield RawRecord(pos, end, line_no, 0, chunk)
-        line_no += 1
-        pos = stop + 1
+    for line_no, chunk in enumerate(body.split(b"\n")):
+        size = len(chunk) + 1
+        if chunk.endswith(b"\r"):
+            chunk = chunk[:-1]
+        if chunk and not chunk.isspace():
+            append((line_no, pos, chunk))
+        pos += size
+    return out
 
 
 def content_start(data: bytes) -> int:
@@ -53,9 +60,9 @@ def looks_like_document(data: bytes, start: int) -> bool:
     line holding an array or a `messages`/`input` object."""
     first_nl = data.find(b"\n", start)
     first = data[start : len(data) if first_nl == -1 else first_nl].strip(_WS)
-    rest_blank = first_nl == -1 or not data[first_nl:].strip(_WS)
+    rest_blank = first_nl == -1 or _NON_BLANK.search(data, first_nl) is None
     if not first:
-        return bool(data[start:].strip(_WS))
+        return _NON_BLANK.search(data, start) is not None
     try:
         value = msgspec.json.decode(first)
     except msgspec.DecodeError:

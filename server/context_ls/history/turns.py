@@ -36,31 +36,44 @@ def _chat_turns(history: History) -> None:
         item.turn = turn
 
 
+class _ThreadTurns:
+    """Turn bookkeeping of one Claude Code conversation."""
+
+    __slots__ = ("assistant_id", "assistant_turn", "last_turn", "results_turn", "state")
+
+    def __init__(self) -> None:
+        self.last_turn = -1
+        self.assistant_turn = self.results_turn = -1
+        self.assistant_id: str | None = None
+        self.state = ""  # what the previous conversation line was: assistant | results | user
+
+
 def _claude_code_turns(history: History) -> None:
     """One API message may be split over several assistant lines (same `message.id`), and
-    parallel results over several consecutive user lines: each group is one turn."""
-    last_turn = -1
-    assistant_turn = results_turn = -1
-    assistant_id: str | None = None
-    state = ""  # what the previous conversation line was: assistant | results | user
+    parallel results over several consecutive user lines: each group is one turn. Sidechain
+    threads interleaved in the file count their turns apart."""
+    threads: dict[int, _ThreadTurns] = {}
     for item in history.items:
         if item.role not in ("user", "assistant") or item.kind not in _CONVERSATION:
             continue
+        t = threads.get(item.thread)
+        if t is None:
+            t = threads[item.thread] = _ThreadTurns()
         if item.role == "assistant":
-            continues = state in ("assistant", "results") and item.message_id is not None
-            if not (continues and item.message_id == assistant_id):
-                last_turn += 1
-                assistant_turn, assistant_id = last_turn, item.message_id
-            item.turn = assistant_turn
-            state = "assistant"
-        elif item.results_only and state == "assistant":
-            results_turn = item.turn = assistant_turn + 1
-            last_turn = max(last_turn, results_turn)
-            state = "results"
-        elif item.results_only and state == "results":
-            item.turn = results_turn
+            continues = t.state in ("assistant", "results") and item.message_id is not None
+            if not (continues and item.message_id == t.assistant_id):
+                t.last_turn += 1
+                t.assistant_turn, t.assistant_id = t.last_turn, item.message_id
+            item.turn = t.assistant_turn
+            t.state = "assistant"
+        elif item.results_only and t.state == "assistant":
+            t.results_turn = item.turn = t.assistant_turn + 1
+            t.last_turn = max(t.last_turn, t.results_turn)
+            t.state = "results"
+        elif item.results_only and t.state == "results":
+            item.turn = t.results_turn
         else:
-            last_turn += 1
-            item.turn = results_turn = last_turn
-            state = "results" if item.results_only else "user"
-            assistant_id = None
+            t.last_turn += 1
+            item.turn = t.results_turn = t.last_turn
+            t.state = "results" if item.results_only else "user"
+            t.assistant_id = None

@@ -161,7 +161,9 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 [out.related(first.item, "the call")],
                 fixable=True,
             )
-        elif adjacency and output_item.turn != call_item.turn + 1:
+        elif adjacency and (
+            output_item.thread != call_item.thread or output_item.turn != call_item.turn + 1
+        ):
             out.add(
                 "H006",
                 f"output of call {call_id} is not in the message right after its call "

@@ -51,7 +51,15 @@ def facts(value: Any) -> RecordFacts:
         parent_uuid=parent,
         message_id=str_or_none(message.get("id")) if kind == "assistant" else None,
         only_results=only_results and kind == "user",
+        thread=thread_of(value),
     )
+
+
+def thread_of(value: dict[str, Any]) -> str | None:
+    """Sub-agent lines (`isSidechain`) form their own conversation, one per agent."""
+    if value.get("isSidechain") is True:
+        return "sidechain:" + (str_or_none(value.get("agentId")) or "")
+    return None
 
 
 def synthetic_uuid(call_id: str) -> str:

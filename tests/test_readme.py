@@ -1,0 +1,29 @@
+"""The README's rule reference is generated from the rule registry: keep them equal."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from context_ls.history.rules import RULES, reference_markdown
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_rule_reference_matches_registry() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"<!-- rules:begin[^>]*-->\n(.*)<!-- rules:end -->", text, re.S)
+    assert block is not None, "README lost its rules:begin/rules:end markers"
+    assert block.group(1) == reference_markdown()
+
+
+def test_every_rule_has_an_anchor_the_server_links_to() -> None:
+    text = README.read_text(encoding="utf-8")
+    headings = {
+        re.sub(r"[^a-z0-9 -]", "", line[4:].strip().lower()).replace(" ", "-")
+        for line in text.splitlines()
+        if line.startswith("### ")
+    }
+    for rule in RULES.values():
+        assert rule.anchor in headings
+        assert rule.url.endswith("#" + rule.anchor)
