@@ -22,7 +22,6 @@ from context_ls.history.model import Call, DialectName, History, Output, Span, T
 from context_ls.history.normalize import plan_for
 from context_ls.history.position import LineIndex
 from context_ls.history.reader import FactsCache, read_history
-from context_ls.history.records import RecordFacts
 from context_ls.history.rules import RULES, Rule
 from context_ls.history.stream import file_fetcher, is_streamable, read_history_stream
 from context_ls.history.trim import trim_edits_for
