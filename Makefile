@@ -35,8 +35,11 @@ pytest: $(STAMP)
 ## make test: everything the tests need, then lint, types and all tests
 test: lint typecheck pytest
 
+## make bench: speed figures (check vs the floor, normalize, server, context store)
 bench: $(STAMP)
-	$(PY) bench/run_all.py
+	$(PY) bench/bench_check.py
+	@for b in bench/bench_lsp.py bench/bench_context.py; do \
+		if [ -f $$b ]; then echo "== $$b"; $(PY) $$b || exit 1; fi; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks
