@@ -64,6 +64,8 @@ class Item:
     # Conversations interleaved in one file (Claude Code sidechains); adjacency is judged
     # within one thread. 0 is the main conversation.
     thread: int = 0
+    # Claude Code: on a branch left by a rewind (never sent to the API again).
+    abandoned: bool = False
 
 
 @dataclass(slots=True)

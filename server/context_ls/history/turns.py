@@ -3,16 +3,19 @@ when it sits in the turn right after the call's turn (dialects that require adja
 
 from __future__ import annotations
 
-from context_ls.history.model import History, ItemKind
+from context_ls.history.model import History, Item, ItemKind
 
 ADJACENCY_DIALECTS = frozenset({"anthropic", "claude-code", "openai-chat"})
 _CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)
 
 
 def assign_turns(history: History) -> None:
+    for item in history.items:  # items may be reused from an earlier read
+        item.turn = -1
     if history.dialect == "openai-chat":
         _chat_turns(history)
     elif history.dialect == "claude-code":
+        mark_abandoned_branches(history)
         _claude_code_turns(history)
     else:
         turn = 0
@@ -48,13 +51,71 @@ class _ThreadTurns:
         self.state = ""  # what the previous conversation line was: assistant | results | user
 
 
+def mark_abandoned_branches(history: History) -> None:
+    """After a rewind the conversation goes on from an earlier line; the lines of the branch
+    left behind stay in the file but are not sent again. A line is abandoned when its chain
+    of parents joins the active path (leaf to root) somewhere above it. Chains that never
+    join it (before a compaction, after a broken link) keep their file order."""
+    by_uuid: dict[str, Item] = {}
+    for item in history.items:
+        item.abandoned = False  # items may be reused from an earlier read
+        if item.uuid and item.thread == 0 and item.uuid not in by_uuid:
+            by_uuid[item.uuid] = item
+    leaf = next(
+        (
+            i
+            for i in reversed(history.items)
+            if i.uuid and i.thread == 0 and i.kind in _CONVERSATION
+        ),
+        None,
+    )
+    if leaf is None or not any(i.parent_uuid for i in history.items):
+        return
+    active: set[str] = set()
+    node: Item | None = leaf
+    while node is not None and node.uuid and node.uuid not in active:
+        active.add(node.uuid)
+        node = by_uuid.get(node.parent_uuid) if node.parent_uuid else None
+    joins: dict[str, bool] = {}
+    for item in history.items:
+        if item.thread != 0 or not item.uuid or item.uuid in active:
+            continue
+        item.abandoned = _joins_active_path(item, by_uuid, active, joins)
+
+
+def _joins_active_path(
+    item: Item, by_uuid: dict[str, Item], active: set[str], joins: dict[str, bool]
+) -> bool:
+    trail: list[str] = []
+    node: Item | None = item
+    result = False
+    while node is not None and node.uuid:
+        if node.uuid in joins:
+            result = joins[node.uuid]
+            break
+        if node.uuid in active:
+            result = True
+            break
+        if node.uuid in trail:  # a loop of parent links
+            break
+        trail.append(node.uuid)
+        node = by_uuid.get(node.parent_uuid) if node.parent_uuid else None
+    for uuid in trail:
+        joins[uuid] = result
+    return result
+
+
 def _claude_code_turns(history: History) -> None:
     """One API message may be split over several assistant lines (same `message.id`), and
     parallel results over several consecutive user lines: each group is one turn. Sidechain
     threads interleaved in the file count their turns apart."""
     threads: dict[int, _ThreadTurns] = {}
     for item in history.items:
-        if item.role not in ("user", "assistant") or item.kind not in _CONVERSATION:
+        if (
+            item.role not in ("user", "assistant")
+            or item.kind not in _CONVERSATION
+            or item.abandoned
+        ):
             continue
         t = threads.get(item.thread)
         if t is None:

@@ -93,15 +93,17 @@ def _malformed(history: History, out: _Collector) -> None:
 
 
 def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) -> None:
+    items = history.items
     calls_by_id: dict[str, list[Call]] = defaultdict(list)
     for call in history.calls:
-        calls_by_id[call.call_id].append(call)
+        if not items[call.item].abandoned:
+            calls_by_id[call.call_id].append(call)
     outputs_by_id: dict[str, list[Output]] = defaultdict(list)
     for output in history.outputs:
-        outputs_by_id[output.call_id].append(output)
+        if not items[output.item].abandoned:
+            outputs_by_id[output.call_id].append(output)
     dialect = history.dialect
     adjacency = dialect in ADJACENCY_DIALECTS
-    items = history.items
     pending_from = _pending_start(history) if trailing_calls_pending else len(items)
 
     for call_id, calls in calls_by_id.items():
