@@ -22,6 +22,7 @@ from context_ls.history.model import Call, DialectName, History, Output, Span, T
 from context_ls.history.normalize import plan_for
 from context_ls.history.position import LineIndex
 from context_ls.history.reader import FactsCache, read_history
+from context_ls.history.records import DECODE_ERRORS
 from context_ls.history.rules import RULES, Rule
 from context_ls.history.stream import file_fetcher, is_streamable, read_history_stream
 from context_ls.history.trim import trim_edits_for
@@ -147,7 +148,7 @@ def _same_kind(data: bytes, previous: History, requested: DialectName | None) ->
     for _line, _pos, chunk in head:
         try:
             values.append(msgspec.json.decode(chunk))
-        except msgspec.DecodeError:
+        except DECODE_ERRORS:
             continue
     return detect_dialect(values) == previous.dialect
 

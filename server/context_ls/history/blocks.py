@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import msgspec
 
+from context_ls.history.records import DECODE_ERRORS
+
 _decode_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _decode_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
 
@@ -57,7 +59,7 @@ def find_content(record: bytes, path: tuple[str, ...]) -> Content | None:
                 elements.append((at, at + len(piece)))
                 cursor = at + len(piece)
             return Content(offset, offset + len(chunk), True, elements)
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         return None
     return None
 

@@ -19,21 +19,32 @@ def plan_edits(plan: Plan) -> list[TextEdit]:
     items = history.items
     edits: list[TextEdit] = []
     removed = set(plan.remove_items)
-    # Whole records whose every block goes (and that receive none) are removed whole.
+    replaced: set[int] = set()
+    # Whole records whose every block goes (and that receive none) are removed whole;
+    # those that receive new blocks get their array's contents replaced in one edit.
     for index, blocks in plan.remove_blocks.items():
         content = find_content(plan._bytes(items[index]), plan._content_path())
         if content is None or not content.is_array:
             continue
-        if len(blocks) >= len(content.elements) and not plan.prepend.get(index):
-            removed.add(index)
+        base = items[index].span.start
+        if len(blocks) >= len(content.elements):
+            if not plan.prepend.get(index):
+                removed.add(index)
+                continue
+            first, last = content.elements[0][0], content.elements[-1][1]
+            joined = _block_separator(plan, plan._bytes(items[index]), content.start, first).join(
+                plan.prepend[index]
+            )
+            edits.append(TextEdit(Span(base + first, base + last), joined))
+            replaced.add(index)
         else:
-            base = items[index].span.start
             for start, end in removal_ranges(content.elements, blocks):
                 edits.append(TextEdit(Span(base + start, base + end), b""))
     removed -= set(plan.prepend)
     edits.extend(_removals(plan, sorted(removed)))
     for index, new_blocks in plan.prepend.items():
-        edits.extend(_prepend(plan, items[index], new_blocks))
+        if index not in replaced:
+            edits.extend(_prepend(plan, items[index], new_blocks))
     edits.extend(_inserts_and_links(plan, removed))
     return edits
 
@@ -80,9 +91,16 @@ def _prepend(plan: Plan, item: Item, blocks: list[bytes]) -> list[TextEdit]:
     if not content.elements:
         return [TextEdit(Span(base + content.start + 1, base + content.start + 1), joined)]
     first_start = content.elements[0][0]
-    gap = record[content.start + 1 : first_start]  # white space between `[` and the first block
-    between = sep if not gap.strip(_WS) and b"\n" not in gap else b"," + gap
+    between = _block_separator(plan, record, content.start, first_start)
     return [TextEdit(Span(base + first_start, base + first_start), between.join(blocks) + between)]
+
+
+def _block_separator(plan: Plan, record: bytes, array_start: int, first_start: int) -> bytes:
+    """`,` plus the white space the array puts before its first block."""
+    gap = record[array_start + 1 : first_start]
+    if b"\n" in gap and not gap.strip(_WS):
+        return b"," + gap
+    return plan.style.item_separators[0].encode()
 
 
 def _colon(plan: Plan) -> bytes:

@@ -14,7 +14,7 @@ import msgspec
 from context_ls.history.dialects import codex, responses
 from context_ls.history.model import History
 from context_ls.history.reader import HistoryBuilder
-from context_ls.history.records import RecordFacts, malformed
+from context_ls.history.records import DECODE_ERRORS, RecordFacts, malformed
 
 
 class _Payload(msgspec.Struct):
@@ -51,7 +51,7 @@ def scan_codex(
         size = len(line)
         try:
             record = decode(line)
-        except msgspec.DecodeError:
+        except DECODE_ERRORS:
             if line.strip():
                 special.append((line_no, offset, line.rstrip(b"\r\n")))
             offset += size

@@ -15,6 +15,7 @@ from context_ls.history.blocks import find_content
 from context_ls.history.dialects import anthropic, chat, claude_code, codex, native, responses
 from context_ls.history.findings import Finding
 from context_ls.history.model import Call, History, Item, ItemKind, Output
+from context_ls.history.records import DECODE_ERRORS
 from context_ls.history.style import Style, detect_style
 
 BLOCK_DIALECTS = frozenset({"anthropic", "claude-code"})
@@ -62,6 +63,7 @@ class Plan:
         self.insert_after: dict[int, list[NewRecord]] = defaultdict(list)
         self.parent_override: dict[int, str | None] = {}
         self._values: dict[int, Any] = {}
+        self._new_replies: dict[int, NewRecord] = {}
         self._calls = {c.call_id: c for c in reversed(history.calls)}
         self._outputs = {(o.item, o.call_id): o for o in reversed(history.outputs)}
 
@@ -139,11 +141,23 @@ class Plan:
         call_item = items[call.item]
         if self.dialect == "anthropic":
             reply = self._next_conversation(call_item)
-            if reply is not None and reply.role == "user" and reply.turn == call_item.turn + 1:
+            if (
+                reply is not None
+                and reply.role == "user"
+                and reply.turn == call_item.turn + 1
+                and find_content(self._bytes(reply), ("content",)) is not None
+            ):
                 self.prepend[reply.index].append(block)
-            else:
-                message: dict[str, Any] = {"role": "user", "content": [_RAW.format(0)]}
-                self.insert_after[call.item].append(NewRecord(message, [block]))
+                return
+            # No user message follows: every result of this call's message goes in one new one.
+            new_message = self._new_replies.get(call.item)
+            if new_message is None:
+                new_message = self._new_replies[call.item] = NewRecord(
+                    {"role": "user", "content": []}
+                )
+                self.insert_after[call.item].append(new_message)
+            new_message.value["content"].append(_RAW.format(len(new_message.raws)))
+            new_message.raws.append(block)
             return
         anchor = self._reply_end(call_item)
         neighbour = self._value(anchor if items[anchor].uuid else call.item)
@@ -209,7 +223,7 @@ class Plan:
         if index not in self._values:
             try:
                 self._values[index] = msgspec.json.decode(self._bytes(self.history.items[index]))
-            except msgspec.DecodeError:
+            except DECODE_ERRORS:
                 self._values[index] = None
         return self._values[index]
 

@@ -12,7 +12,7 @@ from context_ls.history import source as src
 from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
 from context_ls.history.dialects import codex
 from context_ls.history.model import Call, DialectName, History, Item, Output, Span
-from context_ls.history.records import RecordFacts, malformed
+from context_ls.history.records import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.turns import assign_turns
 
 FactsCache = MutableMapping[bytes, RecordFacts]
@@ -28,7 +28,7 @@ def facts_reader(dialect: DialectName) -> Callable[[bytes], RecordFacts]:
     def read(raw: bytes) -> RecordFacts:
         try:
             value = _decode(raw)
-        except msgspec.DecodeError as error:
+        except DECODE_ERRORS as error:
             return malformed(str(error))
         except RecursionError:
             return malformed("nested too deeply")
@@ -43,7 +43,7 @@ def _sample_values(rows: Iterable[tuple[int, int, bytes, str | None, int]]) -> I
             continue
         try:
             yield _decode(chunk)
-        except (msgspec.DecodeError, RecursionError):
+        except DECODE_ERRORS:
             continue
 
 

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from context_ls.history.model import ItemKind
+
+# What decoding one record may raise: msgspec raises UnicodeDecodeError for invalid UTF-8,
+# and very deep nesting ends in RecursionError.
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError, RecursionError)
 
 
 @dataclass(slots=True, frozen=True)

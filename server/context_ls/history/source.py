@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import msgspec
 
+from context_ls.history.records import DECODE_ERRORS
+
 BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
 _ARRAY_KEYS = ("messages", "input")
@@ -65,7 +67,7 @@ def looks_like_document(data: bytes, start: int) -> bool:
         return _NON_BLANK.search(data, start) is not None
     try:
         value = msgspec.json.decode(first)
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         return first[:1] in (b"[", b"{") and (
             rest_blank or not _next_line_is_object(data, first_nl)
         )
@@ -83,7 +85,7 @@ def _next_line_is_object(data: bytes, first_nl: int) -> bool:
         return False
     try:
         return isinstance(msgspec.json.decode(line), dict)
-    except msgspec.DecodeError:
+    except DECODE_ERRORS:
         return False
 
 
@@ -108,7 +110,7 @@ def document_records(data: bytes, start: int) -> tuple[list[RawRecord], str | No
             raws = _decode_raw_array(raw_array)
         else:
             return [], None
-    except msgspec.DecodeError as error:
+    except DECODE_ERRORS as error:
         return _salvage(data, start), f"the document is not valid JSON: {error}"
     records: list[RawRecord] = []
     cursor = array_start + 1

@@ -13,6 +13,7 @@ from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
 from context_ls.history.fastscan import scan_codex
 from context_ls.history.model import DialectName, History
 from context_ls.history.reader import HistoryBuilder, facts_reader
+from context_ls.history.records import DECODE_ERRORS
 
 STREAM_THRESHOLD = 16 * 1024 * 1024  # bytes; smaller files are simply read whole
 
@@ -38,7 +39,7 @@ def read_history_stream(
             for record in src.iter_lines(sample, src.content_start(sample)):
                 try:
                     values.append(msgspec.json.decode(record.data))
-                except msgspec.DecodeError:
+                except DECODE_ERRORS:
                     continue
                 if len(values) >= SAMPLE_SIZE:
                     break

@@ -57,10 +57,14 @@ def mark_abandoned_branches(history: History) -> None:
     of parents joins the active path (leaf to root) somewhere above it. Chains that never
     join it (before a compaction, after a broken link) keep their file order."""
     by_uuid: dict[str, Item] = {}
+    repeated = False
     for item in history.items:
         item.abandoned = False  # items may be reused from an earlier read
-        if item.uuid and item.thread == 0 and item.uuid not in by_uuid:
-            by_uuid[item.uuid] = item
+        if item.uuid and item.thread == 0:
+            repeated = repeated or item.uuid in by_uuid
+            by_uuid.setdefault(item.uuid, item)
+    if repeated:  # uuids that repeat make the chain ambiguous: file order it is
+        return
     leaf = next(
         (
             i

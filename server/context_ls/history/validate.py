@@ -75,7 +75,11 @@ def _malformed(history: History, out: _Collector) -> None:
     last_index = len(items) - 1
     for item in items:
         if item.kind is ItemKind.MALFORMED:
-            tail = item.index == last_index and not history.document
+            # A killed writer leaves a last line without its newline; a malformed line that
+            # was finished (newline written) is not a crash tail and is left to a person.
+            tail = (
+                item.index == last_index and not history.document and not history.ends_with_newline
+            )
             where = (
                 "the last line"
                 if tail

@@ -9,7 +9,7 @@ import msgspec
 
 from context_ls.history.dialects import responses
 from context_ls.history.model import ItemKind
-from context_ls.history.records import OTHER, RecordFacts, stamp
+from context_ls.history.records import DECODE_ERRORS, OTHER, RecordFacts, stamp
 
 NAME = "codex"
 DEFAULT_SYNTHETIC_TEXT = responses.DEFAULT_SYNTHETIC_TEXT
@@ -65,9 +65,9 @@ def facts_from_line(line: bytes) -> RecordFacts:
         # Valid JSON of an unexpected shape (payload not an object, ids not strings…).
         try:
             return facts(_decode_any(line))
-        except msgspec.DecodeError as error:
+        except DECODE_ERRORS as error:
             return RecordFacts(ItemKind.MALFORMED, error=str(error))
-    except msgspec.DecodeError as error:
+    except DECODE_ERRORS as error:
         return RecordFacts(ItemKind.MALFORMED, error=str(error))
     payload = record.payload
     if record.type != "response_item" or payload is None:
