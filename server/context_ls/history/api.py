@@ -12,7 +12,9 @@ from pathlib import Path
 
 import msgspec
 
+from context_ls.history import details
 from context_ls.history import source as src
+from context_ls.history.details import CallDetails, OutputDetails
 from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
 from context_ls.history.edits import plan_edits
 from context_ls.history.findings import Finding
@@ -364,3 +366,15 @@ def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
 
 def _starts(history: History) -> list[int]:
     return [item.span.start for item in history.items]
+
+
+def call_details(analysis: Analysis, call: Call) -> CallDetails:
+    """Tool, a short summary of the arguments and the time of a call (for hovers)."""
+    item = analysis.history.items[call.item]
+    return details.call_details(analysis.history.dialect, analysis.read(*item.span), call)
+
+
+def output_details(analysis: Analysis, output: Output) -> OutputDetails:
+    """Status, size and first line of an output (for hovers)."""
+    item = analysis.history.items[output.item]
+    return details.output_details(analysis.history.dialect, analysis.read(*item.span), output)
