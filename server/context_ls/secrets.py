@@ -1,0 +1,119 @@
+"""Find values that look like credentials, so they never reach the audit table, the logs,
+or go unnoticed in a transcript (finding H010). Transcripts leak keys: a pasted `.env`, a
+`curl -H "Authorization: Bearer …"` in a shell call.
+
+Speed matters: `check` may scan a 260 MB rollout. Python's `re` skips quickly over bytes
+that cannot start any alternative (it builds a first-character set when every branch
+starts with a plain literal), so each branch starts at its rarest literal — `k-` rather
+than `sk-`, `BEGIN ` rather than `-----` — and looks behind for the rest. That keeps the
+scan at several hundred MB/s; everything else (kind, true start) is decided per match.
+
+Tuned against false positives: every token must start at a word boundary and be long
+enough, so `call_…`, `toolu_…`, uuids, hex hashes and words like `task-list` never match.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+__all__ = ["KINDS", "SecretMatch", "find_secrets", "redact", "redact_bytes"]
+
+
+class SecretMatch(NamedTuple):
+    """A secret at byte offsets [start, end) of the scanned data."""
+
+    start: int
+    end: int
+    kind: str
+
+
+# Characters a token is made of: a secret must not be glued to one on its left.
+_TOKEN_CHARS = r"A-Za-z0-9_\-"
+_TOKEN = rf"[{_TOKEN_CHARS}]"
+
+# Each branch starts with a plain literal (see the module docstring), then one named group.
+_PATTERN = "|".join(
+    [
+        # OpenAI (sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…) and Anthropic (sk-ant-…).
+        rf"k-(?<=sk-)(?<![{_TOKEN_CHARS}]sk-)"
+        rf"(?:(?P<anthropic>ant-{_TOKEN}{{20,}})"
+        rf"|(?P<openai>(?:proj|svcacct|admin)-{_TOKEN}{{20,}}|[A-Za-z0-9]{{32,}}))",
+        # AWS access key ids (long-term AKIA, temporary ASIA): exactly 20 characters.
+        rf"A(?<![{_TOKEN_CHARS}]A)(?P<aws>(?:KIA|SIA)[0-9A-Z]{{16}})(?![A-Za-z0-9])",
+        # GitHub personal, OAuth, user, server and refresh tokens; fine-grained PATs.
+        rf"g(?<![{_TOKEN_CHARS}]g)"
+        r"(?P<github>h[pousr]_[A-Za-z0-9]{36,}|ithub_pat_[A-Za-z0-9_]{22,})",
+        # Slack bot, user, app and refresh tokens.
+        rf"xox(?<![{_TOKEN_CHARS}]xox)(?P<slack>[abposr]-[A-Za-z0-9\-]{{10,}})",
+        # HTTP bearer credentials: only the token is the secret.
+        r"Bearer(?<![A-Za-z0-9]Bearer)[ \t]+(?P<bearer>[A-Za-z0-9._~+/\-]{16,}=*)",
+        r"bearer(?<![A-Za-z0-9]bearer)[ \t]+(?P<bearer_lower>[A-Za-z0-9._~+/\-]{16,}=*)",
+        # PEM private keys: the header, and the body up to the footer when it follows.
+        r"BEGIN (?<=-----BEGIN )(?P<private_key>[A-Z0-9 ]{0,40}PRIVATE KEY-----"
+        r"(?:[^-]{0,16384}-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)?)",
+    ]
+)
+
+_GROUP_KIND = {
+    "openai": "openai-key",
+    "anthropic": "anthropic-key",
+    "aws": "aws-access-key",
+    "github": "github-token",
+    "slack": "slack-token",
+    "bearer": "bearer-token",
+    "bearer_lower": "bearer-token",
+    "private_key": "private-key",
+}
+KINDS: tuple[str, ...] = tuple(dict.fromkeys(_GROUP_KIND.values()))
+# How many bytes of the secret come before where the regex match starts (the lookbehinds).
+_LEAD_BEFORE_MATCH = {"openai": 1, "anthropic": 1, "private_key": 5}
+# Where the secret starts at its named group rather than at the match.
+_STARTS_AT_GROUP = {"bearer", "bearer_lower"}
+_GROUP_START_OFFSET = {"aws": -1, "github": -1, "slack": -3}
+
+_BYTES_RE = re.compile(_PATTERN.encode("ascii"))
+_TEXT_RE = re.compile(_PATTERN)
+
+
+def _span(match: re.Match[bytes] | re.Match[str]) -> tuple[int, int, str]:
+    group = match.lastgroup or ""
+    if group in _STARTS_AT_GROUP:
+        start = match.start(group)
+    elif group in _GROUP_START_OFFSET:
+        start = match.start(group) + _GROUP_START_OFFSET[group]
+    else:
+        start = match.start() - _LEAD_BEFORE_MATCH.get(group, 0)
+    return start, match.end(), _GROUP_KIND[group]
+
+
+def find_secrets(data: bytes) -> list[SecretMatch]:
+    """Every credential-looking value in `data`, as byte offsets, in order."""
+    return [SecretMatch(*_span(match)) for match in _BYTES_RE.finditer(data)]
+
+
+def redact(text: str) -> str:
+    """`text` with each secret replaced by `[REDACTED:<kind>]`."""
+    if not _TEXT_RE.search(text):
+        return text
+    out: list[str] = []
+    cursor = 0
+    for match in _TEXT_RE.finditer(text):
+        start, end, kind = _span(match)
+        out.append(text[cursor:start])
+        out.append(f"[REDACTED:{kind}]")
+        cursor = end
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """`data` with each secret replaced by `[REDACTED:<kind>]` (for raw log lines)."""
+    out: list[bytes] = []
+    cursor = 0
+    for start, end, kind in find_secrets(data):
+        out.append(data[cursor:start])
+        out.append(f"[REDACTED:{kind}]".encode("ascii"))
+        cursor = end
+    out.append(data[cursor:])
+    return b"".join(out)
