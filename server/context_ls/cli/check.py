@@ -50,7 +50,9 @@ def check_dialect(name: str | None) -> DialectName | None:
     raise UsageError(f"unknown dialect {name!r}; one of: {', '.join(DIALECTS)}")
 
 
-def run_check(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_check(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     select = parse_codes(args.select)
     ignore = parse_codes(args.ignore) or set()
     dialect = check_dialect(args.dialect)

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from context_ls import __version__
 from context_ls.cli.files import UsageError
@@ -13,8 +14,15 @@ from context_ls.cli.files import UsageError
 EPILOG = "Exit codes: 0 clean, 1 findings (or changes with --check), 2 usage or I/O error."
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line, like every other error of the tool (exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="context-ls",
         description="Find and repair broken AI-agent session histories.",
         epilog=EPILOG,
@@ -24,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--state-dir",
         help="where snapshots are kept (default: $CONTEXT_LS_STATE_DIR or the user state folder)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     check = sub.add_parser("check", help="report findings", epilog=EPILOG)
@@ -52,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     _dialect(trim)
 
     snapshot = sub.add_parser("snapshot", help="list or restore the snapshots taken before writes")
-    snap_sub = snapshot.add_subparsers(dest="snapshot_command", metavar="ACTION")
+    snap_sub = snapshot.add_subparsers(
+        dest="snapshot_command", metavar="ACTION", parser_class=_Parser
+    )
     snap_sub.required = True
     snap_list = snap_sub.add_parser("list", help="snapshots of a file, newest first")
     snap_list.add_argument("path", metavar="PATH")
@@ -69,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     context = sub.add_parser(
         "context", help="the workspace, user and tool contexts kept in the store"
     )
-    context_sub = context.add_subparsers(dest="context_command", metavar="ACTION")
+    context_sub = context.add_subparsers(
+        dest="context_command", metavar="ACTION", parser_class=_Parser
+    )
     context_sub.required = True
     context_sub.add_parser("show", help="print the three contexts as JSON")
 

@@ -66,7 +66,9 @@ def _apply(
     return True
 
 
-def run_normalize(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_normalize(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     dialect = check_dialect(args.dialect)
     changed = 0
     for path in expand(args.paths):
@@ -88,7 +90,9 @@ def run_normalize(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr)
     return 0
 
 
-def run_trim(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_trim(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     if args.keep < 0:
         raise UsageError("--keep must be zero or more")
     path = Path(args.path)
@@ -109,7 +113,9 @@ def _iso(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="seconds")
 
 
-def run_snapshot(args: Any, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_snapshot(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
     from context_ls.context.errors import ContextError
 
     path = Path(args.path)

@@ -114,7 +114,12 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
     chained = history.dialect == "claude-code" and any(item.parent_uuid for item in items)
     edits: list[TextEdit] = []
     # Claude Code: parents of removed lines, and where each insertion point now leads.
-    removed_parent = {items[i].uuid: _parent(plan, items[i]) for i in removed if items[i].uuid}
+    kept_uuids = {item.uuid for item in items if item.uuid and item.index not in removed}
+    removed_parent = {
+        items[i].uuid: _parent(plan, items[i])
+        for i in removed
+        if items[i].uuid and items[i].uuid not in kept_uuids  # a copy that stays keeps its children
+    }
     redirect: dict[str | None, str | None] = {}
     anchor_index_of: dict[str | None, int] = {}
     for anchor_index in sorted(plan.insert_after):

@@ -208,8 +208,16 @@ class Plan:
         return end
 
     def _previous_uuid(self, index: int) -> str | None:
+        """The nearest earlier line that is not a descendant of line `index` (re-linking to
+        a descendant would close a loop)."""
+        broken = self.history.items[index].uuid
+        parents = {i.uuid: i.parent_uuid for i in self.history.items if i.uuid}
         for earlier in reversed(self.history.items[:index]):
-            if earlier.uuid and earlier.index not in self.remove_items:
+            if (
+                earlier.uuid
+                and earlier.index not in self.remove_items
+                and (broken is None or not _descends_from(earlier.uuid, broken, parents))
+            ):
                 return earlier.uuid
         return None
 
@@ -226,6 +234,17 @@ class Plan:
             except DECODE_ERRORS:
                 self._values[index] = None
         return self._values[index]
+
+
+def _descends_from(uuid: str, ancestor: str, parents: dict[str, str | None]) -> bool:
+    seen: set[str] = set()
+    node: str | None = uuid
+    while node is not None and node not in seen:
+        if node == ancestor:
+            return True
+        seen.add(node)
+        node = parents.get(node)
+    return False
 
 
 class _VerbatimRecord(NewRecord):

@@ -60,14 +60,18 @@ def content_start(data: bytes) -> int:
 def looks_like_document(data: bytes, start: int) -> bool:
     """JSONL unless the source is one JSON array/object spread over lines, or a single
     line holding an array or a `messages`/`input` object."""
-    first_nl = data.find(b"\n", start)
-    first = data[start : len(data) if first_nl == -1 else first_nl].strip(_WS)
+    first_text = _NON_BLANK.search(data, start)
+    if first_text is None:
+        return False  # empty or white space only
+    line_start = data.rfind(b"\n", start, first_text.start()) + 1 or start
+    first_nl = data.find(b"\n", first_text.start())
+    first = data[line_start : len(data) if first_nl == -1 else first_nl].strip(_WS)
     rest_blank = first_nl == -1 or _NON_BLANK.search(data, first_nl) is None
-    if not first:
-        return _NON_BLANK.search(data, start) is not None
     try:
         value = msgspec.json.decode(first)
     except DECODE_ERRORS:
+        if first in (b"[", b"{") or _whole_is_json(data, start):
+            return True
         return first[:1] in (b"[", b"{") and (
             rest_blank or not _next_line_is_object(data, first_nl)
         )
@@ -76,6 +80,14 @@ def looks_like_document(data: bytes, start: int) -> bool:
     return isinstance(value, list) or (
         isinstance(value, dict) and any(isinstance(value.get(k), list) for k in _ARRAY_KEYS)
     )
+
+
+def _whole_is_json(data: bytes, start: int) -> bool:
+    try:
+        msgspec.json.decode(data[start:] if start else data)
+    except DECODE_ERRORS:
+        return False
+    return True
 
 
 def _next_line_is_object(data: bytes, first_nl: int) -> bool:

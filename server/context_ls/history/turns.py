@@ -103,7 +103,9 @@ def _joins_active_path(
         if node.uuid in trail:  # a loop of parent links
             break
         trail.append(node.uuid)
-        node = by_uuid.get(node.parent_uuid) if node.parent_uuid else None
+        parent = by_uuid.get(node.parent_uuid) if node.parent_uuid else None
+        # A parent is written before its children; a link forward is no branch point.
+        node = parent if parent is not None and parent.index < node.index else None
     for uuid in trail:
         joins[uuid] = result
     return result

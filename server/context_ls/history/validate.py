@@ -7,7 +7,7 @@ from collections import defaultdict
 from context_ls.history import messages as msg
 from context_ls.history.dialects.native import STATUSES
 from context_ls.history.findings import Finding, Related
-from context_ls.history.model import Call, History, ItemKind, Output
+from context_ls.history.model import Call, History, Item, ItemKind, Output
 from context_ls.history.rules import RULES
 from context_ls.history.turns import ADJACENCY_DIALECTS
 
@@ -109,6 +109,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
     dialect = history.dialect
     adjacency = dialect in ADJACENCY_DIALECTS
     pending_from = _pending_start(history) if trailing_calls_pending else len(items)
+    chain = _uuid_index(history) if dialect == "claude-code" else {}
 
     for call_id, calls in calls_by_id.items():
         first = calls[0]
@@ -167,9 +168,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 [out.related(first.item, "the call")],
                 fixable=True,
             )
-        elif adjacency and (
-            output_item.thread != call_item.thread or output_item.turn != call_item.turn + 1
-        ):
+        elif adjacency and not _adjacent(chain, call_item, output_item):
             out.add(
                 "H006",
                 f"output of call {call_id} is not in the message right after its call "
@@ -193,6 +192,45 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 call_id,
                 fixable=True,
             )
+
+
+def _uuid_index(history: History) -> dict[str, Item]:
+    """uuid -> line; empty when uuids repeat (the chain is ambiguous: file order decides)."""
+    index: dict[str, Item] = {}
+    for item in history.items:
+        if item.uuid:
+            if item.uuid in index:
+                return {}
+            index[item.uuid] = item
+    return index
+
+
+def _adjacent(chain: dict[str, Item], call_item: Item, output_item: Item) -> bool:
+    """Is the output in the message right after its call's message? Claude Code lines say
+    so through parentUuid (walk up over result lines and non-message lines to the
+    assistant message); without a link, the order of turns in the file decides."""
+    by_chain = _reply_of_by_chain(chain, output_item) if call_item.uuid else None
+    if by_chain is not None:
+        return by_chain is call_item or (
+            by_chain.message_id is not None and by_chain.message_id == call_item.message_id
+        )
+    return output_item.thread == call_item.thread and output_item.turn == call_item.turn + 1
+
+
+def _reply_of_by_chain(chain: dict[str, Item], output_item: Item) -> Item | None:
+    """The assistant line a result line answers, following parents; None when unknown."""
+    if not chain or output_item.parent_uuid is None:
+        return None
+    seen: set[str] = set()
+    node = chain.get(output_item.parent_uuid)
+    while node is not None and node.uuid not in seen:
+        if node.role == "assistant" and node.kind is not ItemKind.OTHER:
+            return node
+        if node.role == "user" and not node.results_only and node.kind is not ItemKind.OTHER:
+            return node  # a user message stands between: not adjacent
+        seen.add(node.uuid or "")
+        node = chain.get(node.parent_uuid) if node.parent_uuid else None
+    return None
 
 
 def _pending_start(history: History) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from context_ls.history.api import Analysis
 from context_ls.history.model import Span
+from context_ls.history.source import BOM
 
 
 @dataclass(slots=True, frozen=True)
@@ -21,8 +22,12 @@ def where(analysis: Analysis, item_index: int, span: Span) -> Where:
     if analysis.data or analysis.fetch is None:
         lines = analysis.lines
         start, end = lines.position(span.start), lines.position(span.end)
+        bom = 1 if analysis.data.startswith(BOM) else 0  # editors and ruff do not count it
         return Where(
-            start.line + 1, lines.char_col(start) + 1, end.line + 1, lines.char_col(end) + 1
+            start.line + 1,
+            lines.char_col(start) + 1 - (bom if start.line == 0 else 0),
+            end.line + 1,
+            lines.char_col(end) + 1 - (bom if end.line == 0 else 0),
         )
     # Streamed JSONL: every record is one line starting at column 0.
     item = analysis.history.items[item_index]

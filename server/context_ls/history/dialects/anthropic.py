@@ -30,7 +30,7 @@ def sniff(value: Any) -> int:
         for block in content:
             if not isinstance(block, dict):
                 continue
-            kind = block.get("type")
+            kind = str_or_none(block.get("type"))
             if kind in _DISTINCT_BLOCKS or (kind == "image" and "source" in block):
                 return 3
         return 1
@@ -48,7 +48,7 @@ def content_facts(
     missing: list[tuple[int, str]] = []
     only_results = bool(content)
     for index, block in enumerate(content):
-        kind = block.get("type") if isinstance(block, dict) else None
+        kind = str_or_none(block.get("type")) if isinstance(block, dict) else None
         if kind != "tool_result":
             only_results = False
         if kind == "tool_use":

@@ -36,7 +36,8 @@ def sniff(value: Any) -> int:
         return 0
     content = value.get("content")
     if isinstance(content, list) and any(
-        isinstance(b, dict) and b.get("type") in _ANTHROPIC_ONLY_BLOCKS for b in content
+        isinstance(b, dict) and str_or_none(b.get("type")) in _ANTHROPIC_ONLY_BLOCKS
+        for b in content
     ):
         return 0
     if role == "tool" and "tool_call_id" in value:

@@ -14,7 +14,15 @@ NAME = "claude-code"
 DEFAULT_SYNTHETIC_TEXT = anthropic.DEFAULT_SYNTHETIC_TEXT
 _NAMESPACE = uuid.UUID("5c1e2d4a-8f3b-4c6d-9e7f-0a1b2c3d4e5f")
 # Fields copied from the neighbouring line onto an inserted line.
-INHERITED_FIELDS = ("isSidechain", "userType", "cwd", "sessionId", "version", "gitBranch")
+INHERITED_FIELDS = (
+    "isSidechain",
+    "agentId",
+    "userType",
+    "cwd",
+    "sessionId",
+    "version",
+    "gitBranch",
+)
 
 
 def sniff(value: Any) -> int:
@@ -32,7 +40,7 @@ def sniff(value: Any) -> int:
 def facts(value: Any) -> RecordFacts:
     if not isinstance(value, dict):
         return OTHER
-    kind = value.get("type")
+    kind = str_or_none(value.get("type"))
     uuid_ = str_or_none(value.get("uuid"))
     parent = str_or_none(value.get("parentUuid"))
     timestamp = stamp(value.get("timestamp"))

@@ -9,7 +9,7 @@ import msgspec
 
 from context_ls.history.dialects import responses
 from context_ls.history.model import ItemKind
-from context_ls.history.records import DECODE_ERRORS, OTHER, RecordFacts, stamp
+from context_ls.history.records import DECODE_ERRORS, OTHER, RecordFacts, stamp, str_or_none
 
 NAME = "codex"
 DEFAULT_SYNTHETIC_TEXT = responses.DEFAULT_SYNTHETIC_TEXT
@@ -19,7 +19,7 @@ LINE_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_cont
 def sniff(value: Any) -> int:
     if not isinstance(value, dict) or not isinstance(value.get("payload"), dict):
         return 0
-    kind = value.get("type")
+    kind = str_or_none(value.get("type"))
     if kind in ("session_meta", "response_item"):
         return 3
     return 2 if kind in LINE_TYPES else 1

@@ -31,7 +31,7 @@ def sniff(value: Any) -> int:
 def facts(value: Any) -> RecordFacts:
     if not isinstance(value, dict):
         return OTHER
-    kind = value.get("type")
+    kind = str_or_none(value.get("type"))
     timestamp = stamp(value.get("timestamp"))
     if kind not in ("tool_call", "tool_output"):
         role = str_or_none(value.get("role"))

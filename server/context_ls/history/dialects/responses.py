@@ -46,7 +46,7 @@ CONVERSATION_TYPES = frozenset(
 def sniff(value: Any) -> int:
     if not isinstance(value, dict):
         return 0
-    kind = value.get("type")
+    kind = str_or_none(value.get("type"))
     if kind in CALL_TYPES or kind in OUTPUT_TYPES:
         return 3 if "call_id" in value else 2
     if kind in CONVERSATION_TYPES:
@@ -59,7 +59,7 @@ def sniff(value: Any) -> int:
 def facts(item: Any, timestamp: str | int | float | None = None) -> RecordFacts:
     if not isinstance(item, dict):
         return OTHER
-    kind = item.get("type")
+    kind = str_or_none(item.get("type"))
     if kind in CALL_TYPES:
         return _call_facts(item, kind, timestamp)
     if kind in OUTPUT_TYPES:
