@@ -31,5 +31,5 @@ def _walk(folder: Path) -> Iterator[Path]:
         if child.is_dir():
             if child.name not in SKIPPED_DIRS:
                 yield from _walk(child)
-        elif child.suffix in SUFFIXES and child.is_file():
+        elif child.suffix.lower() in SUFFIXES and child.is_file():
             yield child

@@ -25,7 +25,7 @@ def _open_store(args: Any) -> Any:
 def unified_diff(path: Path, before: bytes, after: bytes) -> str:
     old = before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
     new = after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-    lines = difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")
+    lines = difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")  # `patch -p1` applies it
     text = "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
     )

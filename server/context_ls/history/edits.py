@@ -134,7 +134,10 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
         first_parent = _uuid_at_or_before(items, anchor, removed) if chained else None
         if chained and parent != first_parent:
             redirect[first_parent] = parent
-            anchor_index_of[first_parent] = anchor
+            # The inserted lines go between the anchor and its children in the chain, even
+            # children written earlier in the file; when the anchor has no uuid of its own,
+            # only lines after it are its children.
+            anchor_index_of[first_parent] = -1 if items[anchor].uuid == first_parent else anchor
         edits.append(_insert_after(plan, data, items, anchor, rendered))
     if not chained:
         return edits
@@ -160,15 +163,19 @@ def _parent(plan: Plan, item: Item) -> str | None:
 
 
 def _kept_anchor(items: list[Item], index: int, removed: set[int]) -> int:
-    while index > 0 and index in removed:
+    """The anchor, or the nearest earlier kept record of its thread when it goes."""
+    thread = items[index].thread
+    while index > 0 and (index in removed or items[index].thread != thread):
         index -= 1
     return index
 
 
 def _uuid_at_or_before(items: list[Item], index: int, removed: set[int]) -> str | None:
+    """The uuid of the nearest kept line of the same thread at or before `index`."""
+    thread = items[index].thread
     while index >= 0:
         item = items[index]
-        if item.uuid and index not in removed:
+        if item.uuid and index not in removed and item.thread == thread:
             return item.uuid
         index -= 1
     return None

@@ -39,5 +39,13 @@ def api_error_not_adjacent(dialect: DialectName | None, call_id: str) -> str:
     return f"`tool_use` ids were found without `tool_result` blocks immediately after: {call_id}"
 
 
+def api_error_duplicate_call(dialect: DialectName | None) -> str:
+    if dialect in ("anthropic", "claude-code"):
+        return "Anthropic answers: `tool_use` ids must be unique"
+    if dialect == "native":
+        return "readers of the native format pair the first call only"
+    return "the API pairs outputs with calls by id, so one of the two calls goes unanswered"
+
+
 def tool_label(call: Call) -> str:
     return f" ({call.tool})" if call.tool else ""

@@ -160,7 +160,7 @@ class Plan:
             new_message.raws.append(block)
             return
         anchor = self._reply_end(call_item)
-        neighbour = self._value(anchor if items[anchor].uuid else call.item)
+        neighbour = self._value(call.item)  # same session, same thread as the call
         value: dict[str, Any] = claude_code.synthetic_line(
             call.call_id,
             self.text,

@@ -11,8 +11,9 @@ _CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)
 
 def trim_cut(history: History, keep: int) -> int:
     """Index of the first item kept. Records before the first conversation record (session
-    headers) are always kept; the cut moves later until no kept output lost its call
-    (and no kept call lost an output that stood before it)."""
+    headers) are always kept; the cut moves later until no kept output lost its call (and
+    no kept call lost an output that stood before it), and, for Anthropic, until the kept
+    part starts with a user message."""
     conversation = [item.index for item in history.items if item.kind in _CONVERSATION]
     if keep < 0:
         raise ValueError("keep must be zero or more")
@@ -35,6 +36,31 @@ def trim_cut(history: History, keep: int) -> int:
         for call in history.calls:
             if call.item >= cut and any(o < cut for o in outputs_by_id.get(call.call_id, ())):
                 cut, moved = call.item + 1, True
+        if history.dialect == "anthropic":
+            start = _starts_with_user(history, cut)
+            cut, moved = start, moved or start != cut
+    return cut
+
+
+def _first_conversation(history: History) -> int:
+    """Where trimming may start: after headers, and for Chat after the leading system and
+    developer messages (the instructions stay)."""
+    for item in history.items:
+        if item.kind in _CONVERSATION and not (
+            history.dialect == "openai-chat" and item.role in ("system", "developer")
+        ):
+            return item.index
+    return len(history.items)
+
+
+def _starts_with_user(history: History, cut: int) -> int:
+    """Anthropic requires the first message to come from the user: move the cut on to one
+    (a user message that only carries tool results cannot start a conversation either)."""
+    items = history.items
+    while cut < len(items) and not (
+        items[cut].kind is ItemKind.MESSAGE and items[cut].role == "user"
+    ):
+        cut += 1
     return cut
 
 
@@ -43,8 +69,8 @@ def trim_plan(history: History, data: bytes, keep: int) -> Plan:
     cut = trim_cut(history, keep)
     if cut == 0:
         return plan
-    first_conversation = next((i.index for i in history.items if i.kind in _CONVERSATION), 0)
-    for item in history.items[first_conversation:cut]:
+    first = _first_conversation(history)
+    for item in history.items[first:cut]:
         plan.remove_items.add(item.index)
     return plan
 

@@ -117,7 +117,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
             out.add(
                 "H003",
                 f"call id {call_id} is used by another call ({out.where(first.item)}); "
-                f"outputs cannot be matched. Anthropic answers: `tool_use` ids must be unique",
+                f"outputs cannot be matched: {msg.api_error_duplicate_call(dialect)}",
                 duplicate.item,
                 call_id,
                 [out.related(first.item, "first call with this id")],
@@ -168,7 +168,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 [out.related(first.item, "the call")],
                 fixable=True,
             )
-        elif adjacency and not _adjacent(chain, call_item, output_item):
+        elif adjacency and not _adjacent(dialect, chain, call_item, output_item):
             out.add(
                 "H006",
                 f"output of call {call_id} is not in the message right after its call "
@@ -205,10 +205,14 @@ def _uuid_index(history: History) -> dict[str, Item]:
     return index
 
 
-def _adjacent(chain: dict[str, Item], call_item: Item, output_item: Item) -> bool:
+def _adjacent(
+    dialect: str | None, chain: dict[str, Item], call_item: Item, output_item: Item
+) -> bool:
     """Is the output in the message right after its call's message? Claude Code lines say
     so through parentUuid (walk up over result lines and non-message lines to the
     assistant message); without a link, the order of turns in the file decides."""
+    if dialect == "anthropic" and output_item.role != "user":
+        return False  # tool_result blocks belong in a user message
     by_chain = _reply_of_by_chain(chain, output_item) if call_item.uuid else None
     if by_chain is not None:
         return by_chain is call_item or (
