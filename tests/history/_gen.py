@@ -1,0 +1,476 @@
+"""Small builders for histories of every dialect, and hypothesis strategies over them.
+
+A history is first described dialect-free as a list of events:
+
+* ``("user", text)`` / ``("assistant", text)``: a plain message;
+* ``("calls", [call ids])``: one assistant turn asking for these tools (a parallel batch);
+* ``("outputs", [call ids])``: the results of these calls (one record or block each).
+
+`render(dialect, events, ...)` writes it the way the dialect's own tools write it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hypothesis import strategies as st
+
+from context_ls.history.api import Analysis, analyze, normalize_edits
+from context_ls.history.model import apply_edits
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples"
+ALL_DIALECTS = ("codex", "openai-responses", "openai-chat", "anthropic", "claude-code", "native")
+JSONL_DIALECTS = ("codex", "claude-code", "native")
+DOCUMENT_DIALECTS = ("openai-responses", "openai-chat", "anthropic")
+BLOCK_DIALECTS = ("anthropic", "claude-code")
+UNFIXABLE = {"H003", "H008", "H010"}
+SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
+
+Event = tuple[str, Any]
+
+
+def dumps(value: Any, pretty: bool = False) -> bytes:
+    if pretty:
+        return json.dumps(value, indent=2, ensure_ascii=False).encode()
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def call_prefix(dialect: str) -> str:
+    return "toolu_" if dialect in BLOCK_DIALECTS else "call_"
+
+
+# --- one renderer per dialect -------------------------------------------------------------
+
+
+def _codex(events: Sequence[Event], kinds: dict[str, str]) -> list[Any]:
+    records: list[Any] = [
+        {
+            "timestamp": "2025-10-01T10:00:00.000Z",
+            "type": "session_meta",
+            "payload": {
+                "id": "0199c7e1-0000-7000-8000-000000000001",
+                "cwd": "/w",
+                "originator": "codex_cli_rs",
+            },
+        },
+        {
+            "timestamp": "2025-10-01T10:00:00.001Z",
+            "type": "turn_context",
+            "payload": {"cwd": "/w", "model": "gpt-5"},
+        },
+    ]
+    for n, item in enumerate(_responses_items(events, kinds)):
+        records.append(
+            {
+                "timestamp": f"2025-10-01T10:00:{n % 60:02d}.{n:03d}Z",
+                "type": "response_item",
+                "payload": item,
+            }
+        )
+        if item.get("type") == "message" and item.get("role") == "user":
+            records.append(
+                {
+                    "timestamp": f"2025-10-01T10:00:{n % 60:02d}.{n:03d}Z",
+                    "type": "event_msg",
+                    "payload": {"type": "user_message", "message": "(echo)"},
+                }
+            )
+    return records
+
+
+def _responses_items(events: Sequence[Event], kinds: dict[str, str]) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    for kind, body in events:
+        if kind in ("user", "assistant"):
+            part = "input_text" if kind == "user" else "output_text"
+            items.append(
+                {"type": "message", "role": kind, "content": [{"type": part, "text": body}]}
+            )
+        elif kind == "calls":
+            for call_id in body:
+                call_kind = kinds.get(call_id, "function_call")
+                if call_kind == "custom_tool_call":
+                    items.append(
+                        {
+                            "type": "custom_tool_call",
+                            "call_id": call_id,
+                            "name": "apply_patch",
+                            "input": "*** x",
+                        }
+                    )
+                elif call_kind == "local_shell_call":
+                    items.append(
+                        {
+                            "type": "local_shell_call",
+                            "call_id": call_id,
+                            "status": "completed",
+                            "action": {"type": "exec", "command": ["ls"]},
+                        }
+                    )
+                else:
+                    items.append(
+                        {
+                            "type": "function_call",
+                            "name": "shell",
+                            "arguments": '{"cmd":"ls"}',
+                            "call_id": call_id,
+                        }
+                    )
+        elif kind == "outputs":
+            for call_id in body:
+                out_kind = (
+                    "custom_tool_call_output"
+                    if kinds.get(call_id) == "custom_tool_call"
+                    else "function_call_output"
+                )
+                items.append(
+                    {"type": out_kind, "call_id": call_id, "output": f"result of {call_id}"}
+                )
+    return items
+
+
+def _chat(events: Sequence[Event]) -> list[Any]:
+    messages: list[Any] = [{"role": "system", "content": "You are helpful."}]
+    for kind, body in events:
+        if kind in ("user", "assistant"):
+            messages.append({"role": kind, "content": body})
+        elif kind == "calls":
+            messages.append(
+                {
+                    "role": "assistant",
+                    "content": None,
+                    "tool_calls": [
+                        {
+                            "id": c,
+                            "type": "function",
+                            "function": {"name": "shell", "arguments": "{}"},
+                        }
+                        for c in body
+                    ],
+                }
+            )
+        elif kind == "outputs":
+            messages.extend(
+                {"role": "tool", "tool_call_id": c, "content": f"result of {c}"} for c in body
+            )
+    return messages
+
+
+def _anthropic(events: Sequence[Event]) -> list[Any]:
+    messages: list[Any] = []
+    for kind, body in events:
+        if kind in ("user", "assistant"):
+            messages.append({"role": kind, "content": body})
+        elif kind == "calls":
+            blocks: list[Any] = [{"type": "text", "text": "Let me look."}]
+            blocks += [
+                {"type": "tool_use", "id": c, "name": "bash", "input": {"command": "ls"}}
+                for c in body
+            ]
+            messages.append({"role": "assistant", "content": blocks})
+        elif kind == "outputs":
+            messages.append(
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "tool_result", "tool_use_id": c, "content": f"result of {c}"}
+                        for c in body
+                    ],
+                }
+            )
+    return messages
+
+
+CC_BASE = {
+    "isSidechain": False,
+    "userType": "external",
+    "cwd": "/Users/dev/proj",
+    "sessionId": "5f2b8c1e-9a47-4d3b-8e61-0c7d2a9f4b15",
+    "version": "2.0.14",
+    "gitBranch": "main",
+}
+
+
+def _claude_code(events: Sequence[Event]) -> list[Any]:
+    lines: list[Any] = [{"type": "summary", "summary": "a session", "leafUuid": "x"}]
+    parent: str | None = None
+    counter = 0
+
+    def line(kind: str, message: dict[str, Any]) -> None:
+        nonlocal parent, counter
+        counter += 1
+        uuid = f"00000000-0000-4000-8000-{counter:012d}"
+        lines.append(
+            {
+                "parentUuid": parent,
+                **CC_BASE,
+                "type": kind,
+                "message": message,
+                "uuid": uuid,
+                "timestamp": f"2025-10-08T09:14:{counter % 60:02d}.000Z",
+            }
+        )
+        parent = uuid
+
+    for n, (kind, body) in enumerate(events):
+        if kind == "system":  # a hook/system line chained into the conversation
+            counter += 1
+            uuid = f"00000000-0000-4000-8000-{counter:012d}"
+            lines.append(
+                {
+                    "parentUuid": parent,
+                    **CC_BASE,
+                    "type": "system",
+                    "subtype": "informational",
+                    "content": body,
+                    "isMeta": False,
+                    "uuid": uuid,
+                    "level": "info",
+                }
+            )
+            parent = uuid
+        elif kind == "user":
+            line("user", {"role": "user", "content": body})
+        elif kind == "assistant":
+            line(
+                "assistant",
+                {
+                    "id": f"msg_{n:04d}",
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": body}],
+                },
+            )
+        elif kind == "calls":
+            # One API reply split over several lines with one message.id: text, then a tool_use a line.
+            line(
+                "assistant",
+                {
+                    "id": f"msg_{n:04d}",
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": "Looking."}],
+                },
+            )
+            for c in body:
+                block = {"type": "tool_use", "id": c, "name": "Bash", "input": {"command": "ls"}}
+                line("assistant", {"id": f"msg_{n:04d}", "role": "assistant", "content": [block]})
+        elif kind == "outputs":
+            for c in body:  # consecutive result lines, one tool_result each
+                line(
+                    "user",
+                    {
+                        "role": "user",
+                        "content": [{"tool_use_id": c, "type": "tool_result", "content": "ok"}],
+                    },
+                )
+    return lines
+
+
+def _native(events: Sequence[Event]) -> list[Any]:
+    records: list[Any] = [
+        {"type": "session", "session_id": "sess_1", "agent": "demo", "timestamp": 1759917600}
+    ]
+    t = 1759917600
+    for kind, body in events:
+        t += 1
+        if kind in ("user", "assistant"):
+            records.append({"type": "message", "role": kind, "content": body, "timestamp": t})
+        elif kind == "calls":
+            records.extend(
+                {
+                    "type": "tool_call",
+                    "call_id": c,
+                    "tool_name": "shell",
+                    "args": {"command": "ls"},
+                    "timestamp": t,
+                }
+                for c in body
+            )
+        elif kind == "outputs":
+            records.extend(
+                {
+                    "type": "tool_output",
+                    "call_id": c,
+                    "status": "success",
+                    "content": "ok",
+                    "timestamp": t,
+                }
+                for c in body
+            )
+    return records
+
+
+def records_of(
+    dialect: str, events: Sequence[Event], kinds: dict[str, str] | None = None
+) -> list[Any]:
+    kinds = kinds or {}
+    if dialect == "codex":
+        return _codex(events, kinds)
+    if dialect == "openai-responses":
+        return _responses_items(events, kinds)
+    if dialect == "openai-chat":
+        return _chat(events)
+    if dialect == "anthropic":
+        return _anthropic(events)
+    if dialect == "claude-code":
+        return _claude_code(events)
+    if dialect == "native":
+        return _native(events)
+    raise ValueError(dialect)
+
+
+def render_records(
+    records: Sequence[Any],
+    layout: str = "jsonl",
+    pretty: bool = False,
+    crlf: bool = False,
+    bom: bool = False,
+    final_newline: bool = True,
+) -> bytes:
+    """layout: jsonl | array | messages | input."""
+    if layout == "jsonl":
+        data = b"\n".join(dumps(r) for r in records) + (b"\n" if final_newline else b"")
+    else:
+        value: Any = list(records) if layout == "array" else {layout: list(records)}
+        data = dumps(value, pretty) + (b"\n" if final_newline else b"")
+    if crlf:
+        data = data.replace(b"\n", b"\r\n")
+    if bom:
+        data = b"\xef\xbb\xbf" + data
+    return data
+
+
+def default_layout(dialect: str) -> str:
+    return {"openai-responses": "input", "openai-chat": "messages", "anthropic": "messages"}.get(
+        dialect, "jsonl"
+    )
+
+
+def render(
+    dialect: str, events: Sequence[Event], kinds: dict[str, str] | None = None, **kw: Any
+) -> bytes:
+    layout = kw.pop("layout", None) or default_layout(dialect)
+    return render_records(records_of(dialect, events, kinds), layout, **kw)
+
+
+# --- a clean history to break by hand -----------------------------------------------------
+
+
+def clean_events(prefix: str = "call_", batches: Sequence[int] = (1, 2)) -> list[Event]:
+    events: list[Event] = [("user", "please look")]
+    n = 0
+    for size in batches:
+        ids = [f"{prefix}{chr(65 + n + i)}" for i in range(size)]
+        n += size
+        events += [("calls", ids), ("outputs", ids), ("assistant", "done that")]
+    return events
+
+
+# --- hypothesis: generated broken histories --------------------------------------------------
+
+
+@st.composite
+def broken_events(
+    draw: st.DrawFn, prefix: str = "call_", allow_duplicate_calls: bool = False
+) -> list[Event]:
+    """A history of several turns with dangling calls, orphans, duplicate and misplaced outputs."""
+    events: list[Event] = [("user", "start")]
+    counter = 0
+    for _ in range(draw(st.integers(1, 4))):
+        size = draw(st.integers(1, 3))
+        ids = [f"{prefix}{counter + i:03d}x" for i in range(size)]
+        counter += size
+        answered = [
+            c for c in ids if not draw(st.booleans()) or not draw(st.booleans())
+        ]  # ~25% dangling
+        fault = draw(
+            st.sampled_from(["none", "none", "orphan", "duplicate", "early", "late", "split"])
+        )
+        if allow_duplicate_calls and counter > size and draw(st.integers(0, 9)) == 0:
+            ids = [*ids, f"{prefix}{0:03d}x"]  # reuses the very first id: H003
+        if draw(st.integers(0, 4)) == 0:
+            events.append(("system", "PreToolUse hook ran"))  # Claude Code only; others skip it
+        if fault == "early" and answered:
+            events += [("outputs", answered[:1]), ("calls", ids), ("outputs", answered[1:])]
+        elif fault == "late" and answered:
+            events += [("calls", ids), ("user", "meanwhile"), ("outputs", answered)]
+        elif fault == "split" and len(answered) > 1:
+            events += [
+                ("calls", ids),
+                ("outputs", answered[:1]),
+                ("assistant", "hm"),
+                ("outputs", answered[1:]),
+            ]
+        else:
+            outputs = list(answered)
+            if fault == "orphan":
+                outputs.append(f"{prefix}{900 + counter}gone")
+            if fault == "duplicate" and answered:
+                outputs.append(answered[0])
+            hook = [("system", "PostToolUse hook ran")] if draw(st.integers(0, 4)) == 0 else []
+            events += [("calls", ids), *hook, ("outputs", outputs)]
+        if draw(st.booleans()):
+            events.append(("assistant", "ok"))
+    return [e for e in events if e[0] not in ("calls", "outputs") or e[1]]
+
+
+# --- checks shared by the tests ----------------------------------------------------------------
+
+
+def codes(analysis: Analysis) -> list[tuple[str, str | None]]:
+    return [(f.code, f.call_id) for f in analysis.findings]
+
+
+def normalized(data: bytes, dialect: str | None = None) -> tuple[Analysis, bytes]:
+    analysis = analyze(data, dialect)  # type: ignore[arg-type]
+    return analysis, apply_edits(data, normalize_edits(analysis))
+
+
+def record_bytes(analysis: Analysis) -> list[bytes]:
+    return [analysis.data[i.span.start : i.span.end] for i in analysis.history.items]
+
+
+_PARENT = re.compile(rb'"parentUuid"\s*:\s*(null|"[^"]*")')
+
+
+def without_parent(line: bytes) -> bytes:
+    return _PARENT.sub(b'"parentUuid":_', line)
+
+
+def allowed_to_change(analysis: Analysis) -> set[int]:
+    """Records normalize may rewrite or drop: those a fixable finding points at, and in the
+    block dialects the message right after a call that gets a synthetic or moved result."""
+    history = analysis.history
+    touched: set[int] = set()
+    for f in analysis.findings:
+        if f.code in ("H002", "H004", "H005", "H006", "H007") and f.item >= 0:
+            touched.add(f.item)
+    if history.dialect == "anthropic":
+        fixed_calls = {f.call_id for f in analysis.findings if f.code in ("H001", "H005", "H006")}
+        for call in history.calls:
+            if call.call_id in fixed_calls:
+                for later in history.items[call.item + 1 :]:
+                    if later.kind.value in ("message", "calls", "outputs"):
+                        touched.add(later.index)
+                        break
+    return touched
+
+
+def assert_untouched_records_kept(analysis: Analysis, out: bytes) -> None:
+    """Every record normalize had no reason to touch still occurs byte for byte in `out`
+    (Claude Code: apart from its parentUuid value, which a re-link may change)."""
+    touched = allowed_to_change(analysis)
+    claude = analysis.history.dialect == "claude-code"
+    out_relaxed = without_parent(out) if claude else out
+    for item, raw in zip(analysis.history.items, record_bytes(analysis), strict=False):
+        if item.index in touched:
+            continue
+        if raw in out:
+            continue
+        assert claude and without_parent(raw) in out_relaxed, (
+            f"record {item.index} changed: {raw[:200]!r}"
+        )

@@ -1,0 +1,108 @@
+"""Analyzer (the server's incremental analyze) always agrees with a fresh analyze."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from context_ls.history.api import Analysis, Analyzer, Options, analyze
+from context_ls.history.where import where
+
+from ._gen import ALL_DIALECTS, EXAMPLES, broken_events, call_prefix, render
+
+FAKE_KEY = "sk-proj-" + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9dF1hJ3lN5pR7tV9xZ"
+
+
+def snapshot(analysis: Analysis) -> tuple:
+    history = analysis.history
+    return (
+        history.dialect,
+        [(i.span, i.kind, i.role, i.turn, i.uuid, i.parent_uuid) for i in history.items],
+        sorted((c.call_id, c.item, c.block) for c in history.calls),
+        sorted((o.call_id, o.item, o.block) for o in history.outputs),
+        [
+            (f.code, f.call_id, f.span, f.item, f.fixable, f.pending, f.severity)
+            for f in analysis.findings
+        ],
+        [where(analysis, f.item, f.span) for f in analysis.findings],
+    )
+
+
+@st.composite
+def edit_sequences(draw: st.DrawFn) -> list[bytes]:
+    dialect = draw(st.sampled_from(ALL_DIALECTS))
+    events = draw(broken_events(call_prefix(dialect)))
+    if draw(st.booleans()):
+        events.insert(1, ("user", f"key {FAKE_KEY}"))
+    data = render(dialect, events, pretty=draw(st.booleans()))
+    versions = [data]
+    for _ in range(draw(st.integers(1, 6))):
+        lines = data.split(b"\n")
+        action = draw(
+            st.sampled_from(["delete", "duplicate", "typo", "append", "truncate", "swap", "join"])
+        )
+        at = draw(st.integers(0, max(len(lines) - 1, 0)))
+        if action == "delete" and len(lines) > 1:
+            del lines[at]
+        elif action == "duplicate":
+            lines.insert(at, lines[at])
+        elif action == "typo" and lines[at]:
+            pos = draw(st.integers(0, len(lines[at]) - 1))
+            char = draw(st.sampled_from([b"x", b"{", b'"', b"}", b",", b"0"]))
+            lines[at] = lines[at][:pos] + char + lines[at][pos + 1 :]
+        elif action == "append":
+            lines.insert(at, draw(st.sampled_from(versions[0].split(b"\n"))))
+        elif action == "swap" and len(lines) > 1:
+            other = draw(st.integers(0, len(lines) - 1))
+            lines[at], lines[other] = lines[other], lines[at]
+        elif action == "join" and at + 1 < len(lines):
+            lines[at : at + 2] = [lines[at] + lines[at + 1]]
+        data = b"\n".join(lines)
+        if action == "truncate":
+            data = data[: draw(st.integers(0, len(data)))]
+        versions.append(data)
+    return versions
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(versions=edit_sequences(), requested=st.sampled_from([None, None, "native", "claude-code"]))
+def test_analyzer_agrees_with_a_fresh_analyze(versions: list[bytes], requested: str | None) -> None:
+    analyzer = Analyzer()
+    for data in versions:
+        assert snapshot(analyzer.analyze(data, requested)) == snapshot(analyze(data, requested))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "name", ["codex-rollout-crashed.jsonl", "claude-code-session.jsonl", "native-tools.jsonl"]
+)
+def test_analyzer_edit_every_line_of_an_example(name: str) -> None:
+    data = (EXAMPLES / name).read_bytes()
+    analyzer = Analyzer(Options(trailing_calls_pending=True))
+    analyzer.analyze(data)
+    lines = data.split(b"\n")
+    for n in range(len(lines)):
+        edited = b"\n".join(lines[:n] + lines[n + 1 :])
+        got = analyzer.analyze(edited)
+        assert snapshot(got) == snapshot(
+            analyze(edited, options=Options(trailing_calls_pending=True))
+        ), n
+    assert snapshot(analyzer.analyze(data)) == snapshot(
+        analyze(data, options=Options(trailing_calls_pending=True))
+    )
+
+
+def test_analyzer_shared_between_dialects() -> None:
+    line = b'{"type":"function_call","call_id":"call_A","name":"f","arguments":"{}"}'
+    native = (
+        b'{"type":"tool_call","call_id":"c1","tool_name":"x","args":{}}\n'
+        b'{"type":"tool_output","call_id":"c1","status":"success","content":"ok"}\n' + line + b"\n"
+    )
+    responses = (
+        b'{"type":"message","role":"user","content":"go"}\n'
+        + line
+        + b'\n{"type":"function_call_output","call_id":"call_A","output":"ok"}\n'
+    )
+    analyzer = Analyzer()
+    for data in (native, responses, native, responses):
+        assert snapshot(analyzer.analyze(data)) == snapshot(analyze(data))

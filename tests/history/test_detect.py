@@ -1,0 +1,138 @@
+"""Dialect detection from content alone; ordinary JSON is never a history."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from context_ls.history.api import analyze, analyze_path
+
+from ._gen import (
+    ALL_DIALECTS,
+    EXAMPLES,
+    call_prefix,
+    clean_events,
+    codes,
+    records_of,
+    render,
+    render_records,
+)
+
+EXPECTED = json.loads((EXAMPLES / "EXPECTED.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("target", ["x.txt", "foo.json", "history.jsonl", "noext"])
+def test_dialect_comes_from_content_not_file_name(tmp_path: Path, name: str, target: str) -> None:
+    path = tmp_path / target
+    shutil.copyfile(EXAMPLES / name, path)
+    analysis = analyze_path(path)
+    assert analysis.history.dialect == EXPECTED[name]["dialect"]
+    assert len(analysis.findings) == len(EXPECTED[name]["findings"])
+
+
+@pytest.mark.parametrize("dialect", ALL_DIALECTS)
+def test_every_dialect_detected_from_a_generated_history(dialect: str) -> None:
+    data = render(dialect, clean_events(call_prefix(dialect)))
+    analysis = analyze(data)
+    assert analysis.history.dialect == dialect
+    assert analysis.findings == []
+    assert len(analysis.history.calls) == 3 and len(analysis.history.outputs) == 3
+
+
+@pytest.mark.parametrize("dialect", ["openai-chat", "openai-responses", "anthropic"])
+@pytest.mark.parametrize(
+    ("layout", "pretty"),
+    [
+        ("messages", False),
+        ("messages", True),
+        ("input", False),
+        ("input", True),
+        ("array", False),
+        ("array", True),
+        ("jsonl", False),
+    ],
+)
+def test_document_wrappers_and_jsonl(dialect: str, layout: str, pretty: bool) -> None:
+    events = clean_events(call_prefix(dialect))
+    events.insert(2, ("calls", [call_prefix(dialect) + "dangling"]))  # one H001 to find
+    data = render(dialect, events, layout=layout, pretty=pretty)
+    analysis = analyze(data)
+    assert analysis.history.dialect == dialect
+    assert analysis.history.document == (layout != "jsonl")
+    h001 = [c for c in codes(analysis) if c[0] == "H001"]
+    assert h001 == [("H001", call_prefix(dialect) + "dangling")]
+
+
+def test_dialect_override_skips_detection() -> None:
+    data = render("openai-chat", clean_events())
+    assert analyze(data, "openai-chat").history.dialect == "openai-chat"
+    forced = analyze(data, "native")
+    assert forced.history.dialect == "native"
+    assert not forced.history.calls
+
+
+ORDINARY = {
+    "package.json": b'{\n  "name": "web",\n  "version": "1.2.0",\n  "scripts": {"test": "vitest"},\n'
+    b'  "dependencies": {"react": "^18.2.0"},\n  "devDependencies": {"typescript": "^5.4.0"}\n}\n',
+    "tsconfig.json": b'{\n  "compilerOptions": {\n    "target": "ES2022",\n    "module": "NodeNext",\n'
+    b'    "strict": true\n  },\n  "include": ["src"]\n}\n',
+    "settings.json": b'{\n  "editor.formatOnSave": true,\n  "files.exclude": {"**/.git": true},\n'
+    b'  "python.defaultInterpreterPath": ".venv/bin/python"\n}\n',
+    "log.jsonl": b'{"id":1,"call_id":"abc","type":"request","level":"info","msg":"GET /"}\n'
+    b'{"id":2,"call_id":"abc","type":"response","level":"info","status":200}\n'
+    b'{"id":3,"call_id":"def","type":"request","level":"warn","msg":"POST /x"}\n',
+    "objects.json": b'[{"a": 1, "b": [1, 2]}, {"id": "x", "type": "thing"}, {"name": "n", "value": null}]',
+    "records.jsonl": b'{"event":"start","ts":1}\n{"event":"stop","ts":2}\n',
+    "numbers.json": b"[1, 2, 3]",
+    "composer.json": b'{"name": "acme/pkg", "require": {"php": ">=8.1"}, "autoload": {"psr-4": {"Acme\\\\": "src/"}}}',
+    "input-not-history.json": b'{"input": [1, 2, 3], "output": "x"}',
+    "messages-not-history.json": b'{"messages": ["hello", "world"]}',
+    "eslintrc.json": b'{"root": true, "extends": ["eslint:recommended"], "rules": {"no-unused-vars": "warn"}}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(ORDINARY))
+def test_ordinary_json_is_not_a_history(tmp_path: Path, name: str) -> None:
+    analysis = analyze(ORDINARY[name])
+    assert analysis.history.dialect is None
+    assert analysis.findings == []
+    path = tmp_path / name
+    path.write_bytes(ORDINARY[name])
+    on_disk = analyze_path(path)
+    assert on_disk.history.dialect is None and on_disk.findings == []
+
+
+def test_mention_of_an_id_inside_message_text_is_content_not_a_call() -> None:
+    mention = 'look: {"type":"function_call_output","call_id":"call_X","output":"x"} and "call_id":"call_X"'
+    for dialect in ALL_DIALECTS:
+        events = [("user", mention), *clean_events(call_prefix(dialect)), ("assistant", mention)]
+        analysis = analyze(render(dialect, events))
+        assert analysis.history.dialect == dialect
+        assert analysis.findings == [], dialect
+        ids = {c.call_id for c in analysis.history.calls} | {
+            o.call_id for o in analysis.history.outputs
+        }
+        assert "call_X" not in ids
+
+
+def test_id_like_text_in_tool_output_is_content() -> None:
+    records = records_of("native", clean_events())
+    records[-2]["content"] = '{"type":"tool_output","call_id":"call_ghost","status":"done"}'
+    analysis = analyze(render_records(records))
+    assert analysis.findings == []
+
+
+def test_unknown_item_types_do_not_hide_a_history() -> None:
+    items = [
+        {"type": "message", "role": "user", "content": "go"},
+        {"type": "item_reference", "id": "msg_a"},
+        {"type": "item_reference", "id": "msg_b"},
+        {"type": "function_call", "call_id": "call_A", "name": "f", "arguments": "{}"},
+    ]
+    analysis = analyze(json.dumps({"input": items}).encode())
+    assert analysis.history.dialect == "openai-responses"
+    assert codes(analysis) == [("H001", "call_A")]

@@ -1,0 +1,119 @@
+"""trim: keep the last N conversation records, never split a pair, keep headers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from context_ls.history.api import analyze, trim_edits
+from context_ls.history.model import apply_edits
+
+from ._gen import ALL_DIALECTS, EXAMPLES, call_prefix, clean_events, codes, render
+
+CONVERSATION = ("message", "calls", "outputs")
+
+
+def trimmed(data: bytes, keep: int) -> bytes:
+    return apply_edits(data, trim_edits(analyze(data), keep))
+
+
+def conversation(data: bytes, dialect: str | None = None) -> list:
+    """Conversation records that count toward `keep`: Chat's leading system and developer
+    messages are instructions that trim keeps on top of N."""
+    # a short tail may be ambiguous on its own (plain messages fit several dialects): say which
+    analysis = analyze(data, dialect)  # type: ignore[arg-type]
+    records = [i for i in analysis.history.items if i.kind.value in CONVERSATION]
+    if analysis.history.dialect == "openai-chat":
+        while records and records[0].role in ("system", "developer"):
+            records.pop(0)
+    return records
+
+
+@pytest.mark.parametrize("dialect", ALL_DIALECTS)
+@pytest.mark.parametrize("keep", [0, 1, 2, 3, 5, 100])
+def test_trim_keeps_pairs_whole_and_adds_no_findings(dialect: str, keep: int) -> None:
+    data = render(dialect, clean_events(call_prefix(dialect), (2, 1, 3)))
+    out = trimmed(data, keep)
+    after = analyze(out, dialect)  # type: ignore[arg-type]
+    assert codes(after) == []
+    assert {c.call_id for c in after.history.calls} == {o.call_id for o in after.history.outputs}
+    kept = len(conversation(out, dialect))
+    assert kept <= len(conversation(data))
+    if keep >= len(conversation(data)):
+        assert out == data
+    else:
+        assert kept <= keep  # never more than asked (it cuts later to keep pairs)
+
+
+def test_trim_moves_the_cut_rather_than_split_a_batch() -> None:
+    events = [
+        ("user", "go"),
+        ("calls", ["call_A", "call_B"]),
+        ("outputs", ["call_A", "call_B"]),
+        ("assistant", "done"),
+    ]
+    data = render("native", events)
+    # keep 2: the last output and the message; the output's call is before the cut, so both go
+    out = trimmed(data, 2)
+    after = analyze(out, "native")
+    assert codes(after) == []
+    assert not after.history.calls and not after.history.outputs
+    assert [i.role for i in conversation(out, "native")] == ["assistant"]
+
+
+def test_trim_keeps_codex_headers() -> None:
+    data = (EXAMPLES / "clean-codex-rollout.jsonl").read_bytes()
+    out = trimmed(data, 3)
+    first = json.loads(out.splitlines()[0])
+    assert first["type"] == "session_meta"
+    assert out.splitlines()[0] == data.splitlines()[0]
+    assert codes(analyze(out)) == []
+    assert len(out) < len(data)
+
+
+def test_trim_keeps_claude_code_header_lines_and_relinks() -> None:
+    data = render("claude-code", clean_events("toolu_", (1, 2, 1)))
+    out = trimmed(data, 4)
+    records = [json.loads(x) for x in out.splitlines()]
+    assert records[0]["type"] == "summary"
+    uuids = {r.get("uuid") for r in records}
+    assert all(r.get("parentUuid") in uuids for r in records if r.get("parentUuid"))
+    assert codes(analyze(out)) == []
+
+
+def test_trim_records_kept_are_byte_identical() -> None:
+    data = render("openai-chat", clean_events("call_", (2, 2)), pretty=True)
+    analysis = analyze(data)
+    out = trimmed(data, 4)
+    for item in analyze(out).history.items:
+        assert out[item.span.start : item.span.end] in data
+    before, after = json.loads(data)["messages"], json.loads(out)["messages"]
+    assert before[0]["role"] == "system" and after[0] == before[0]  # instructions stay
+    assert after[1:] == before[len(before) - len(after) + 1 :]  # then a tail of the original
+    assert len(after) == 1 + 4
+    assert analysis.findings == []
+
+
+def test_trim_keeps_chat_instructions_and_starts_anthropic_with_a_user_message() -> None:
+    chat = render("openai-chat", clean_events("call_", (2, 1)), pretty=True)
+    out = trimmed(chat, 2)
+    assert next(m["role"] for m in json.loads(out)["messages"]) == "system"
+    anthropic = render("anthropic", clean_events("toolu_", (2, 1, 1)))
+    for keep in range(8):
+        messages = json.loads(trimmed(anthropic, keep))["messages"]
+        if messages:
+            assert messages[0]["role"] == "user"
+            assert isinstance(messages[0]["content"], str) or all(
+                b.get("type") != "tool_result" for b in messages[0]["content"]
+            )
+
+
+def test_trim_negative_keep_is_refused() -> None:
+    data = render("native", clean_events())
+    with pytest.raises(ValueError):
+        trim_edits(analyze(data), -1)
+
+
+def test_trim_of_a_non_history_is_empty() -> None:
+    assert trim_edits(analyze(b'{"name": "x"}'), 1) == []
