@@ -1,0 +1,54 @@
+"""The base of every feature: one no-op method per server event (esbonio's shape).
+
+The server owns one handler per LSP notification and fans it out to every feature; a
+feature overrides only the events it cares about. Requests (hover, code actions…) are
+registered by the feature module itself, since exactly one feature answers each.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lsprotocol import types
+
+    from context_ls.lsp.server import ContextLanguageServer
+    from context_ls.lsp.state import DocumentState
+
+
+class LanguageFeature:
+    def __init__(self, server: ContextLanguageServer) -> None:
+        self.server = server
+
+    def initialize(self, params: types.InitializeParams) -> None:
+        """The client said hello: capabilities and initializationOptions are known."""
+
+    async def initialized(self) -> None:
+        """The handshake is over: the server may now send requests to the client."""
+
+    def document_open(self, doc: DocumentState) -> None:
+        """A document was opened."""
+
+    def document_change(self, doc: DocumentState) -> None:
+        """A document's text changed (an edit, or its file changed on disk)."""
+
+    def document_save(self, doc: DocumentState) -> None:
+        """A document was saved."""
+
+    def document_close(self, doc: DocumentState) -> None:
+        """A document was closed."""
+
+    def document_analyzed(self, doc: DocumentState) -> None:
+        """A fresh analysis of the document's newest text is in `doc.analysis`."""
+
+    def settings_changed(self) -> None:
+        """`server.settings` changed."""
+
+    def file_changed(self, path: str, change: str) -> None:
+        """A watched file changed on disk (`change`: created, changed, deleted)."""
+
+    def folders_changed(self, added: list[str], removed: list[str]) -> None:
+        """Workspace folders were added or removed (URIs)."""
+
+    def shutdown(self) -> None:
+        """The client asked the server to shut down."""

@@ -1,0 +1,193 @@
+"""Code actions (quick fixes, "Normalize history", snapshot restores, trim) and the code
+lens at the top of a history. The edits come from the engine; this only packages them."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from context_ls.history.api import fix_edits
+from context_ls.lsp.convert import to_text_edits, workspace_edit
+from context_ls.lsp.features import commands
+from context_ls.lsp.features.snapshots import Snapshots
+
+if TYPE_CHECKING:
+    from context_ls.history.api import Analysis
+    from context_ls.history.findings import Finding
+    from context_ls.lsp.documents import TextSnapshot
+    from context_ls.lsp.server import ContextLanguageServer
+    from context_ls.lsp.state import DocumentState
+
+logger = logging.getLogger(__name__)
+
+MAX_RESTORE_ACTIONS = 5
+RESTORE_KIND = "source.restoreSnapshot"
+
+_FIX_TITLES = {
+    "H001": "Insert a synthetic output for {call_id}",
+    "H002": "Remove the orphan output {call_id}",
+    "H004": "Remove the duplicate output of {call_id}",
+    "H005": "Move the output of {call_id} right after its call",
+    "H006": "Move the output of {call_id} next to its call",
+    "H007": "Drop the truncated line",
+    "H009": "Re-link the parent to the previous line",
+}
+
+
+def fix_title(finding: Finding) -> str:
+    template = _FIX_TITLES.get(finding.code, f"Fix {finding.code} ({finding.rule})")
+    return template.format(call_id=finding.call_id or "")
+
+
+# VS Code's `editor.codeActionsOnSave` asks for this exact kind; a request for `source.fixAll`
+# or `source` still matches it (kinds are hierarchical).
+FIX_ALL_KIND = "source.fixAll.context-ls"
+
+
+def wants(only: list[str] | None, kind: str) -> bool:
+    """LSP `only` filtering: `source` asks for `source.fixAll` too."""
+    if not only:
+        return True
+    kind = getattr(kind, "value", kind)
+    return any(kind == o or kind.startswith(o + ".") for o in only)
+
+
+def _touches(finding: Finding, start: int, end: int) -> bool:
+    return finding.span.start <= end and start <= finding.span.end
+
+
+def quick_fixes(
+    ls: ContextLanguageServer,
+    doc: DocumentState,
+    analysis: Analysis,
+    text: TextSnapshot,
+    rng: types.Range,
+) -> list[types.CodeAction]:
+    start = text.offset_at(rng.start.line, rng.start.character)
+    end = text.offset_at(rng.end.line, rng.end.character)
+    options = ls.settings.options(pending=False)
+    actions = []
+    for finding, diagnostic in zip(analysis.findings, doc.diagnostics, strict=False):
+        if not finding.fixable or not _touches(finding, start, end):
+            continue
+        edits = fix_edits(analysis, finding, options)
+        if not edits:
+            continue
+        actions.append(
+            types.CodeAction(
+                title=fix_title(finding),
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                is_preferred=True,
+                edit=workspace_edit(
+                    doc.uri, text, to_text_edits(text, edits), ls.client.document_changes
+                ),
+            )
+        )
+    return actions
+
+
+def _when(timestamp_ms: int) -> str:
+    return datetime.fromtimestamp(timestamp_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def restore_actions(ls: ContextLanguageServer, doc: DocumentState) -> list[types.CodeAction]:
+    try:
+        records = await ls.feature_of(Snapshots).list(commands.snapshot_key(doc))
+    except Exception:
+        logger.warning("cannot list snapshots of %s", doc.uri, exc_info=True)
+        return []
+    return [
+        types.CodeAction(
+            title=f"Restore snapshot from {_when(r.timestamp)} ({r.reason})",
+            kind=RESTORE_KIND,
+            command=types.Command(
+                title=f"Restore snapshot from {_when(r.timestamp)}",
+                command=commands.RESTORE_SNAPSHOT,
+                arguments=[doc.uri, r.id],
+            ),
+        )
+        for r in records[:MAX_RESTORE_ACTIONS]
+    ]
+
+
+async def code_actions(
+    ls: ContextLanguageServer, params: types.CodeActionParams
+) -> list[types.CodeAction] | None:
+    doc = ls.documents.get(params.text_document.uri)
+    if doc is None:
+        return None
+    analysis, text = await doc.current()
+    if analysis is None or text is None or analysis.history.dialect is None:
+        return None
+    only = [getattr(k, "value", k) for k in params.context.only] if params.context.only else None
+    actions: list[types.CodeAction] = []
+    if wants(only, types.CodeActionKind.QuickFix):
+        actions += quick_fixes(ls, doc, analysis, text, params.range)
+    if wants(only, FIX_ALL_KIND) and any(f.fixable for f in analysis.findings):
+        actions.append(
+            types.CodeAction(
+                title="Normalize history",
+                kind=FIX_ALL_KIND,
+                command=types.Command(
+                    title="Normalize history", command=commands.NORMALIZE, arguments=[doc.uri]
+                ),
+            )
+        )
+    if wants(only, RESTORE_KIND):
+        actions += await restore_actions(ls, doc)
+    keep = ls.settings.trim_keep
+    if wants(only, types.CodeActionKind.RefactorRewrite) and len(analysis.history.items) > keep:
+        title = f"Trim history to the last {keep} items"
+        actions.append(
+            types.CodeAction(
+                title=title,
+                kind=types.CodeActionKind.RefactorRewrite,
+                command=types.Command(
+                    title=title, command=commands.TRIM, arguments=[doc.uri, keep]
+                ),
+            )
+        )
+    return actions
+
+
+async def code_lens(
+    ls: ContextLanguageServer, params: types.CodeLensParams
+) -> list[types.CodeLens] | None:
+    doc = ls.documents.get(params.text_document.uri)
+    if doc is None:
+        return None
+    analysis, _ = await doc.current()
+    if analysis is None or analysis.history.dialect is None:
+        return None
+    calls = len(analysis.history.calls)
+    missing = sum(1 for f in analysis.findings if f.code == "H001" or f.pending)
+    plural = "" if calls == 1 else "s"
+    title = f"{calls} call{plural} · {missing} missing output · open timeline"
+    top = types.Range(
+        start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
+    )
+    arguments: list[Any] = [doc.uri]
+    return [
+        types.CodeLens(
+            range=top,
+            command=types.Command(title=title, command=commands.SHOW_TIMELINE, arguments=arguments),
+        )
+    ]
+
+
+def register(server: ContextLanguageServer) -> None:
+    kinds = [
+        types.CodeActionKind.QuickFix,
+        types.CodeActionKind.SourceFixAll,
+        FIX_ALL_KIND,
+        types.CodeActionKind.RefactorRewrite,
+        RESTORE_KIND,
+    ]
+    server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds)
+    )(code_actions)
+    server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions())(code_lens)

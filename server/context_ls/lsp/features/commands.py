@@ -1,0 +1,184 @@
+"""`workspace/executeCommand`: normalize, trim, snapshots, context and timeline.
+
+Every rewrite snapshots the current text first and then goes to the editor through
+`workspace/applyEdit`: the server never writes an open document behind the editor's back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from context_ls.history.api import normalize_edits, trim_edits
+from context_ls.lsp.convert import replace_all, to_text_edits, workspace_edit
+from context_ls.lsp.features.snapshots import Snapshots, record_json
+
+# Imported at run time: pygls reads command handlers' annotations with get_type_hints.
+from context_ls.lsp.server import ContextLanguageServer
+
+if TYPE_CHECKING:
+    from context_ls.history.api import Analysis
+    from context_ls.lsp.documents import TextSnapshot
+    from context_ls.lsp.state import DocumentState
+
+logger = logging.getLogger(__name__)
+
+NORMALIZE = "contextLs.normalize"
+TRIM = "contextLs.trim"
+CREATE_SNAPSHOT = "contextLs.createSnapshot"
+LIST_SNAPSHOTS = "contextLs.listSnapshots"
+RESTORE_SNAPSHOT = "contextLs.restoreSnapshot"
+SHOW_CONTEXT = "contextLs.showContext"
+SHOW_TIMELINE = "contextLs.showTimeline"
+
+
+class CommandError(JsonRpcException):
+    """A command that cannot run; the message tells the user why (shown by the editor)."""
+
+    CODE = -32803  # RequestFailed
+
+
+def open_document(ls: ContextLanguageServer, args: tuple[Any, ...]) -> DocumentState:
+    """The document named by the first argument, else the editor's active one (a command
+    run from the palette has no arguments)."""
+    uri = args[0] if args else ls.active_uri
+    if not isinstance(uri, str):
+        raise JsonRpcInvalidParams("The first argument must be a document URI.")
+    doc = ls.documents.get(uri)
+    if doc is None:
+        raise CommandError(f"{uri} is not open in the editor; open it and run the command again.")
+    return doc
+
+
+async def current_history(doc: DocumentState) -> tuple[Analysis, TextSnapshot]:
+    analysis, text = await doc.current()
+    if analysis is None or text is None or analysis.history.dialect is None:
+        raise CommandError(f"{doc.uri} is not an agent session history.")
+    return analysis, text
+
+
+def snapshot_key(doc: DocumentState) -> str:
+    return doc.path or doc.uri
+
+
+async def save_snapshot(
+    ls: ContextLanguageServer, doc: DocumentState, data: bytes, reason: str
+) -> dict[str, Any]:
+    try:
+        record = await ls.feature_of(Snapshots).save(snapshot_key(doc), data, reason)
+    except Exception as exc:
+        raise CommandError(f"Could not save a snapshot, so nothing was changed: {exc}") from exc
+    return record_json(record)
+
+
+async def apply(
+    ls: ContextLanguageServer,
+    doc: DocumentState,
+    text: TextSnapshot,
+    edits: list[types.TextEdit],
+    label: str,
+) -> bool:
+    edit = workspace_edit(doc.uri, text, edits, ls.client.document_changes)
+    result = await ls.workspace_apply_edit_async(
+        types.ApplyWorkspaceEditParams(edit=edit, label=label)
+    )
+    if not result.applied:
+        logger.warning("the editor did not apply %r: %s", label, result.failure_reason)
+    return bool(result.applied)
+
+
+async def rewrite(
+    ls: ContextLanguageServer,
+    doc: DocumentState,
+    text: TextSnapshot,
+    edits: list[types.TextEdit],
+    label: str,
+    reason: str,
+) -> dict[str, Any]:
+    """Snapshot the current text, then ask the editor to apply `edits`."""
+    if not edits:
+        return {"applied": False, "edits": 0, "snapshot": None}
+    record = await save_snapshot(ls, doc, text.data, reason)
+    applied = await apply(ls, doc, text, edits, label)
+    return {"applied": applied, "edits": len(edits), "snapshot": record}
+
+
+def register(server: ContextLanguageServer) -> None:
+    @server.command(NORMALIZE)
+    async def normalize(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
+        doc = open_document(ls, args)
+        analysis, text = await current_history(doc)
+        options = ls.settings.options(pending=False)
+        loop = asyncio.get_running_loop()
+        edits = await loop.run_in_executor(ls.analysis_pool, normalize_edits, analysis, options)
+        return await rewrite(
+            ls, doc, text, to_text_edits(text, edits), "Normalize history", "normalize"
+        )
+
+    @server.command(TRIM)
+    async def trim(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
+        doc = open_document(ls, args)
+        rest = args[1:]
+        keep = (
+            rest[0] if rest and isinstance(rest[0], int) and rest[0] > 0 else ls.settings.trim_keep
+        )
+        analysis, text = await current_history(doc)
+        edits = trim_edits(analysis, keep)
+        label = f"Trim history to the last {keep} items"
+        return await rewrite(ls, doc, text, to_text_edits(text, edits), label, f"trim to {keep}")
+
+    @server.command(CREATE_SNAPSHOT)
+    async def create_snapshot(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
+        doc = open_document(ls, args)
+        rest = args[1:]
+        reason = rest[0] if rest and isinstance(rest[0], str) and rest[0] else "manual"
+        return await save_snapshot(ls, doc, doc.text.data, reason)
+
+    @server.command(LIST_SNAPSHOTS)
+    async def list_snapshots(ls: ContextLanguageServer, *args: Any) -> list[dict[str, Any]]:
+        doc = open_document(ls, args)
+        records = await ls.feature_of(Snapshots).list(snapshot_key(doc))
+        return [record_json(r) for r in records]
+
+    @server.command(RESTORE_SNAPSHOT)
+    async def restore_snapshot(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
+        doc = open_document(ls, args)
+        rest = args[1:]
+        snapshot_id = rest[0] if rest and isinstance(rest[0], str) else None
+        try:
+            snapshot = await ls.feature_of(Snapshots).get(snapshot_key(doc), snapshot_id)
+        except Exception as exc:
+            raise CommandError(str(exc)) from exc
+        text = doc.text
+        if snapshot.data == text.data:
+            return {"applied": False, "edits": 0, "snapshot": None, "restored": snapshot.id}
+        edits = replace_all(text, snapshot.data)
+        result = await rewrite(
+            ls, doc, text, edits, "Restore snapshot", f"before restoring {snapshot.id}"
+        )
+        result["restored"] = snapshot.id
+        return result
+
+    @server.command(SHOW_CONTEXT)
+    async def show_context(ls: ContextLanguageServer, *args: Any) -> Any:
+        from context_ls.lsp.features.context_bridge import ContextBridge
+
+        return await ls.feature_of(ContextBridge).show()
+
+    @server.command(SHOW_TIMELINE)
+    async def show_timeline(ls: ContextLanguageServer, *args: Any) -> str:
+        doc = open_document(ls, args)
+        analysis, _ = await current_history(doc)
+        try:
+            render_report = importlib.import_module("context_ls.report.html").render_report
+        except (ImportError, AttributeError) as exc:
+            raise CommandError("The timeline report is not available in this build.") from exc
+        title = doc.uri.rsplit("/", 1)[-1]
+        loop = asyncio.get_running_loop()
+        html: str = await loop.run_in_executor(ls.analysis_pool, render_report, analysis, title)
+        return html

@@ -1,0 +1,219 @@
+"""Validation of open documents and push diagnostics.
+
+Each document has at most one validation running (an asyncio task); edits that arrive
+meanwhile mark it dirty and it runs again on the newest text. The engine's `Analyzer`
+runs in a worker thread with its per-line cache, so a one-line edit re-parses one line and
+the event loop keeps answering. Results for a text that has since changed are dropped,
+never published. Push is used only when the client cannot pull (see `pull.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+import uuid
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from context_ls.history.api import Analysis, Analyzer, Options
+from context_ls.lsp.convert import to_diagnostics
+from context_ls.lsp.feature import LanguageFeature
+
+if TYPE_CHECKING:
+    from context_ls.lsp.documents import TextSnapshot
+    from context_ls.lsp.state import DocumentState
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_THRESHOLD = 5 * 1024 * 1024  # bytes: bigger documents report $/progress
+
+
+def disk_stamp(path: str | None) -> tuple[int, int] | None:
+    """(mtime_ns, size) of a file: what tells one on-disk change from the next (a stat,
+    never a read)."""
+    if path is None:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
+def _analyze(
+    doc: DocumentState, text: TextSnapshot, options: Options
+) -> tuple[Analysis, list[types.Diagnostic]]:
+    """Worker-thread part: engine analysis plus the conversion to LSP diagnostics."""
+    analyzer = doc.analyzer
+    if analyzer is None:
+        analyzer = doc.analyzer = Analyzer(options)
+    else:
+        analyzer.options = options
+    analysis = analyzer.analyze(text.data)
+    if analysis.history.dialect is None:
+        return analysis, []
+    return analysis, to_diagnostics(analysis.findings, text, doc.uri)
+
+
+class Diagnostics(LanguageFeature):
+    """Keeps every open document's analysis fresh and pushes diagnostics when pushing."""
+
+    # events ---------------------------------------------------------------------------
+
+    def document_open(self, doc: DocumentState) -> None:
+        self.schedule(doc)
+
+    def document_change(self, doc: DocumentState) -> None:
+        self.schedule(doc)
+
+    def file_changed(self, path: str, change: str) -> None:
+        # The agent wrote the file of an open document: its trailing calls are pending
+        # again, and a pulling client must pull.
+        real = os.path.realpath(path)
+        for doc in list(self.server.documents.values()):
+            if doc.path is not None and os.path.realpath(doc.path) == real:
+                stamp = disk_stamp(path)
+                if stamp == doc.disk_stamp:
+                    continue  # the same change reported twice (client and watchfiles)
+                doc.disk_stamp = stamp
+                doc.changed_at = time.time()
+                self.schedule(doc, refresh=True)
+
+    def document_close(self, doc: DocumentState) -> None:
+        if doc.pending_timer is not None:
+            doc.pending_timer.cancel()
+        if doc.task is not None and not doc.task.done():
+            doc.task.cancel()
+        doc.settled.set()  # requests still waiting on it answer (for a closed document)
+        if doc.published_any and not self.server.client.pull_diagnostics:
+            self.server.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
+            )
+
+    def settings_changed(self) -> None:
+        for doc in list(self.server.documents.values()):
+            self.schedule(doc, refresh=True)
+
+    # validation -----------------------------------------------------------------------
+
+    def is_pending_window(self, doc: DocumentState) -> bool:
+        grace = self.server.settings.pending_grace_seconds
+        return grace > 0 and time.time() - doc.changed_at < grace
+
+    def schedule(self, doc: DocumentState, *, refresh: bool = False) -> None:
+        """Validate `doc`'s newest text soon; at most one validation per document runs.
+
+        `refresh`: the change did not come from the client (timer, disk, settings), so a
+        pulling client must be told to pull again."""
+        doc.dirty = True
+        doc.refresh = doc.refresh or refresh
+        doc.settled.clear()
+        if doc.pending_timer is not None:
+            doc.pending_timer.cancel()
+            doc.pending_timer = None
+        if doc.task is None or doc.task.done():
+            doc.task = asyncio.ensure_future(self._validate_loop(doc))
+
+    async def _validate_loop(self, doc: DocumentState) -> None:
+        try:
+            while doc.dirty:
+                doc.dirty = False
+                try:
+                    await self._validate_once(doc)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # an engine bug: keep the last diagnostics, keep serving
+                    logger.exception("validation of %s failed", doc.uri)
+        finally:
+            if not doc.dirty:
+                doc.settled.set()
+
+    async def _validate_once(self, doc: DocumentState) -> None:
+        text = doc.text
+        pending = self.is_pending_window(doc)
+        options = self.server.settings.options(pending=pending)
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.server.analysis_pool, _analyze, doc, text, options)
+        if len(text.data) > PROGRESS_THRESHOLD and self.server.client.work_done_progress:
+            result = await self._with_progress(doc, future)
+        else:
+            result = await future
+        if result is None or doc.text is not text or self.server.documents.get(doc.uri) is not doc:
+            return  # cancelled, closed, or the text changed meanwhile: the next round publishes
+        analysis, diagnostics = result
+        doc.analysis, doc.analyzed = analysis, text
+        doc.diagnostics = diagnostics
+        doc.result_seq += 1
+        self.publish(doc)
+        if pending and any(f.pending for f in analysis.findings):
+            delay = self.server.settings.pending_grace_seconds - (time.time() - doc.changed_at)
+            doc.pending_timer = loop.call_later(max(delay, 0) + 0.05, self._grace_over, doc)
+        self.server.fan_out("document_analyzed", doc)
+
+    def _grace_over(self, doc: DocumentState) -> None:
+        doc.pending_timer = None
+        if self.server.documents.get(doc.uri) is doc:
+            self.schedule(doc, refresh=True)
+
+    async def _with_progress(
+        self, doc: DocumentState, future: asyncio.Future[tuple[Analysis, list[types.Diagnostic]]]
+    ) -> tuple[Analysis, list[types.Diagnostic]] | None:
+        """Await the analysis under a cancellable `$/progress`; None when cancelled."""
+        progress = self.server.work_done_progress
+        token = f"context-ls/validate/{uuid.uuid4()}"
+        try:
+            await progress.create_async(token)
+        except Exception:
+            logger.warning("the client refused a progress token; validating without one")
+            return await future
+        name = doc.uri.rsplit("/", 1)[-1]
+        size_mb = len(doc.text.data) / 1e6
+        progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title="Validating history",
+                message=f"{name} ({size_mb:.1f} MB)",
+                cancellable=True,
+                percentage=0,
+            ),
+        )
+        cancelled = asyncio.wrap_future(progress.tokens[token])
+        try:
+            await asyncio.wait({future, cancelled}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            message = "cancelled" if cancelled.done() else "done"
+            progress.end(token, types.WorkDoneProgressEnd(message=message))
+            progress.tokens.pop(token, None)
+        if future.done():
+            return future.result()
+        # A thread cannot be stopped: let it finish unpublished before the next round
+        # uses the document's Analyzer (its cache is not shared between threads).
+        with contextlib.suppress(Exception):
+            await future
+        return None
+
+    def publish(self, doc: DocumentState) -> None:
+        """Push the document's diagnostics (push mode) or ask the client to pull again."""
+        client = self.server.client
+        refresh, doc.refresh = doc.refresh, False
+        if refresh and client.code_lens_refresh:
+            self.server.workspace_code_lens_refresh(None)  # "N missing output" changed
+        if client.pull_diagnostics:
+            if refresh and client.diagnostic_refresh:
+                self.server.workspace_diagnostic_refresh(None)
+            return
+        if not doc.diagnostics and not doc.published_any:
+            return  # not a history, or clean and never reported: stay silent
+        analyzed = doc.analyzed
+        self.server.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=doc.uri,
+                diagnostics=doc.diagnostics,
+                version=analyzed.version if analyzed else None,
+            )
+        )
+        doc.published_any = bool(doc.diagnostics) or doc.published_any

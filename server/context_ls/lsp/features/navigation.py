@@ -1,0 +1,183 @@
+"""Hover, go to definition and references on call ids and output ids.
+
+The index (id spans sorted by offset, outputs by call id) is built once per analysis on
+first use, so each request is a bisect, not a scan of a 20 MB transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from context_ls.history.api import call_details, id_span, output_details
+from context_ls.history.model import Call, Output
+from context_ls.report.timeline import parse_time
+
+if TYPE_CHECKING:
+    from context_ls.history.api import Analysis
+    from context_ls.history.model import Span
+    from context_ls.lsp.documents import TextSnapshot
+    from context_ls.lsp.server import ContextLanguageServer
+    from context_ls.lsp.state import DocumentState
+
+
+@dataclass(slots=True)
+class IdIndex:
+    starts: list[int] = field(default_factory=list)
+    entries: list[tuple[Span, Call | Output]] = field(default_factory=list)
+    calls: dict[str, list[Call]] = field(default_factory=dict)
+    outputs: dict[str, list[Output]] = field(default_factory=dict)
+    spans: dict[int, Span] = field(default_factory=dict)  # id(call/output) -> id span
+
+    @classmethod
+    def build(cls, analysis: Analysis) -> IdIndex:
+        index = cls()
+        entries: list[tuple[Span, Call | Output]] = []
+        for call in analysis.history.calls:
+            index.calls.setdefault(call.call_id, []).append(call)
+            entries.append((id_span(analysis, call), call))
+        for output in analysis.history.outputs:
+            index.outputs.setdefault(output.call_id, []).append(output)
+            entries.append((id_span(analysis, output), output))
+        entries.sort(key=lambda entry: entry[0].start)
+        index.entries = entries
+        index.starts = [span.start for span, _ in entries]
+        index.spans = {id(node): span for span, node in entries}
+        return index
+
+    def at(self, offset: int) -> Call | Output | None:
+        i = bisect_right(self.starts, offset) - 1
+        if i >= 0:
+            span, node = self.entries[i]
+            if span.start <= offset <= span.end:
+                return node
+        return None
+
+
+async def index_of(ls: ContextLanguageServer, doc: DocumentState, analysis: Analysis) -> IdIndex:
+    """The id index of `analysis`, built once in a worker thread (locating every id of a
+    20 MB transcript takes longer than the event loop may be blocked)."""
+    if doc.lookup_of is not analysis or doc.lookup is None:
+        loop = asyncio.get_running_loop()
+        doc.lookup = loop.run_in_executor(ls.analysis_pool, IdIndex.build, analysis)
+        doc.lookup_of = analysis
+    index: IdIndex = await doc.lookup
+    return index
+
+
+async def _target(
+    ls: ContextLanguageServer, uri: str, position: types.Position
+) -> tuple[DocumentState, Analysis, TextSnapshot, IdIndex, Call | Output] | None:
+    doc = ls.documents.get(uri)
+    if doc is None:
+        return None
+    analysis, text = await doc.current()
+    if analysis is None or text is None or analysis.history.dialect is None:
+        return None
+    index = await index_of(ls, doc, analysis)
+    node = index.at(text.offset_at(position.line, position.character))
+    if node is None:
+        return None
+    return doc, analysis, text, index, node
+
+
+def _size(size: int) -> str:
+    return f"{size} B" if size < 1024 else f"{size / 1024:.1f} KiB"
+
+
+def _call_lines(analysis: Analysis, call: Call) -> list[str]:
+    details = call_details(analysis, call)
+    lines = [f"**{details.tool or call.kind}** · call `{call.call_id}`"]
+    if details.arguments_summary:
+        lines.append(f"Arguments:\n{_fenced(details.arguments_summary)}")
+    return lines
+
+
+def _fenced(text: str) -> str:
+    """A Markdown code block that no backtick run inside `text` can close early."""
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}\n{text}\n{fence}"
+
+
+def hover_text(analysis: Analysis, index: IdIndex, node: Call | Output) -> str:
+    if isinstance(node, Output):
+        calls = index.calls.get(node.call_id, [])
+        if not calls:
+            return f"Output of `{node.call_id}`: **no call has this id** (orphan output)"
+        return "\n\n".join(["Output of:", *_call_lines(analysis, calls[0])])
+    lines = _call_lines(analysis, node)
+    outputs = index.outputs.get(node.call_id, [])
+    if not outputs:
+        lines.append("Output: **none**")
+    for output in outputs:
+        out = output_details(analysis, output)
+        status = out.status or ("error" if out.is_error else "ok")
+        lines.append(f"Output: {status} · {_size(out.size)}\n{_fenced(out.first_line)}")
+        start = parse_time(call_details(analysis, node).timestamp)
+        end = parse_time(out.timestamp)
+        if start is not None and end is not None:
+            lines.append(f"Time to output: {end - start:.1f} s")
+    return "\n\n".join(lines)
+
+
+async def hover(ls: ContextLanguageServer, params: types.HoverParams) -> types.Hover | None:
+    found = await _target(ls, params.text_document.uri, params.position)
+    if found is None:
+        return None
+    _, analysis, text, index, node = found
+    span = index.spans[id(node)]
+    return types.Hover(
+        contents=types.MarkupContent(
+            kind=types.MarkupKind.Markdown, value=hover_text(analysis, index, node)
+        ),
+        range=text.range_of(span.start, span.end),
+    )
+
+
+def _locations(
+    uri: str, text: TextSnapshot, index: IdIndex, nodes: list[Call] | list[Output]
+) -> list[types.Location]:
+    return [
+        types.Location(
+            uri=uri, range=text.range_of(index.spans[id(n)].start, index.spans[id(n)].end)
+        )
+        for n in nodes
+    ]
+
+
+async def definition(
+    ls: ContextLanguageServer, params: types.DefinitionParams
+) -> list[types.Location] | None:
+    """From an output to its call; from a call to its output(s)."""
+    found = await _target(ls, params.text_document.uri, params.position)
+    if found is None:
+        return None
+    doc, _, text, index, node = found
+    if isinstance(node, Output):
+        return _locations(doc.uri, text, index, index.calls.get(node.call_id, []))
+    return _locations(doc.uri, text, index, index.outputs.get(node.call_id, []))
+
+
+async def references(
+    ls: ContextLanguageServer, params: types.ReferenceParams
+) -> list[types.Location] | None:
+    found = await _target(ls, params.text_document.uri, params.position)
+    if found is None:
+        return None
+    doc, _, text, index, node = found
+    calls = index.calls.get(node.call_id, []) if params.context.include_declaration else []
+    return _locations(doc.uri, text, index, calls) + _locations(
+        doc.uri, text, index, index.outputs.get(node.call_id, [])
+    )
+
+
+def register(server: ContextLanguageServer) -> None:
+    server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
+    server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition)
+    server.feature(types.TEXT_DOCUMENT_REFERENCES)(references)

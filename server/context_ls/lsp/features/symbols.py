@@ -1,0 +1,117 @@
+"""Document symbols: an outline of turns and their tool calls (status in `detail`), so a
+20 MB transcript can be navigated from the editor's outline."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from context_ls.history.model import ItemKind
+from context_ls.lsp.features.navigation import index_of
+
+if TYPE_CHECKING:
+    from context_ls.history.api import Analysis
+    from context_ls.history.model import Call, Item
+    from context_ls.lsp.documents import TextSnapshot
+    from context_ls.lsp.features.navigation import IdIndex
+    from context_ls.lsp.server import ContextLanguageServer
+
+
+def call_status(analysis: Analysis, index: IdIndex, call: Call, pending: set[str]) -> str:
+    outputs = index.outputs.get(call.call_id, [])
+    if not outputs:
+        return "pending" if call.call_id in pending else "missing output"
+    return outputs[0].status or "ok"
+
+
+def _starts_turn(item: Item) -> bool:
+    """A turn begins with what the user says (tool results sent as user messages do not)."""
+    return item.kind is ItemKind.MESSAGE and item.role == "user"
+
+
+def outline(analysis: Analysis, text: TextSnapshot, index: IdIndex) -> list[types.DocumentSymbol]:
+    """One symbol per turn (a user message and everything up to the next one), with its
+    tool calls as children."""
+    pending = {f.call_id for f in analysis.findings if f.pending and f.call_id}
+    calls_by_item: dict[int, list[Call]] = {}
+    for call in analysis.history.calls:
+        calls_by_item.setdefault(call.item, []).append(call)
+    symbols: list[types.DocumentSymbol] = []
+    current: types.DocumentSymbol | None = None
+    children: list[types.DocumentSymbol] = []
+    turns = 0
+    for item in analysis.history.items:
+        if item.turn < 0 and item.index not in calls_by_item:
+            continue
+        rng = text.range_of(item.span.start, item.span.end)
+        if current is None or _starts_turn(item):
+            turns += _starts_turn(item)
+            current = types.DocumentSymbol(
+                name=f"Turn {turns}" if _starts_turn(item) else "Before the first prompt",
+                kind=types.SymbolKind.Namespace,
+                range=rng,
+                selection_range=types.Range(start=rng.start, end=rng.start),
+                children=(children := []),
+            )
+            symbols.append(current)
+        else:
+            current.range = types.Range(start=current.range.start, end=rng.end)
+        for call in calls_by_item.get(item.index, []):
+            span = index.spans[id(call)]
+            status = call_status(analysis, index, call, pending)
+            children.append(
+                types.DocumentSymbol(
+                    name=call.tool or call.kind,
+                    kind=types.SymbolKind.Function,
+                    range=rng,
+                    selection_range=text.range_of(span.start, span.end),
+                    detail=f"{status} · {call.call_id}",
+                )
+            )
+            current.detail = f"{len(children)} call{'' if len(children) == 1 else 's'}"
+    return symbols
+
+
+def flatten(uri: str, symbols: list[types.DocumentSymbol]) -> list[types.SymbolInformation]:
+    flat = []
+    for symbol in symbols:
+        flat.append(
+            types.SymbolInformation(
+                name=symbol.name,
+                kind=symbol.kind,
+                location=types.Location(uri=uri, range=symbol.range),
+            )
+        )
+        for child in symbol.children or []:
+            flat.append(
+                types.SymbolInformation(
+                    name=f"{child.name} ({child.detail})",
+                    kind=child.kind,
+                    location=types.Location(uri=uri, range=child.range),
+                    container_name=symbol.name,
+                )
+            )
+    return flat
+
+
+async def document_symbols(
+    ls: ContextLanguageServer, params: types.DocumentSymbolParams
+) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
+    doc = ls.documents.get(params.text_document.uri)
+    if doc is None:
+        return None
+    analysis, text = await doc.current()
+    if analysis is None or text is None or analysis.history.dialect is None:
+        return None
+    index = await index_of(ls, doc, analysis)
+    loop = asyncio.get_running_loop()
+    symbols = await loop.run_in_executor(ls.analysis_pool, outline, analysis, text, index)
+    if ls.client.hierarchical_symbols:
+        return symbols
+    return flatten(doc.uri, symbols)
+
+
+def register(server: ContextLanguageServer) -> None:
+    server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)(document_symbols)

@@ -1,0 +1,155 @@
+"""Live sessions: pending calls become H001 after the grace, on-disk changes of open
+files are followed, a big document reports progress."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+
+from .conftest import EXAMPLES, Session, Start
+
+GEN_ROLLOUT = Path("/work/shared/bench/gen_rollout.py")
+DANGLING_TAIL = (
+    '{"timestamp":"2026-01-01T00:00:09.000Z","type":"response_item","payload":'
+    '{"type":"function_call","name":"shell","arguments":"{}","call_id":"call_live"}}\n'
+)
+
+
+def _codes(found: list[types.Diagnostic]) -> list[tuple[str, types.DiagnosticSeverity | None]]:
+    return sorted((str(d.code), d.severity) for d in found)
+
+
+async def test_a_trailing_call_is_pending_then_h001_after_the_grace(start: Start) -> None:
+    session = await start({"pendingGraceSeconds": 1.5})
+    editor = session.editor
+    path = session.copy_example("clean-codex-rollout.jsonl")
+    path.write_text(path.read_text() + DANGLING_TAIL)  # written just now: still live
+    uri = editor.open(path)
+    found = await editor.diagnostics(uri)
+    assert _codes(found) == [("H001", types.DiagnosticSeverity.Information)]
+    assert found[0].data["pending"] is True
+    assert "waiting for output" in found[0].message
+    began = time.monotonic()
+    found = await editor.wait_for(
+        uri, lambda ds: _codes(ds) == [("H001", types.DiagnosticSeverity.Error)], timeout=6
+    )
+    assert _codes(found) == [("H001", types.DiagnosticSeverity.Error)]
+    assert time.monotonic() - began < 5
+    if not editor.pull:  # pushed by the server itself, with the version it analysed
+        assert editor.published[uri][-1].version == editor.versions[uri]
+        assert editor.code_lens_refreshes >= 1  # VS Code: the "missing output" lens too
+
+
+async def test_an_old_file_is_not_pending(start: Start) -> None:
+    session = await start({"pendingGraceSeconds": 30})
+    editor = session.editor
+    uri = editor.open(session.copy_example("codex-rollout-crashed.jsonl"))  # old mtime
+    found = await editor.diagnostics(uri)
+    assert [d.severity for d in found if d.code == "H001"] == [types.DiagnosticSeverity.Error] * 2
+
+
+async def test_an_open_file_changed_on_disk_is_revalidated(start: Start) -> None:
+    session = await start({"pendingGraceSeconds": 30})
+    editor = session.editor
+    path = session.copy_example("clean-codex-rollout.jsonl")
+    text = path.read_text() + DANGLING_TAIL
+    path.write_text(text)
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # the agent wrote it long ago
+    uri = editor.open(path)
+    assert _codes(await editor.diagnostics(uri)) == [("H001", types.DiagnosticSeverity.Error)]
+
+    # The agent writes again: the call is live once more, so only "waiting for output".
+    await asyncio.sleep(0.3)  # let the server's own watcher start
+    path.write_text(
+        text + '{"timestamp":"2026-01-01T00:00:10.000Z","type":"event_msg","payload":{}}\n'
+    )
+    if editor.registrations:  # the client watches (VS Code): it reports the change
+        assert editor.registrations[0].method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+        session.client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[types.FileEvent(uri=uri, type=types.FileChangeType.Changed)]
+            )
+        )
+    found = await editor.wait_for(
+        uri, lambda ds: _codes(ds) == [("H001", types.DiagnosticSeverity.Information)], timeout=8
+    )
+    assert _codes(found) == [("H001", types.DiagnosticSeverity.Information)]
+    if editor.pull and session.client.capabilities is not None:
+        pass  # Neovim 0.11 declares no diagnostic refresh: the next pull shows it
+
+
+async def test_a_big_document_reports_progress(session: Session, tmp_path: Path) -> None:
+    big = session.workspace / "big-rollout.jsonl"
+    subprocess.run([sys.executable, str(GEN_ROLLOUT), "1400", str(big)], check=True)
+    assert big.stat().st_size > 5 * 1024 * 1024
+    editor = session.editor
+    uri = editor.open(big)
+    found = await editor.diagnostics(uri)
+    assert sum(d.code == "H001" for d in found) == 2  # calls 0 and 997 dangle
+    assert sum(d.code == "H002" for d in found) == 1  # orphan_0 (1499 is past the end)
+    reports = list(session.client.progress_reports.values())
+    assert reports, "no $/progress"
+    kinds = [type(r).__name__ for r in reports[-1]]
+    assert kinds[0] == "WorkDoneProgressBegin" and kinds[-1] == "WorkDoneProgressEnd"
+    begin = reports[-1][0]
+    assert isinstance(begin, types.WorkDoneProgressBegin) and begin.cancellable
+
+
+async def test_a_50_mb_document_cancel_then_an_edit(session: Session, preset: str) -> None:
+    if preset != "visual-studio-code":
+        pytest.skip("the size is tested once; the pull path runs the same validation")
+    big = session.workspace / "huge-rollout.jsonl"
+    subprocess.run([sys.executable, str(GEN_ROLLOUT), "11600", str(big)], check=True)
+    assert big.stat().st_size > 50_000_000
+    editor = session.editor
+    reports = session.client.progress_reports
+    uri = editor.open(big)
+    # The user cancels the validation from the progress notification.
+    for _ in range(400):
+        if reports:
+            break
+        await asyncio.sleep(0.025)
+    [token] = list(reports)
+    session.client.protocol.notify(
+        types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token=token)
+    )
+    await editor.settle(uri)
+    ends = [r for r in reports[token] if isinstance(r, types.WorkDoneProgressEnd)]
+    assert [e.message for e in ends] == ["cancelled"]
+    assert uri not in editor.published  # nothing half-done was published
+    # The next edit validates again: the server answers for the new version only.
+    start = types.Position(line=0, character=0)
+    editor.edit(uri, [types.TextEdit(range=types.Range(start=start, end=start), new_text="#")])
+    found = await editor.diagnostics(uri)
+    assert sum(d.code == "H001" for d in found) == 12
+    assert any(d.code == "H007" and d.range.start.line == 0 for d in found)
+    assert editor.published[uri][-1].version == editor.versions[uri]
+
+
+async def test_session_folders_outside_the_workspace_are_watched(
+    start: Start, tmp_path: Path
+) -> None:
+    sessions = tmp_path / "agent-sessions"
+    (sessions / "2026" / "11").mkdir(parents=True)
+    settings = {"pendingGraceSeconds": 30, "watch": {"globs": [f"{sessions}/**/*.jsonl"]}}
+    session = await start(settings)
+    editor = session.editor
+    path = sessions / "2026" / "11" / "rollout.jsonl"
+    text = (EXAMPLES / "clean-codex-rollout.jsonl").read_text() + DANGLING_TAIL
+    path.write_text(text)
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    uri = editor.open(path)
+    assert _codes(await editor.diagnostics(uri)) == [("H001", types.DiagnosticSeverity.Error)]
+    await asyncio.sleep(0.3)  # the server's watcher starts
+    path.write_text(text + '{"type":"event_msg","payload":{}}\n')  # the agent writes
+    found = await editor.wait_for(
+        uri, lambda ds: _codes(ds) == [("H001", types.DiagnosticSeverity.Information)], timeout=8
+    )
+    assert _codes(found) == [("H001", types.DiagnosticSeverity.Information)]
