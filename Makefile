@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench install clean client-test
+.PHONY: run test lint typecheck pytest bench install clean client-test client-package e2e-tools e2e
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,12 +28,38 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
-	@$(BIN)/pytest -q -W error::pytest_lsp.LspSpecificationWarning; status=$$?; \
+# VS Code extension (client-vscode/): npm dependencies, then typecheck, lint, unit tests.
+NPM ?= npm
+CLIENT := client-vscode
+CLIENT_STAMP := $(CLIENT)/node_modules/.installed
+
+$(CLIENT_STAMP): $(CLIENT)/package.json $(CLIENT)/package-lock.json
+	cd $(CLIENT) && $(NPM) ci --no-audit --no-fund
+	@touch $(CLIENT_STAMP)
+
+client-test: $(CLIENT_STAMP)
+	cd $(CLIENT) && $(NPM) run --silent typecheck && $(NPM) run --silent lint && $(NPM) test
+
+## make client-package: client-vscode/context-ls.vsix with the server and its dependencies bundled
+client-package: $(STAMP) $(CLIENT_STAMP)
+	cd $(CLIENT) && CONTEXT_LS_BUNDLE_PYTHON=$(abspath $(PY)) $(NPM) run package
+
+# Real-editor e2e tools (Node 24, code-server, playwright-core) in the git-ignored .cache/e2e;
+# reused when present. CONTEXT_LS_SKIP_VSCODE_E2E=1 skips them (and the VS Code e2e test).
+E2E_TOOLS := $(if $(filter 1,$(CONTEXT_LS_SKIP_VSCODE_E2E)),,e2e-tools)
+e2e-tools:
+	bash scripts/install-e2e-tools.sh .cache/e2e
+
+## make e2e: only the real-editor tests (code-server, Neovim, Emacs)
+e2e: $(STAMP) $(CLIENT_STAMP) $(E2E_TOOLS)
+	$(BIN)/pytest -q -rs tests/e2e
+
+pytest: $(STAMP) $(CLIENT_STAMP) $(E2E_TOOLS)
+	@$(BIN)/pytest -q -rs -W error::pytest_lsp.LspSpecificationWarning; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 1; fi; exit $$status
 
-## make test: everything the tests need, then lint, types and all tests
-test: lint typecheck pytest
+## make test: everything the tests need, then lint, types, the client's checks and all tests
+test: lint typecheck client-test pytest
 
 ## make bench: speed figures (check vs the floor, normalize, server, context store)
 bench: $(STAMP)
@@ -43,3 +69,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks
+	rm -rf $(CLIENT)/node_modules $(CLIENT)/dist $(CLIENT)/bundled $(CLIENT)/*.vsix tests/e2e/artifacts
