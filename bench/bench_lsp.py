@@ -167,7 +167,8 @@ class Bench:
 
 def time_engine(path: Path) -> float:
     """The engine alone, in this process: the first `Analyzer` pass the server runs."""
-    from context_ls.history.api import Analyzer, Options
+    from context_ls.history.analyzer import Analyzer
+    from context_ls.history.api import Options
 
     data = path.read_bytes()
     start = time.perf_counter()

@@ -8,7 +8,8 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from context_ls.history.api import Analysis, Analyzer, analyze
+from context_ls.history.analyzer import Analyzer
+from context_ls.history.api import Analysis, analyze
 from context_ls.history.incremental import common_prefix, common_suffix
 
 ROOT = Path(__file__).resolve().parent.parent

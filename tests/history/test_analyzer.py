@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from context_ls.history.api import Analysis, Analyzer, Options, analyze
+from context_ls.history.analyzer import Analyzer
+from context_ls.history.api import Analysis, Options, analyze
 from context_ls.history.where import where
 
 from ._gen import ALL_DIALECTS, EXAMPLES, broken_events, call_prefix, render

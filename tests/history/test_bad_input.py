@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from context_ls.history.api import Analyzer, analyze, analyze_path, normalize_edits, trim_edits
+from context_ls.history.analyzer import Analyzer
+from context_ls.history.api import analyze, analyze_path, normalize_edits, trim_edits
 from context_ls.history.model import apply_edits
 from context_ls.history.where import where
 

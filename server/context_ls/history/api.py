@@ -6,25 +6,19 @@ Everything here is pure: bytes in, values out. No pygls, no writes.
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import msgspec
-
 from context_ls.history import details
-from context_ls.history import source as src
 from context_ls.history.details import CallDetails, OutputDetails
-from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
 from context_ls.history.edits import plan_edits
 from context_ls.history.findings import Finding
-from context_ls.history.incremental import Reuse, plan_reuse, reread
 from context_ls.history.locate import id_span_in, key_value_span
 from context_ls.history.model import Call, DialectName, History, Output, Span, TextEdit, apply_edits
 from context_ls.history.normalize import plan_for
 from context_ls.history.position import LineIndex
-from context_ls.history.reader import FactsCache, read_history
-from context_ls.history.records import DECODE_ERRORS
+from context_ls.history.reader import read_history
 from context_ls.history.rules import RULES, Rule
 from context_ls.history.stream import file_fetcher, is_streamable, read_history_stream
 from context_ls.history.trim import trim_edits_for
@@ -88,90 +82,6 @@ def analyze(
     return _analyze(data, dialect, _options(options))
 
 
-class Analyzer:
-    """`analyze` for a document that keeps changing (the server's open files). It remembers
-    the last source: after an edit only the changed lines of a JSONL history are parsed
-    again, records are cached by their bytes, and secrets are scanned per changed record."""
-
-    def __init__(self, options: Options | None = None, max_cached: int = 2_000_000) -> None:
-        self.options = _options(options)
-        self._facts: dict[str, FactsCache] = {}
-        self._max_cached = max_cached
-        self._last: _Last | None = None
-
-    def analyze(self, data: bytes, dialect: DialectName | None = None) -> Analysis:
-        if sum(len(cache) for cache in self._facts.values()) > self._max_cached:
-            self._facts.clear()
-        last = self._last
-        history: History | None = None
-        secrets: list[list[tuple[int, int, str]]] | None = None
-        if last is not None and last.requested == dialect and last.history.is_history:
-            if last.data == data:
-                history, secrets = last.history, last.secrets
-            elif not last.history.document:
-                reuse = plan_reuse(last.data, data, last.history)
-                # Detection reads the first records: an edit past them cannot change it.
-                if reuse is not None and (
-                    reuse.prefix_items >= SAMPLE_SIZE * 2 or _same_kind(data, last.history, dialect)
-                ):
-                    cache = self._facts.setdefault(last.history.dialect or "", {})
-                    history = reread(last.data, data, last.history, reuse, cache)
-                    secrets = _reuse_secrets(last.secrets, reuse, history, data)
-        if history is None:
-            history = read_history(data, dialect, self._facts)
-            secrets = None
-        options = self.options
-        if history.is_history and not history.document and options.detect_secrets:
-            if secrets is None:
-                secrets = [_record_secrets(data, item.span) for item in history.items]
-        else:
-            secrets = None
-        self._last = _Last(data, dialect, history, secrets or [])
-        return _finish(data, history, options, secrets)
-
-
-@dataclass(slots=True)
-class _Last:
-    data: bytes
-    requested: DialectName | None
-    history: History
-    secrets: list[list[tuple[int, int, str]]]
-
-
-def _same_kind(data: bytes, previous: History, requested: DialectName | None) -> bool:
-    """Still a JSONL history of the same dialect (the edit may have changed what it is)."""
-    start = src.content_start(data)
-    if src.looks_like_document(data, start):
-        return False
-    if requested is not None:
-        return True
-    head = src.split_lines(data[: 1 << 22], start)[: SAMPLE_SIZE * 2]
-    values = []
-    for _line, _pos, chunk in head:
-        try:
-            values.append(msgspec.json.decode(chunk))
-        except DECODE_ERRORS:
-            continue
-    return detect_dialect(values) == previous.dialect
-
-
-def _record_secrets(data: bytes, span: Span) -> list[tuple[int, int, str]]:
-    return [(m.start, m.end, m.kind) for m in find_secrets(data[span.start : span.end])]
-
-
-def _reuse_secrets(
-    old: list[list[tuple[int, int, str]]], reuse: Reuse, history: History, data: bytes
-) -> list[list[tuple[int, int, str]]] | None:
-    if not old:
-        return None
-    middle = len(history.items) - reuse.prefix_items - (len(old) - reuse.suffix_from)
-    fresh = [
-        _record_secrets(data, item.span)
-        for item in history.items[reuse.prefix_items : reuse.prefix_items + middle]
-    ]
-    return old[: reuse.prefix_items] + fresh + old[reuse.suffix_from :]
-
-
 def _analyze(data: bytes, dialect: DialectName | None, options: Options) -> Analysis:
     return _finish(data, read_history(data, dialect), options, None)
 
@@ -180,7 +90,7 @@ def _finish(
     data: bytes,
     history: History,
     options: Options,
-    record_secrets: list[list[tuple[int, int, str]]] | None,
+    record_secrets: Sequence[Sequence[tuple[int, int, str]]] | None,
 ) -> Analysis:
     findings = validate(history, options.enforce_invariants, options.trailing_calls_pending)
     if options.detect_secrets and history.is_history:
@@ -258,7 +168,7 @@ def secret_findings(history: History, data: bytes) -> list[Finding]:
 
 
 def _findings_from_record_secrets(
-    history: History, per_record: list[list[tuple[int, int, str]]]
+    history: History, per_record: Sequence[Sequence[tuple[int, int, str]]]
 ) -> list[Finding]:
     rule = RULES["H010"]
     found: list[Finding] = []

@@ -14,7 +14,7 @@ from typing import Any
 
 from context_ls.history import source as src
 from context_ls.history.model import Call, History, Item, Output, Span
-from context_ls.history.reader import FactsCache, HistoryBuilder, facts_reader
+from context_ls.history.reader import HistoryBuilder, facts_reader
 
 _CHUNK = 1 << 20
 
@@ -86,9 +86,7 @@ def plan_reuse(old: bytes, new: bytes, old_history: History) -> Reuse | None:
     return Reuse(start, old_end, new_end, prefix_items, suffix_from)
 
 
-def reread(
-    old: bytes, new: bytes, old_history: History, reuse: Reuse, cache: FactsCache
-) -> History:
+def reread(old: bytes, new: bytes, old_history: History, reuse: Reuse) -> History:
     """The history of `new`, reusing `old_history`'s records outside the edited lines."""
     assert old_history.dialect is not None
     history = History(
@@ -104,14 +102,12 @@ def reread(
     history.items.extend(old_items[: reuse.prefix_items])
     _copy_links(old_history, history, 0, reuse.prefix_items, 0)
     builder.threads = dict(old_history.thread_names) or builder.threads
-    # The edited lines, parsed again (through the facts cache).
+    # The edited lines, parsed again.
     first_line = _line_of(old, old_items, reuse.prefix_items, reuse.start)
     read = facts_reader(old_history.dialect)
     region = new[reuse.start : reuse.new_end]
     for line, pos, chunk in src.split_lines(region):
-        facts = cache.get(chunk)
-        if facts is None:
-            facts = cache[chunk] = read(chunk)
+        facts = read(chunk)
         start = reuse.start + pos
         builder.add(start, start + len(chunk), first_line + line, 0, facts)
     # Records after the edit: shifted by the bytes, lines and records the edit added.

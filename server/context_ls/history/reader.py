@@ -3,7 +3,7 @@ lay out items, calls, outputs and the turns adjacency is judged by."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import msgspec
@@ -15,7 +15,6 @@ from context_ls.history.model import Call, DialectName, History, Item, Output, S
 from context_ls.history.records import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.turns import assign_turns
 
-FactsCache = MutableMapping[bytes, RecordFacts]
 _decode = msgspec.json.decode
 
 
@@ -47,13 +46,8 @@ def _sample_values(rows: Iterable[tuple[int, int, bytes, str | None, int]]) -> I
             continue
 
 
-def read_history(
-    data: bytes,
-    dialect: DialectName | None = None,
-    caches: dict[str, FactsCache] | None = None,
-) -> History:
-    """Read a whole source held in memory. `caches` (per dialect) remember the facts of
-    records by their bytes, for sources read again and again."""
+def read_history(data: bytes, dialect: DialectName | None = None) -> History:
+    """Read a whole source held in memory."""
     start = src.content_start(data)
     document = src.looks_like_document(data, start)
     doc_error: str | None = None
@@ -73,18 +67,10 @@ def read_history(
     read = facts_reader(dialect)
     builder = HistoryBuilder(history)
     add = builder.add
-    cache = caches.setdefault(dialect, {}) if caches is not None else None
     for line, pos, chunk, error, col in rows:
-        if error is not None:
-            facts = malformed(error)
-        elif cache is not None:
-            cached = cache.get(chunk)
-            if cached is None:
-                cached = cache[chunk] = read(chunk)
-            facts = cached
-        else:
-            facts = read(chunk)
-        add(pos, pos + len(chunk), line, col, facts)
+        add(
+            pos, pos + len(chunk), line, col, malformed(error) if error is not None else read(chunk)
+        )
     if doc_error and not any(error for _, _, _, error, _ in rows):
         tail = records[-1].end if records else start
         line = data.count(b"\n", 0, tail)

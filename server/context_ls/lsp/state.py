@@ -14,7 +14,8 @@ from pygls.uris import to_fs_path
 from context_ls.lsp.documents import TextSnapshot
 
 if TYPE_CHECKING:
-    from context_ls.history.api import Analysis, Analyzer
+    from context_ls.history.analyzer import Analyzer
+    from context_ls.history.api import Analysis
 
 
 @dataclass(slots=True)

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from context_ls.history.api import Analysis, Analyzer, Options
+from context_ls.history.analyzer import Analyzer
+from context_ls.history.api import Analysis, Options
 from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.feature import LanguageFeature
 

@@ -1,0 +1,113 @@
+"""The analyzer of a document that keeps changing: the server's open files."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+import msgspec
+
+from context_ls.history import source as src
+from context_ls.history.api import Analysis, Options, _finish, _options
+from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
+from context_ls.history.incremental import Reuse, plan_reuse, reread
+from context_ls.history.model import DialectName, History, Span
+from context_ls.history.reader import read_history
+from context_ls.history.records import DECODE_ERRORS
+from context_ls.secrets import find_secrets
+
+# Secret matches of one record, relative to its start; most records have none.
+RecordSecrets = tuple[tuple[int, int, str], ...]
+_NONE: RecordSecrets = ()
+
+
+class Analyzer:
+    """`analyze` for a document that keeps changing. It remembers the last source: after
+    an edit only the changed lines of a JSONL history are parsed and scanned for secrets
+    again; records before the edit are reused and those after it shifted."""
+
+    def __init__(self, options: Options | None = None) -> None:
+        self.options = _options(options)
+        self._last: _Last | None = None
+
+    def analyze(self, data: bytes, dialect: DialectName | None = None) -> Analysis:
+        last = self._last
+        history: History | None = None
+        secrets: list[RecordSecrets] | None = None
+        if last is not None and last.requested == dialect and last.history.is_history:
+            if last.data == data:
+                history, secrets = last.history, last.secrets
+            elif not last.history.document:
+                reuse = plan_reuse(last.data, data, last.history)
+                # Detection reads the first records: an edit past them cannot change it.
+                if reuse is not None and (
+                    reuse.prefix_items >= SAMPLE_SIZE * 2 or _same_kind(data, last.history, dialect)
+                ):
+                    history = reread(last.data, data, last.history, reuse)
+                    secrets = _reuse_secrets(last.secrets, reuse, history, data)
+        if history is None:
+            history = read_history(data, dialect)
+        options = self.options
+        if history.is_history and not history.document and options.detect_secrets:
+            if secrets is None:
+                secrets = _bucket_secrets(data, history)
+        else:
+            secrets = None
+        self._last = _Last(data, dialect, history, secrets or [])
+        return _finish(data, history, options, secrets)
+
+
+@dataclass(slots=True)
+class _Last:
+    data: bytes
+    requested: DialectName | None
+    history: History
+    secrets: list[RecordSecrets]
+
+
+def _same_kind(data: bytes, previous: History, requested: DialectName | None) -> bool:
+    """Still a JSONL history of the same dialect (the edit may have changed what it is)."""
+    start = src.content_start(data)
+    if src.looks_like_document(data, start):
+        return False
+    if requested is not None:
+        return True
+    head = src.split_lines(data[: 1 << 22], start)[: SAMPLE_SIZE * 2]
+    values = []
+    for _line, _pos, chunk in head:
+        try:
+            values.append(msgspec.json.decode(chunk))
+        except DECODE_ERRORS:
+            continue
+    return detect_dialect(values) == previous.dialect
+
+
+def _bucket_secrets(data: bytes, history: History) -> list[RecordSecrets]:
+    """One scan of the whole source (faster than one per record), matches filed by record."""
+    per_record: list[RecordSecrets] = [_NONE] * len(history.items)
+    starts = [item.span.start for item in history.items]
+    for match in find_secrets(data):
+        index = bisect_right(starts, match.start) - 1
+        if index < 0 or match.end > history.items[index].span.end:
+            continue  # between records: only white space stands there in JSONL
+        base = starts[index]
+        per_record[index] = (*per_record[index], (match.start - base, match.end - base, match.kind))
+    return per_record
+
+
+def _record_secrets(data: bytes, span: Span) -> RecordSecrets:
+    found = find_secrets(data[span.start : span.end])
+    return tuple((m.start, m.end, m.kind) for m in found) if found else _NONE
+
+
+def _reuse_secrets(
+    old: list[RecordSecrets], reuse: Reuse, history: History, data: bytes
+) -> list[RecordSecrets] | None:
+    if not old:
+        return None
+    middle = len(history.items) - reuse.prefix_items - (len(old) - reuse.suffix_from)
+    fresh = [
+        _record_secrets(data, item.span)
+        for item in history.items[reuse.prefix_items : reuse.prefix_items + middle]
+    ]
+    return old[: reuse.prefix_items] + fresh + old[reuse.suffix_from :]
