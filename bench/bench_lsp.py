@@ -128,6 +128,9 @@ class Bench:
             "loop_max": figures_probe,
             "idle_rss": idle_rss,
         }
+        # Steady state before timing edits: the open's full read (navigation, secrets), which
+        # follows the quick first diagnostics, and the context update have finished.
+        await asyncio.sleep(1.5)
         edit_times = []
         for n in range(edits):
             version = n + 2

@@ -122,7 +122,7 @@ async def test_code_lens_counts_calls_and_runs_the_timeline(session: Session) ->
     assert lenses and lenses[0].range.start.line == 0
     command = lenses[0].command
     assert command is not None
-    assert command.title == "7 calls · 2 missing output · open timeline"
+    assert command.title == "7 calls · 2 missing outputs · open timeline"
     assert command.command == "contextLs.showTimeline"
     html = await editor.run(command)
     assert isinstance(html, str) and html.lstrip().lower().startswith("<!doctype html")

@@ -10,6 +10,7 @@ import msgspec
 from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, _finish, _options
 from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
+from context_ls.history.fastscan import scan_codex
 from context_ls.history.incremental import Reuse, plan_reuse, reread
 from context_ls.history.model import DialectName, History, Span
 from context_ls.history.reader import read_history
@@ -111,3 +112,38 @@ def _reuse_secrets(
         for item in history.items[reuse.prefix_items : reuse.prefix_items + middle]
     ]
     return old[: reuse.prefix_items] + fresh + old[reuse.suffix_from :]
+
+
+QUICK_MIN_BYTES = 4 * 1024 * 1024
+
+
+def quick_findings(data: bytes, options: Options | None = None) -> Analysis | None:
+    """A first look at a big Codex rollout held in memory: the lean scan `check` uses,
+    so an editor can show diagnostics before the full read (navigation, secrets) is done.
+    None when the source is small, not JSONL, or not a Codex rollout."""
+    options = _options(options)
+    if len(data) < QUICK_MIN_BYTES or options.trailing_calls_pending:
+        return None  # small, or "waiting for output" needs the whole picture
+    start = src.content_start(data)
+    if src.looks_like_document(data, start):
+        return None
+    head = src.split_lines(data[: 1 << 22], start)[:SAMPLE_SIZE]
+    values = []
+    for _line, _pos, chunk in head:
+        try:
+            values.append(msgspec.json.decode(chunk))
+        except DECODE_ERRORS:
+            continue
+    if detect_dialect(values) != "codex" or start:
+        return None
+    history = History(dialect="codex", size=len(data), newline=src.detect_newline(data))
+    history.ends_with_newline = data.endswith(b"\n")
+    scan_codex(data.splitlines(keepends=True), history, lambda s, e: data[s:e])
+    quick = Options(
+        enforce_invariants=options.enforce_invariants,
+        trailing_calls_pending=options.trailing_calls_pending,
+        severity=options.severity,
+        synthetic_output_text=options.synthetic_output_text,
+        detect_secrets=False,  # the full read that follows adds H010
+    )
+    return _finish(data, history, quick, None)

@@ -166,7 +166,8 @@ async def code_lens(
     calls = len(analysis.history.calls)
     missing = sum(1 for f in analysis.findings if f.code == "H001" or f.pending)
     plural = "" if calls == 1 else "s"
-    title = f"{calls} call{plural} · {missing} missing output · open timeline"
+    outputs = "output" if missing == 1 else "outputs"
+    title = f"{calls} call{plural} · {missing} missing {outputs} · open timeline"
     top = types.Range(
         start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
     )

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from context_ls.history.analyzer import Analyzer
+from context_ls.history.analyzer import Analyzer, quick_findings
 from context_ls.history.api import Analysis, Options
 from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.feature import LanguageFeature
@@ -43,6 +43,14 @@ def disk_stamp(path: str | None) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size
+
+
+def _quick(
+    doc: DocumentState, text: TextSnapshot, options: Options
+) -> list[types.Diagnostic] | None:
+    """Worker-thread part of a first look at a big rollout (the engine's lean scan)."""
+    analysis = quick_findings(text.data, options)
+    return None if analysis is None else to_diagnostics(analysis.findings, text, doc.uri)
 
 
 def _analyze(
@@ -138,6 +146,16 @@ class Diagnostics(LanguageFeature):
         pending = self.is_pending_window(doc)
         options = self.server.settings.options(pending=pending)
         loop = asyncio.get_running_loop()
+        if doc.analysis is None and not self.server.client.pull_diagnostics:
+            # First sight of a big rollout: show its diagnostics from the lean scan now;
+            # the full read below (navigation, secrets) publishes again when done.
+            quick = await loop.run_in_executor(
+                self.server.analysis_pool, _quick, doc, text, options
+            )
+            if quick is not None and doc.text is text and self.server.documents.get(doc.uri) is doc:
+                doc.diagnostics = quick
+                doc.analyzed = text
+                self.publish(doc)
         future = loop.run_in_executor(self.server.analysis_pool, _analyze, doc, text, options)
         if len(text.data) > PROGRESS_THRESHOLD and self.server.client.work_done_progress:
             result = await self._with_progress(doc, future)
