@@ -71,16 +71,18 @@ def _same_kind(data: bytes, previous: History, requested: DialectName | None) ->
     start = src.content_start(data)
     if src.looks_like_document(data, start):
         return False
-    if requested is not None:
-        return True
-    head = src.split_lines(data[: 1 << 22], start)[: SAMPLE_SIZE * 2]
+    return requested is not None or _head_dialect(data, start) == previous.dialect
+
+
+def _head_dialect(data: bytes, start: int) -> DialectName | None:
+    """The dialect of a JSONL source, from its first records (what detection reads)."""
     values = []
-    for _line, _pos, chunk in head:
+    for _line, _pos, chunk in src.split_lines(data[: 1 << 22], start)[: SAMPLE_SIZE * 2]:
         try:
             values.append(msgspec.json.decode(chunk))
         except DECODE_ERRORS:
             continue
-    return detect_dialect(values) == previous.dialect
+    return detect_dialect(values)
 
 
 def _bucket_secrets(data: bytes, history: History) -> list[RecordSecrets]:

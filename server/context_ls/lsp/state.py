@@ -119,3 +119,10 @@ class DocumentState:
         """The analysis of the newest text (waits for a running validation)."""
         await self.settled.wait()
         return self.analysis, self.analyzed
+
+    async def current_history(self) -> tuple[Analysis, TextSnapshot] | None:
+        """`current()`, when the document is a history (requests on others get nothing)."""
+        analysis, text = await self.current()
+        if analysis is None or text is None or analysis.history.dialect is None:
+            return None
+        return analysis, text

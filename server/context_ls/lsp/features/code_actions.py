@@ -118,11 +118,10 @@ async def code_actions(
     ls: ContextLanguageServer, params: types.CodeActionParams
 ) -> list[types.CodeAction] | None:
     doc = ls.documents.get(params.text_document.uri)
-    if doc is None:
+    current = await doc.current_history() if doc is not None else None
+    if doc is None or current is None:
         return None
-    analysis, text = await doc.current()
-    if analysis is None or text is None or analysis.history.dialect is None:
-        return None
+    analysis, text = current
     only = [getattr(k, "value", k) for k in params.context.only] if params.context.only else None
     actions: list[types.CodeAction] = []
     if wants(only, types.CodeActionKind.QuickFix):

@@ -73,11 +73,10 @@ async def _target(
     ls: ContextLanguageServer, uri: str, position: types.Position
 ) -> tuple[DocumentState, Analysis, TextSnapshot, IdIndex, Call | Output] | None:
     doc = ls.documents.get(uri)
-    if doc is None:
+    current = await doc.current_history() if doc is not None else None
+    if doc is None or current is None:
         return None
-    analysis, text = await doc.current()
-    if analysis is None or text is None or analysis.history.dialect is None:
-        return None
+    analysis, text = current
     index = await index_of(ls, doc, analysis)
     node = index.at(text.offset_at(position.line, position.character))
     if node is None:

@@ -100,11 +100,10 @@ async def document_symbols(
     ls: ContextLanguageServer, params: types.DocumentSymbolParams
 ) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
     doc = ls.documents.get(params.text_document.uri)
-    if doc is None:
+    current = await doc.current_history() if doc is not None else None
+    if doc is None or current is None:
         return None
-    analysis, text = await doc.current()
-    if analysis is None or text is None or analysis.history.dialect is None:
-        return None
+    analysis, text = current
     index = await index_of(ls, doc, analysis)
     loop = asyncio.get_running_loop()
     symbols = await loop.run_in_executor(ls.analysis_pool, outline, analysis, text, index)
