@@ -12,6 +12,7 @@ NODE24_VERSION="${NODE24_VERSION:-24}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 PLAYWRIGHT_VERSION="${PLAYWRIGHT_VERSION:-1.65.1}"
 mkdir -p "$CACHE"
+CACHE="$(cd "$CACHE" && pwd)"  # absolute: the steps below cd into sub-folders
 
 NODE_DIR="$CACHE/node24"
 NODE_BIN="$NODE_DIR/node_modules/node/bin/node"
