@@ -6,13 +6,24 @@ import argparse
 import logging
 import sys
 
+from context_ls.context.logsafe import RedactingFilter
+
+
+def configure_logging() -> None:
+    """Warnings and errors to stderr (the client's server log), secrets redacted: a key in a
+    transcript or a setting never reaches a log."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="context-ls: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
+
 
 def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> int:
     """Run the server until the client disconnects; returns the process exit code.
 
     pygls and lsprotocol are imported here, not at module level, so the CLI's `check`
     path never pays their import cost."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="context-ls: %(message)s")
+    configure_logging()
     from context_ls.lsp.server import start_server
 
     start_server(tcp=tcp, host=host, port=port)
