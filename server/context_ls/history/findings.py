@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from context_ls.history.model import Span
+from context_ls.history.model import Call, Output, Span
 
 Severity = Literal["error", "warning", "info"]
 
@@ -32,3 +32,7 @@ class Finding:
     fixable: bool = False
     # A call at the end of a file that is still being written: not yet H001, only waiting.
     pending: bool = False
+    # The call and the output the finding is about (when it is about them): what a repair
+    # needs, without looking ids up again.
+    call: Call | None = field(default=None, repr=False, compare=False)
+    output: Output | None = field(default=None, repr=False, compare=False)

@@ -64,8 +64,9 @@ class Plan:
         self.parent_override: dict[int, str | None] = {}
         self._values: dict[int, Any] = {}
         self._new_replies: dict[int, NewRecord] = {}
-        self._calls = {c.call_id: c for c in reversed(history.calls)}
-        self._outputs = {(o.item, o.call_id): o for o in reversed(history.outputs)}
+        # Built only for findings made without their subjects (by hand, in tests).
+        self._calls_by_id: dict[str, Call] | None = None
+        self._outputs_at: dict[tuple[int, str], Output] | None = None
 
     # --- what each finding asks for -------------------------------------------------
 
@@ -73,25 +74,35 @@ class Plan:
         code = finding.code
         if finding.pending or not finding.fixable:
             return
-        if code == "H001" and finding.call_id in self._calls:
-            self.synthesize(self._calls[finding.call_id])
+        if code == "H001":
+            call = finding.call or self._call_of(finding.call_id)
+            if call is not None:
+                self.synthesize(call)
         elif code in ("H002", "H004"):
-            output = self._output_at(finding)
+            output = finding.output or self._output_at(finding)
             if output is not None:
                 self.remove_output(output)
         elif code in ("H005", "H006"):
-            output = self._output_at(finding)
-            if output is not None and output.call_id in self._calls:
-                self.move_output(output, self._calls[output.call_id])
+            output = finding.output or self._output_at(finding)
+            call = finding.call or (self._call_of(output.call_id) if output else None)
+            if output is not None and call is not None:
+                self.move_output(output, call)
         elif code == "H007":
             self.remove_items.add(finding.item)
         elif code == "H009":
             self.parent_override[finding.item] = self._previous_uuid(finding.item)
 
+    def _call_of(self, call_id: str | None) -> Call | None:
+        """The first call with this id (for findings made without their subjects)."""
+        if self._calls_by_id is None:
+            self._calls_by_id = {c.call_id: c for c in reversed(self.history.calls)}
+        return self._calls_by_id.get(call_id) if call_id is not None else None
+
     def _output_at(self, finding: Finding) -> Output | None:
-        if finding.call_id is None:
-            return None
-        return self._outputs.get((finding.item, finding.call_id))
+        """The output a finding points at (for findings made without their subjects)."""
+        if self._outputs_at is None:
+            self._outputs_at = {(o.item, o.call_id): o for o in reversed(self.history.outputs)}
+        return self._outputs_at.get((finding.item, finding.call_id or ""))
 
     def synthesize(self, call: Call) -> None:
         dialect = self.dialect

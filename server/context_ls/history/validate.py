@@ -26,6 +26,8 @@ class _Collector:
         related: list[Related] | None = None,
         fixable: bool = False,
         pending: bool = False,
+        call: Call | None = None,
+        output: Output | None = None,
     ) -> None:
         rule = RULES[code]
         span = self.history.items[item].span
@@ -41,6 +43,8 @@ class _Collector:
                 related or [],
                 fixable,
                 pending,
+                call,
+                output,
             )
         )
 
@@ -121,6 +125,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 duplicate.item,
                 call_id,
                 [out.related(first.item, "first call with this id")],
+                call=duplicate,
             )
         outputs = outputs_by_id.get(call_id)
         if not outputs:
@@ -131,6 +136,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                     first.item,
                     call_id,
                     pending=True,
+                    call=first,
                 )
             else:
                 out.add(
@@ -140,6 +146,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                     first.item,
                     call_id,
                     fixable=True,
+                    call=first,
                 )
             continue
         kept = outputs[0]
@@ -155,6 +162,8 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                     out.related(first.item, "the call"),
                 ],
                 fixable=True,
+                call=first,
+                output=extra,
             )
         call_item = items[first.item]
         output_item = items[kept.item]
@@ -167,6 +176,8 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 call_id,
                 [out.related(first.item, "the call")],
                 fixable=True,
+                call=first,
+                output=kept,
             )
         elif adjacency and not _adjacent(dialect, chain, call_item, output_item):
             out.add(
@@ -178,6 +189,8 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 call_id,
                 [out.related(first.item, "the call")],
                 fixable=True,
+                call=first,
+                output=kept,
             )
 
     for call_id, outputs in outputs_by_id.items():
@@ -191,6 +204,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 orphan.item,
                 call_id,
                 fixable=True,
+                output=orphan,
             )
 
 
