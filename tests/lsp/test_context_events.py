@@ -129,3 +129,23 @@ async def test_each_event_shows_up_in_its_context_with_a_new_version(session: Se
     await _wait_for(
         session, "tool", tool_before["version"], lambda s: "call_e2e1" in str(s["data"])
     )
+
+
+async def test_activate_context_by_command_follows_the_editor_the_client_names(
+    session: Session,
+) -> None:
+    editor = session.editor
+    uri = editor.open(session.copy_example("native-tools.jsonl"))
+    await editor.settle(uri)
+    command = types.Command(title="", command="contextLs.activateContext", arguments=[uri])
+    assert await editor.run(command) == {"active": uri}
+    # Commands without a document now act on the activated one (here: list its snapshots).
+    snapshots = types.Command(title="", command="contextLs.listSnapshots")
+    assert await editor.run(snapshots) == []
+    shown: dict[str, Any] = {}
+    for _ in range(50):
+        shown = await _context(session)
+        if shown.get("active") == uri or uri in str(shown.get("active")):
+            break
+        await asyncio.sleep(0.1)
+    assert uri in str(shown.get("active"))

@@ -35,6 +35,7 @@ LIST_SNAPSHOTS = "contextLs.listSnapshots"
 RESTORE_SNAPSHOT = "contextLs.restoreSnapshot"
 SHOW_CONTEXT = "contextLs.showContext"
 SHOW_TIMELINE = "contextLs.showTimeline"
+ACTIVATE_CONTEXT = "contextLs.activateContext"
 
 
 class CommandError(JsonRpcException):
@@ -169,6 +170,16 @@ def register(server: ContextLanguageServer) -> None:
         from context_ls.lsp.features.context_bridge import ContextBridge
 
         return await ls.feature_of(ContextBridge).show()
+
+    @server.command(ACTIVATE_CONTEXT)
+    def activate_context(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
+        """What `contextLs/didChangeActiveEditor` does, for clients that cannot send it."""
+        from context_ls.lsp.features.context_bridge import ContextBridge
+
+        uri = args[0] if args and isinstance(args[0], str) else None
+        ls.active_uri = uri
+        ls.feature_of(ContextBridge)._call("activate", uri)
+        return {"active": uri}
 
     @server.command(SHOW_TIMELINE)
     async def show_timeline(ls: ContextLanguageServer, *args: Any) -> str:
