@@ -15,8 +15,9 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from context_ls.context.errors import (
     ContextError,
@@ -231,6 +232,15 @@ class Database:
         with self._lock:
             self._check_open()
             yield self._conn
+
+    def fetch_all(self, sql: str, params: Sequence[Any] = (), *, action: str) -> list[Any]:
+        """The rows of a query; a database error becomes a ContextError saying what failed
+        (`action`: what was being done, e.g. "read the audit trail")."""
+        try:
+            with self.read() as conn:
+                return conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise sqlite_error_to_context_error(exc, action) from exc
 
     @contextlib.contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:

@@ -113,15 +113,12 @@ class SnapshotStore:
     def list(self, path: Path | str) -> builtins.list[SnapshotRecord]:
         """The snapshots of `path`, newest first."""
         key = snapshot_key(path)
-        try:
-            with self._db.read() as conn:
-                rows = conn.execute(
-                    "SELECT id, timestamp, path, reason, size FROM file_snapshots"
-                    " WHERE path = ? ORDER BY seq DESC",
-                    (key,),
-                ).fetchall()
-        except sqlite3.Error as exc:
-            raise sqlite_error_to_context_error(exc, f"list the snapshots of {key}") from exc
+        rows = self._db.fetch_all(
+            "SELECT id, timestamp, path, reason, size FROM file_snapshots"
+            " WHERE path = ? ORDER BY seq DESC",
+            (key,),
+            action=f"list the snapshots of {key}",
+        )
         return [SnapshotRecord(*row) for row in rows]
 
     def get(self, path: Path | str, snapshot_id: str | None = None) -> ContextSnapshot:

@@ -126,16 +126,14 @@ class SqliteContextStore:
         return self._db
 
     def load(self, context: str) -> StoredContext | None:
-        try:
-            with self._db.read() as conn:
-                row = conn.execute(
-                    "SELECT kind, version, last_updated, data FROM contexts WHERE context = ?",
-                    (context,),
-                ).fetchone()
-        except sqlite3.Error as exc:
-            raise sqlite_error_to_context_error(exc, f"read the {context} context") from exc
-        if row is None:
+        rows = self._db.fetch_all(
+            "SELECT kind, version, last_updated, data FROM contexts WHERE context = ?",
+            (context,),
+            action=f"read the {context} context",
+        )
+        if not rows:
             return None
+        row = rows[0]
         return ContextKind(row[0]), ContextState(row[1], row[2], bytes(row[3]))
 
     def commit(
@@ -192,25 +190,18 @@ class SqliteContextStore:
         )
 
     def contexts(self) -> dict[str, StoredContext]:
-        try:
-            with self._db.read() as conn:
-                rows = conn.execute(
-                    "SELECT context, kind, version, last_updated, data FROM contexts"
-                ).fetchall()
-        except sqlite3.Error as exc:
-            raise sqlite_error_to_context_error(exc, "read the contexts") from exc
+        rows = self._db.fetch_all(
+            "SELECT context, kind, version, last_updated, data FROM contexts",
+            action="read the contexts",
+        )
         return {r[0]: (ContextKind(r[1]), ContextState(r[2], r[3], bytes(r[4]))) for r in rows}
 
     def snapshots(self, context: str) -> list[ContextSnapshot]:
-        try:
-            with self._db.read() as conn:
-                rows = conn.execute(
-                    "SELECT id, timestamp, data FROM context_snapshots WHERE context = ?"
-                    " ORDER BY seq DESC",
-                    (context,),
-                ).fetchall()
-        except sqlite3.Error as exc:
-            raise sqlite_error_to_context_error(exc, f"read the {context} snapshots") from exc
+        rows = self._db.fetch_all(
+            "SELECT id, timestamp, data FROM context_snapshots WHERE context = ? ORDER BY seq DESC",
+            (context,),
+            action=f"read the {context} snapshots",
+        )
         return [ContextSnapshot(r[0], r[1], bytes(r[2])) for r in rows]
 
     def audit_entries(self, context: str | None = None) -> list[AuditEntry]:
@@ -219,11 +210,7 @@ class SqliteContextStore:
         if context is not None:
             query += " WHERE context = ?"
             params = (context,)
-        try:
-            with self._db.read() as conn:
-                rows = conn.execute(query + " ORDER BY seq", params).fetchall()
-        except sqlite3.Error as exc:
-            raise sqlite_error_to_context_error(exc, "read the audit trail") from exc
+        rows = self._db.fetch_all(query + " ORDER BY seq", params, action="read the audit trail")
         return [AuditEntry(*r) for r in rows]
 
     def close(self) -> None:
