@@ -38,13 +38,14 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; width: 1%; white-s
 .sev { display: inline-block; width: 9px; height: 9px; border-radius: 50%; margin-right: 6px; }
 .sev.error { background: var(--failed); } .sev.warning { background: var(--pending); }
 .sev.info { background: var(--user); }
+.findings td.code { white-space: nowrap; }
 .findings td.msg { overflow-wrap: anywhere; }
 .findings td.id { max-width: 240px; overflow-wrap: anywhere; }
 .legend { display: flex; flex-wrap: wrap; gap: 8px 18px; margin: 8px 0 12px; color: var(--muted); font-size: 13px; }
 .legend span { display: inline-flex; align-items: center; gap: 6px; }
 .sw { display: inline-block; width: 22px; height: 10px; border-radius: 3px; }
 .controls { margin: 4px 0 10px; color: var(--muted); font-size: 13px; }
-.axis, .row { display: grid; grid-template-columns: 280px minmax(200px, 1fr) 190px; gap: 12px; align-items: center; }
+.axis, .row { display: grid; grid-template-columns: 360px minmax(200px, 1fr) 190px; gap: 12px; align-items: center; }
 .axis { color: var(--muted); font-size: 12px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 .axis .ends { display: flex; justify-content: space-between; }
 .row { min-height: 28px; padding: 2px 0; border-bottom: 1px solid #eef1f4; }

@@ -170,7 +170,7 @@ def _findings(analysis: Analysis, timeline: Timeline) -> str:
             place = f'<a href="#r{finding.item}">{e(place)}</a>'
         state = " (pending)" if finding.pending else ""
         rows.append(
-            f"<tr><td><span class='sev {e(finding.severity)}' title='{e(finding.severity)}'>"
+            f"<tr><td class=code><span class='sev {e(finding.severity)}' title='{e(finding.severity)}'>"
             f"</span>{_rule_link(finding.code)}</td><td>{e(finding.rule)}</td>"
             f"<td class=msg>{e(finding.message)}{e(state)}</td>"
             f"<td class='id mono'>{e(finding.call_id or '')}</td>"

@@ -167,7 +167,10 @@ def summarize(analysis: Analysis) -> Summary:
     )
 
 
-def build_timeline(analysis: Analysis, max_calls: int = MAX_CALLS) -> Timeline:
+def build_timeline(analysis: Analysis, max_calls: int | None = None) -> Timeline:
+    """Rows in file order; beyond `max_calls` (default MAX_CALLS) calls, every k-th call
+    plus every call with a finding."""
+    max_calls = MAX_CALLS if max_calls is None else max_calls
     history = analysis.history
     axis = _Axis(analysis)
     outputs: dict[str, list[Output]] = {}
@@ -249,6 +252,7 @@ def _call_row(
     if not outs:
         row.status = "pending" if call.call_id in pending else "missing"
         row.end = 1.0
+        row.start = min(row.start, 0.985)  # keep the open bar visible at the very end
         row.note = "waiting for output" if row.status == "pending" else "no output"
         return row
     first = outs[0]
