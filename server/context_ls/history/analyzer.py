@@ -5,16 +5,13 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
-import msgspec
-
 from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, _finish, _options
-from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
+from context_ls.history.detect import SAMPLE_SIZE
 from context_ls.history.fastscan import scan_codex
 from context_ls.history.incremental import Reuse, plan_reuse, reread
 from context_ls.history.model import DialectName, History, Span
-from context_ls.history.reader import read_history
-from context_ls.history.records import DECODE_ERRORS
+from context_ls.history.reader import head_dialect, read_history
 from context_ls.secrets import find_secrets
 
 # Secret matches of one record, relative to its start; most records have none.
@@ -71,18 +68,7 @@ def _same_kind(data: bytes, previous: History, requested: DialectName | None) ->
     start = src.content_start(data)
     if src.looks_like_document(data, start):
         return False
-    return requested is not None or _head_dialect(data, start) == previous.dialect
-
-
-def _head_dialect(data: bytes, start: int) -> DialectName | None:
-    """The dialect of a JSONL source, from its first records (what detection reads)."""
-    values = []
-    for _line, _pos, chunk in src.split_lines(data[: 1 << 22], start)[: SAMPLE_SIZE * 2]:
-        try:
-            values.append(msgspec.json.decode(chunk))
-        except DECODE_ERRORS:
-            continue
-    return detect_dialect(values)
+    return requested is not None or head_dialect(data, start) == previous.dialect
 
 
 def _bucket_secrets(data: bytes, history: History) -> list[RecordSecrets]:
@@ -129,14 +115,7 @@ def quick_findings(data: bytes, options: Options | None = None) -> Analysis | No
     start = src.content_start(data)
     if src.looks_like_document(data, start):
         return None
-    head = src.split_lines(data[: 1 << 22], start)[:SAMPLE_SIZE]
-    values = []
-    for _line, _pos, chunk in head:
-        try:
-            values.append(msgspec.json.decode(chunk))
-        except DECODE_ERRORS:
-            continue
-    if detect_dialect(values) != "codex" or start:
+    if start or head_dialect(data, start) != "codex":
         return None
     history = History(dialect="codex", size=len(data), newline=src.detect_newline(data))
     history.ends_with_newline = data.endswith(b"\n")

@@ -64,12 +64,6 @@ class Analysis:
             self._lines = LineIndex(self.data)
         return self._lines
 
-    def outputs_of(self, call: Call) -> list[Output]:
-        return [o for o in self.history.outputs if o.call_id == call.call_id]
-
-    def calls_of(self, output: Output) -> list[Call]:
-        return [c for c in self.history.calls if c.call_id == output.call_id]
-
 
 def _options(options: Options | None) -> Options:
     return options if options is not None else Options()

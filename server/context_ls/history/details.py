@@ -91,16 +91,20 @@ def _unwrap_shell_output(text: str) -> str:
     return text
 
 
+def _first_present(block: Any, keys: tuple[str, ...]) -> Any:
+    """The value of the first of `keys` the block has (dialects name the same thing apart)."""
+    if isinstance(block, dict):
+        for key in keys:
+            if key in block:
+                return block[key]
+    return None
+
+
 def call_details(dialect: DialectName | None, record: bytes, call: Call) -> CallDetails:
     block = _block(dialect, _decode(record), call.block)
-    arguments: Any = None
-    if isinstance(block, dict):
-        for key in ("arguments", "input", "args", "action"):
-            if key in block:
-                arguments = block[key]
-                break
-        if arguments is None and isinstance(block.get("function"), dict):
-            arguments = block["function"].get("arguments")
+    arguments = _first_present(block, ("arguments", "input", "args", "action"))
+    if arguments is None and isinstance(block, dict) and isinstance(block.get("function"), dict):
+        arguments = block["function"].get("arguments")
     if isinstance(arguments, str):  # Responses and Chat keep arguments as a JSON string
         with contextlib.suppress(*DECODE_ERRORS):
             arguments = msgspec.json.decode(arguments)
@@ -112,12 +116,7 @@ def call_details(dialect: DialectName | None, record: bytes, call: Call) -> Call
 
 def output_details(dialect: DialectName | None, record: bytes, output: Output) -> OutputDetails:
     block = _block(dialect, _decode(record), output.block)
-    content: Any = None
-    if isinstance(block, dict):
-        for key in ("output", "content", "tools", "result"):
-            if key in block:
-                content = block[key]
-                break
+    content = _first_present(block, ("output", "content", "tools", "result"))
     text = _unwrap_shell_output(_as_text(content))
     first = next((line for line in text.splitlines() if line.strip()), "")
     is_error = output.status in ("error", "failed", "timeout") or (

@@ -1,4 +1,5 @@
-"""Byte offsets → line/column, for people (1-based, code points) and editors (UTF-16)."""
+"""Byte offsets → line/column for people (the CLI counts code points; the server converts
+its own documents' positions)."""
 
 from __future__ import annotations
 
@@ -47,13 +48,3 @@ class LineIndex:
     def char_col(self, pos: Position) -> int:
         """Column in code points (what ruff-like CLI output shows, 0-based)."""
         return len(self.line_prefix(pos).decode("utf-8", "replace"))
-
-    def utf16_col(self, pos: Position) -> int:
-        """Column in UTF-16 code units (what LSP positions count)."""
-        return utf16_len(self.line_prefix(pos))
-
-
-def utf16_len(prefix: bytes) -> int:
-    if prefix.isascii():
-        return len(prefix)
-    return len(prefix.decode("utf-8", "replace").encode("utf-16-le")) // 2

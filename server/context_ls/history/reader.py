@@ -46,6 +46,16 @@ def _sample_values(rows: Iterable[tuple[int, int, bytes, str | None, int]]) -> I
             continue
 
 
+HEAD_BYTES = 4 << 20  # detection reads the first records; they lie within this much
+
+
+def head_dialect(data: bytes, start: int = 0) -> DialectName | None:
+    """The dialect of a JSONL source from its first records (what detection reads), for
+    sources that are streamed or re-read only in part."""
+    head = src.split_lines(data[:HEAD_BYTES], start)[: SAMPLE_SIZE * 2]
+    return detect_dialect(_sample_values((line, pos, chunk, None, 0) for line, pos, chunk in head))
+
+
 def read_history(data: bytes, dialect: DialectName | None = None) -> History:
     """Read a whole source held in memory."""
     start = src.content_start(data)

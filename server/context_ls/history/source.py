@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import msgspec
@@ -28,12 +27,6 @@ class RawRecord:
     col: int
     data: bytes  # the record's own bytes (data[start:end] of the source)
     error: str | None = None  # set when the record could not be cut cleanly (salvage)
-
-
-def iter_lines(data: bytes, start: int = 0) -> Iterator[RawRecord]:
-    """Non-blank JSONL lines, without their terminator (`\\n` or `\\r\\n`)."""
-    for line_no, pos, chunk in split_lines(data, start):
-        yield RawRecord(pos, pos + len(chunk), line_no, 0, chunk)
 
 
 def split_lines(data: bytes, start: int = 0) -> list[tuple[int, int, bytes]]:

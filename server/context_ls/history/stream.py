@@ -6,14 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import msgspec
-
 from context_ls.history import source as src
-from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
 from context_ls.history.fastscan import scan_codex
 from context_ls.history.model import DialectName, History
-from context_ls.history.reader import HistoryBuilder, facts_reader
-from context_ls.history.records import DECODE_ERRORS
+from context_ls.history.reader import HEAD_BYTES, HistoryBuilder, facts_reader, head_dialect
 
 STREAM_THRESHOLD = 16 * 1024 * 1024  # bytes; smaller files are simply read whole
 
@@ -32,18 +28,8 @@ def read_history_stream(
 ) -> History:
     with path.open("rb") as handle:
         if dialect is None:
-            head = handle.read(4 << 20)
-            cut = head.rfind(b"\n")
-            sample = head[: cut if cut > 0 else len(head)]
-            values = []
-            for record in src.iter_lines(sample, src.content_start(sample)):
-                try:
-                    values.append(msgspec.json.decode(record.data))
-                except DECODE_ERRORS:
-                    continue
-                if len(values) >= SAMPLE_SIZE:
-                    break
-            dialect = detect_dialect(values)
+            head = handle.read(HEAD_BYTES)
+            dialect = head_dialect(head, src.content_start(head))
             handle.seek(0)
         size = path.stat().st_size
         history = History(dialect=dialect, size=size)
