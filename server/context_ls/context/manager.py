@@ -78,12 +78,18 @@ class _BatchWriter:
                 self._arm(min(delay, _MAX_RETRY_DELAY_S))
 
     def _push(self, trackers: list[ContextTracker]) -> list[ContextTracker]:
+        return [tracker for tracker, _ in self._push_each(trackers)]
+
+    def _push_each(
+        self, trackers: list[ContextTracker]
+    ) -> list[tuple[ContextTracker, ContextError]]:
+        """Push every tracker; each failure is reported and returned (the rest go on)."""
         failed = []
         for tracker in trackers:
             try:
                 tracker.push_changes()
             except ContextError as exc:
-                failed.append(tracker)
+                failed.append((tracker, exc))
                 self._report(exc)
         return failed
 
@@ -94,16 +100,8 @@ class _BatchWriter:
                 self._timer.cancel()
                 self._timer = None
             self._dirty.clear()
-        errors: list[ContextError] = []
-        for tracker in trackers:
-            if not tracker.has_pending_changes:
-                continue
-            try:
-                tracker.push_changes()
-            except ContextError as exc:
-                errors.append(exc)
-                self._report(exc)
-        return errors
+        pending = [tracker for tracker in trackers if tracker.has_pending_changes]
+        return [error for _, error in self._push_each(pending)]
 
     def stop(self) -> None:
         with self._lock:
