@@ -234,7 +234,7 @@ class ContextService:
                 f"Unknown document event {event!r}; expected one of {DOCUMENT_EVENTS}."
             )
         now = self._manager.clock()
-        tracked = analysis is not None and analysis.history.dialect is not None
+        tracked = analysis is not None and analysis.dialect is not None
         if event == "close" or not tracked:
             self._forget_document(uri, event)
             return

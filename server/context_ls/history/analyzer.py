@@ -6,12 +6,21 @@ from bisect import bisect_right
 from dataclasses import dataclass
 
 from context_ls.history import source as src
-from context_ls.history.api import Analysis, Options, _finish, _options
+from context_ls.history.api import Analysis, Options, _finish, _options, find
 from context_ls.history.detect import SAMPLE_SIZE
 from context_ls.history.fastscan import scan_codex
-from context_ls.history.incremental import Reuse, plan_reuse, reread
-from context_ls.history.model import DialectName, History, Span
+from context_ls.history.findings import Finding
+from context_ls.history.incremental import (
+    NO_SHIFTS,
+    Reread,
+    Reuse,
+    Shifts,
+    materialize,
+    plan_reuse,
+)
+from context_ls.history.model import DialectName, History, Item, Span
 from context_ls.history.reader import head_dialect, read_history
+from context_ls.history.validate import SpanOf
 from context_ls.secrets import find_secrets
 
 # Secret matches of one record, relative to its start; most records have none.
@@ -22,7 +31,10 @@ _NONE: RecordSecrets = ()
 class Analyzer:
     """`analyze` for a document that keeps changing. It remembers the last source: after
     an edit only the changed lines of a JSONL history are parsed and scanned for secrets
-    again; records before the edit are reused and those after it shifted."""
+    again; records before the edit are reused and those after it moved. After a keystroke
+    inside a line (no line or record added or removed) the records after it are not even
+    moved: the findings are computed where they will be (`Shifts`), and the history is
+    built on first use of `Analysis.history`, so a burst of typing costs O(edit) each."""
 
     def __init__(self, options: Options | None = None) -> None:
         self.options = _options(options)
@@ -30,37 +42,79 @@ class Analyzer:
 
     def analyze(self, data: bytes, dialect: DialectName | None = None) -> Analysis:
         last = self._last
-        history: History | None = None
-        secrets: list[RecordSecrets] | None = None
+        options = self.options
         if last is not None and last.requested == dialect and last.history.is_history:
             if last.data == data:
-                history, secrets = last.history, last.secrets
-            elif not last.history.document:
-                reuse = plan_reuse(last.data, data, last.history)
+                return self._result(last, find(data, last.history, options, *last.found))
+            if not last.history.document:
+                reuse = plan_reuse(last.data, data, last.history, last.shifts)
                 # Detection reads the first records: an edit past them cannot change it.
                 if reuse is not None and (
                     reuse.prefix_items >= SAMPLE_SIZE * 2 or _same_kind(data, last.history, dialect)
                 ):
-                    history = reread(last.data, data, last.history, reuse)
-                    secrets = _reuse_secrets(last.secrets, reuse, history, data)
-        if history is None:
-            history = read_history(data, dialect)
-        options = self.options
-        if history.is_history and not history.document and options.detect_secrets:
-            if secrets is None:
-                secrets = _bucket_secrets(data, history)
-        else:
+                    return self._edited(last, data, reuse)
+        return self._read(data, dialect)
+
+    def _read(self, data: bytes, dialect: DialectName | None) -> Analysis:
+        return self._keep(data, dialect, read_history(data, dialect), NO_SHIFTS, None)
+
+    def _edited(self, last: _Last, data: bytes, reuse: Reuse) -> Analysis:
+        edit = Reread(last.data, data, last.history, reuse, last.shifts)
+        fast = edit.view()
+        if fast is None and last.view:
+            # Lines or records were added or removed: move the pending records first.
+            exact = materialize(last.history, last.shifts)
+            reuse = plan_reuse(last.data, data, exact) or reuse
+            edit = Reread(last.data, data, exact, reuse)
+        secrets = _reuse_secrets(last.secrets, reuse, edit.middle, data)
+        if fast is not None:
+            return self._keep(data, last.requested, *fast, secrets, view=True)
+        return self._keep(data, last.requested, edit.finish(), NO_SHIFTS, secrets)
+
+    def _keep(
+        self,
+        data: bytes,
+        requested: DialectName | None,
+        history: History,
+        shifts: Shifts,
+        secrets: list[RecordSecrets] | None,
+        *,
+        view: bool = False,
+    ) -> Analysis:
+        if not (history.is_history and not history.document and self.options.detect_secrets):
             secrets = None
-        self._last = _Last(data, dialect, history, secrets or [])
-        return _finish(data, history, options, secrets)
+        elif secrets is None:
+            secrets = _bucket_secrets(data, history, shifts)
+        last = self._last = _Last(data, requested, history, shifts, secrets or [], view)
+        return self._result(last, find(data, history, self.options, *last.found))
+
+    @staticmethod
+    def _result(last: _Last, findings: list[Finding]) -> Analysis:
+        if not last.view:
+            return Analysis(last.data, last.history, findings)
+        view, shifts = last.history, last.shifts
+        return Analysis(
+            last.data, lambda: materialize(view, shifts), findings, dialect=view.dialect
+        )
 
 
 @dataclass(slots=True)
 class _Last:
     data: bytes
     requested: DialectName | None
-    history: History
+    history: History  # with the records from `shifts.firsts` on still to be moved
+    shifts: Shifts
     secrets: list[RecordSecrets]
+    view: bool  # `history` is a `Reread.view()`: `materialize` it (moves, turns) to use it
+
+    @property
+    def found(self) -> tuple[list[RecordSecrets] | None, SpanOf | None]:
+        """`find`'s secrets and span arguments for this read."""
+        secrets = self.secrets or None
+        if not self.shifts.firsts:
+            return secrets, None
+        items, span = self.history.items, self.shifts.span
+        return secrets, lambda index: span(items[index])
 
 
 def _same_kind(data: bytes, previous: History, requested: DialectName | None) -> bool:
@@ -71,13 +125,15 @@ def _same_kind(data: bytes, previous: History, requested: DialectName | None) ->
     return requested is not None or head_dialect(data, start) == previous.dialect
 
 
-def _bucket_secrets(data: bytes, history: History) -> list[RecordSecrets]:
+def _bucket_secrets(data: bytes, history: History, shifts: Shifts) -> list[RecordSecrets]:
     """One scan of the whole source (faster than one per record), matches filed by record."""
     per_record: list[RecordSecrets] = [_NONE] * len(history.items)
-    starts = [item.span.start for item in history.items]
+    moved = shifts.span if shifts.firsts else None
+    spans = [moved(item) if moved else item.span for item in history.items]
+    starts = [span.start for span in spans]
     for match in find_secrets(data):
         index = bisect_right(starts, match.start) - 1
-        if index < 0 or match.end > history.items[index].span.end:
+        if index < 0 or match.end > spans[index].end:
             continue  # between records: only white space stands there in JSONL
         base = starts[index]
         per_record[index] = (*per_record[index], (match.start - base, match.end - base, match.kind))
@@ -90,15 +146,11 @@ def _record_secrets(data: bytes, span: Span) -> RecordSecrets:
 
 
 def _reuse_secrets(
-    old: list[RecordSecrets], reuse: Reuse, history: History, data: bytes
+    old: list[RecordSecrets], reuse: Reuse, middle: list[Item], data: bytes
 ) -> list[RecordSecrets] | None:
     if not old:
         return None
-    middle = len(history.items) - reuse.prefix_items - (len(old) - reuse.suffix_from)
-    fresh = [
-        _record_secrets(data, item.span)
-        for item in history.items[reuse.prefix_items : reuse.prefix_items + middle]
-    ]
+    fresh = [_record_secrets(data, item.span) for item in middle]
     return old[: reuse.prefix_items] + fresh + old[reuse.suffix_from :]
 
 

@@ -5,6 +5,7 @@ Everything here is pure: bytes in, values out. No pygls, no writes.
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from context_ls.history.reader import read_history
 from context_ls.history.rules import RULES, Rule
 from context_ls.history.stream import file_fetcher, is_streamable, read_history_stream
 from context_ls.history.trim import trim_edits_for
-from context_ls.history.validate import validate
+from context_ls.history.validate import SpanOf, validate
 from context_ls.secrets import find_secrets
 
 
@@ -42,15 +43,49 @@ class Options:
     detect_secrets: bool = True
 
 
-@dataclass(slots=True)
 class Analysis:
-    """One source read and validated. `data` is the exact bytes (empty when streamed)."""
+    """One source read and validated. `data` is the exact bytes (empty when streamed).
 
-    data: bytes
-    history: History
-    findings: list[Finding]
-    _lines: LineIndex | None = None
-    fetch: Callable[[int, int], bytes] | None = None
+    `history` may be given as a function that builds it on first use: after a keystroke in
+    a big history the findings are known (and published) before the records after the edit
+    are moved to their new offsets, an O(records) step nobody may need before the next
+    keystroke (see `Analyzer`)."""
+
+    __slots__ = ("_build", "_history", "_lines", "_lock", "data", "dialect", "fetch", "findings")
+
+    def __init__(
+        self,
+        data: bytes,
+        history: History | Callable[[], History],
+        findings: list[Finding],
+        *,
+        dialect: DialectName | None = None,
+    ) -> None:
+        self.data = data
+        self.findings = findings
+        self.fetch: Callable[[int, int], bytes] | None = None
+        self._lines: LineIndex | None = None
+        if isinstance(history, History):
+            self._history: History | None = history
+            self._build: Callable[[], History] | None = None
+            self.dialect = history.dialect
+        else:
+            self._history, self._build = None, history
+            self.dialect = dialect
+        self._lock = threading.Lock()
+
+    @property
+    def history(self) -> History:
+        if self._history is None:
+            with self._lock:  # requests and the context worker may ask at the same time
+                if self._history is None:
+                    assert self._build is not None
+                    self._history, self._build = self._build(), None
+        return self._history
+
+    @property
+    def is_history(self) -> bool:
+        return self.dialect is not None
 
     def read(self, start: int, end: int) -> bytes:
         """Source bytes [start, end), also for a streamed file."""
@@ -86,16 +121,29 @@ def _finish(
     options: Options,
     record_secrets: Sequence[Sequence[tuple[int, int, str]]] | None,
 ) -> Analysis:
-    findings = validate(history, options.enforce_invariants, options.trailing_calls_pending)
+    return Analysis(data, history, find(data, history, options, record_secrets))
+
+
+def find(
+    data: bytes,
+    history: History,
+    options: Options,
+    record_secrets: Sequence[Sequence[tuple[int, int, str]]] | None,
+    span_of: SpanOf | None = None,
+) -> list[Finding]:
+    """The findings of a source held in memory: validation, secrets (per record when
+    known), severities from the settings, spans on the ids. `span_of`: see `validate`."""
+    findings = validate(
+        history, options.enforce_invariants, options.trailing_calls_pending, span_of
+    )
     if options.detect_secrets and history.is_history:
         if record_secrets is not None:
-            findings.extend(_findings_from_record_secrets(history, record_secrets))
+            findings.extend(_findings_from_record_secrets(history, record_secrets, span_of))
         else:
             findings.extend(secret_findings(history, data))
     findings = apply_severity(findings, options.severity)
-    analysis = Analysis(data, history, findings)
-    refine_spans(analysis)
-    return analysis
+    refine_spans(findings, history, lambda start, end: data[start:end], span_of)
+    return findings
 
 
 def apply_severity(findings: list[Finding], overrides: Mapping[str, str]) -> list[Finding]:
@@ -113,33 +161,27 @@ def apply_severity(findings: list[Finding], overrides: Mapping[str, str]) -> lis
     return kept
 
 
-def refine_spans(analysis: Analysis, fetch: Callable[[int, int], bytes] | None = None) -> None:
+def refine_spans(
+    findings: list[Finding],
+    history: History,
+    fetch: Callable[[int, int], bytes],
+    span_of: SpanOf | None = None,
+) -> None:
     """Point each finding at the id token inside its record when it is written plainly."""
-    history = analysis.history
-    data = analysis.data
-    if fetch is None:
-
-        def fetch(start: int, end: int) -> bytes:
-            return data[start:end]
-
-    calls_by_item = {(c.item, c.call_id): c for c in history.calls}
-    outputs_by_item = {(o.item, o.call_id): o for o in history.outputs}
-    for finding in analysis.findings:
+    items = history.items
+    for finding in findings:
         if finding.item < 0 or finding.code == "H010":
             continue
-        item = history.items[finding.item]
-        record = fetch(item.span.start, item.span.end)
+        item = items[finding.item]
+        where = span_of(finding.item) if span_of is not None else item.span
+        record = fetch(where.start, where.end)
         span: Span | None = None
         if finding.code == "H009" and item.parent_uuid:
-            span = key_value_span(record, item.span.start, "parentUuid", item.parent_uuid)
+            span = key_value_span(record, where.start, "parentUuid", item.parent_uuid)
         elif finding.call_id is not None:
-            subject = (
-                calls_by_item.get((finding.item, finding.call_id))
-                if finding.code in ("H001", "H003")
-                else outputs_by_item.get((finding.item, finding.call_id))
-            )
+            subject = finding.call if finding.code in ("H001", "H003") else finding.output
             if subject is not None:
-                span = id_span_in(record, item.span.start, subject)
+                span = id_span_in(record, where.start, subject)
         if span is not None:
             finding.span = span
 
@@ -162,13 +204,15 @@ def secret_findings(history: History, data: bytes) -> list[Finding]:
 
 
 def _findings_from_record_secrets(
-    history: History, per_record: Sequence[Sequence[tuple[int, int, str]]]
+    history: History,
+    per_record: Sequence[Sequence[tuple[int, int, str]]],
+    span_of: SpanOf | None = None,
 ) -> list[Finding]:
     rule = RULES["H010"]
     found: list[Finding] = []
     for item, matches in zip(history.items, per_record, strict=False):
         for rel_start, rel_end, kind in matches:
-            start = item.span.start
+            start = span_of(item.index).start if span_of is not None else item.span.start
             found.append(
                 _secret_finding(rule, kind, start + rel_start, start + rel_end, item.index)
             )
@@ -248,7 +292,7 @@ def analyze_path(
         findings.extend(_streamed_secret_findings(path, history))
     analysis = Analysis(b"", history, apply_severity(findings, options.severity))
     analysis.fetch = fetch
-    refine_spans(analysis, fetch)
+    refine_spans(analysis.findings, history, fetch)
     return analysis
 
 
@@ -275,10 +319,10 @@ def _starts(history: History) -> list[int]:
 def call_details(analysis: Analysis, call: Call) -> CallDetails:
     """Tool, a short summary of the arguments and the time of a call (for hovers)."""
     item = analysis.history.items[call.item]
-    return details.call_details(analysis.history.dialect, analysis.read(*item.span), call)
+    return details.call_details(analysis.dialect, analysis.read(*item.span), call)
 
 
 def output_details(analysis: Analysis, output: Output) -> OutputDetails:
     """Status, size and first line of an output (for hovers)."""
     item = analysis.history.items[output.item]
-    return details.output_details(analysis.history.dialect, analysis.read(*item.span), output)
+    return details.output_details(analysis.dialect, analysis.read(*item.span), output)

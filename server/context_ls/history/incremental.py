@@ -8,13 +8,14 @@ whole (cheap, linear) history, so findings are always those of a full read."""
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any
 
 from context_ls.history import source as src
 from context_ls.history.model import Call, History, Item, Output, Span
 from context_ls.history.reader import HistoryBuilder, facts_reader
+from context_ls.history.turns import ADJACENCY_DIALECTS, assign_turns
 
 _CHUNK = 1 << 20
 
@@ -70,7 +71,49 @@ class Reuse:
     suffix_from: int  # index (old) of the first item at or after `old_end`
 
 
-def plan_reuse(old: bytes, new: bytes, old_history: History) -> Reuse | None:
+@dataclass(frozen=True, slots=True)
+class Shifts:
+    """Byte offsets still to be added to the spans of a history's items: item `i` is at
+    `items[i].span` moved by `offsets[k]`, for the last `k` with `firsts[k] <= i` (none:
+    not moved). Keystrokes inside lines only move the records after them; collecting the
+    moves here keeps each keystroke O(edit), and `materialize` applies them all at once."""
+
+    firsts: tuple[int, ...] = ()
+    offsets: tuple[int, ...] = ()
+
+    def at(self, index: int) -> int:
+        k = bisect_right(self.firsts, index) - 1
+        return self.offsets[k] if k >= 0 else 0
+
+    def span(self, item: Item) -> Span:
+        offset = self.at(item.index)
+        span = item.span
+        return Span(span.start + offset, span.end + offset) if offset else span
+
+    def after_edit(self, first: int, stop: int, delta: int) -> Shifts:
+        """Items [first, stop) were read again (exact spans); items from `stop` on move by
+        `delta` more. Item indices do not change."""
+        bounds = [(f, o) for f, o in zip(self.firsts, self.offsets, strict=True) if f < first]
+        bounds.append((first, 0))
+        bounds.append((stop, self.at(stop) + delta))
+        bounds += [
+            (f, o + delta) for f, o in zip(self.firsts, self.offsets, strict=True) if f > stop
+        ]
+        firsts: list[int] = []
+        offsets: list[int] = []
+        for f, o in bounds:  # merge runs with one offset (typing in one place stays small)
+            if (offsets[-1] if offsets else 0) != o:
+                firsts.append(f)
+                offsets.append(o)
+        return Shifts(tuple(firsts), tuple(offsets))
+
+
+NO_SHIFTS = Shifts()
+
+
+def plan_reuse(
+    old: bytes, new: bytes, old_history: History, shifts: Shifts = NO_SHIFTS
+) -> Reuse | None:
     """None when nothing can be reused (a different source, or one record spanning all)."""
     prefix = common_prefix(old, new)
     suffix = common_suffix(old, new, min(len(old), len(new)) - prefix)
@@ -80,71 +123,152 @@ def plan_reuse(old: bytes, new: bytes, old_history: History) -> Reuse | None:
     new_end = old_end + len(new) - len(old)
     if new_end < start:
         return None
-    starts = [item.span.start for item in old_history.items]
-    prefix_items = bisect_left(starts, start)
-    suffix_from = bisect_left(starts, old_end)
+    items = old_history.items
+
+    def item_start(item: Item) -> int:
+        return item.span.start + shifts.at(item.index) if shifts.firsts else item.span.start
+
+    prefix_items = bisect_left(items, start, key=item_start)
+    suffix_from = bisect_left(items, old_end, prefix_items, key=item_start)
     return Reuse(start, old_end, new_end, prefix_items, suffix_from)
 
 
 def reread(old: bytes, new: bytes, old_history: History, reuse: Reuse) -> History:
     """The history of `new`, reusing `old_history`'s records outside the edited lines."""
-    assert old_history.dialect is not None
-    history = History(
-        dialect=old_history.dialect,
-        size=len(new),
-        newline=old_history.newline,
-        document=False,
-    )
-    history.ends_with_newline = new.endswith(b"\n")
-    builder = HistoryBuilder(history)
-    old_items = old_history.items
-    # Records before the edit: the very same objects.
-    history.items.extend(old_items[: reuse.prefix_items])
-    _copy_links(old_history, history, 0, reuse.prefix_items, 0)
-    builder.threads = dict(old_history.thread_names) or builder.threads
-    # The edited lines, parsed again.
-    first_line = _line_of(old, old_items, reuse.prefix_items, reuse.start)
-    read = facts_reader(old_history.dialect)
-    region = new[reuse.start : reuse.new_end]
-    for line, pos, chunk in src.split_lines(region):
-        facts = read(chunk)
-        start = reuse.start + pos
-        builder.add(start, start + len(chunk), first_line + line, 0, facts)
-    # Records after the edit: shifted by the bytes, lines and records the edit added.
-    shift = len(new) - len(old)
-    old_lines = old.count(b"\n", reuse.start, reuse.old_end)
-    new_lines = new.count(b"\n", reuse.start, reuse.new_end)
-    line_shift = new_lines - old_lines
-    index_shift = len(history.items) - reuse.suffix_from
-    for item in old_items[reuse.suffix_from :]:
-        history.items.append(
-            Item(
-                item.index + index_shift,
-                Span(item.span.start + shift, item.span.end + shift),
-                item.line + line_shift,
-                item.col,
-                item.kind,
-                item.role,
-                -1,
-                item.timestamp,
-                item.uuid,
-                item.parent_uuid,
-                item.message_id,
-                item.error,
-                item.results_only,
-                item.thread,
-            )
+    return Reread(old, new, old_history, reuse).finish()
+
+
+class Reread:
+    """An edited JSONL source read against its previous read.
+
+    The constructor parses the edited lines (cheap). When the edit left every later record
+    at its item index and line (a keystroke inside a line), `view()` is the new history at
+    once, with the later records' moves kept as `Shifts`; otherwise `finish()` builds it
+    with the later records moved (which needs a previous history without pending shifts)."""
+
+    def __init__(
+        self,
+        old: bytes,
+        new: bytes,
+        old_history: History,
+        reuse: Reuse,
+        shifts: Shifts = NO_SHIFTS,
+    ) -> None:
+        assert old_history.dialect is not None
+        self.old_history = old_history
+        self.reuse = reuse
+        self.shifts = shifts
+        self.history = history = History(
+            dialect=old_history.dialect,
+            size=len(new),
+            newline=old_history.newline,
+            document=False,
         )
-    _copy_links(old_history, history, reuse.suffix_from, len(old_items), index_shift)
-    return builder.finish()
+        history.ends_with_newline = new.endswith(b"\n")
+        self.builder = builder = HistoryBuilder(history)
+        old_items = old_history.items
+        # Records before the edit: the very same objects.
+        history.items.extend(old_items[: reuse.prefix_items])
+        _copy_links(old_history, history, 0, reuse.prefix_items, 0)
+        builder.threads = dict(old_history.thread_names) or builder.threads
+        # The edited lines, parsed again.
+        first_line = _line_of(old, old_items, reuse.prefix_items, reuse.start, shifts)
+        read = facts_reader(old_history.dialect)
+        region = new[reuse.start : reuse.new_end]
+        for line, pos, chunk in src.split_lines(region):
+            facts = read(chunk)
+            start = reuse.start + pos
+            builder.add(start, start + len(chunk), first_line + line, 0, facts)
+        self.middle = history.items[reuse.prefix_items :]
+        self.shift = len(new) - len(old)
+        old_lines = old.count(b"\n", reuse.start, reuse.old_end)
+        new_lines = new.count(b"\n", reuse.start, reuse.new_end)
+        self.line_shift = new_lines - old_lines
+        self.index_shift = len(history.items) - reuse.suffix_from
+
+    def view(self) -> tuple[History, Shifts] | None:
+        """The new history with the later records not yet moved, and where they are; None
+        when the edit changed later records' item index or line, or when the dialect's
+        turns (adjacency) must be counted again."""
+        if self.index_shift or self.line_shift or self.history.dialect in ADJACENCY_DIALECTS:
+            return None
+        old, built, first = self.old_history, self.history, self.reuse.suffix_from
+        view = History(
+            dialect=built.dialect,
+            items=built.items + old.items[first:],
+            calls=built.calls + _in_range(old.calls, first, len(old.items)),
+            outputs=built.outputs + _in_range(old.outputs, first, len(old.items)),
+            size=built.size,
+            newline=built.newline,
+            ends_with_newline=built.ends_with_newline,
+            missing_ids=built.missing_ids + [m for m in old.missing_ids if m[0] >= first],
+            thread_names=dict(self.builder.threads),
+        )
+        return view, self.shifts.after_edit(self.reuse.prefix_items, first, self.shift)
+
+    def finish(self) -> History:
+        """The complete history of the new source: later records moved by the bytes,
+        lines and records the edit added."""
+        assert not self.shifts.firsts, "materialize the previous history first"
+        history, reuse = self.history, self.reuse
+        old_items = self.old_history.items
+        append = history.items.append
+        for item in old_items[reuse.suffix_from :]:
+            append(_moved(item, self.shift, self.line_shift, self.index_shift))
+        _copy_links(self.old_history, history, reuse.suffix_from, len(old_items), self.index_shift)
+        return self.builder.finish()
 
 
-def _line_of(old: bytes, items: list[Item], prefix_items: int, start: int) -> int:
+def materialize(view: History, shifts: Shifts) -> History:
+    """The history `view` stands for: every record at its offset (new `Item`s for the
+    moved ones), turns counted."""
+    items = view.items
+    exact: list[Item] = list(items[: shifts.firsts[0] if shifts.firsts else len(items)])
+    bounds = [*shifts.firsts, len(items)]
+    for k, offset in enumerate(shifts.offsets):
+        run = items[bounds[k] : bounds[k + 1]]
+        exact.extend([_moved(item, offset, 0, 0) for item in run] if offset else run)
+    history = History(
+        dialect=view.dialect,
+        items=exact,
+        calls=view.calls,
+        outputs=view.outputs,
+        size=view.size,
+        newline=view.newline,
+        ends_with_newline=view.ends_with_newline,
+        missing_ids=view.missing_ids,
+        thread_names=view.thread_names,
+    )
+    assign_turns(history)
+    return history
+
+
+def _moved(item: Item, shift: int, line_shift: int, index_shift: int) -> Item:
+    span = item.span
+    return Item(
+        item.index + index_shift,
+        Span(span.start + shift, span.end + shift),
+        item.line + line_shift,
+        item.col,
+        item.kind,
+        item.role,
+        -1,
+        item.timestamp,
+        item.uuid,
+        item.parent_uuid,
+        item.message_id,
+        item.error,
+        item.results_only,
+        item.thread,
+    )
+
+
+def _line_of(old: bytes, items: list[Item], prefix_items: int, start: int, shifts: Shifts) -> int:
     """Line number of byte `start`, counted from the last record before it."""
     if prefix_items == 0:
         return old.count(b"\n", 0, start)
     last = items[prefix_items - 1]
-    return last.line + old.count(b"\n", last.span.start, start)
+    return last.line + old.count(b"\n", shifts.span(last).start, start)
 
 
 def _copy_links(old: History, new: History, first: int, stop: int, index_shift: int) -> None:
@@ -176,5 +300,9 @@ def _copy_links(old: History, new: History, first: int, stop: int, index_shift: 
 
 
 def _in_range(records: list[Any], first: int, stop: int) -> list[Any]:
-    keys = [r.item for r in records]
-    return records[bisect_left(keys, first) : bisect_left(keys, stop)]
+    low = bisect_left(records, first, key=_record_item)
+    return records[low : bisect_left(records, stop, low, key=_record_item)]
+
+
+def _record_item(record: Call | Output) -> int:
+    return record.item

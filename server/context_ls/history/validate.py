@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
 
 from context_ls.history import messages as msg
 from context_ls.history.dialects.native import STATUSES
 from context_ls.history.findings import Finding, Related
-from context_ls.history.model import Call, History, Item, ItemKind, Output
+from context_ls.history.model import Call, History, Item, ItemKind, Output, Span
 from context_ls.history.rules import RULES
 from context_ls.history.turns import ADJACENCY_DIALECTS
 
+SpanOf = Callable[[int], Span]
+
 
 class _Collector:
-    def __init__(self, history: History) -> None:
+    def __init__(self, history: History, span_of: SpanOf | None) -> None:
         self.history = history
+        self.span_of = span_of or (lambda item: history.items[item].span)
         self.findings: list[Finding] = []
 
     def add(
@@ -30,7 +34,7 @@ class _Collector:
         output: Output | None = None,
     ) -> None:
         rule = RULES[code]
-        span = self.history.items[item].span
+        span = self.span_of(item)
         self.findings.append(
             Finding(
                 code,
@@ -53,16 +57,21 @@ class _Collector:
         return f"line {record.line + 1}"
 
     def related(self, item: int, message: str) -> Related:
-        return Related(self.history.items[item].span, message)
+        return Related(self.span_of(item), message)
 
 
 def validate(
-    history: History, enforce_invariants: bool = True, trailing_calls_pending: bool = False
+    history: History,
+    enforce_invariants: bool = True,
+    trailing_calls_pending: bool = False,
+    span_of: SpanOf | None = None,
 ) -> list[Finding]:
-    """All findings of a history, in file order of the record they point at."""
+    """All findings of a history, in file order of the record they point at. `span_of`:
+    where item N really is, when the items' own spans are not final yet (an edit's later
+    records before they are shifted, see `incremental.Reread.view`)."""
     if history.dialect is None:
         return []
-    out = _Collector(history)
+    out = _Collector(history, span_of)
     _malformed(history, out)
     if enforce_invariants:
         _pairing(history, out, trailing_calls_pending)
@@ -77,47 +86,56 @@ def validate(
 def _malformed(history: History, out: _Collector) -> None:
     items = history.items
     last_index = len(items) - 1
-    for item in items:
-        if item.kind is ItemKind.MALFORMED:
-            # A killed writer leaves a last line without its newline; a malformed line that
-            # was finished (newline written) is not a crash tail and is left to a person.
-            tail = (
-                item.index == last_index and not history.document and not history.ends_with_newline
-            )
-            where = (
-                "the last line"
-                if tail
-                else ("this record" if history.document else f"line {item.line + 1}")
-            )
-            hint = " (a half-written line left by a crash?)" if tail else ""
-            out.add(
-                "H007",
-                f"{where} is not valid JSON{hint}: {item.error}; agents refuse to load the file",
-                item.index,
-                fixable=tail,
-            )
+    malformed = ItemKind.MALFORMED
+    for item in [item for item in items if item.kind is malformed]:
+        # A killed writer leaves a last line without its newline; a malformed line that
+        # was finished (newline written) is not a crash tail and is left to a person.
+        tail = item.index == last_index and not history.document and not history.ends_with_newline
+        where = (
+            "the last line"
+            if tail
+            else ("this record" if history.document else f"line {item.line + 1}")
+        )
+        hint = " (a half-written line left by a crash?)" if tail else ""
+        out.add(
+            "H007",
+            f"{where} is not valid JSON{hint}: {item.error}; agents refuse to load the file",
+            item.index,
+            fixable=tail,
+        )
     for index, _block, what in history.missing_ids:
         out.add("H007", f"{what}: it can never be paired with its partner", index)
 
 
+def _by_id(
+    records: list[Any], items: list[Item], branches: bool
+) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """The first record of each id (in file order), and the later ones of ids used again.
+    `branches`: the dialect marks abandoned branches (Claude Code); their records are left
+    out."""
+    if branches and any(item.abandoned for item in items):
+        records = [r for r in records if not items[r.item].abandoned]
+    first: dict[str, Any] = {}
+    more: dict[str, list[Any]] = {}
+    for record in records:
+        if first.setdefault(record.call_id, record) is not record:
+            more.setdefault(record.call_id, []).append(record)
+    return first, more
+
+
 def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) -> None:
     items = history.items
-    calls_by_id: dict[str, list[Call]] = defaultdict(list)
-    for call in history.calls:
-        if not items[call.item].abandoned:
-            calls_by_id[call.call_id].append(call)
-    outputs_by_id: dict[str, list[Output]] = defaultdict(list)
-    for output in history.outputs:
-        if not items[output.item].abandoned:
-            outputs_by_id[output.call_id].append(output)
+    branches = history.dialect == "claude-code"
+    first_calls, more_calls = _by_id(history.calls, items, branches)
+    first_outputs, more_outputs = _by_id(history.outputs, items, branches)
     dialect = history.dialect
     adjacency = dialect in ADJACENCY_DIALECTS
     pending_from = _pending_start(history) if trailing_calls_pending else len(items)
     chain = _uuid_index(history) if dialect == "claude-code" else {}
 
-    for call_id, calls in calls_by_id.items():
-        first = calls[0]
-        for duplicate in calls[1:]:
+    no_more: list[Any] = []
+    for call_id, first in first_calls.items():
+        for duplicate in more_calls.get(call_id, no_more):
             out.add(
                 "H003",
                 f"call id {call_id} is used by another call ({out.where(first.item)}); "
@@ -127,8 +145,8 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 [out.related(first.item, "first call with this id")],
                 call=duplicate,
             )
-        outputs = outputs_by_id.get(call_id)
-        if not outputs:
+        kept = first_outputs.get(call_id)
+        if kept is None:
             if first.item >= pending_from:
                 out.add(
                     "H001",
@@ -149,8 +167,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                     call=first,
                 )
             continue
-        kept = outputs[0]
-        for extra in outputs[1:]:
+        for extra in more_outputs.get(call_id, no_more):
             out.add(
                 "H004",
                 f"call {call_id}{msg.tool_label(first)} has more than one output; the first "
@@ -193,10 +210,10 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 output=kept,
             )
 
-    for call_id, outputs in outputs_by_id.items():
-        if call_id in calls_by_id:
+    for call_id, kept in first_outputs.items():
+        if call_id in first_calls:
             continue
-        for orphan in outputs:
+        for orphan in [kept, *more_outputs.get(call_id, no_more)]:
             out.add(
                 "H002",
                 f"output names call {call_id}, which no call has; the API will answer: "
@@ -268,6 +285,7 @@ def _statuses(history: History, out: _Collector) -> None:
                 "success, failed, canceled, timeout",
                 output.item,
                 output.call_id,
+                output=output,
             )
 
 
