@@ -5,7 +5,6 @@ feature modules in `features/` (esbonio's shape). Decisions live in `history/` a
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import gc
 import logging
 import os
@@ -243,20 +242,6 @@ def create_server() -> ContextLanguageServer:
     return server
 
 
-def _give_big_buffers_back() -> None:
-    """glibc raises its mmap threshold after the first big free, so the next 25 MB
-    buffers (a didOpen body, its decoded text) land in the heap and stay in RSS after
-    they are freed. A fixed threshold keeps every buffer over 1 MB in its own mapping,
-    returned to the system on free. Other C libraries: nothing to do."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-        libc.mallopt(-3, 1 << 20)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
-
-
 def tune_runtime() -> None:
     """Keep the event loop answering while a big document is analysed in a thread.
 
@@ -266,7 +251,6 @@ def tune_runtime() -> None:
     freezing the start-up objects and collecting the young generations less often keeps
     each pause near 20 ms."""
     sys.setswitchinterval(0.001)
-    _give_big_buffers_back()
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 100)

@@ -113,7 +113,7 @@ class DocumentState:
 
     @property
     def is_history(self) -> bool:
-        return self.analysis is not None and self.analysis.history.dialect is not None
+        return self.analysis is not None and self.analysis.dialect is not None
 
     async def current(self) -> tuple[Analysis | None, TextSnapshot | None]:
         """The analysis of the newest text (waits for a running validation)."""
@@ -123,6 +123,6 @@ class DocumentState:
     async def current_history(self) -> tuple[Analysis, TextSnapshot] | None:
         """`current()`, when the document is a history (requests on others get nothing)."""
         analysis, text = await self.current()
-        if analysis is None or text is None or analysis.history.dialect is None:
+        if analysis is None or text is None or analysis.dialect is None:
             return None
         return analysis, text

@@ -160,7 +160,7 @@ async def code_lens(
     if doc is None:
         return None
     analysis, _ = await doc.current()
-    if analysis is None or analysis.history.dialect is None:
+    if analysis is None or analysis.dialect is None:
         return None
     calls = len(analysis.history.calls)
     missing = sum(1 for f in analysis.findings if f.code == "H001" or f.pending)

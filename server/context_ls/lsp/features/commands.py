@@ -58,7 +58,7 @@ def open_document(ls: ContextLanguageServer, args: tuple[Any, ...]) -> DocumentS
 
 async def current_history(doc: DocumentState) -> tuple[Analysis, TextSnapshot]:
     analysis, text = await doc.current()
-    if analysis is None or text is None or analysis.history.dialect is None:
+    if analysis is None or text is None or analysis.dialect is None:
         raise CommandError(f"{doc.uri} is not an agent session history.")
     return analysis, text
 

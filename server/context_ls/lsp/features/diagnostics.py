@@ -23,6 +23,7 @@ from context_ls.history.analyzer import Analyzer, quick_findings
 from context_ls.history.api import Analysis, Options
 from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.feature import LanguageFeature
+from context_ls.lsp.memory import release_free_memory
 
 if TYPE_CHECKING:
     from context_ls.lsp.documents import TextSnapshot
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PROGRESS_THRESHOLD = 5 * 1024 * 1024  # bytes: bigger documents report $/progress
+TRIM_THRESHOLD = 1024 * 1024  # bytes: after validating bigger documents, memory goes back…
+TRIM_DELAY = 1.0  # seconds: …once no validation has run for this long
 
 
 def disk_stamp(path: str | None) -> tuple[int, int] | None:
@@ -63,13 +66,15 @@ def _analyze(
     else:
         analyzer.options = options
     analysis = analyzer.analyze(text.data)
-    if analysis.history.dialect is None:
+    if analysis.dialect is None:
         return analysis, []
     return analysis, to_diagnostics(analysis.findings, text, doc.uri)
 
 
 class Diagnostics(LanguageFeature):
     """Keeps every open document's analysis fresh and pushes diagnostics when pushing."""
+
+    _trim: asyncio.TimerHandle | None = None
 
     # events ---------------------------------------------------------------------------
 
@@ -98,6 +103,8 @@ class Diagnostics(LanguageFeature):
         if doc.task is not None and not doc.task.done():
             doc.task.cancel()
         doc.settled.set()  # requests still waiting on it answer (for a closed document)
+        if len(doc.text.data) > TRIM_THRESHOLD:
+            self._trim_later()
         if doc.published_any and not self.server.client.pull_diagnostics:
             self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
@@ -140,13 +147,31 @@ class Diagnostics(LanguageFeature):
         finally:
             if not doc.dirty:
                 doc.settled.set()
+                if len(doc.text.data) > TRIM_THRESHOLD:
+                    self._trim_later()
+
+    def _trim_later(self) -> None:
+        """Return freed memory to the system when validations have paused (see
+        `release_free_memory`); each validation of a big document pushes it back."""
+        if self._trim is not None:
+            self._trim.cancel()
+        self._trim = asyncio.get_running_loop().call_later(TRIM_DELAY, self._trim_now)
+
+    def _trim_now(self) -> None:
+        self._trim = None
+        documents = self.server.documents.values()
+        if any(doc.task is not None and not doc.task.done() for doc in documents):
+            self._trim_later()  # a validation is running: its buffers are still in use
+            return
+        release_free_memory()
 
     async def _validate_once(self, doc: DocumentState) -> None:
         text = doc.text
         pending = self.is_pending_window(doc)
         options = self.server.settings.options(pending=pending)
         loop = asyncio.get_running_loop()
-        if doc.analysis is None and not self.server.client.pull_diagnostics:
+        first_read = doc.analysis is None
+        if first_read and not self.server.client.pull_diagnostics:
             # First sight of a big rollout: show its diagnostics from the lean scan now;
             # the full read below (navigation, secrets) publishes again when done.
             quick = await loop.run_in_executor(
@@ -157,7 +182,13 @@ class Diagnostics(LanguageFeature):
                 doc.analyzed = text
                 self.publish(doc)
         future = loop.run_in_executor(self.server.analysis_pool, _analyze, doc, text, options)
-        if len(text.data) > PROGRESS_THRESHOLD and self.server.client.work_done_progress:
+        # Only a first read takes long enough to show progress: a keystroke in a big
+        # document must not ask the client for a progress token each time.
+        if (
+            first_read
+            and len(text.data) > PROGRESS_THRESHOLD
+            and self.server.client.work_done_progress
+        ):
             result = await self._with_progress(doc, future)
         else:
             result = await future

@@ -161,7 +161,7 @@ class PullDiagnostics(LanguageFeature):
         pending = grace > 0 and time.time() - stamp[0] / 1e9 < grace
         options = self.server.settings.options(pending=pending)
         analysis = analyze(data, options=options)
-        if analysis.history.dialect is None:
+        if analysis.dialect is None:
             return stamp, "", []
         text = TextSnapshot.from_bytes(data, 0, self.server.encoding)
         uri = from_fs_path(path) or path
