@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, _finish, _options, find
 from context_ls.history.detect import SAMPLE_SIZE
-from context_ls.history.fastscan import scan_codex
+from context_ls.history.fastscan import line_views, scan_codex
 from context_ls.history.findings import Finding
 from context_ls.history.incremental import (
     NO_SHIFTS,
@@ -171,7 +171,7 @@ def quick_findings(data: bytes, options: Options | None = None) -> Analysis | No
         return None
     history = History(dialect="codex", size=len(data), newline=src.detect_newline(data))
     history.ends_with_newline = data.endswith(b"\n")
-    scan_codex(data.splitlines(keepends=True), history, lambda s, e: data[s:e])
+    scan_codex(line_views(data), history, lambda s, e: data[s:e])
     quick = Options(
         enforce_invariants=options.enforce_invariants,
         trailing_calls_pending=options.trailing_calls_pending,

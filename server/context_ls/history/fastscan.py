@@ -7,7 +7,7 @@ runs on it and gives the same findings as on the full history."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
 
@@ -35,9 +35,10 @@ Kept = tuple[int, int, bytes]
 
 
 def scan_codex(
-    lines: Iterable[bytes], history: History, fetch: Callable[[int, int], bytes]
+    lines: Iterable[bytes | memoryview], history: History, fetch: Callable[[int, int], bytes]
 ) -> History:
-    """Fill `history` (dialect codex) sparsely from the lines of a rollout."""
+    """Fill `history` (dialect codex) sparsely from the lines of a rollout (with their
+    terminators; views into a buffer held in memory save copying it line by line)."""
     first_call: dict[str, int] = {}
     first_output: dict[str, int] = {}
     repeated: set[str] = set()
@@ -52,8 +53,8 @@ def scan_codex(
         try:
             record = decode(line)
         except DECODE_ERRORS:
-            if line.strip():
-                special.append((line_no, offset, line.rstrip(b"\r\n")))
+            if (raw := bytes(line)).strip():
+                special.append((line_no, offset, raw.rstrip(b"\r\n")))
             offset += size
             continue
         payload = record.payload
@@ -66,7 +67,7 @@ def scan_codex(
                     "tool_search_call",
                     "tool_search_output",
                 ):
-                    special.append((line_no, offset, line.rstrip(b"\r\n")))
+                    special.append((line_no, offset, bytes(line).rstrip(b"\r\n")))
                 else:
                     seen = first_call if kind in calls else first_output
                     if call_id in seen:
@@ -93,3 +94,15 @@ def scan_codex(
     history.records = line_no + 1 if line_no >= 0 else 0
     history.sparse = True
     return builder.finish()
+
+
+def line_views(data: bytes) -> Iterator[memoryview]:
+    """The lines of `data` (split at `\\n`, terminators kept) as views: no copies."""
+    view = memoryview(data)
+    find = data.find
+    start, size = 0, len(data)
+    while start < size:
+        end = find(b"\n", start)
+        end = size if end == -1 else end + 1
+        yield view[start:end]
+        start = end

@@ -26,7 +26,7 @@ from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features.diagnostics import disk_stamp
 from context_ls.lsp.settings import Settings
 from context_ls.lsp.state import ClientFeatures, DocumentState, uri_to_path
-from context_ls.lsp.transport import run_messages
+from context_ls.lsp.transport import run_messages, widen_pipe
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +77,9 @@ class ContextLanguageServer(LanguageServer):
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """pygls's stdio server, with the message loop of `transport.py`."""
         self._stop_event = threading.Event()
-        reader = StdinAsyncReader(stdin or sys.stdin.buffer, self.thread_pool)
+        stdin = stdin or sys.stdin.buffer
+        widen_pipe(stdin)
+        reader = StdinAsyncReader(stdin, self.thread_pool)
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(
