@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from .conftest import EXAMPLES, Session, Start
+from .conftest import EXAMPLES, Session, Start, client_capabilities
 
-GEN_ROLLOUT = Path("/work/shared/bench/gen_rollout.py")
+GEN_ROLLOUT = Path(__file__).resolve().parents[3] / "shared" / "bench" / "gen_rollout.py"
 DANGLING_TAIL = (
     '{"timestamp":"2026-01-01T00:00:09.000Z","type":"response_item","payload":'
     '{"type":"function_call","name":"shell","arguments":"{}","call_id":"call_live"}}\n'
@@ -83,6 +83,53 @@ async def test_an_open_file_changed_on_disk_is_revalidated(start: Start) -> None
     assert _codes(found) == [("H001", types.DiagnosticSeverity.Information)]
     if editor.pull and session.client.capabilities is not None:
         pass  # Neovim 0.11 declares no diagnostic refresh: the next pull shows it
+
+
+SECRET_LINE = (
+    '{"timestamp":"2026-01-01T00:00:09.000Z","type":"response_item","payload":{"type":"message",'
+    '"role":"user","content":[{"type":"input_text","text":"key sk-proj-'
+    + "Ab3dE5gH7jK9mN1pQ3sT5vX7zB9dF1hJ3lN5pR7tV9xZ"
+    + '"}]}}\n'
+)
+
+
+async def test_a_big_rollout_first_look_then_what_the_full_read_adds(
+    start: Start, preset: str
+) -> None:
+    """The pairing findings of a big rollout come from the quick first look; the secret
+    (H010) only from the full read after it: pushed again, or, for a client that pulls
+    and can be asked to pull again, a refresh and then a pull that has it."""
+    caps = client_capabilities(preset)
+    if caps.text_document and caps.text_document.diagnostic:  # Neovim: pull, plus refresh
+        caps.workspace = caps.workspace or types.WorkspaceClientCapabilities()
+        caps.workspace.diagnostics = types.DiagnosticWorkspaceClientCapabilities(
+            refresh_support=True
+        )
+    session = await start(capabilities=caps)
+    big = session.workspace / "big-rollout.jsonl"
+    subprocess.run([sys.executable, str(GEN_ROLLOUT), "1400", str(big)], check=True)
+    with big.open("a") as handle:
+        handle.write(SECRET_LINE)
+    editor = session.editor
+    uri = editor.open(big)
+    if editor.pull:
+        first = await session.client.text_document_diagnostic_async(
+            types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
+        )
+        assert isinstance(first, types.RelatedFullDocumentDiagnosticReport)
+        first_codes = sorted(str(d.code) for d in first.items)
+        for _ in range(400):
+            if session.client.diagnostic_refresh_count:
+                break
+            await asyncio.sleep(0.025)
+        assert session.client.diagnostic_refresh_count == 1
+    else:
+        await editor.settle(uri)
+        pushes = editor.published[uri]
+        assert [p.version for p in pushes] == [1, 1]
+        first_codes = sorted(str(d.code) for d in pushes[0].diagnostics)
+    assert first_codes == ["H001", "H001", "H002"]
+    assert sorted(str(d.code) for d in await editor.diagnostics(uri)) == [*first_codes, "H010"]
 
 
 async def test_a_big_document_reports_progress(session: Session, tmp_path: Path) -> None:

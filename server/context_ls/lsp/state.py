@@ -96,12 +96,15 @@ class DocumentState:
     analysis: Analysis | None = None
     analyzed: TextSnapshot | None = None
     diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    # The text `diagnostics` are of: ahead of `analyzed` after a big open's quick first look.
+    diagnosed: TextSnapshot | None = None
     published_any: bool = False
     result_seq: int = 0
     dirty: bool = False
     refresh: bool = False  # a pulling client must be asked to pull after this validation
     task: asyncio.Task[None] | None = None
-    settled: asyncio.Event = field(default_factory=asyncio.Event)
+    settled: asyncio.Event = field(default_factory=asyncio.Event)  # `analysis` is of `text`
+    fresh: asyncio.Event = field(default_factory=asyncio.Event)  # `diagnostics` are of `text`
     pending_timer: asyncio.TimerHandle | None = None
     disk_stamp: tuple[int, int] | None = None  # (mtime_ns, size) last seen on disk
     lookup: asyncio.Future[Any] | None = None  # navigation index, built on first use…

@@ -15,7 +15,7 @@ import logging
 import os
 import time
 import uuid
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from lsprotocol import types
 
@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from context_ls.lsp.state import DocumentState
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 PROGRESS_THRESHOLD = 5 * 1024 * 1024  # bytes: bigger documents report $/progress
 TRIM_THRESHOLD = 1024 * 1024  # bytes: after validating bigger documents, memory goes back…
@@ -57,18 +59,23 @@ def _quick(
 
 
 def _analyze(
-    doc: DocumentState, text: TextSnapshot, options: Options
-) -> tuple[Analysis, list[types.Diagnostic]]:
-    """Worker-thread part: engine analysis plus the conversion to LSP diagnostics."""
+    doc: DocumentState,
+    text: TextSnapshot,
+    options: Options,
+    shown: list[types.Diagnostic] | None,
+) -> tuple[Analysis, list[types.Diagnostic], bool]:
+    """Worker-thread part: engine analysis plus the conversion to LSP diagnostics, and
+    whether those equal `shown` (what a quick first look of the same text gave)."""
     analyzer = doc.analyzer
     if analyzer is None:
         analyzer = doc.analyzer = Analyzer(options)
     else:
         analyzer.options = options
     analysis = analyzer.analyze(text.data)
-    if analysis.dialect is None:
-        return analysis, []
-    return analysis, to_diagnostics(analysis.findings, text, doc.uri)
+    diagnostics = (
+        [] if analysis.dialect is None else to_diagnostics(analysis.findings, text, doc.uri)
+    )
+    return analysis, diagnostics, diagnostics == shown
 
 
 class Diagnostics(LanguageFeature):
@@ -103,6 +110,7 @@ class Diagnostics(LanguageFeature):
         if doc.task is not None and not doc.task.done():
             doc.task.cancel()
         doc.settled.set()  # requests still waiting on it answer (for a closed document)
+        doc.fresh.set()
         if len(doc.text.data) > TRIM_THRESHOLD:
             self._trim_later()
         if doc.published_any and not self.server.client.pull_diagnostics:
@@ -128,6 +136,7 @@ class Diagnostics(LanguageFeature):
         doc.dirty = True
         doc.refresh = doc.refresh or refresh
         doc.settled.clear()
+        doc.fresh.clear()
         if doc.pending_timer is not None:
             doc.pending_timer.cancel()
             doc.pending_timer = None
@@ -171,17 +180,21 @@ class Diagnostics(LanguageFeature):
         options = self.server.settings.options(pending=pending)
         loop = asyncio.get_running_loop()
         first_read = doc.analysis is None
-        if first_read and not self.server.client.pull_diagnostics:
+        client = self.server.client
+        # A pulling client is answered with the quick look only if it can be told to pull
+        # again when the full read finds more (H010).
+        if first_read and (not client.pull_diagnostics or client.diagnostic_refresh):
             # First sight of a big rollout: show its diagnostics from the lean scan now;
-            # the full read below (navigation, secrets) publishes again when done.
+            # the full read below (navigation, secrets) follows.
             quick = await loop.run_in_executor(
                 self.server.analysis_pool, _quick, doc, text, options
             )
-            if quick is not None and doc.text is text and self.server.documents.get(doc.uri) is doc:
-                doc.diagnostics = quick
-                doc.analyzed = text
-                self.publish(doc)
-        future = loop.run_in_executor(self.server.analysis_pool, _analyze, doc, text, options)
+            if quick is not None:
+                self._diagnosed(doc, text, quick)
+        shown = doc.diagnostics if doc.diagnosed is text else None
+        future = loop.run_in_executor(
+            self.server.analysis_pool, _analyze, doc, text, options, shown
+        )
         # Only a first read takes long enough to show progress: a keystroke in a big
         # document must not ask the client for a progress token each time.
         if (
@@ -192,26 +205,40 @@ class Diagnostics(LanguageFeature):
             result = await self._with_progress(doc, future)
         else:
             result = await future
-        if result is None or doc.text is not text or self.server.documents.get(doc.uri) is not doc:
+        if result is None or not self._is_current(doc, text):
             return  # cancelled, closed, or the text changed meanwhile: the next round publishes
-        analysis, diagnostics = result
+        analysis, diagnostics, seen = result
         doc.analysis, doc.analyzed = analysis, text
-        doc.diagnostics = diagnostics
-        doc.result_seq += 1
-        self.publish(doc)
+        if seen and doc.diagnosed is text:
+            doc.diagnostics = diagnostics  # equal, and made from `analysis` (code actions)
+        else:
+            doc.refresh = doc.refresh or doc.diagnosed is text  # a pull got the quick look
+            self._diagnosed(doc, text, diagnostics)
         if pending and any(f.pending for f in analysis.findings):
             delay = self.server.settings.pending_grace_seconds - (time.time() - doc.changed_at)
             doc.pending_timer = loop.call_later(max(delay, 0) + 0.05, self._grace_over, doc)
         self.server.fan_out("document_analyzed", doc)
+
+    def _is_current(self, doc: DocumentState, text: TextSnapshot) -> bool:
+        return doc.text is text and self.server.documents.get(doc.uri) is doc
+
+    def _diagnosed(
+        self, doc: DocumentState, text: TextSnapshot, diagnostics: list[types.Diagnostic]
+    ) -> None:
+        """Diagnostics of `text` are known: publish them, or let a pull be answered."""
+        if not self._is_current(doc, text):
+            return
+        doc.diagnostics, doc.diagnosed = diagnostics, text
+        doc.result_seq += 1
+        doc.fresh.set()
+        self.publish(doc)
 
     def _grace_over(self, doc: DocumentState) -> None:
         doc.pending_timer = None
         if self.server.documents.get(doc.uri) is doc:
             self.schedule(doc, refresh=True)
 
-    async def _with_progress(
-        self, doc: DocumentState, future: asyncio.Future[tuple[Analysis, list[types.Diagnostic]]]
-    ) -> tuple[Analysis, list[types.Diagnostic]] | None:
+    async def _with_progress(self, doc: DocumentState, future: asyncio.Future[T]) -> T | None:
         """Await the analysis under a cancellable `$/progress`; None when cancelled."""
         progress = self.server.work_done_progress
         token = f"context-ls/validate/{uuid.uuid4()}"
@@ -258,12 +285,12 @@ class Diagnostics(LanguageFeature):
             return
         if not doc.diagnostics and not doc.published_any:
             return  # not a history, or clean and never reported: stay silent
-        analyzed = doc.analyzed
+        diagnosed = doc.diagnosed
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=doc.uri,
                 diagnostics=doc.diagnostics,
-                version=analyzed.version if analyzed else None,
+                version=diagnosed.version if diagnosed else None,
             )
         )
         doc.published_any = bool(doc.diagnostics) or doc.published_any

@@ -72,7 +72,7 @@ class PullDiagnostics(LanguageFeature):
         doc = self.server.documents.get(params.text_document.uri)
         if doc is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
-        await doc.current()
+        await doc.fresh.wait()  # a big open's quick first look answers before the full read
         result_id = doc.result_id
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
