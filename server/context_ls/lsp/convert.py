@@ -31,7 +31,6 @@ def finding_data(finding: Finding) -> dict[str, Any]:
     return {
         "call_id": finding.call_id,
         "code": finding.code,
-        "item": finding.item,
         "fixable": finding.fixable,
         "pending": finding.pending,
     }

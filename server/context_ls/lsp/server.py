@@ -27,6 +27,7 @@ from context_ls.lsp.features.diagnostics import disk_stamp
 from context_ls.lsp.settings import Settings
 from context_ls.lsp.state import ClientFeatures, DocumentState, uri_to_path
 from context_ls.lsp.transport import run_messages, widen_pipe
+from context_ls.lsp.warmup import warm_up
 
 logger = logging.getLogger(__name__)
 
@@ -260,6 +261,7 @@ def tune_runtime() -> None:
 
 def start_server(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> None:
     server = create_server()
+    warm_up(server.protocol)
     tune_runtime()
     if tcp:
         server.start_tcp(host, port)
