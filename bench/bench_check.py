@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from common import compile_sources
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "bench"
 DATA = ROOT / "bench" / "data"
@@ -100,5 +102,6 @@ def bench_normalize() -> None:
 
 if __name__ == "__main__":
     os.environ.setdefault("CONTEXT_LS_STATE_DIR", str(DATA / "state"))
+    compile_sources()
     bench_check(int(os.environ.get("BENCH_RUNS", "5")))
     bench_normalize()

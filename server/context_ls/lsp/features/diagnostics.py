@@ -35,7 +35,7 @@ T = TypeVar("T")
 
 PROGRESS_THRESHOLD = 5 * 1024 * 1024  # bytes: bigger documents report $/progress
 TRIM_THRESHOLD = 1024 * 1024  # bytes: after validating bigger documents, memory goes back…
-TRIM_DELAY = 1.0  # seconds: …once no validation has run for this long
+TRIM_DELAY = 5.0  # seconds: …once no validation ran for this long (a pause, not typing)
 
 
 def disk_stamp(path: str | None) -> tuple[int, int] | None:
