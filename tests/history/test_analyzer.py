@@ -19,6 +19,8 @@ def snapshot(analysis: Analysis) -> tuple:
     history = analysis.history
     return (
         history.dialect,
+        history.newline,
+        history.ends_with_newline,
         [(i.span, i.kind, i.role, i.turn, i.uuid, i.parent_uuid) for i in history.items],
         sorted((c.call_id, c.item, c.block) for c in history.calls),
         sorted((o.call_id, o.item, o.block) for o in history.outputs),
@@ -149,3 +151,52 @@ def test_typing_in_many_places_agrees_with_a_fresh_analyze() -> None:
         ], step
         if step % 5 == 4:
             assert snapshot(got) == snapshot(expected), step
+
+
+def _lines(name: str) -> list[bytes]:
+    return (EXAMPLES / name).read_bytes().split(b"\n")
+
+
+def test_materializing_an_older_analysis_leaves_a_newer_one_alone() -> None:
+    """Views share records with earlier reads: building one history never changes
+    another (here a same-length edit breaks a record, the next one mends it)."""
+    lines = _lines("clean-codex-rollout.jsonl")
+    broken = b"\n".join([*lines[:5], b"x" + lines[5][1:], *lines[6:]])
+    mended = b"\n".join(lines)
+    analyzer = Analyzer()
+    analyzer.analyze(mended)
+    older = analyzer.analyze(broken)
+    newer = analyzer.analyze(mended)
+    expected = snapshot(analyze(mended))
+    assert snapshot(newer) == expected
+    assert snapshot(older) == snapshot(analyze(broken))  # built after the newer one
+    assert snapshot(newer) == expected
+
+
+def test_secrets_switched_on_while_records_are_still_to_move() -> None:
+    lines = _lines("clean-codex-rollout.jsonl")
+    key = FAKE_KEY.encode()
+    lines[6] = lines[6].replace(b'"timestamp":"', b'"k":"' + key + b'","timestamp":"', 1)
+    data = b"\n".join(lines)
+    analyzer = Analyzer(Options(detect_secrets=False))
+    analyzer.analyze(data)
+    cut = sum(len(line) + 1 for line in lines[:3]) + 60
+    edited = data[:cut] + data[cut + 120 :]  # inside line 3: later records not moved yet
+    analyzer.analyze(edited)
+    analyzer.options = Options(detect_secrets=True)
+    got = analyzer.analyze(edited)
+    assert snapshot(got) == snapshot(analyze(edited))
+    assert [f.code for f in got.findings].count("H010") == 1
+
+
+@pytest.mark.parametrize("at", [0, 20])
+def test_first_line_edits_after_a_byte_order_mark_or_with_crlf(at: int) -> None:
+    clean = (EXAMPLES / "clean-codex-rollout.jsonl").read_bytes()
+    for data in (b"\xef\xbb\xbf" + clean, clean.replace(b"\n", b"\r\n")):
+        analyzer = Analyzer()
+        analyzer.analyze(data)
+        at_ = at + (3 if data.startswith(b"\xef") else 0)
+        for edited in (data[:at_] + b"x" + data[at_:], data[: at_ + 1] + data[at_ + 2 :]):
+            assert snapshot(analyzer.analyze(edited)) == snapshot(analyze(edited))
+        lf = data.replace(b"\r\n", b"\n", 1)  # the first line's terminator changes
+        assert snapshot(analyzer.analyze(lf)) == snapshot(analyze(lf))

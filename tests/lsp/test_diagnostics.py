@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from lsprotocol import types
 
 from context_ls.history.rules import get_rule
@@ -136,3 +138,22 @@ async def test_severity_and_invariants_follow_configuration(start: Start) -> Non
     found = await editor.wait_for(uri, lambda ds: len(ds) == 4)
     assert sorted(str(d.code) for d in found) == ["H001", "H001", "H002", "H007"]
     assert [d.severity for d in found if d.code == "H007"] == [types.DiagnosticSeverity.Warning]
+
+
+async def test_a_revalidation_with_the_same_findings_still_answers(start: Start) -> None:
+    """A settings change that changes no finding re-validates the same text: the server
+    publishes nothing new, and a pull after it is answered (not left waiting)."""
+    session = await start()
+    editor = session.editor
+    uri = editor.open(session.copy_example("codex-rollout-crashed.jsonl"))
+    before = await editor.diagnostics(uri)
+    pushes = len(editor.published.get(uri, []))
+    session.client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(
+            settings={"contextLs": {"trimKeep": 7, "pendingGraceSeconds": 0}}
+        )
+    )
+    await asyncio.sleep(0.3)
+    after = await asyncio.wait_for(editor.diagnostics(uri), 10)
+    assert after == before
+    assert len(editor.published.get(uri, [])) == pushes

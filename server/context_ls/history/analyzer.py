@@ -42,10 +42,10 @@ class Analyzer:
 
     def analyze(self, data: bytes, dialect: DialectName | None = None) -> Analysis:
         last = self._last
-        options = self.options
         if last is not None and last.requested == dialect and last.history.is_history:
-            if last.data == data:
-                return self._result(last, find(data, last.history, options, *last.found))
+            if last.data == data:  # options may have changed (secrets scanned or not)
+                history, shifts, secrets = last.history, last.shifts, last.secrets or None
+                return self._keep(data, dialect, history, shifts, secrets, view=last.view)
             if not last.history.document:
                 reuse = plan_reuse(last.data, data, last.history, last.shifts)
                 # Detection reads the first records: an edit past them cannot change it.

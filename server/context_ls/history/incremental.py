@@ -15,7 +15,7 @@ from typing import Any
 from context_ls.history import source as src
 from context_ls.history.model import Call, History, Item, Output, Span
 from context_ls.history.reader import HistoryBuilder, facts_reader
-from context_ls.history.turns import ADJACENCY_DIALECTS, assign_turns
+from context_ls.history.turns import ADJACENCY_DIALECTS, CONVERSATION
 
 _CHUNK = 1 << 20
 
@@ -161,7 +161,7 @@ class Reread:
         self.history = history = History(
             dialect=old_history.dialect,
             size=len(new),
-            newline=old_history.newline,
+            newline=src.detect_newline(new),  # the first line may be the one edited
             document=False,
         )
         history.ends_with_newline = new.endswith(b"\n")
@@ -175,7 +175,9 @@ class Reread:
         first_line = _line_of(old, old_items, reuse.prefix_items, reuse.start, shifts)
         read = facts_reader(old_history.dialect)
         region = new[reuse.start : reuse.new_end]
-        for line, pos, chunk in src.split_lines(region):
+        # An edit of the first line: a byte order mark before it is not part of the record.
+        skip = src.content_start(region) if reuse.start == 0 else 0
+        for line, pos, chunk in src.split_lines(region, skip):
             facts = read(chunk)
             start = reuse.start + pos
             builder.add(start, start + len(chunk), first_line + line, 0, facts)
@@ -220,15 +222,28 @@ class Reread:
 
 
 def materialize(view: History, shifts: Shifts) -> History:
-    """The history `view` stands for: every record at its offset (new `Item`s for the
-    moved ones), turns counted."""
+    """The history `view` stands for: every record at its offset, turns counted. Items of
+    a view are shared with other histories (earlier reads, other views): a moved item or
+    one whose turn number changed is a new `Item`, none is changed in place."""
+    assert view.dialect not in ADJACENCY_DIALECTS  # their views are never made
     items = view.items
-    exact: list[Item] = list(items[: shifts.firsts[0] if shifts.firsts else len(items)])
-    bounds = [*shifts.firsts, len(items)]
-    for k, offset in enumerate(shifts.offsets):
-        run = items[bounds[k] : bounds[k + 1]]
-        exact.extend([_moved(item, offset, 0, 0) for item in run] if offset else run)
-    history = History(
+    bounds = [0, *shifts.firsts, len(items)]
+    offsets = [0, *shifts.offsets]
+    exact: list[Item] = []
+    append = exact.append
+    turn = 0
+    for k, offset in enumerate(offsets):
+        for item in items[bounds[k] : bounds[k + 1]]:
+            if item.kind in CONVERSATION:
+                expected = turn
+                turn += 1
+            else:
+                expected = -1
+            if offset or item.turn != expected:
+                append(_moved(item, offset, 0, 0, expected))
+            else:
+                append(item)
+    return History(
         dialect=view.dialect,
         items=exact,
         calls=view.calls,
@@ -239,11 +254,9 @@ def materialize(view: History, shifts: Shifts) -> History:
         missing_ids=view.missing_ids,
         thread_names=view.thread_names,
     )
-    assign_turns(history)
-    return history
 
 
-def _moved(item: Item, shift: int, line_shift: int, index_shift: int) -> Item:
+def _moved(item: Item, shift: int, line_shift: int, index_shift: int, turn: int = -1) -> Item:
     span = item.span
     return Item(
         item.index + index_shift,
@@ -252,7 +265,7 @@ def _moved(item: Item, shift: int, line_shift: int, index_shift: int) -> Item:
         item.col,
         item.kind,
         item.role,
-        -1,
+        turn,
         item.timestamp,
         item.uuid,
         item.parent_uuid,

@@ -5,8 +5,7 @@ from __future__ import annotations
 from context_ls.history.edits import plan_edits
 from context_ls.history.model import History, ItemKind, TextEdit
 from context_ls.history.normalize import Plan
-
-_CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)
+from context_ls.history.turns import CONVERSATION
 
 
 def trim_cut(history: History, keep: int) -> int:
@@ -14,7 +13,7 @@ def trim_cut(history: History, keep: int) -> int:
     headers) are always kept; the cut moves later until no kept output lost its call (and
     no kept call lost an output that stood before it), and, for Anthropic, until the kept
     part starts with a user message."""
-    conversation = [item.index for item in history.items if item.kind in _CONVERSATION]
+    conversation = [item.index for item in history.items if item.kind in CONVERSATION]
     if keep < 0:
         raise ValueError("keep must be zero or more")
     if len(conversation) <= keep:
@@ -46,7 +45,7 @@ def _first_conversation(history: History) -> int:
     """Where trimming may start: after headers, and for Chat after the leading system and
     developer messages (the instructions stay)."""
     for item in history.items:
-        if item.kind in _CONVERSATION and not (
+        if item.kind in CONVERSATION and not (
             history.dialect == "openai-chat" and item.role in ("system", "developer")
         ):
             return item.index

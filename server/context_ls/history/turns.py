@@ -6,7 +6,7 @@ from __future__ import annotations
 from context_ls.history.model import History, Item, ItemKind
 
 ADJACENCY_DIALECTS = frozenset({"anthropic", "claude-code", "openai-chat"})
-_CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)
+CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)  # records with a turn
 
 
 def assign_turns(history: History) -> None:
@@ -20,7 +20,7 @@ def assign_turns(history: History) -> None:
     else:
         turn = 0
         for item in history.items:
-            if item.kind in _CONVERSATION:
+            if item.kind in CONVERSATION:
                 item.turn = turn
                 turn += 1
 
@@ -30,7 +30,7 @@ def _chat_turns(history: History) -> None:
     turn = -1
     previous_was_tool = False
     for item in history.items:
-        if item.kind not in _CONVERSATION:
+        if item.kind not in CONVERSATION:
             continue
         is_tool = item.role == "tool"
         if not (is_tool and previous_was_tool):
@@ -66,11 +66,7 @@ def mark_abandoned_branches(history: History) -> None:
     if repeated:  # uuids that repeat make the chain ambiguous: file order it is
         return
     leaf = next(
-        (
-            i
-            for i in reversed(history.items)
-            if i.uuid and i.thread == 0 and i.kind in _CONVERSATION
-        ),
+        (i for i in reversed(history.items) if i.uuid and i.thread == 0 and i.kind in CONVERSATION),
         None,
     )
     if leaf is None or not any(i.parent_uuid for i in history.items):
@@ -119,7 +115,7 @@ def _claude_code_turns(history: History) -> None:
     for item in history.items:
         if (
             item.role not in ("user", "assistant")
-            or item.kind not in _CONVERSATION
+            or item.kind not in CONVERSATION
             or item.abandoned
         ):
             continue

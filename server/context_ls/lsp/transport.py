@@ -13,6 +13,7 @@ import contextlib
 import json
 import logging
 import re
+import sys
 import threading
 from typing import TYPE_CHECKING, Any, BinaryIO
 
@@ -38,7 +39,10 @@ logger = logging.getLogger(__name__)
 
 THREAD_THRESHOLD = 1024 * 1024  # bytes
 PIPE_SIZE = 1024 * 1024  # bytes: Linux's default limit for an unprivileged process
-F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031) if fcntl else None
+# Linux only (1031 is its value; Python 3.10+ names it).
+F_SETPIPE_SZ = (
+    getattr(fcntl, "F_SETPIPE_SZ", 1031) if fcntl and sys.platform.startswith("linux") else None
+)
 CONTENT_LENGTH = re.compile(rb"^Content-Length: (\d+)\r\n$")
 
 

@@ -156,6 +156,7 @@ class Diagnostics(LanguageFeature):
         finally:
             if not doc.dirty:
                 doc.settled.set()
+                doc.fresh.set()  # a failed or cancelled validation must not leave pulls waiting
                 if len(doc.text.data) > TRIM_THRESHOLD:
                     self._trim_later()
 
@@ -210,7 +211,11 @@ class Diagnostics(LanguageFeature):
         analysis, diagnostics, seen = result
         doc.analysis, doc.analyzed = analysis, text
         if seen and doc.diagnosed is text:
-            doc.diagnostics = diagnostics  # equal, and made from `analysis` (code actions)
+            # Equal to what is shown (a first look, or a re-validation of the same text):
+            # nothing to publish or to pull again; keep the list made from `analysis`.
+            doc.diagnostics = diagnostics
+            doc.refresh = False
+            doc.fresh.set()
         else:
             doc.refresh = doc.refresh or doc.diagnosed is text  # a pull got the quick look
             self._diagnosed(doc, text, diagnostics)
