@@ -62,10 +62,9 @@ class Analyzer:
         edit = Reread(last.data, data, last.history, reuse, last.shifts)
         fast = edit.view()
         if fast is None and last.view:
-            # Lines or records were added or removed: move the pending records first.
-            exact = materialize(last.history, last.shifts)
-            reuse = plan_reuse(last.data, data, exact) or reuse
-            edit = Reread(last.data, data, exact, reuse)
+            # Lines or records were added or removed: move the pending records first (the
+            # plan already counted their moves, so it holds for the exact history too).
+            edit = Reread(last.data, data, materialize(last.history, last.shifts), reuse)
         secrets = _reuse_secrets(last.secrets, reuse, edit.middle, data)
         if fast is not None:
             return self._keep(data, last.requested, *fast, secrets, view=True)

@@ -15,7 +15,7 @@ from typing import Any
 from context_ls.history import source as src
 from context_ls.history.model import Call, History, Item, Output, Span
 from context_ls.history.reader import HistoryBuilder, facts_reader
-from context_ls.history.turns import ADJACENCY_DIALECTS, CONVERSATION
+from context_ls.history.turns import ADJACENCY_DIALECTS, sequential_turns
 
 _CHUNK = 1 << 20
 
@@ -126,7 +126,7 @@ def plan_reuse(
     items = old_history.items
 
     def item_start(item: Item) -> int:
-        return item.span.start + shifts.at(item.index) if shifts.firsts else item.span.start
+        return shifts.span(item).start
 
     prefix_items = bisect_left(items, start, key=item_start)
     suffix_from = bisect_left(items, old_end, prefix_items, key=item_start)
@@ -231,14 +231,10 @@ def materialize(view: History, shifts: Shifts) -> History:
     offsets = [0, *shifts.offsets]
     exact: list[Item] = []
     append = exact.append
-    turn = 0
+    turns = sequential_turns(items)
     for k, offset in enumerate(offsets):
         for item in items[bounds[k] : bounds[k + 1]]:
-            if item.kind in CONVERSATION:
-                expected = turn
-                turn += 1
-            else:
-                expected = -1
+            expected = next(turns)
             if offset or item.turn != expected:
                 append(_moved(item, offset, 0, 0, expected))
             else:

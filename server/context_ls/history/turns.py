@@ -3,6 +3,8 @@ when it sits in the turn right after the call's turn (dialects that require adja
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
 from context_ls.history.model import History, Item, ItemKind
 
 ADJACENCY_DIALECTS = frozenset({"anthropic", "claude-code", "openai-chat"})
@@ -18,11 +20,20 @@ def assign_turns(history: History) -> None:
         mark_abandoned_branches(history)
         _claude_code_turns(history)
     else:
-        turn = 0
-        for item in history.items:
-            if item.kind in CONVERSATION:
-                item.turn = turn
-                turn += 1
+        for item, turn in zip(history.items, sequential_turns(history.items), strict=True):
+            item.turn = turn
+
+
+def sequential_turns(items: Iterable[Item]) -> Iterator[int]:
+    """The turn of each record where every conversation record is a turn of its own (the
+    dialects that do not judge adjacency); -1 for the others."""
+    turn = 0
+    for item in items:
+        if item.kind in CONVERSATION:
+            yield turn
+            turn += 1
+        else:
+            yield -1
 
 
 def _chat_turns(history: History) -> None:

@@ -111,8 +111,7 @@ class Diagnostics(LanguageFeature):
             doc.task.cancel()
         doc.settled.set()  # requests still waiting on it answer (for a closed document)
         doc.fresh.set()
-        if len(doc.text.data) > TRIM_THRESHOLD:
-            self._trim_later()
+        self._trim_later(doc)
         if doc.published_any and not self.server.client.pull_diagnostics:
             self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
@@ -156,22 +155,23 @@ class Diagnostics(LanguageFeature):
         finally:
             if not doc.dirty:
                 doc.settled.set()
-                doc.fresh.set()  # a failed or cancelled validation must not leave pulls waiting
-                if len(doc.text.data) > TRIM_THRESHOLD:
-                    self._trim_later()
+                doc.fresh.set()  # also after a failed, cancelled or unchanged validation
+                self._trim_later(doc)
 
-    def _trim_later(self) -> None:
+    def _trim_later(self, doc: DocumentState) -> None:
         """Return freed memory to the system when validations have paused (see
         `release_free_memory`); each validation of a big document pushes it back."""
+        if len(doc.text.data) <= TRIM_THRESHOLD:
+            return
         if self._trim is not None:
             self._trim.cancel()
-        self._trim = asyncio.get_running_loop().call_later(TRIM_DELAY, self._trim_now)
+        self._trim = asyncio.get_running_loop().call_later(TRIM_DELAY, self._trim_now, doc)
 
-    def _trim_now(self) -> None:
+    def _trim_now(self, doc: DocumentState) -> None:
         self._trim = None
         documents = self.server.documents.values()
-        if any(doc.task is not None and not doc.task.done() for doc in documents):
-            self._trim_later()  # a validation is running: its buffers are still in use
+        if any(d.task is not None and not d.task.done() for d in documents):
+            self._trim_later(doc)  # a validation is running: its buffers are still in use
             return
         release_free_memory()
 
@@ -215,7 +215,6 @@ class Diagnostics(LanguageFeature):
             # nothing to publish or to pull again; keep the list made from `analysis`.
             doc.diagnostics = diagnostics
             doc.refresh = False
-            doc.fresh.set()
         else:
             doc.refresh = doc.refresh or doc.diagnosed is text  # a pull got the quick look
             self._diagnosed(doc, text, diagnostics)
