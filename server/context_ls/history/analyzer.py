@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, _finish, _options, find
 from context_ls.history.detect import SAMPLE_SIZE
-from context_ls.history.fastscan import line_views, scan_codex
+from context_ls.history.fastscan import CodexScan, line_views, scan_codex
 from context_ls.history.findings import Finding
 from context_ls.history.incremental import (
     NO_SHIFTS,
@@ -156,21 +156,37 @@ def _reuse_secrets(
 QUICK_MIN_BYTES = 4 * 1024 * 1024
 
 
-def quick_findings(data: bytes, options: Options | None = None) -> Analysis | None:
+def is_quick_candidate(head: bytes) -> bool:
+    """Whether the quick first look applies to a source that starts with `head`: a Codex
+    rollout in JSONL (the lean scan knows that dialect only)."""
+    start = src.content_start(head)
+    if start or src.looks_like_document(head, start):
+        return False
+    return head_dialect(head, start) == "codex"
+
+
+def quick_findings(
+    data: bytes, options: Options | None = None, scanned: CodexScan | None = None
+) -> Analysis | None:
     """A first look at a big Codex rollout held in memory: the lean scan `check` uses,
     so an editor can show diagnostics before the full read (navigation, secrets) is done.
-    None when the source is small, not JSONL, or not a Codex rollout."""
+    `scanned`: that scan, already fed all of `data` while it arrived. None when the
+    source is small, not JSONL, or not a Codex rollout."""
     options = _options(options)
     if len(data) < QUICK_MIN_BYTES or options.trailing_calls_pending:
         return None  # small, or "waiting for output" needs the whole picture
-    start = src.content_start(data)
-    if src.looks_like_document(data, start):
-        return None
-    if start or head_dialect(data, start) != "codex":
+    if not is_quick_candidate(data):
         return None
     history = History(dialect="codex", size=len(data), newline=src.detect_newline(data))
     history.ends_with_newline = data.endswith(b"\n")
-    scan_codex(line_views(data), history, lambda s, e: data[s:e])
+
+    def fetch(start: int, end: int) -> bytes:
+        return data[start:end]
+
+    if scanned is None or scanned.offset != len(data):
+        scan_codex(line_views(data), history, fetch)
+    else:
+        scanned.finish(history, fetch)
     quick = Options(
         enforce_invariants=options.enforce_invariants,
         trailing_calls_pending=options.trailing_calls_pending,

@@ -34,66 +34,88 @@ _OUTPUTS = responses.OUTPUT_TYPES
 Kept = tuple[int, int, bytes]
 
 
+class CodexScan:
+    """`scan_codex` fed a run of lines at a time: a rollout can be scanned while it still
+    arrives (the server's streamed didOpen), and the scan is done with its last byte."""
+
+    def __init__(self) -> None:
+        self.first_call: dict[str, int] = {}
+        self.first_output: dict[str, int] = {}
+        self.repeated: set[str] = set()
+        self.pairing: list[tuple[str, int, int, int]] = []  # (id, line, offset, size)
+        self.special: list[Kept] = []  # malformed lines and unusual shapes: always kept
+        self.lines = 0  # lines fed so far
+        self.offset = 0  # bytes fed so far
+
+    def feed(self, lines: Iterable[bytes | memoryview]) -> None:
+        """Scan the next lines (with their terminators)."""
+        first_call, first_output, repeated = self.first_call, self.first_output, self.repeated
+        pairing, special = self.pairing, self.special
+        decode = _decode
+        calls, outputs = _CALLS, _OUTPUTS
+        offset = self.offset
+        line_no = self.lines - 1
+        for line_no, line in enumerate(lines, self.lines):
+            size = len(line)
+            try:
+                record = decode(line)
+            except DECODE_ERRORS:
+                if (raw := bytes(line)).strip():
+                    special.append((line_no, offset, raw.rstrip(b"\r\n")))
+                offset += size
+                continue
+            payload = record.payload
+            if payload is not None and record.type == "response_item":
+                kind = payload.type
+                call_id = payload.call_id
+                if kind in calls or kind in outputs:
+                    if not call_id or kind in (
+                        "local_shell_call",
+                        "tool_search_call",
+                        "tool_search_output",
+                    ):
+                        special.append((line_no, offset, bytes(line).rstrip(b"\r\n")))
+                    else:
+                        seen = first_call if kind in calls else first_output
+                        if call_id in seen:
+                            repeated.add(call_id)
+                        else:
+                            seen[call_id] = line_no
+                        pairing.append((call_id, line_no, offset, size))
+            offset += size
+        self.lines, self.offset = line_no + 1, offset
+
+    def finish(self, history: History, fetch: Callable[[int, int], bytes]) -> History:
+        """Fill `history` (dialect codex) sparsely with the records findings need."""
+        first_call, first_output = self.first_call, self.first_output
+        suspicious = self.repeated | (first_call.keys() ^ first_output.keys())
+        for call_id, output_line in first_output.items():
+            call_line = first_call.get(call_id)
+            if call_line is not None and output_line < call_line:
+                suspicious.add(call_id)
+        kept = self.special + [
+            (n, o, fetch(o, o + size).rstrip(b"\r\n"))
+            for cid, n, o, size in self.pairing
+            if cid in suspicious
+        ]
+        kept.sort()
+        builder = HistoryBuilder(history)
+        for line_no, start, raw in kept:
+            facts: RecordFacts = codex.facts_from_line(raw) if raw.strip() else malformed("empty")
+            builder.add(start, start + len(raw), line_no, 0, facts)
+        history.records = self.lines
+        history.sparse = True
+        return builder.finish()
+
+
 def scan_codex(
     lines: Iterable[bytes | memoryview], history: History, fetch: Callable[[int, int], bytes]
 ) -> History:
     """Fill `history` (dialect codex) sparsely from the lines of a rollout (with their
     terminators; views into a buffer held in memory save copying it line by line)."""
-    first_call: dict[str, int] = {}
-    first_output: dict[str, int] = {}
-    repeated: set[str] = set()
-    pairing: list[tuple[str, int, int, int]] = []
-    special: list[Kept] = []  # malformed lines and unusual shapes: always kept
-    decode = _decode
-    calls, outputs = _CALLS, _OUTPUTS
-    offset = 0
-    line_no = -1
-    for line_no, line in enumerate(lines):
-        size = len(line)
-        try:
-            record = decode(line)
-        except DECODE_ERRORS:
-            if (raw := bytes(line)).strip():
-                special.append((line_no, offset, raw.rstrip(b"\r\n")))
-            offset += size
-            continue
-        payload = record.payload
-        if payload is not None and record.type == "response_item":
-            kind = payload.type
-            call_id = payload.call_id
-            if kind in calls or kind in outputs:
-                if not call_id or kind in (
-                    "local_shell_call",
-                    "tool_search_call",
-                    "tool_search_output",
-                ):
-                    special.append((line_no, offset, bytes(line).rstrip(b"\r\n")))
-                else:
-                    seen = first_call if kind in calls else first_output
-                    if call_id in seen:
-                        repeated.add(call_id)
-                    else:
-                        seen[call_id] = line_no
-                    pairing.append((call_id, line_no, offset, size))
-        offset += size
-    suspicious = repeated | (first_call.keys() ^ first_output.keys())
-    for call_id, output_line in first_output.items():
-        call_line = first_call.get(call_id)
-        if call_line is not None and output_line < call_line:
-            suspicious.add(call_id)
-    kept = special + [
-        (n, o, fetch(o, o + size).rstrip(b"\r\n"))
-        for cid, n, o, size in pairing
-        if cid in suspicious
-    ]
-    kept.sort()
-    builder = HistoryBuilder(history)
-    for line_no_, start, raw in kept:
-        facts: RecordFacts = codex.facts_from_line(raw) if raw.strip() else malformed("empty")
-        builder.add(start, start + len(raw), line_no_, 0, facts)
-    history.records = line_no + 1 if line_no >= 0 else 0
-    history.sparse = True
-    return builder.finish()
+    scan = CodexScan()
+    scan.feed(lines)
+    return scan.finish(history, fetch)
 
 
 def line_views(data: bytes) -> Iterator[memoryview]:
