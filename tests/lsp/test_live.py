@@ -14,6 +14,7 @@ import pytest
 from lsprotocol import types
 
 from .conftest import EXAMPLES, Session, Start, client_capabilities
+from .editor import offset_of
 
 GEN_ROLLOUT = Path(__file__).resolve().parents[3] / "shared" / "bench" / "gen_rollout.py"
 DANGLING_TAIL = (
@@ -130,6 +131,35 @@ async def test_a_big_rollout_first_look_then_what_the_full_read_adds(
         first_codes = sorted(str(d.code) for d in pushes[0].diagnostics)
     assert first_codes == ["H001", "H001", "H002"]
     assert sorted(str(d.code) for d in await editor.diagnostics(uri)) == [*first_codes, "H010"]
+
+
+def _text_at(text: str, found: types.Range, encoding: str) -> str:
+    """What a range covers, in the position units the server and client agreed on."""
+    return text[offset_of(text, found.start, encoding) : offset_of(text, found.end, encoding)]
+
+
+async def test_a_big_open_read_as_it_arrives_keeps_exact_positions(session: Session) -> None:
+    """A big didOpen is decoded and scanned while it arrives: every diagnostic still
+    covers exactly its call id, past CRLF lines and characters beyond ASCII."""
+    big = session.workspace / "big-rollout.jsonl"
+    subprocess.run([sys.executable, str(GEN_ROLLOUT), "1400", str(big)], check=True)
+    lines = big.read_text(encoding="utf-8").splitlines()
+    text = "".join(
+        '{"note":"ünï 😀 \\n \\\\",' + line[1:] + ("\r\n" if n % 3 else "\n")
+        for n, line in enumerate(lines)
+    )
+    big.write_text(text, encoding="utf-8", newline="")
+    editor = session.editor
+    uri = editor.open(big)
+    found = await editor.diagnostics(uri)
+    looks = [p.diagnostics for p in editor.published.get(uri, [])] or [found]
+    assert sorted(str(d.code) for d in found) == ["H001", "H001", "H002"]
+    for diagnostics in looks:
+        assert diagnostics
+        for diagnostic in diagnostics:
+            assert isinstance(diagnostic.data, dict)
+            covered = _text_at(text, diagnostic.range, editor.encoding)
+            assert covered == f'"{diagnostic.data["call_id"]}"'
 
 
 async def test_a_big_document_reports_progress(session: Session, tmp_path: Path) -> None:

@@ -13,10 +13,10 @@ import threading
 import time
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from lsprotocol import types
-from pygls.io_ import StdinAsyncReader, StdoutWriter
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
@@ -26,7 +26,8 @@ from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features.diagnostics import disk_stamp
 from context_ls.lsp.settings import Settings
 from context_ls.lsp.state import ClientFeatures, DocumentState, uri_to_path
-from context_ls.lsp.transport import run_messages, widen_pipe
+from context_ls.lsp.streamed import OpenedText
+from context_ls.lsp.transport import StreamingStdinReader, run_messages, widen_pipe
 from context_ls.lsp.warmup import warm_up
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,19 @@ logger = logging.getLogger(__name__)
 class ContextProtocol(LanguageServerProtocol):
     """Keeps document text out of pygls's workspace: its `TextDocument` rebuilds the whole
     text on every change; the server's own `TextSnapshot` splices only what changed."""
+
+    # The text of the didOpen being handled when the transport decoded it as it arrived.
+    opened: OpenedText | None = None
+
+    def hold_opened(self, opened: OpenedText | None) -> None:
+        self.opened = opened
+
+    def take_opened(self, item: types.TextDocumentItem) -> OpenedText | None:
+        """The streamed text of this didOpen (its message carries "" instead), if any."""
+        opened, self.opened = self.opened, None
+        if opened is None or item.text or (opened.uri, opened.version) != (item.uri, item.version):
+            return None
+        return opened
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(
@@ -80,11 +94,17 @@ class ContextLanguageServer(LanguageServer):
         self._stop_event = threading.Event()
         stdin = stdin or sys.stdin.buffer
         widen_pipe(stdin)
-        reader = StdinAsyncReader(stdin, self.thread_pool)
+        reader = StreamingStdinReader(stdin, self.thread_pool)
         self.protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
         try:
             asyncio.run(
-                run_messages(self._stop_event, reader, self.protocol, self.report_server_error)
+                run_messages(
+                    self._stop_event,
+                    reader,
+                    self.protocol,
+                    self.report_server_error,
+                    cast(ContextProtocol, self.protocol).hold_opened,
+                )
             )
         except BrokenPipeError:
             logger.error("Connection to the client is lost! Shutting down the server.")
@@ -157,13 +177,20 @@ def register_lifecycle(server: ContextLanguageServer) -> None:
             ls.fan_out("document_close", old)
         path = uri_to_path(item.uri)
         stamp = disk_stamp(path)
+        opened = cast(ContextProtocol, ls.protocol).take_opened(item)
+        snapshot = (
+            TextSnapshot(opened.data, opened.starts, item.version, ls.encoding)
+            if opened is not None
+            else TextSnapshot.from_text(item.text, item.version, ls.encoding)
+        )
         doc = DocumentState(
             uri=item.uri,
             path=path,
-            text=TextSnapshot.from_text(item.text, item.version, ls.encoding),
+            text=snapshot,
             # A file the agent wrote moments ago may still be growing.
             changed_at=stamp[0] / 1e9 if stamp else 0.0,
             disk_stamp=stamp,
+            scan=(snapshot, opened.scan) if opened is not None and opened.scan else None,
         )
         ls.documents[item.uri] = doc
         ls.fan_out("document_open", doc)

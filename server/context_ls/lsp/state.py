@@ -11,6 +11,7 @@ from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.uris import to_fs_path
 
+from context_ls.history.fastscan import CodexScan
 from context_ls.lsp.documents import TextSnapshot
 
 if TYPE_CHECKING:
@@ -109,6 +110,8 @@ class DocumentState:
     disk_stamp: tuple[int, int] | None = None  # (mtime_ns, size) last seen on disk
     lookup: asyncio.Future[Any] | None = None  # navigation index, built on first use…
     lookup_of: object | None = None  # …for this analysis
+    # The quick first look's scan of a text, done while a big didOpen arrived (used once).
+    scan: tuple[TextSnapshot, CodexScan] | None = None
 
     @property
     def result_id(self) -> str:

@@ -2,8 +2,9 @@
 
 pygls decodes every message on the event loop; the didOpen of a 25 MB transcript is one
 JSON string that takes longer than the ~50 ms the loop may be blocked. Here a body over
-`THREAD_THRESHOLD` is decoded in a worker thread. Messages are still handled strictly in
-arrival order: the loop awaits each decode before it reads the next message.
+`THREAD_THRESHOLD` is decoded in a worker thread, and on stdin a big didOpen is decoded
+while it still arrives (`streamed.py`). Messages are still handled strictly in arrival
+order: the loop awaits each decode before it reads the next message.
 """
 
 from __future__ import annotations
@@ -28,9 +29,12 @@ from pygls.exceptions import (
     JsonRpcInvalidRequest,
     JsonRpcParseError,
 )
+from pygls.io_ import StdinAsyncReader
+
+from context_ls.lsp.streamed import OpenedText, Streamed, read_body
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Awaitable, Callable
 
     from pygls.io_ import AsyncReader
     from pygls.protocol import JsonRPCProtocol
@@ -93,13 +97,24 @@ def _decode(body: bytes, hook: Callable[[dict[str, Any]], Any]) -> Any:
     return hook(raw) if isinstance(raw, dict) else raw
 
 
+class StreamingStdinReader(StdinAsyncReader):
+    """pygls's stdin reader, plus `read_body`: a big body read by `streamed.read_body`,
+    which decodes a didOpen's text while the rest of it still arrives."""
+
+    def read_body(self, size: int) -> Awaitable[bytes | Streamed]:
+        read = getattr(self.stdin, "read1", self.stdin.read)
+        return self.loop.run_in_executor(self.executor, read_body, read, size)
+
+
 async def run_messages(
     stop_event: threading.Event,
     reader: AsyncReader,
     protocol: JsonRPCProtocol,
     error_handler: Callable[[Exception, type[JsonRpcException]], Any],
+    hold_opened: Callable[[OpenedText | None], None] | None = None,
 ) -> None:
-    """pygls's `run_async`, except for where big bodies are decoded."""
+    """pygls's `run_async`, except for how big bodies are read and decoded. The text of a
+    streamed didOpen is handed to `hold_opened` while that message is handled."""
     loop = asyncio.get_running_loop()
     content_length = 0
     while not stop_event.is_set():
@@ -109,24 +124,36 @@ async def run_messages(
         if not content_length and (match := CONTENT_LENGTH.fullmatch(header)):
             content_length = int(match.group(1))
         if content_length and not header.strip():
-            body = await reader.readexactly(content_length)
+            size, content_length = content_length, 0
+            opened: OpenedText | None = None
+            if size > THREAD_THRESHOLD and isinstance(reader, StreamingStdinReader):
+                body = await reader.read_body(size)
+            else:
+                body = await reader.readexactly(size)
             if not body:
                 break
             try:
-                if len(body) > THREAD_THRESHOLD:
+                if isinstance(body, Streamed):
+                    message = protocol.structure_message(body.message)
+                    opened = body.text
+                elif len(body) > THREAD_THRESHOLD:
                     message = await loop.run_in_executor(
                         None, _decode, body, protocol.structure_message
                     )
                 else:
                     message = json.loads(body, object_hook=protocol.structure_message)
             except Exception as exc:
-                answer_malformed(protocol, body, exc)
+                raw = msgspec.json.encode(body.message) if isinstance(body, Streamed) else body
+                answer_malformed(protocol, raw, exc)
                 continue
-            finally:
-                content_length = 0
             del body
+            if hold_opened is not None:
+                hold_opened(opened)
             try:
                 protocol.handle_message(message)
             except Exception as exc:
                 logger.exception("Unable to handle message")
                 error_handler(exc, JsonRpcException)
+            finally:
+                if opened is not None and hold_opened is not None:
+                    hold_opened(None)

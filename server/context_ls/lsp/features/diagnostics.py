@@ -53,8 +53,10 @@ def disk_stamp(path: str | None) -> tuple[int, int] | None:
 def _quick(
     doc: DocumentState, text: TextSnapshot, options: Options
 ) -> list[types.Diagnostic] | None:
-    """Worker-thread part of a first look at a big rollout (the engine's lean scan)."""
-    analysis = quick_findings(text.data, options)
+    """Worker-thread part of a first look at a big rollout (the engine's lean scan, done
+    already if the transport scanned the text while it arrived)."""
+    scanned = doc.scan[1] if doc.scan is not None and doc.scan[0] is text else None
+    analysis = quick_findings(text.data, options, scanned)
     return None if analysis is None else to_diagnostics(analysis.findings, text, doc.uri)
 
 
@@ -192,6 +194,7 @@ class Diagnostics(LanguageFeature):
             )
             if quick is not None:
                 self._diagnosed(doc, text, quick)
+        doc.scan = None  # used by the first look, or of no use any more
         shown = doc.diagnostics if doc.diagnosed is text else None
         future = loop.run_in_executor(
             self.server.analysis_pool, _analyze, doc, text, options, shown

@@ -1,0 +1,248 @@
+"""A big didOpen decoded while it still arrives.
+
+A 25 MB transcript reaches the server as one JSON string inside its didOpen. Decoding the
+whole body after its last byte, encoding the text back to UTF-8 and finding its line
+starts took ~50 ms on a fresh server, most of it first-touch page faults of three 25 MB
+buffers. Here the text is unescaped a piece at a time while the rest crosses the pipe:
+every piece ends just after a line break (a `\\n` escape), so it never splits an escape
+and gives its line starts at once. A big Codex rollout also goes through the quick
+first look's scan on the way. Only the join of the pieces is left for after the last
+byte. Anything unexpected (another method, another shape, an escape msgspec
+refuses, such as a lone surrogate) hands the caller the raw body to decode as before.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from queue import SimpleQueue
+from typing import Any
+
+import msgspec
+from lsprotocol import types
+
+from context_ls.history.analyzer import QUICK_MIN_BYTES, is_quick_candidate
+from context_ls.history.fastscan import CodexScan
+from context_ls.lsp.documents import line_starts
+
+PIECE = 1024 * 1024  # bytes asked of the pipe at a time (its size, once widened)
+HEAD = 16 * 1024  # bytes read before looking for where the text starts
+TAIL = 32  # bytes of the previous chunk searched again with the next one
+# A longer run without a line break is likely one big JSON line: the plain path reads it
+# (every chunk of it would be searched for a line break in vain).
+LONGEST_LINE = 2 * 1024 * 1024
+TEXT_PATH = ["params", "textDocument", "text"]
+
+_TOKEN = re.compile(rb'[ \t\r\n]*(?:(")|([{\[])|([}\]])|([:,])|[^ \t\r\n{}\[\]:,"]+)')
+_STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)
+_decode = msgspec.json.decode
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedText:
+    """The text of a streamed didOpen: its exact UTF-8 bytes and where its lines start."""
+
+    uri: str
+    version: int
+    data: bytes
+    starts: list[int]  # starts[0] == 0, then the offset just past every `\n`
+    scan: CodexScan | None  # the quick first look's scan of `data`, when it applies
+
+
+@dataclass(frozen=True, slots=True)
+class Streamed:
+    """A didOpen read by `read_body`: the message with "" in place of its text."""
+
+    message: dict[str, Any]
+    text: OpenedText
+
+
+def text_start(head: bytes) -> int | None:
+    """Offset in `head` where the string value of `params.textDocument.text` begins, when
+    that string does not end within `head` (it is the big part of the body)."""
+    keys: list[str | None] = []  # per open container: its current key (None: an array)
+    expect_key = False
+    pos = 0
+    while (token := _TOKEN.match(head, pos)) is not None and token.end() > pos:
+        pos = token.end()
+        if token.group(1):  # a string
+            end = _STRING_REST.match(head, pos)
+            if end is None:
+                return pos if not expect_key and keys == TEXT_PATH else None
+            if expect_key:
+                try:
+                    keys[-1] = _decode(head[pos - 1 : end.end()])
+                except msgspec.DecodeError:
+                    return None
+                expect_key = False
+            pos = end.end()
+        elif opener := token.group(2):
+            keys.append("" if opener == b"{" else None)
+            expect_key = opener == b"{"
+        elif token.group(3):
+            if not keys:
+                return None
+            keys.pop()
+            expect_key = False
+        elif token.group(4) == b",":
+            expect_key = bool(keys) and keys[-1] is not None
+    return None
+
+
+def last_line_break(buffer: bytes, from_boundary: bool = True) -> int:
+    """Offset just past the last `\\n` escape in `buffer`, a run of JSON string content;
+    0 when there is none. `from_boundary`: `buffer` starts on an escape boundary, so a
+    run of backslashes reaching its start can be counted (otherwise such a candidate is
+    left for a later look)."""
+    end = len(buffer)
+    while (at := buffer.rfind(b"\\n", 0, end)) != -1:
+        run = at
+        while run > 0 and buffer[run - 1] == 0x5C:  # backslashes before this one
+            run -= 1
+        if run == 0 and not from_boundary:
+            return 0  # no earlier candidate either: only backslashes lie before it
+        if (at - run) % 2 == 0:  # they pair up among themselves: this one escapes the `n`
+            return at + 2
+        end = run  # the backslashes before `at` hold no line break of their own
+    return 0
+
+
+def _lines(piece: bytes, base: int, starts: list[int]) -> Iterator[memoryview]:
+    """The lines of `piece` as views (what the scan reads), noting in `starts` where each
+    line after a `\\n` begins (`base`: the offset of `piece` in the text)."""
+    view = memoryview(piece)
+    find = piece.find
+    start, size = 0, len(piece)
+    while start < size:
+        end = find(b"\n", start) + 1 or size
+        yield view[start:end]
+        if end < size or piece[-1:] == b"\n":
+            starts.append(base + end)
+        start = end
+
+
+class _Text:
+    """The text string being unescaped, piece by piece; a big Codex rollout is also
+    given to the quick first look's scan as it comes."""
+
+    def __init__(self, prefix: bytes, body_size: int) -> None:
+        self.prefix = prefix  # the body up to and with the string's opening quote
+        self.pending: list[bytes] = []  # string content (and more) not decoded yet
+        self.pending_size = 0
+        self.tail = b""  # the last bytes of `pending` (an escape may straddle two chunks)
+        self.pieces: list[bytes] = []
+        self.starts = [0]
+        self.size = 0
+        self.scan: CodexScan | None = None
+        self.may_scan = body_size >= QUICK_MIN_BYTES  # the text is at most the body
+
+    def feed(self, chunk: bytes) -> None:
+        """Decode the complete lines of what has arrived; keep the rest for later. Only
+        the new bytes are searched, so a long line costs no more than a short one."""
+        tail = self.tail
+        window = tail + chunk if tail else chunk
+        cut = last_line_break(window, from_boundary=len(tail) == self.pending_size)
+        if not cut:
+            self.pending.append(chunk)
+            self.pending_size += len(chunk)
+            self.tail = window[-TAIL:]
+            if self.pending_size > LONGEST_LINE:
+                raise ValueError("a line too long to decode as it arrives")
+            return
+        cut += self.pending_size - len(tail)
+        buffer = b"".join([*self.pending, chunk]) if self.pending else chunk
+        self._add(_decode(b'"' + buffer[:cut] + b'"'))
+        rest = buffer[cut:]
+        self.pending = [rest] if rest else []
+        self.pending_size = len(rest)
+        self.tail = rest[-TAIL:]
+
+    def _add(self, value: object) -> None:
+        if not isinstance(value, str):  # unreachable for a valid string token; be sure
+            raise ValueError("the text is not a JSON string")
+        piece = value.encode("utf-8", "surrogatepass")
+        if self.may_scan:
+            self.may_scan = False
+            self.scan = CodexScan() if is_quick_candidate(piece) else None
+        if self.scan is not None:
+            self.scan.feed(_lines(piece, self.size, self.starts))
+        else:
+            self.starts += line_starts(piece, self.size)
+        self.pieces.append(piece)
+        self.size += len(piece)
+
+    def finish(self) -> Streamed | None:
+        """The whole message, once the body is complete: None unless it is a didOpen
+        with this string as its text."""
+        message = _decode(b"".join([self.prefix, *self.pending]))
+        if not isinstance(message, dict) or message.get("method") != types.TEXT_DOCUMENT_DID_OPEN:
+            return None
+        params = message.get("params")
+        item = params.get("textDocument") if isinstance(params, dict) else None
+        if not isinstance(item, dict):
+            return None
+        uri, version = item.get("uri"), item.get("version")
+        if not isinstance(uri, str) or type(version) is not int:
+            return None
+        self._add(item.get("text"))
+        item["text"] = ""
+        data = self.pieces[0] if len(self.pieces) == 1 else b"".join(self.pieces)
+        self.pieces.clear()
+        return Streamed(message, OpenedText(uri, version, data, self.starts, self.scan))
+
+
+def _pump(
+    read: Callable[[int], bytes], size: int, chunks: SimpleQueue[bytes | BaseException]
+) -> None:
+    """Drain the stream into `chunks` (the client never waits on the decoding); b"" ends."""
+    got = 0
+    try:
+        while got < size:
+            chunk = read(min(PIECE, size - got))
+            if not chunk:
+                break
+            got += len(chunk)
+            chunks.put(chunk)
+    except BaseException as error:  # handed to the reading side, raised there
+        chunks.put(error)
+    chunks.put(b"")
+
+
+def read_body(read: Callable[[int], bytes], size: int) -> bytes | Streamed:
+    """Read a message body of `size` bytes with `read` (a `read1`: whatever has arrived,
+    at most n bytes; b"" at the end of the stream). A didOpen comes back `Streamed`;
+    anything else, or a body cut short, as its raw bytes. A thread of its own reads
+    while this one decodes."""
+    chunks: SimpleQueue[bytes | BaseException] = SimpleQueue()
+    threading.Thread(target=_pump, args=(read, size, chunks), daemon=True).start()
+    raw: list[bytes] = []
+    got = 0
+    text: _Text | None = None
+    looked = False
+    while chunk := chunks.get():
+        if isinstance(chunk, BaseException):
+            raise chunk
+        raw.append(chunk)
+        got += len(chunk)
+        try:
+            if text is not None:
+                text.feed(chunk)
+            elif not looked and (got >= HEAD or got == size):
+                looked = True
+                head = b"".join(raw)
+                start = text_start(head[:HEAD])
+                if start is not None:
+                    text = _Text(head[:start], size)
+                    text.feed(head[start:])
+        except (msgspec.DecodeError, ValueError):
+            text = None  # the plain path decodes it (or answers why it cannot)
+    if text is not None and got == size:
+        try:
+            streamed = text.finish()
+        except (msgspec.DecodeError, ValueError):
+            streamed = None
+        if streamed is not None:
+            return streamed
+    return raw[0] if len(raw) == 1 else b"".join(raw)
