@@ -24,6 +24,7 @@ from context_ls import __version__
 from context_ls.lsp.documents import UTF16, TextSnapshot
 from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features.diagnostics import disk_stamp
+from context_ls.lsp.memory import share_one_heap
 from context_ls.lsp.settings import Settings
 from context_ls.lsp.state import ClientFeatures, DocumentState, uri_to_path
 from context_ls.lsp.streamed import OpenedText
@@ -287,6 +288,7 @@ def tune_runtime() -> None:
 
 
 def start_server(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> None:
+    share_one_heap()
     server = create_server()
     warm_up(server.protocol)
     tune_runtime()
