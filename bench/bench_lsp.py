@@ -41,6 +41,7 @@ SERVER = [
     *["-m", "context_ls", "serve", "--stdio"],  # what the editors run
 ]
 CHECK = [sys.executable, "-m", "context_ls", "check", "--format", "json"]
+PROBE_AFTER = 1.0  # seconds the loop probe goes on after the first diagnostics
 
 
 def rollout(turns: int) -> Path:
@@ -86,15 +87,17 @@ class Bench:
 
     async def probe_loop(self, until: asyncio.Future[float]) -> float:
         """While the server validates, the slowest answer to a trivial request (a hover
-        on a document that is not open): how long its event loop was held. The first
-        probe is left out: it queues behind the 25 MB didOpen message itself."""
+        on a document that is not open): how long its event loop was held. Probes run
+        until `PROBE_AFTER` seconds past the first diagnostics, so the full read after
+        the quick first look is covered too. The first probe is left out: it queues
+        behind the 25 MB didOpen message itself."""
         worst = 0.0
         first = True
         params = types.HoverParams(
             text_document=types.TextDocumentIdentifier(uri="untitled:probe"),
             position=types.Position(line=0, character=0),
         )
-        while not until.done():
+        while not until.done() or time.perf_counter() < until.result() + PROBE_AFTER:
             start = time.perf_counter()
             await self.client.text_document_hover_async(params)
             if not first:
