@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+from unittest.mock import patch
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from context_ls import secrets
 from context_ls.secrets import KINDS, find_secrets, redact, redact_bytes
 
 OPENAI_LEGACY = "sk-" + "Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7dEf0hIj3k"
@@ -132,3 +137,41 @@ def test_the_server_log_handler_redacts_secrets() -> None:
                 handler.setStream(old)
     assert "sk-proj-a1B2" not in stream.getvalue()
     assert "[REDACTED:openai-key]" in stream.getvalue()
+
+
+SAMPLES = [
+    OPENAI_LEGACY,
+    OPENAI_PROJECT,
+    ANTHROPIC,
+    AWS,
+    GITHUB_FINE,
+    SLACK,
+    "Bearer " + BEARER_TOKEN,
+    PEM,
+    "-----BEGIN EC PRIVATE KEY-----" + "Q" * 300 + "-----END EC PRIVATE KEY-----",
+    "sk-proj-" + "t" * 900,  # a token longer than a window
+]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    parts=st.lists(
+        st.sampled_from(SAMPLES) | st.text(st.sampled_from('ab -_=\n"\\k'), max_size=120),
+        max_size=40,
+    ),
+    window=st.integers(40, 400),
+)
+def test_a_scan_by_windows_finds_what_one_scan_finds(parts: list[str], window: int) -> None:
+    """Matches across window edges, tokens longer than a window, PEM bodies: the same
+    offsets and kinds as one regex scan over the whole data."""
+    data = ("x " * 9000 + "".join(parts)).encode()
+    whole = [secrets.SecretMatch(*secrets._span(m)) for m in secrets._BYTES_RE.finditer(data)]
+    with patch.object(secrets, "_WINDOW", window), patch.object(secrets, "_MARGIN", 17_000):
+        assert find_secrets(data) == whole
+
+
+def test_a_token_longer_than_the_view_is_matched_whole() -> None:
+    data = ("x " * 9000 + "key sk-proj-" + "t" * 40_000 + " end").encode()
+    with patch.object(secrets, "_WINDOW", 100), patch.object(secrets, "_MARGIN", 17_000):
+        [match] = find_secrets(data)
+    assert (match.start, match.end, match.kind) == (18_004, len(data) - 4, "openai-key")
