@@ -1,38 +1,46 @@
-"""Exact places inside a record: the id token of a call or output, for precise ranges."""
+"""Exact places inside a record: the id token of a call or output, for precise ranges.
+
+A token is found with `bytes.find` and its key checked by hand: compiling a regex per id
+cost ~0.2 ms each, which a file with a thousand findings paid a thousand times."""
 
 from __future__ import annotations
-
-import re
-from functools import lru_cache
 
 import msgspec
 
 from context_ls.history.model import Call, Output, Span
 
-_CALL_KEYS = rb"call_id|id"
-_OUTPUT_KEYS = rb"call_id|tool_use_id|tool_call_id"
+_CALL_KEYS = (b'"call_id"', b'"id"')
+_OUTPUT_KEYS = (b'"call_id"', b'"tool_use_id"', b'"tool_call_id"')
+_SPACE = b" \t\r\n"  # JSON white space
 
 
-@lru_cache(maxsize=4096)
-def _id_pattern(call_id: str, keys: bytes) -> re.Pattern[bytes]:
-    token = re.escape(msgspec.json.encode(call_id))
-    return re.compile(rb'"(?:' + keys + rb')"\s*:\s*(' + token + rb")")
+def _value_span(
+    record: bytes, record_start: int, keys: tuple[bytes, ...], value: str
+) -> Span | None:
+    """Where the first `"key": value` (one of `keys`, JSON white space allowed around the
+    colon) puts its value token, if the value is written plainly."""
+    token = msgspec.json.encode(value)
+    at = record.find(token)
+    while at != -1:
+        before = at
+        while before and record[before - 1] in _SPACE:
+            before -= 1
+        if before and record[before - 1] == 0x3A:  # ":"
+            before -= 1
+            while before and record[before - 1] in _SPACE:
+                before -= 1
+            if any(record.endswith(key, 0, before) for key in keys):
+                return Span(record_start + at, record_start + at + len(token))
+        at = record.find(token, at + 1)
+    return None
 
 
 def id_span_in(record: bytes, record_start: int, subject: Call | Output) -> Span | None:
     """Where the id string of `subject` stands inside its record's bytes, if written plainly."""
     keys = _CALL_KEYS if isinstance(subject, Call) else _OUTPUT_KEYS
-    match = _id_pattern(subject.call_id, keys).search(record)
-    if match is None:
-        return None
-    return Span(record_start + match.start(1), record_start + match.end(1))
+    return _value_span(record, record_start, keys, subject.call_id)
 
 
 def key_value_span(record: bytes, record_start: int, key: str, value: str) -> Span | None:
     """Where `"key": "value"`'s value token stands inside a record."""
-    token = re.escape(msgspec.json.encode(value))
-    pattern = re.compile(rb'"' + re.escape(key.encode()) + rb'"\s*:\s*(' + token + rb")")
-    match = pattern.search(record)
-    if match is None:
-        return None
-    return Span(record_start + match.start(1), record_start + match.end(1))
+    return _value_span(record, record_start, (msgspec.json.encode(key),), value)
