@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from context_ls.history import reader
+from context_ls.history import source as src
 from context_ls.history.api import analyze, analyze_path
 
 from ._gen import (
@@ -136,3 +141,20 @@ def test_unknown_item_types_do_not_hide_a_history() -> None:
     analysis = analyze(json.dumps({"input": items}).encode())
     assert analysis.history.dialect == "openai-responses"
     assert codes(analysis) == [("H001", "call_A")]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.sampled_from(["", " ", "\r", "{}", '{"a":1}', "x" * 50]), max_size=60),
+    head=st.integers(1, 400),
+    bom=st.booleans(),
+)
+def test_detection_samples_the_same_lines_from_a_shorter_head(
+    lines: list[str], head: int, bom: bool
+) -> None:
+    """`head_dialect` stops at the lines it samples; they are those of the whole head."""
+    data = (b"\xef\xbb\xbf" if bom else b"") + "\n".join(lines).encode()
+    start = 3 if bom else 0
+    with patch.object(reader, "HEAD_BYTES", head), patch.object(reader, "SAMPLE_SIZE", 4):
+        cut = reader._sample_end(data, start)
+        assert src.split_lines(data[:cut], start)[:8] == src.split_lines(data[:head], start)[:8]
