@@ -14,10 +14,8 @@ refuses, such as a lone surrogate) hands the caller the raw body to decode as be
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from queue import SimpleQueue
 from typing import Any
 
 import msgspec
@@ -193,37 +191,16 @@ class _Text:
         return Streamed(message, OpenedText(uri, version, data, self.starts, self.scan))
 
 
-def _pump(
-    read: Callable[[int], bytes], size: int, chunks: SimpleQueue[bytes | BaseException]
-) -> None:
-    """Drain the stream into `chunks` (the client never waits on the decoding); b"" ends."""
-    got = 0
-    try:
-        while got < size:
-            chunk = read(min(PIECE, size - got))
-            if not chunk:
-                break
-            got += len(chunk)
-            chunks.put(chunk)
-    except BaseException as error:  # handed to the reading side, raised there
-        chunks.put(error)
-    chunks.put(b"")
-
-
 def read_body(read: Callable[[int], bytes], size: int) -> bytes | Streamed:
     """Read a message body of `size` bytes with `read` (a `read1`: whatever has arrived,
     at most n bytes; b"" at the end of the stream). A didOpen comes back `Streamed`;
-    anything else, or a body cut short, as its raw bytes. A thread of its own reads
-    while this one decodes."""
-    chunks: SimpleQueue[bytes | BaseException] = SimpleQueue()
-    threading.Thread(target=_pump, args=(read, size, chunks), daemon=True).start()
+    anything else, or a body cut short, as its raw bytes. While a piece is decoded the
+    client goes on writing into the pipe."""
     raw: list[bytes] = []
     got = 0
     text: _Text | None = None
     looked = False
-    while chunk := chunks.get():
-        if isinstance(chunk, BaseException):
-            raise chunk
+    while got < size and (chunk := read(min(PIECE, size - got))):
         raw.append(chunk)
         got += len(chunk)
         try:
