@@ -175,3 +175,25 @@ def test_only_a_big_codex_rollout_is_scanned() -> None:
     body = encode(did_open(other))
     result = assert_streamed(read_body(reader(body, 6, 300_000), len(body)), body, other)
     assert result.text.scan is None
+
+
+def test_a_key_given_again_after_the_text_comes_back_raw() -> None:
+    """The last of repeated keys wins in JSON decoders: then the streamed text is not the
+    message's, and the plain path decodes the body."""
+    text = json.dumps("line\n" * 5000)
+
+    def body(in_item: str = "", in_params: str = "", on_top: str = "") -> bytes:
+        item = '{"uri":"file:///w/a.jsonl","languageId":"x","version":3,"text":' + text
+        params = '{"textDocument":' + item + in_item + "}" + in_params + "}"
+        message = '{"jsonrpc":"2.0","method":"textDocument/didOpen","params":' + params
+        return (message + on_top + "}").encode()
+
+    for again in [
+        body(in_item=',"text":"short"'),
+        body(in_params=',"textDocument":{"uri":"file:///b","version":1,"text":"b"}'),
+        body(on_top=',"params":{}'),
+    ]:
+        assert read_body(reader(again, 8, 4096), len(again)) == again
+    # Keys of those names elsewhere are other places: still streamed.
+    elsewhere = body(in_item=',"extra":{"text":"x","textDocument":1}', on_top=',"text":1')
+    assert isinstance(read_body(reader(elsewhere, 9, 4096), len(elsewhere)), Streamed)

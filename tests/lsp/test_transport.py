@@ -129,3 +129,37 @@ async def test_malformed_messages_get_json_rpc_errors() -> None:
     finally:
         server.kill()
         await server.wait()
+
+
+async def test_deeply_nested_messages_do_not_stop_the_server() -> None:
+    """Nesting deeper than the decoders go: parse errors (id null: the server cannot
+    tell a request), for a small request and for a big didOpen read as it arrives; and
+    the server still answers."""
+    server, send, read = await _raw_session()
+    deep = b"[" * 5000 + b"]" * 5000
+    try:
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+        assert "capabilities" in (await asyncio.wait_for(read(), 20))["result"]
+        send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+        send(b'{"jsonrpc":"2.0","id":2,"method":"textDocument/hover","params":' + deep + b"}")
+        text = json.dumps("line\n" * 300_000).encode()
+        send(
+            b'{"jsonrpc":"2.0","method":"textDocument/didOpen","params":{"textDocument":'
+            b'{"uri":"file:///tmp/x.txt","languageId":"x","version":1,"text":'
+            + text
+            + b'},"x":'
+            + deep
+            + b"}}"
+        )
+        send({"jsonrpc": "2.0", "id": 3, "method": "shutdown"})
+        answers: list[Any] = []
+        while len(answers) < 3:
+            answer = await asyncio.wait_for(read(), 20)
+            if "method" not in answer:
+                answers.append(answer)
+        for parse_error in answers[:2]:
+            assert parse_error["error"]["code"] == -32700 and parse_error["id"] is None
+        assert answers[2] == {"jsonrpc": "2.0", "id": 3, "result": None}
+    finally:
+        server.kill()
+        await server.wait()

@@ -57,36 +57,62 @@ class Streamed:
     text: OpenedText
 
 
+class _KeyPath:
+    """Where a JSON text read token by token stands: the current key of every open
+    container (None for an array). Enough to tell which value a string is."""
+
+    def __init__(self, keys: list[str | None] | None = None) -> None:
+        self.keys: list[str | None] = keys if keys is not None else []
+        self.expect_key = False
+        self.repeated = False  # a key on TEXT_PATH was given again (the last one wins)
+
+    def read(self, data: bytes) -> int | None:
+        """Follow `data`; the offset where a string begins that does not end within it
+        (None when every string ends, or the text is not JSON this follows)."""
+        keys = self.keys
+        pos = 0
+        while (token := _TOKEN.match(data, pos)) is not None and token.end() > pos:
+            pos = token.end()
+            if token.group(1):  # a string
+                end = _STRING_REST.match(data, pos)
+                if end is None:
+                    return pos
+                if self.expect_key:
+                    try:
+                        keys[-1] = _decode(data[pos - 1 : end.end()])
+                    except msgspec.DecodeError:
+                        return None
+                    self.expect_key = False
+                    self.repeated |= keys == TEXT_PATH[: len(keys)]
+                pos = end.end()
+            elif opener := token.group(2):
+                keys.append("" if opener == b"{" else None)
+                self.expect_key = opener == b"{"
+            elif token.group(3):
+                if not keys:
+                    return None
+                keys.pop()
+                self.expect_key = False
+            elif token.group(4) == b",":
+                self.expect_key = bool(keys) and keys[-1] is not None
+        return None
+
+
 def text_start(head: bytes) -> int | None:
     """Offset in `head` where the string value of `params.textDocument.text` begins, when
     that string does not end within `head` (it is the big part of the body)."""
-    keys: list[str | None] = []  # per open container: its current key (None: an array)
-    expect_key = False
-    pos = 0
-    while (token := _TOKEN.match(head, pos)) is not None and token.end() > pos:
-        pos = token.end()
-        if token.group(1):  # a string
-            end = _STRING_REST.match(head, pos)
-            if end is None:
-                return pos if not expect_key and keys == TEXT_PATH else None
-            if expect_key:
-                try:
-                    keys[-1] = _decode(head[pos - 1 : end.end()])
-                except msgspec.DecodeError:
-                    return None
-                expect_key = False
-            pos = end.end()
-        elif opener := token.group(2):
-            keys.append("" if opener == b"{" else None)
-            expect_key = opener == b"{"
-        elif token.group(3):
-            if not keys:
-                return None
-            keys.pop()
-            expect_key = False
-        elif token.group(4) == b",":
-            expect_key = bool(keys) and keys[-1] is not None
-    return None
+    path = _KeyPath()
+    start = path.read(head)
+    return start if start is not None and not path.expect_key and path.keys == TEXT_PATH else None
+
+
+def _given_again(rest: bytes) -> bool:
+    """Whether the body after the streamed text (`rest`, from just past its closing quote)
+    gives `params`, `params.textDocument` or the text itself again: msgspec keeps the
+    last of repeated keys, so the streamed text would not be the message's."""
+    path = _KeyPath(list(TEXT_PATH))
+    path.read(rest)
+    return path.repeated
 
 
 def last_line_break(buffer: bytes, from_boundary: bool = True) -> int:
@@ -174,8 +200,12 @@ class _Text:
     def finish(self) -> Streamed | None:
         """The whole message, once the body is complete: None unless it is a didOpen
         with this string as its text."""
-        message = _decode(b"".join([self.prefix, *self.pending]))
+        rest = b"".join(self.pending)
+        message = _decode(self.prefix + rest)
         if not isinstance(message, dict) or message.get("method") != types.TEXT_DOCUMENT_DID_OPEN:
+            return None
+        end = _STRING_REST.match(rest)
+        if end is None or _given_again(rest[end.end() :]):
             return None
         params = message.get("params")
         item = params.get("textDocument") if isinstance(params, dict) else None
@@ -213,12 +243,12 @@ def read_body(read: Callable[[int], bytes], size: int) -> bytes | Streamed:
                 if start is not None:
                     text = _Text(head[:start], size)
                     text.feed(head[start:])
-        except (msgspec.DecodeError, ValueError):
+        except (msgspec.DecodeError, ValueError, RecursionError):
             text = None  # the plain path decodes it (or answers why it cannot)
     if text is not None and got == size:
         try:
             streamed = text.finish()
-        except (msgspec.DecodeError, ValueError):
+        except (msgspec.DecodeError, ValueError, RecursionError):
             streamed = None
         if streamed is not None:
             return streamed

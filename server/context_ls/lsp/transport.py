@@ -65,7 +65,7 @@ def answer_malformed(protocol: JsonRPCProtocol, body: bytes, error: Exception) -
     forever): -32700 for bad JSON (id null), -32602 for bad params."""
     try:
         raw = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json goes
         logger.warning("a message is not valid JSON: %s", error)
         parse_error = JsonRpcParseError(str(error))
         # Sent as a plain dict: the converter would drop the `"id": null` the spec wants.
