@@ -46,9 +46,10 @@ _PATTERN = "|".join(
         r"(?P<github>h[pousr]_[A-Za-z0-9]{36,}|ithub_pat_[A-Za-z0-9_]{22,})",
         # Slack bot, user, app and refresh tokens.
         rf"xox(?<![{_TOKEN_CHARS}]xox)(?P<slack>[abposr]-[A-Za-z0-9\-]{{10,}})",
-        # HTTP bearer credentials: only the token is the secret.
-        r"Bearer(?<![A-Za-z0-9]Bearer)[ \t]+(?P<bearer>[A-Za-z0-9._~+/\-]{16,}=*)",
-        r"bearer(?<![A-Za-z0-9]bearer)[ \t]+(?P<bearer_lower>[A-Za-z0-9._~+/\-]{16,}=*)",
+        # HTTP bearer credentials: only the token is the secret. (Every part before a
+        # branch's open-ended token is bounded: see `_MARGIN`.)
+        r"Bearer(?<![A-Za-z0-9]Bearer)[ \t]{1,256}(?P<bearer>[A-Za-z0-9._~+/\-]{16,}=*)",
+        r"bearer(?<![A-Za-z0-9]bearer)[ \t]{1,256}(?P<bearer_lower>[A-Za-z0-9._~+/\-]{16,}=*)",
         # PEM private keys: the header, and the body up to the footer when it follows.
         r"BEGIN (?<=-----BEGIN )(?P<private_key>[A-Z0-9 ]{0,40}PRIVATE KEY-----"
         r"(?:[^-]{0,16384}-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)?)",
@@ -90,8 +91,8 @@ def _span(match: re.Match[bytes] | re.Match[str]) -> tuple[int, int, str]:
 # One regex call holds the GIL for as long as it scans: 25 MB took ~70 ms, during which a
 # server's event loop could not answer. So the scan goes a window at a time. Every match
 # that starts in a window is decided with `_MARGIN` more bytes in view (more than any
-# branch needs, the PEM body included); a token still running at the end of that view is
-# matched again against all of `data`. The result is that of one scan over `data`.
+# branch reads before its open-ended token, the PEM body included); a token still running
+# at the end of that view is matched again against all of `data`. The result is that of one scan over `data`.
 _WINDOW = 1024 * 1024
 _MARGIN = 32 * 1024
 

@@ -175,3 +175,13 @@ def test_a_token_longer_than_the_view_is_matched_whole() -> None:
     with patch.object(secrets, "_WINDOW", 100), patch.object(secrets, "_MARGIN", 17_000):
         [match] = find_secrets(data)
     assert (match.start, match.end, match.kind) == (18_004, len(data) - 4, "openai-key")
+
+
+def test_a_long_gap_after_bearer_is_not_a_window_edge_case() -> None:
+    data = (
+        b"x" * (secrets._WINDOW - 10) + b" Bearer" + b" " * 40_000 + b"abcdefghijklmnopqrstuvwxyz\n"
+    )
+    whole = [secrets.SecretMatch(*secrets._span(m)) for m in secrets._BYTES_RE.finditer(data)]
+    assert find_secrets(data) == whole
+    near = b"curl -H 'Authorization: Bearer  \t abcdefghijklmnopqrstuvwxyz'"
+    assert [m.kind for m in find_secrets(near)] == ["bearer-token"]
