@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -12,56 +11,20 @@ from context_ls.history.api import analyze, analyze_path
 from context_ls.report.html import render_report
 from context_ls.report.timeline import build_timeline, parse_time
 
+from .pages import Page, parse_page
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 FILES = sorted(p for p in EXAMPLES.glob("*.json*") if p.name != "EXPECTED.json")
-VOID = {"meta", "br", "input", "img", "link", "hr", "wbr", "col", "source"}
 
 
-class Checker(HTMLParser):
-    """Checks that tags balance and collects resource URLs and ids."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.ids: list[str] = []
-        self.hrefs: list[str] = []
-        self.sources: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        if values.get("id"):
-            self.ids.append(values["id"] or "")
-        if tag == "a" and values.get("href"):
-            self.hrefs.append(values["href"] or "")
-        elif values.get("href") or values.get("src"):
-            self.sources.append(values.get("href") or values.get("src") or "")
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"unexpected </{tag}> with open {self.stack[-3:]}")
-            return
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def check(page: str) -> Checker:
-    checker = Checker()
-    checker.feed(page)
-    checker.close()
+def check(page: str) -> Page:
+    checker = parse_page(page)
     assert page.startswith("<!DOCTYPE html>")
-    assert not checker.errors, checker.errors
-    assert not checker.stack, checker.stack
     assert len(checker.ids) == len(set(checker.ids)), "duplicate ids"
-    assert not checker.sources, checker.sources  # no src=/href= resource loads at all
+    assert not checker.resources, checker.resources  # no src=/href= resource loads at all
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*//""", page)
     assert "@import" not in page and "url(" not in page
-    for href in checker.hrefs:
+    for href in checker.links:
         assert href.startswith(("#", "https://github.com/context-ls/")), href
         if href.startswith("#"):
             assert href[1:] in checker.ids, f"dead anchor {href}"

@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -16,73 +15,19 @@ from context_ls.cli.main import main
 from context_ls.history.api import analyze
 from context_ls.report.html import render_report
 
+from .pages import parse_page
+
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLES = sorted(p for p in (ROOT / "examples").glob("*.json*") if p.name != "EXPECTED.json")
 ARTIFACTS = ROOT / "tests" / "e2e" / "artifacts"
-VOID = {
-    "area",
-    "base",
-    "br",
-    "col",
-    "embed",
-    "hr",
-    "img",
-    "input",
-    "link",
-    "meta",
-    "source",
-    "track",
-    "wbr",
-}
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-class TagBalance(HTMLParser):
-    """Fails on a closing tag that does not close the innermost open element."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.errors: list[str] = []
-        self.text: list[str] = []
-        self.resources: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
-        for key in ("src", "srcset"):
-            if values.get(key):
-                self.resources.append(values[key] or "")
-        if tag == "link" and values.get("href"):
-            self.resources.append(values["href"] or "")
-        if tag not in VOID:
-            self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in VOID:
-            return
-        if not self.stack or self.stack[-1] != tag:
-            self.errors.append(f"</{tag}> closes <{self.stack[-1] if self.stack else 'nothing'}>")
-            return
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
-
-
-def parsed(html: str) -> TagBalance:
-    parser = TagBalance()
-    parser.feed(html)
-    parser.close()
-    assert parser.errors == []
-    assert parser.stack == []
-    return parser
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_report_is_valid_html_with_every_finding(example: Path) -> None:
     analysis = analyze(example.read_bytes())
     html = render_report(analysis, example.name)
-    page = parsed(html)
+    page = parse_page(html)
     text = " ".join(page.text)
     assert analysis.history.dialect in text
     for finding in analysis.findings:
@@ -98,7 +43,7 @@ def test_report_is_valid_html_with_every_finding(example: Path) -> None:
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
 def test_report_loads_nothing_from_the_network(example: Path) -> None:
     html = render_report(analyze(example.read_bytes()), example.name)
-    page = parsed(html)
+    page = parse_page(html)
     assert page.resources == []  # no <script src>, <img src>, <link href>: all inline
     assert not re.search(r"url\(\s*['\"]?https?:", html)
     assert "@import" not in html
@@ -106,7 +51,7 @@ def test_report_loads_nothing_from_the_network(example: Path) -> None:
 
 def test_a_non_history_gets_a_page_that_says_so() -> None:
     html = render_report(analyze(b'{"name": "app", "version": "1.0.0"}'), "package.json")
-    text = " ".join(parsed(html).text)
+    text = " ".join(parse_page(html).text)
     assert "not an agent session history" in text
 
 
@@ -129,7 +74,7 @@ def test_a_big_history_gets_a_sampled_timeline_that_says_so(tmp_path: Path) -> N
             )
     analysis = analyze(("\n".join(lines) + "\n").encode())
     html = render_report(analysis, "big.jsonl")
-    text = " ".join(parsed(html).text)
+    text = " ".join(parse_page(html).text)
     assert "Sampled timeline." in text
     for finding in analysis.findings:  # every finding is still listed
         assert finding.call_id is not None and finding.call_id in text
