@@ -118,13 +118,17 @@ def scan_codex(
     return scan.finish(history, fetch)
 
 
-def line_views(data: bytes) -> Iterator[memoryview]:
-    """The lines of `data` (split at `\\n`, terminators kept) as views: no copies."""
+def line_views(data: bytes, base: int = 0, starts: list[int] | None = None) -> Iterator[memoryview]:
+    """The lines of `data` (split at `\\n`, terminators kept) as views: no copies. With
+    `starts`, the offset just past each `\\n` (plus `base`) is added to it on the way."""
     view = memoryview(data)
     find = data.find
     start, size = 0, len(data)
     while start < size:
-        end = find(b"\n", start)
-        end = size if end == -1 else end + 1
+        end = find(b"\n", start) + 1
+        if not end:
+            end = size
+        elif starts is not None:
+            starts.append(base + end)
         yield view[start:end]
         start = end

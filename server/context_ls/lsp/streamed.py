@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ import msgspec
 from lsprotocol import types
 
 from context_ls.history.analyzer import QUICK_MIN_BYTES, is_quick_candidate
-from context_ls.history.fastscan import CodexScan
+from context_ls.history.fastscan import CodexScan, line_views
 from context_ls.lsp.documents import line_starts
 
 PIECE = 1024 * 1024  # bytes asked of the pipe at a time (its size, once widened)
@@ -134,20 +134,6 @@ def last_line_break(buffer: bytes, from_boundary: bool = True) -> int:
     return 0
 
 
-def _lines(piece: bytes, base: int, starts: list[int]) -> Iterator[memoryview]:
-    """The lines of `piece` as views (what the scan reads), noting in `starts` where each
-    line after a `\\n` begins (`base`: the offset of `piece` in the text)."""
-    view = memoryview(piece)
-    find = piece.find
-    start, size = 0, len(piece)
-    while start < size:
-        end = find(b"\n", start) + 1 or size
-        yield view[start:end]
-        if end < size or piece[-1:] == b"\n":
-            starts.append(base + end)
-        start = end
-
-
 class _Text:
     """The text string being unescaped, piece by piece; a big Codex rollout is also
     given to the quick first look's scan as it comes."""
@@ -197,7 +183,7 @@ class _Text:
             self.may_scan = False
             self.scan = CodexScan() if is_quick_candidate(piece) else None
         if self.scan is not None:
-            self.scan.feed(_lines(piece, self.size, self.starts))
+            self.scan.feed(line_views(piece, self.size, self.starts))
         else:
             self.starts += line_starts(piece, self.size)
         self.out.write(piece)
