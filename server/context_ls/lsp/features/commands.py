@@ -177,8 +177,7 @@ def register(server: ContextLanguageServer) -> None:
         from context_ls.lsp.features.context_bridge import ContextBridge
 
         uri = args[0] if args and isinstance(args[0], str) else None
-        ls.active_uri = uri
-        ls.feature_of(ContextBridge)._call("activate", uri)
+        ls.feature_of(ContextBridge).activate(uri)
         return {"active": uri}
 
     @server.command(SHOW_TIMELINE)

@@ -59,6 +59,11 @@ class ContextBridge(LanguageFeature):
         with contextlib.suppress(RuntimeError):  # after shutdown
             self._pool.submit(self._run, method, *args, **kwargs)
 
+    def activate(self, uri: str | None) -> None:
+        """The editor's active document changed (None: no document)."""
+        self.server.active_uri = uri
+        self._call("activate", uri)
+
     def initialize(self, params: types.InitializeParams) -> None:
         self._pool.submit(self._open, params)
 
@@ -155,8 +160,7 @@ def register(server: ContextLanguageServer) -> None:
     @server.feature(ACTIVE_EDITOR)
     def active_editor(ls: ContextLanguageServer, params: Any) -> None:
         uri = _field(params, "uri")
-        ls.active_uri = uri if isinstance(uri, str) else None
-        ls.feature_of(ContextBridge)._call("activate", ls.active_uri)
+        ls.feature_of(ContextBridge).activate(uri if isinstance(uri, str) else None)
 
     @server.feature(TOOL_EVENT)
     def tool_event(ls: ContextLanguageServer, params: Any) -> None:
