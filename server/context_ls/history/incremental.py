@@ -9,7 +9,7 @@ whole (cheap, linear) history, so findings are always those of a full read."""
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from context_ls.history import source as src
@@ -239,17 +239,7 @@ def materialize(view: History, shifts: Shifts) -> History:
                 append(_moved(item, offset, 0, 0, expected))
             else:
                 append(item)
-    return History(
-        dialect=view.dialect,
-        items=exact,
-        calls=view.calls,
-        outputs=view.outputs,
-        size=view.size,
-        newline=view.newline,
-        ends_with_newline=view.ends_with_newline,
-        missing_ids=view.missing_ids,
-        thread_names=view.thread_names,
-    )
+    return replace(view, items=exact)
 
 
 def _moved(item: Item, shift: int, line_shift: int, index_shift: int, turn: int = -1) -> Item:
