@@ -9,14 +9,9 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-from common import compile_sources
+from common import DATA, SHARED, compile_sources, rollout
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "bench"
-DATA = ROOT / "bench" / "data"
-ROLLOUT = DATA / "rollout-60k.jsonl"
 CLI = [sys.executable, "-m", "context_ls"]
 
 
@@ -34,14 +29,9 @@ def _peak_rss_kb(cmd: list[str]) -> int:
 
 
 def bench_check(runs: int) -> None:
-    if not ROLLOUT.exists():
-        DATA.mkdir(parents=True, exist_ok=True)
-        print(f"generating {ROLLOUT.name} (60000 turns) …", flush=True)
-        subprocess.run(
-            [sys.executable, str(SHARED / "gen_rollout.py"), "60000", str(ROLLOUT)], check=True
-        )
-    floor_cmd = [sys.executable, str(SHARED / "floor_skim.py"), str(ROLLOUT)]
-    check_cmd = [*CLI, "check", "--format", "json", str(ROLLOUT)]
+    path = rollout(60000)
+    floor_cmd = [sys.executable, str(SHARED / "floor_skim.py"), str(path)]
+    check_cmd = [*CLI, "check", "--format", "json", str(path)]
     floor_times, check_times = [], []
     floor_out = check_out = ""
     for _ in range(runs):
@@ -52,8 +42,8 @@ def bench_check(runs: int) -> None:
     dangling, orphans = (int(x) for x in floor_out.split())
     summary = json.loads(check_out)["summary"]["by_code"]
     floor, check = statistics.median(floor_times), statistics.median(check_times)
-    size_mb = ROLLOUT.stat().st_size / 1e6
-    print(f"file: {ROLLOUT.name}, {size_mb:.0f} MB")
+    size_mb = path.stat().st_size / 1e6
+    print(f"file: {path.name}, {size_mb:.0f} MB")
     print(
         f"floor_skim: median {floor:.3f} s   check --format json: median {check:.3f} s   ratio {check / floor:.2f}x (goal <= 1.5x)"
     )
@@ -63,7 +53,7 @@ def bench_check(runs: int) -> None:
     )
     rss = _peak_rss_kb(check_cmd)
     print(
-        f"check peak RSS: {rss / 1024:.0f} MB ({rss * 1024 / ROLLOUT.stat().st_size:.2f}x the file size)"
+        f"check peak RSS: {rss / 1024:.0f} MB ({rss * 1024 / path.stat().st_size:.2f}x the file size)"
     )
 
 

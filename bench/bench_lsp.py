@@ -29,12 +29,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from common import compile_sources
+from common import DATA, ROOT, compile_sources, rollout
 from context_ls.lsp.features.diagnostics import TRIM_DELAY
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "bench"
-DATA = ROOT / "bench" / "data"
 SERVER = [
     sys.executable,
     *os.environ.get("BENCH_SERVER_PREFIX", "").split(),
@@ -42,17 +39,6 @@ SERVER = [
 ]
 CHECK = [sys.executable, "-m", "context_ls", "check", "--format", "json"]
 PROBE_AFTER = 1.0  # seconds the loop probe goes on after the first diagnostics
-
-
-def rollout(turns: int) -> Path:
-    path = DATA / f"rollout-{turns}.jsonl"
-    if not path.exists():
-        DATA.mkdir(parents=True, exist_ok=True)
-        print(f"generating {path.name} ({turns} turns) …", flush=True)
-        subprocess.run(
-            [sys.executable, str(SHARED / "gen_rollout.py"), str(turns), str(path)], check=True
-        )
-    return path
 
 
 def time_check(path: Path) -> float:
