@@ -23,6 +23,13 @@ DANGLING_TAIL = (
 )
 
 
+def generated_rollout(session: Session, turns: int) -> Path:
+    """A big Codex rollout from the shared bench generator, in the session's workspace."""
+    path = session.workspace / f"rollout-{turns}.jsonl"
+    subprocess.run([sys.executable, str(GEN_ROLLOUT), str(turns), str(path)], check=True)
+    return path
+
+
 def _codes(found: list[types.Diagnostic]) -> list[tuple[str, types.DiagnosticSeverity | None]]:
     return sorted((str(d.code), d.severity) for d in found)
 
@@ -107,8 +114,7 @@ async def test_a_big_rollout_first_look_then_what_the_full_read_adds(
             refresh_support=True
         )
     session = await start(capabilities=caps)
-    big = session.workspace / "big-rollout.jsonl"
-    subprocess.run([sys.executable, str(GEN_ROLLOUT), "1400", str(big)], check=True)
+    big = generated_rollout(session, 1400)
     with big.open("a") as handle:
         handle.write(SECRET_LINE)
     editor = session.editor
@@ -141,8 +147,7 @@ def _text_at(text: str, found: types.Range, encoding: str) -> str:
 async def test_a_big_open_read_as_it_arrives_keeps_exact_positions(session: Session) -> None:
     """A big didOpen is decoded and scanned while it arrives: every diagnostic still
     covers exactly its call id, past CRLF lines and characters beyond ASCII."""
-    big = session.workspace / "big-rollout.jsonl"
-    subprocess.run([sys.executable, str(GEN_ROLLOUT), "1400", str(big)], check=True)
+    big = generated_rollout(session, 1400)
     lines = big.read_text(encoding="utf-8").splitlines()
     text = "".join(
         '{"note":"ünï 😀 \\n \\\\",' + line[1:] + ("\r\n" if n % 3 else "\n")
@@ -163,8 +168,7 @@ async def test_a_big_open_read_as_it_arrives_keeps_exact_positions(session: Sess
 
 
 async def test_a_big_document_reports_progress(session: Session, tmp_path: Path) -> None:
-    big = session.workspace / "big-rollout.jsonl"
-    subprocess.run([sys.executable, str(GEN_ROLLOUT), "1400", str(big)], check=True)
+    big = generated_rollout(session, 1400)
     assert big.stat().st_size > 5 * 1024 * 1024
     editor = session.editor
     uri = editor.open(big)
@@ -182,8 +186,7 @@ async def test_a_big_document_reports_progress(session: Session, tmp_path: Path)
 async def test_a_50_mb_document_cancel_then_an_edit(session: Session, preset: str) -> None:
     if preset != "visual-studio-code":
         pytest.skip("the size is tested once; the pull path runs the same validation")
-    big = session.workspace / "huge-rollout.jsonl"
-    subprocess.run([sys.executable, str(GEN_ROLLOUT), "11600", str(big)], check=True)
+    big = generated_rollout(session, 11600)
     assert big.stat().st_size > 50_000_000
     editor = session.editor
     reports = session.client.progress_reports
