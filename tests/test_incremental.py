@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from context_ls.history.analyzer import Analyzer
 from context_ls.history.api import Analysis, analyze
 from context_ls.history.incremental import common_prefix, common_suffix
+from context_ls.history.spliced import Spliced
 
 ROOT = Path(__file__).resolve().parent.parent
 JSONL_EXAMPLES = sorted((ROOT / "examples").glob("*.jsonl"))
@@ -96,3 +97,45 @@ def test_a_one_line_edit_reuses_the_records_before_it() -> None:
     second = analyzer.analyze(b"\n".join(lines))
     assert second.history.items[0] is first.history.items[0]
     assert snapshot(second) == snapshot(analyze(b"\n".join(lines)))
+
+
+spliced_edits = st.lists(
+    st.tuples(
+        st.integers(0, 10**9),
+        st.sampled_from(["anywhere", "at a line end", "at a line start"]),
+        st.integers(0, 60),
+        st.sampled_from(SNIPPETS),
+        st.sampled_from(["analyze", "copy then analyze", "edit again first"]),
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(example=st.sampled_from(JSONL_EXAMPLES), steps=spliced_edits)
+def test_spliced_edits_read_like_full_reads(
+    example: Path, steps: list[tuple[int, str, int, bytes, str]]
+) -> None:
+    """What the server does: each version is a `Spliced` of the one before, analysed from
+    its pieces (the edit tells where), copied into bytes before or after, or edited again
+    before the analyzer sees it (then the bytes are compared)."""
+    data = example.read_bytes()
+    source: bytes | Spliced = data
+    analyzer = Analyzer()
+    analyzer.analyze(source)
+    for at, where, removed, snippet, how in steps:
+        first = at % (len(data) + 1)
+        newlines = [n for n, byte in enumerate(data) if byte == 10]
+        if where != "anywhere" and newlines:
+            first = newlines[at % len(newlines)] + (where == "at a line start")
+        last = min(first + removed, len(data))
+        source = Spliced(source, first, last, snippet)
+        data = data[:first] + snippet + data[last:]
+        if how == "edit again first":
+            continue
+        if how == "copy then analyze":
+            source.materialize()
+        analysis = analyzer.analyze(source)
+        assert snapshot(analysis) == snapshot(analyze(data))
+        assert analysis.data == data

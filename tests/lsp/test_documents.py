@@ -42,9 +42,18 @@ def test_incremental_edits_match_a_full_rebuild(
             + text[offset_of(text, rng.end, encoding) :]
         )
         fresh = TextSnapshot.from_text(text, version, encoding)
-        assert snapshot.data == fresh.data
+        # Read from the pieces of the versions before (the bytes not copied yet)…
+        assert snapshot.copy_pending and snapshot.size == fresh.size
         assert snapshot.starts == fresh.starts
         assert snapshot.version == version
+        for line in range(fresh.line_count):
+            assert snapshot.line_text(line) == fresh.line_text(line)
+        for offset in range(fresh.size + 1):
+            assert snapshot.position_at(offset) == fresh.position_at(offset)
+        # …then, every other version, copied (the next edit applies to those bytes).
+        if version % 2:
+            assert snapshot.data == fresh.data and not snapshot.copy_pending
+    assert snapshot.data == TextSnapshot.from_text(text, 0).data
 
 
 @given(text=TEXT, encoding=st.sampled_from(ENCODINGS))

@@ -16,10 +16,12 @@ from context_ls.history.incremental import (
     Reuse,
     Shifts,
     materialize,
+    plan_edit,
     plan_reuse,
 )
 from context_ls.history.model import DialectName, History, Item, Span
 from context_ls.history.reader import head_dialect, read_history
+from context_ls.history.spliced import Source, Spliced, as_bytes
 from context_ls.history.validate import SpanOf
 from context_ls.secrets import find_secrets
 
@@ -40,25 +42,29 @@ class Analyzer:
         self.options = _options(options)
         self._last: _Last | None = None
 
-    def analyze(self, data: bytes, dialect: DialectName | None = None) -> Analysis:
+    def analyze(self, data: Source, dialect: DialectName | None = None) -> Analysis:
+        """`data`: the source, or a `Spliced` edit of the one analysed last (read without
+        copying it: only the edited lines are looked at)."""
         last = self._last
         if last is not None and last.requested == dialect and last.history.is_history:
-            if last.data == data:  # options may have changed (secrets scanned or not)
+            if _same_source(last.data, data):  # options may have changed (secrets scanned or not)
                 history, shifts, secrets = last.history, last.shifts, last.secrets or None
                 return self._keep(data, dialect, history, shifts, secrets, view=last.view)
             if not last.history.document:
-                reuse = plan_reuse(last.data, data, last.history, last.shifts)
+                reuse = _plan(last, data)
                 # Detection reads the first records: an edit past them cannot change it.
                 if reuse is not None and (
-                    reuse.prefix_items >= SAMPLE_SIZE * 2 or _same_kind(data, last.history, dialect)
+                    reuse.prefix_items >= SAMPLE_SIZE * 2
+                    or _same_kind(as_bytes(data), last.history, dialect)
                 ):
                     return self._edited(last, data, reuse)
         return self._read(data, dialect)
 
-    def _read(self, data: bytes, dialect: DialectName | None) -> Analysis:
-        return self._keep(data, dialect, read_history(data, dialect), NO_SHIFTS, None)
+    def _read(self, data: Source, dialect: DialectName | None) -> Analysis:
+        history = read_history(as_bytes(data), dialect)
+        return self._keep(data, dialect, history, NO_SHIFTS, None)
 
-    def _edited(self, last: _Last, data: bytes, reuse: Reuse) -> Analysis:
+    def _edited(self, last: _Last, data: Source, reuse: Reuse) -> Analysis:
         edit = Reread(last.data, data, last.history, reuse, last.shifts)
         fast = edit.view()
         if fast is None and last.view:
@@ -72,7 +78,7 @@ class Analyzer:
 
     def _keep(
         self,
-        data: bytes,
+        data: Source,
         requested: DialectName | None,
         history: History,
         shifts: Shifts,
@@ -83,7 +89,7 @@ class Analyzer:
         if not (history.is_history and not history.document and self.options.detect_secrets):
             secrets = None
         elif secrets is None:
-            secrets = _bucket_secrets(data, history, shifts)
+            secrets = _bucket_secrets(as_bytes(data), history, shifts)
         last = self._last = _Last(data, requested, history, shifts, secrets or [], view)
         return self._result(last, find(data, history, self.options, *last.found))
 
@@ -99,7 +105,7 @@ class Analyzer:
 
 @dataclass(slots=True)
 class _Last:
-    data: bytes
+    data: Source
     requested: DialectName | None
     history: History  # with the records from `shifts.firsts` on still to be moved
     shifts: Shifts
@@ -114,6 +120,22 @@ class _Last:
             return secrets, None
         items, span = self.history.items, self.shifts.span
         return secrets, lambda index: span(items[index])
+
+
+def _same_source(old: Source, new: Source) -> bool:
+    if old is new:
+        return True
+    if isinstance(new, Spliced) and new.base is old:
+        return False  # an edit (maybe of nothing: the plan reads one line again)
+    return as_bytes(old) == as_bytes(new)
+
+
+def _plan(last: _Last, data: Source) -> Reuse | None:
+    """Where `data` differs from the last source: told by a `Spliced` made from it,
+    found by comparing the bytes otherwise."""
+    if isinstance(data, Spliced) and data.base is last.data:
+        return plan_edit(last.data, data.first, data.last, len(data), last.history, last.shifts)
+    return plan_reuse(as_bytes(last.data), as_bytes(data), last.history, last.shifts)
 
 
 def _same_kind(data: bytes, previous: History, requested: DialectName | None) -> bool:
@@ -139,13 +161,13 @@ def _bucket_secrets(data: bytes, history: History, shifts: Shifts) -> list[Recor
     return per_record
 
 
-def _record_secrets(data: bytes, span: Span) -> RecordSecrets:
+def _record_secrets(data: Source, span: Span) -> RecordSecrets:
     found = find_secrets(data[span.start : span.end])
     return tuple((m.start, m.end, m.kind) for m in found) if found else _NONE
 
 
 def _reuse_secrets(
-    old: list[RecordSecrets], reuse: Reuse, middle: list[Item], data: bytes
+    old: list[RecordSecrets], reuse: Reuse, middle: list[Item], data: Source
 ) -> list[RecordSecrets] | None:
     if not old:
         return None

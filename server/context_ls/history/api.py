@@ -21,6 +21,7 @@ from context_ls.history.normalize import plan_for
 from context_ls.history.position import LineIndex
 from context_ls.history.reader import read_history
 from context_ls.history.rules import RULES, Rule
+from context_ls.history.spliced import Source, as_bytes
 from context_ls.history.stream import file_fetcher, is_streamable, read_history_stream
 from context_ls.history.trim import trim_edits_for
 from context_ls.history.validate import SpanOf, validate
@@ -51,17 +52,17 @@ class Analysis:
     are moved to their new offsets, an O(records) step nobody may need before the next
     keystroke (see `Analyzer`)."""
 
-    __slots__ = ("_build", "_history", "_lines", "_lock", "data", "dialect", "fetch", "findings")
+    __slots__ = ("_build", "_history", "_lines", "_lock", "_source", "dialect", "fetch", "findings")
 
     def __init__(
         self,
-        data: bytes,
+        data: Source,
         history: History | Callable[[], History],
         findings: list[Finding],
         *,
         dialect: DialectName | None = None,
     ) -> None:
-        self.data = data
+        self._source = data
         self.findings = findings
         self.fetch: Callable[[int, int], bytes] | None = None
         self._lines: LineIndex | None = None
@@ -84,6 +85,11 @@ class Analysis:
         return self._history
 
     @property
+    def data(self) -> bytes:
+        """The exact source bytes (a `Spliced` source is copied into bytes on first use)."""
+        return as_bytes(self._source)
+
+    @property
     def is_history(self) -> bool:
         return self.dialect is not None
 
@@ -91,7 +97,7 @@ class Analysis:
         """Source bytes [start, end), also for a streamed file."""
         if self.fetch is not None:
             return self.fetch(start, end)
-        return self.data[start:end]
+        return self._source[start:end]
 
     @property
     def lines(self) -> LineIndex:
@@ -125,7 +131,7 @@ def _finish(
 
 
 def find(
-    data: bytes,
+    data: Source,
     history: History,
     options: Options,
     record_secrets: Sequence[Sequence[tuple[int, int, str]]] | None,
@@ -140,7 +146,7 @@ def find(
         if record_secrets is not None:
             findings.extend(_findings_from_record_secrets(history, record_secrets, span_of))
         else:
-            findings.extend(secret_findings(history, data))
+            findings.extend(secret_findings(history, as_bytes(data)))
     findings = apply_severity(findings, options.severity)
     refine_spans(findings, history, lambda start, end: data[start:end], span_of)
     return findings

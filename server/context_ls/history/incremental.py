@@ -15,6 +15,7 @@ from typing import Any
 from context_ls.history import source as src
 from context_ls.history.model import Call, History, Item, Output, Span
 from context_ls.history.reader import HistoryBuilder, facts_reader
+from context_ls.history.spliced import Source
 from context_ls.history.turns import ADJACENCY_DIALECTS, sequential_turns
 
 _CHUNK = 1 << 20
@@ -117,10 +118,24 @@ def plan_reuse(
     """None when nothing can be reused (a different source, or one record spanning all)."""
     prefix = common_prefix(old, new)
     suffix = common_suffix(old, new, min(len(old), len(new)) - prefix)
-    start = old.rfind(b"\n", 0, prefix) + 1
-    old_end = old.find(b"\n", max(len(old) - suffix, start))
+    return plan_edit(old, prefix, len(old) - suffix, len(new), old_history, shifts)
+
+
+def plan_edit(
+    old: Source,
+    first: int,
+    last: int,
+    new_size: int,
+    old_history: History,
+    shifts: Shifts = NO_SHIFTS,
+) -> Reuse | None:
+    """`plan_reuse` when the edit is known: bytes before `first` and from `last` on (in
+    `old`) are the same in the new source (of `new_size` bytes). The range may cover
+    more than what changed."""
+    start = old.rfind(b"\n", 0, first) + 1
+    old_end = old.find(b"\n", max(last, start))
     old_end = len(old) if old_end == -1 else old_end + 1
-    new_end = old_end + len(new) - len(old)
+    new_end = old_end + new_size - len(old)
     if new_end < start:
         return None
     items = old_history.items
@@ -133,7 +148,7 @@ def plan_reuse(
     return Reuse(start, old_end, new_end, prefix_items, suffix_from)
 
 
-def reread(old: bytes, new: bytes, old_history: History, reuse: Reuse) -> History:
+def reread(old: Source, new: Source, old_history: History, reuse: Reuse) -> History:
     """The history of `new`, reusing `old_history`'s records outside the edited lines."""
     return Reread(old, new, old_history, reuse).finish()
 
@@ -148,8 +163,8 @@ class Reread:
 
     def __init__(
         self,
-        old: bytes,
-        new: bytes,
+        old: Source,
+        new: Source,
         old_history: History,
         reuse: Reuse,
         shifts: Shifts = NO_SHIFTS,
@@ -262,7 +277,7 @@ def _moved(item: Item, shift: int, line_shift: int, index_shift: int, turn: int 
     )
 
 
-def _line_of(old: bytes, items: list[Item], prefix_items: int, start: int, shifts: Shifts) -> int:
+def _line_of(old: Source, items: list[Item], prefix_items: int, start: int, shifts: Shifts) -> int:
     """Line number of byte `start`, counted from the last record before it."""
     if prefix_items == 0:
         return old.count(b"\n", 0, start)

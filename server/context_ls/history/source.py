@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import msgspec
 
 from context_ls.history.records import DECODE_ERRORS
+from context_ls.history.spliced import Source
 
 BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
@@ -175,6 +176,6 @@ def _raw_at(data: bytes, start: int, end: int, error: str | None) -> RawRecord:
     return RawRecord(start, max(end, start), line, col, data[start:end], error)
 
 
-def detect_newline(data: bytes) -> bytes:
+def detect_newline(data: Source) -> bytes:
     nl = data.find(b"\n")
-    return b"\r\n" if nl > 0 and data[nl - 1] == 13 else b"\n"
+    return b"\r\n" if nl > 0 and data[nl - 1 : nl] == b"\r" else b"\n"

@@ -1,10 +1,12 @@
 """The server's own model of an open document: exact UTF-8 bytes plus line starts.
 
 pygls's `TextDocument` rebuilds the whole text on every incremental change (O(document));
-a one-line edit in a 25 MB rollout would cost as much as the open. Here a change splices
-the bytes once (one memcpy) and shifts the line starts after it, and every version is an
-immutable `TextSnapshot`, so an analysis always converts its byte spans with the line
-index of the exact bytes it read, even while newer edits arrive.
+a one-line edit in a 25 MB rollout would cost as much as the open. Here a change shifts
+the line starts after it and its bytes are a `Spliced` of the previous version's: the
+diagnostics of the edit are computed from the pieces, and the new bytes are copied once,
+afterwards (`TextSnapshot.data`). Every version is an immutable `TextSnapshot`, so an
+analysis always converts its byte spans with the line index of the exact bytes it read,
+even while newer edits arrive.
 """
 
 from __future__ import annotations
@@ -14,9 +16,12 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from context_ls.history.spliced import Source, Spliced, as_bytes
+
 UTF8 = types.PositionEncodingKind.Utf8
 UTF16 = types.PositionEncodingKind.Utf16
 UTF32 = types.PositionEncodingKind.Utf32
+MAX_PENDING_EDITS = 8  # versions chained on one copy at most (each read goes through all)
 
 
 def line_starts(data: bytes | memoryview, base: int = 0) -> list[int]:
@@ -44,7 +49,7 @@ def _units(text: str, encoding: str) -> int:
 class TextSnapshot:
     """One version of a document. Never mutated: a change makes a new snapshot."""
 
-    data: bytes
+    source: Source  # its bytes, or an edit of the previous version's not yet copied
     starts: list[int]  # starts[i] = byte offset of line i; starts[0] == 0
     version: int
     encoding: str = UTF16
@@ -59,6 +64,23 @@ class TextSnapshot:
         return cls(data, [0, *line_starts(data)], version, encoding)
 
     @property
+    def data(self) -> bytes:
+        """The exact bytes (copied from the previous version's on first use after an edit)."""
+        return as_bytes(self.source)
+
+    @property
+    def size(self) -> int:
+        return len(self.source)
+
+    @property
+    def copy_pending(self) -> bool:
+        return isinstance(self.source, Spliced) and self.source.base is not None
+
+    def materialize(self) -> None:
+        """Copy an edited version's bytes now (in a worker, before someone needs them)."""
+        as_bytes(self.source)
+
+    @property
     def line_count(self) -> int:
         return len(self.starts)
 
@@ -67,10 +89,10 @@ class TextSnapshot:
         start = self.starts[line]
         if line + 1 < len(self.starts):
             end = self.starts[line + 1] - 1
-            if end > start and self.data[end - 1 : end] == b"\r":
+            if end > start and self.source[end - 1 : end] == b"\r":
                 end -= 1
         else:
-            end = len(self.data)
+            end = len(self.source)
         return start, end
 
     def offset_at(self, line: int, character: int) -> int:
@@ -78,11 +100,11 @@ class TextSnapshot:
         if line < 0:
             return 0
         if line >= len(self.starts):
-            return len(self.data)
+            return len(self.source)
         start, end = self._line_bounds(line)
         if character <= 0:
             return start
-        raw = self.data[start:end]
+        raw = self.source[start:end]
         if self.encoding == UTF8 or raw.isascii():
             return start + min(character, len(raw))
         text = raw.decode("utf-8", "surrogateescape")
@@ -95,10 +117,10 @@ class TextSnapshot:
 
     def position_at(self, offset: int) -> types.Position:
         """LSP position of a byte offset."""
-        offset = max(0, min(offset, len(self.data)))
+        offset = max(0, min(offset, len(self.source)))
         line = bisect_right(self.starts, offset) - 1
         start = self.starts[line]
-        prefix = self.data[start:offset]
+        prefix = self.source[start:offset]
         if self.encoding == UTF8 or prefix.isascii():
             return types.Position(line=line, character=len(prefix))
         text = prefix.decode("utf-8", "surrogateescape")
@@ -108,14 +130,14 @@ class TextSnapshot:
         return types.Range(start=self.position_at(start), end=self.position_at(end))
 
     def end_position(self) -> types.Position:
-        return self.position_at(len(self.data))
+        return self.position_at(len(self.source))
 
     def line_text(self, line: int) -> str:
         start, end = self._line_bounds(line)
-        return self.data[start:end].decode("utf-8", "replace")
+        return self.source[start:end].decode("utf-8", "replace")
 
     def apply(self, change: types.TextDocumentContentChangeEvent, version: int) -> TextSnapshot:
-        """The snapshot after one content change: splices only the changed bytes."""
+        """The snapshot after one content change: its bytes are a `Spliced` of these."""
         new = change.text.encode("utf-8", "surrogatepass")
         if isinstance(change, types.TextDocumentContentChangeWholeDocument):
             return TextSnapshot.from_bytes(new, version, self.encoding)
@@ -124,9 +146,9 @@ class TextSnapshot:
         last = self.offset_at(rng.end.line, rng.end.character)
         if last < first:
             first, last = last, first
-        view = memoryview(self.data)
-        data = b"".join((view[:first], new, view[last:]))
-        view.release()
+        if isinstance(self.source, Spliced) and self.source.depth >= MAX_PENDING_EDITS:
+            self.source.materialize()  # edits came faster than versions were copied
+        data = Spliced(self.source, first, last, new)
         # Lines that start inside (first, last] are gone; new ones come from `new`.
         keep_before = bisect_right(self.starts, first)
         resume = bisect_right(self.starts, last)

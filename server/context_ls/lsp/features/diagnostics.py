@@ -73,7 +73,7 @@ def _analyze(
         analyzer = doc.analyzer = Analyzer(options)
     else:
         analyzer.options = options
-    analysis = analyzer.analyze(text.data)
+    analysis = analyzer.analyze(text.source)
     diagnostics = (
         [] if analysis.dialect is None else to_diagnostics(analysis.findings, text, doc.uri)
     )
@@ -163,7 +163,7 @@ class Diagnostics(LanguageFeature):
     def _trim_later(self, doc: DocumentState) -> None:
         """Return freed memory to the system when validations have paused (see
         `release_free_memory`); each validation of a big document pushes it back."""
-        if len(doc.text.data) <= TRIM_THRESHOLD:
+        if doc.text.size <= TRIM_THRESHOLD:
             return
         if self._trim is not None:
             self._trim.cancel()
@@ -201,11 +201,7 @@ class Diagnostics(LanguageFeature):
         )
         # Only a first read takes long enough to show progress: a keystroke in a big
         # document must not ask the client for a progress token each time.
-        if (
-            first_read
-            and len(text.data) > PROGRESS_THRESHOLD
-            and self.server.client.work_done_progress
-        ):
+        if first_read and text.size > PROGRESS_THRESHOLD and self.server.client.work_done_progress:
             result = await self._with_progress(doc, future)
         else:
             result = await future
@@ -225,6 +221,10 @@ class Diagnostics(LanguageFeature):
             delay = self.server.settings.pending_grace_seconds - (time.time() - doc.changed_at)
             doc.pending_timer = loop.call_later(max(delay, 0) + 0.05, self._grace_over, doc)
         self.server.fan_out("document_analyzed", doc)
+        if text.copy_pending:
+            # The diagnostics of an edit came from the pieces of the previous version: copy
+            # the new version's bytes now, before a request needs them.
+            loop.run_in_executor(self.server.analysis_pool, text.materialize)
 
     def _is_current(self, doc: DocumentState, text: TextSnapshot) -> bool:
         return doc.text is text and self.server.documents.get(doc.uri) is doc
@@ -255,7 +255,7 @@ class Diagnostics(LanguageFeature):
             logger.warning("the client refused a progress token; validating without one")
             return await future
         name = doc.uri.rsplit("/", 1)[-1]
-        size_mb = len(doc.text.data) / 1e6
+        size_mb = doc.text.size / 1e6
         progress.begin(
             token,
             types.WorkDoneProgressBegin(

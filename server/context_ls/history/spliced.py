@@ -1,0 +1,166 @@
+"""A source with one edit applied, before its bytes are copied.
+
+After a keystroke in a 25 MB document, building the new version's bytes is one 25 MB copy.
+Once the server has been quiet and gave its spare memory back, that copy lands on fresh
+pages and costs more than the rest of the keystroke's work together. The diagnostics of
+the new version need only the edited lines and a few records around the findings, so the
+server hands the engine a `Spliced` (old bytes, the range replaced, the new bytes) and
+copies afterwards, once the diagnostics are out (`materialize`).
+
+A `Spliced` answers the bytes operations the engine's edit path uses (length, slices,
+find/rfind/count, startswith/endswith) from its parts; anything else takes `bytes(...)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TypeAlias, Union
+
+Source: TypeAlias = Union[bytes, "Spliced"]
+
+
+def as_bytes(source: Source) -> bytes:
+    """The exact bytes of a source (copied once for a `Spliced`, then kept)."""
+    return source if isinstance(source, bytes) else source.materialize()
+
+
+class Spliced:
+    """`base` with bytes [first, last) replaced by `insert`. Immutable in what it stands
+    for; `materialize` builds the bytes once (thread-safe) and lets go of `base`."""
+
+    __slots__ = ("_base", "_bytes", "_lock", "first", "insert", "last", "size")
+
+    def __init__(self, base: Source, first: int, last: int, insert: bytes) -> None:
+        if not 0 <= first <= last <= len(base):
+            raise ValueError(f"edit range [{first}, {last}) outside a source of {len(base)} bytes")
+        self._base: Source | None = base
+        self._bytes: bytes | None = None
+        self._lock = threading.Lock()
+        self.first = first
+        self.last = last
+        self.insert = insert
+        self.size = len(base) - (last - first) + len(insert)
+
+    # what it was made from -----------------------------------------------------------
+
+    @property
+    def base(self) -> Source | None:
+        """The source the edit applies to; None once materialized."""
+        return self._base
+
+    @property
+    def depth(self) -> int:
+        """Edits not yet copied into bytes, this one included."""
+        base = self._base
+        if base is None:
+            return 0
+        return 1 + (base.depth if isinstance(base, Spliced) else 0)
+
+    def materialize(self) -> bytes:
+        data = self._bytes
+        if data is not None:
+            return data
+        with self._lock:
+            if self._bytes is None:
+                base = self._base
+                assert base is not None
+                whole = as_bytes(base)
+                view = memoryview(whole)
+                self._bytes = b"".join((view[: self.first], self.insert, view[self.last :]))
+                view.release()
+                self._base = None  # after `_bytes` is set: see `_parts`
+            return self._bytes
+
+    __bytes__ = materialize
+
+    def _parts(self) -> tuple[bytes | None, Source | None]:
+        """(bytes, None) once materialized, else (None, base). Another thread may
+        materialize meanwhile: `_bytes` is set before `_base` is dropped."""
+        data = self._bytes
+        if data is not None:
+            return data, None
+        base = self._base
+        if base is None:
+            return self._bytes, None
+        return None, base
+
+    def _segments(self, base: Source) -> tuple[tuple[Source, int, int, int], ...]:
+        """(source, its start, its end, offset in self) of the three pieces, in order."""
+        moved = self.first + len(self.insert) - self.last
+        return (
+            (base, 0, self.first, 0),
+            (self.insert, 0, len(self.insert), self.first),
+            (base, self.last, len(base), moved),
+        )
+
+    # the bytes operations ------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: slice) -> bytes:
+        if not isinstance(key, slice):
+            raise TypeError("a Spliced source is read by slices")
+        data, base = self._parts()
+        if data is not None:
+            return data[key]
+        if key.step not in (None, 1):
+            return as_bytes(self)[key]
+        start, stop, _ = key.indices(self.size)
+        if stop <= start:
+            return b""
+        pieces = []
+        for source, low, high, offset in self._segments(base):  # type: ignore[arg-type]
+            a, b = max(start - offset, low), min(stop - offset, high)
+            if a < b:
+                pieces.append(source[a:b])
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _bounds(self, start: int | None, end: int | None) -> tuple[int, int]:
+        return slice(start, end).indices(self.size)[:2]
+
+    def find(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+        data, base = self._parts()
+        if data is not None:
+            return data.find(sub, start, end)
+        if len(sub) != 1:  # a match could straddle two pieces
+            return as_bytes(self).find(sub, start, end)
+        lo, hi = self._bounds(start, end)
+        for source, low, high, offset in self._segments(base):  # type: ignore[arg-type]
+            a, b = max(lo - offset, low), min(hi - offset, high)
+            if a < b and (at := source.find(sub, a, b)) != -1:
+                return at + offset
+        return -1
+
+    def rfind(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+        data, base = self._parts()
+        if data is not None:
+            return data.rfind(sub, start, end)
+        if len(sub) != 1:
+            return as_bytes(self).rfind(sub, start, end)
+        lo, hi = self._bounds(start, end)
+        for source, low, high, offset in reversed(self._segments(base)):  # type: ignore[arg-type]
+            a, b = max(lo - offset, low), min(hi - offset, high)
+            if a < b and (at := source.rfind(sub, a, b)) != -1:
+                return at + offset
+        return -1
+
+    def count(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+        data, base = self._parts()
+        if data is not None:
+            return data.count(sub, start, end)
+        if len(sub) != 1:
+            return as_bytes(self).count(sub, start, end)
+        lo, hi = self._bounds(start, end)
+        total = 0
+        for source, low, high, offset in self._segments(base):  # type: ignore[arg-type]
+            a, b = max(lo - offset, low), min(hi - offset, high)
+            if a < b:
+                total += source.count(sub, a, b)
+        return total
+
+    def startswith(self, prefix: bytes) -> bool:
+        return self[: len(prefix)] == prefix
+
+    def endswith(self, suffix: bytes) -> bool:
+        return not suffix or self[-len(suffix) :] == suffix

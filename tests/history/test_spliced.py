@@ -1,0 +1,90 @@
+"""A `Spliced` source answers every bytes operation the edit path uses exactly as the
+bytes it stands for, before and after they are copied."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from context_ls.history.spliced import Spliced, as_bytes
+
+SOURCES = st.binary(max_size=60) | st.lists(st.sampled_from([b"\n", b"ab", b"\r\n", b"x"])).map(
+    b"".join
+)
+BOUNDS = st.none() | st.integers(-70, 70)
+NEEDLES = st.sampled_from([b"\n", b"x", b"\r\n", b"ab", b"b\nx", b""])
+
+
+@st.composite
+def spliced(draw: st.DrawFn) -> tuple[Spliced, bytes]:
+    """A chain of one to three edits over a source, and the bytes it stands for."""
+    base: bytes | Spliced = draw(SOURCES)
+    expected = as_bytes(base)
+    for _ in range(draw(st.integers(1, 3))):
+        first = draw(st.integers(0, len(expected)))
+        last = draw(st.integers(first, len(expected)))
+        insert = draw(SOURCES)
+        base = Spliced(base, first, last, insert)
+        expected = expected[:first] + insert + expected[last:]
+    assert isinstance(base, Spliced)
+    return base, expected
+
+
+def check_reads(source: Spliced, expected: bytes, data: st.DataObject) -> None:
+    assert len(source) == len(expected)
+    for _ in range(6):
+        start, stop = data.draw(BOUNDS), data.draw(BOUNDS)
+        step = data.draw(st.sampled_from([None, 1, 2, -1]))
+        assert source[start:stop:step] == expected[start:stop:step]
+        needle = data.draw(NEEDLES)
+        assert source.find(needle, start, stop) == expected.find(needle, start, stop)
+        assert source.rfind(needle, start, stop) == expected.rfind(needle, start, stop)
+        assert source.count(needle, start, stop) == expected.count(needle, start, stop)
+        assert source.startswith(needle) == expected.startswith(needle)
+        assert source.endswith(needle) == expected.endswith(needle)
+
+
+@given(spliced(), st.data())
+def test_reads_equal_those_of_the_bytes(case: tuple[Spliced, bytes], data: st.DataObject) -> None:
+    source, expected = case
+    check_reads(source, expected, data)
+
+
+@given(spliced(), st.data())
+def test_materialized_reads_and_bytes(case: tuple[Spliced, bytes], data: st.DataObject) -> None:
+    source, expected = case
+    assert source.depth >= 1
+    assert source.materialize() == expected
+    assert bytes(source) == expected
+    assert source.base is None and source.depth == 0  # the previous version can go
+    assert source.materialize() is source.materialize()  # copied once
+    check_reads(source, expected, data)
+
+
+def test_an_edit_outside_its_source_is_refused() -> None:
+    with pytest.raises(ValueError, match="outside a source of 3 bytes"):
+        Spliced(b"abc", 2, 4, b"")
+    with pytest.raises(ValueError):
+        Spliced(b"abc", 2, 1, b"")
+
+
+def test_one_copy_when_threads_ask_at_once() -> None:
+    source = Spliced(b"a\n" * 500_000, 10, 12, b"edited\n")
+    results: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(source.materialize())) for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(result) for result in results}) == 1
+    assert results[0] == b"a\n" * 5 + b"edited\n" + b"a\n" * (500_000 - 6)
+
+
+def test_only_slices_read_it() -> None:
+    with pytest.raises(TypeError, match="read by slices"):
+        Spliced(b"abc", 0, 0, b"")[1]  # type: ignore[index]
