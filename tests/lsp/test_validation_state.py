@@ -64,3 +64,41 @@ async def test_a_failed_validation_leaves_no_pull_waiting(
     )
     assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
     assert report.items == []  # nothing was published for this text
+
+
+async def test_an_edited_version_is_copied_after_its_diagnostics() -> None:
+    """An edit's diagnostics come from the pieces of the version before; its bytes are
+    copied once the server is quiet a moment, and a keystroke before that puts it off."""
+    server = _server(pull=False)
+    published: list[int | None] = []
+    server.text_document_publish_diagnostics = lambda params: published.append(params.version)
+    event = b'{"timestamp":"2025-01-01T00:00:00Z","type":"event_msg","payload":{}}\n'
+    # Edits past the records detection looks at (nearer the top, the bytes are needed).
+    data = (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes() + event * 1000
+    doc = DocumentState("file:///x.jsonl", None, TextSnapshot.from_bytes(data, 1))
+    server.documents[doc.uri] = doc
+    feature = diagnostics.Diagnostics(server)
+    feature.schedule(doc)
+    assert doc.task is not None
+    await doc.task
+    line = doc.text.line_count - 10
+    at = types.Position(line=line, character=0)
+    for version in (2, 3):
+        doc.text = doc.text.apply(
+            types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="x"),
+            version,
+        )
+        timer = doc.copy_timer  # none before the first edit
+        feature.schedule(doc)
+        assert timer is None or timer.cancelled()  # the version before is not copied
+        await doc.task
+        assert published[-1] == version and doc.text.copy_pending
+        assert doc.copy_timer is not None
+    third = doc.text
+    base = third.source.base  # type: ignore[union-attr]
+    assert base is not None and base.base is not None  # version 2 was never copied
+    await asyncio.sleep(diagnostics.COPY_DELAY + 0.2)
+    assert not third.copy_pending
+    offset = TextSnapshot.from_bytes(data, 1).starts[line]
+    assert third.data == data[:offset] + b"xx" + data[offset:]
+    feature.shutdown()

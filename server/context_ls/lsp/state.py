@@ -107,6 +107,7 @@ class DocumentState:
     settled: asyncio.Event = field(default_factory=asyncio.Event)  # `analysis` is of `text`
     fresh: asyncio.Event = field(default_factory=asyncio.Event)  # `diagnostics` are of `text`
     pending_timer: asyncio.TimerHandle | None = None
+    copy_timer: asyncio.TimerHandle | None = None  # copies an edited version's bytes
     disk_stamp: tuple[int, int] | None = None  # (mtime_ns, size) last seen on disk
     lookup: asyncio.Future[Any] | None = None  # navigation index, built on first use…
     lookup_of: object | None = None  # …for this analysis

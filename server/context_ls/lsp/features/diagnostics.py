@@ -36,6 +36,7 @@ T = TypeVar("T")
 PROGRESS_THRESHOLD = 5 * 1024 * 1024  # bytes: bigger documents report $/progress
 TRIM_THRESHOLD = 1024 * 1024  # bytes: after validating bigger documents, memory goes back…
 TRIM_DELAY = 5.0  # seconds: …once no validation ran for this long (a pause, not typing)
+COPY_DELAY = 0.03  # seconds after an edit's diagnostics before its bytes are copied
 
 
 def disk_stamp(path: str | None) -> tuple[int, int] | None:
@@ -107,6 +108,8 @@ class Diagnostics(LanguageFeature):
                 self.schedule(doc, refresh=True)
 
     def document_close(self, doc: DocumentState) -> None:
+        if doc.copy_timer is not None:
+            doc.copy_timer.cancel()
         if doc.pending_timer is not None:
             doc.pending_timer.cancel()
         if doc.task is not None and not doc.task.done():
@@ -122,6 +125,11 @@ class Diagnostics(LanguageFeature):
     def settings_changed(self) -> None:
         for doc in list(self.server.documents.values()):
             self.schedule(doc, refresh=True)
+
+    def shutdown(self) -> None:
+        for doc in self.server.documents.values():
+            if doc.copy_timer is not None:
+                doc.copy_timer.cancel()  # the worker threads are stopping
 
     # validation -----------------------------------------------------------------------
 
@@ -141,6 +149,9 @@ class Diagnostics(LanguageFeature):
         if doc.pending_timer is not None:
             doc.pending_timer.cancel()
             doc.pending_timer = None
+        if doc.copy_timer is not None:
+            doc.copy_timer.cancel()  # the next validation copies the newest version
+            doc.copy_timer = None
         if doc.task is None or doc.task.done():
             doc.task = asyncio.ensure_future(self._validate_loop(doc))
 
@@ -222,9 +233,15 @@ class Diagnostics(LanguageFeature):
             doc.pending_timer = loop.call_later(max(delay, 0) + 0.05, self._grace_over, doc)
         self.server.fan_out("document_analyzed", doc)
         if text.copy_pending:
-            # The diagnostics of an edit came from the pieces of the previous version: copy
-            # the new version's bytes now, before a request needs them.
-            loop.run_in_executor(self.server.analysis_pool, text.materialize)
+            doc.copy_timer = loop.call_later(COPY_DELAY, self._copy, text)
+
+    def _copy(self, text: TextSnapshot) -> None:
+        """The diagnostics of an edit came from the pieces of the previous version: copy
+        the bytes of the new one before a request needs them. The copy holds the GIL
+        (~10 ms for 25 MB of fresh pages), hence the pause first: a pulling client's
+        answer goes out before it, and a keystroke right after cancels it (see
+        `TextSnapshot.apply` for how long versions may chain)."""
+        asyncio.get_running_loop().run_in_executor(self.server.analysis_pool, text.materialize)
 
     def _is_current(self, doc: DocumentState, text: TextSnapshot) -> bool:
         return doc.text is text and self.server.documents.get(doc.uri) is doc
