@@ -88,3 +88,24 @@ def test_one_copy_when_threads_ask_at_once() -> None:
 def test_only_slices_read_it() -> None:
     with pytest.raises(TypeError, match="read by slices"):
         Spliced(b"abc", 0, 0, b"")[1]  # type: ignore[index]
+
+
+@given(st.lists(st.tuples(st.integers(0, 99), st.integers(0, 9), SOURCES), min_size=2, max_size=9))
+def test_a_chain_is_copied_in_one_go(edits: list[tuple[int, int, bytes]]) -> None:
+    """Copying the newest of several versions made one on another copies no version in
+    between: each of those still reads as itself, from its pieces."""
+    versions: list[tuple[Spliced, bytes]] = []
+    source: bytes | Spliced = b"0123456789\n" * 5
+    expected = as_bytes(source)
+    for at, removed, insert in edits:
+        first = at % (len(expected) + 1)
+        last = min(first + removed, len(expected))
+        source = Spliced(source, first, last, insert)
+        expected = expected[:first] + insert + expected[last:]
+        versions.append((source, expected))
+    newest, newest_bytes = versions[-1]
+    assert newest.depth == len(edits)
+    assert newest.materialize() == newest_bytes
+    for version, version_bytes in versions[:-1]:
+        assert version.base is not None  # not copied
+        assert version[:] == version_bytes and version.materialize() == version_bytes

@@ -62,12 +62,12 @@ class Spliced:
             return data
         with self._lock:
             if self._bytes is None:
-                base = self._base
-                assert base is not None
-                whole = as_bytes(base)
-                view = memoryview(whole)
-                self._bytes = b"".join((view[: self.first], self.insert, view[self.last :]))
-                view.release()
+                # One copy for a chain of edits not copied yet (versions made while the
+                # server was busy): the versions in between stay as they are.
+                views = [memoryview(whole)[start:end] for whole, start, end in _pieces(self)]
+                self._bytes = b"".join(views)
+                for view in views:
+                    view.release()
                 self._base = None  # after `_bytes` is set: see `_parts`
             return self._bytes
 
@@ -164,3 +164,39 @@ class Spliced:
 
     def endswith(self, suffix: bytes) -> bool:
         return not suffix or self[-len(suffix) :] == suffix
+
+
+Piece = tuple[bytes, int, int]  # bytes [start, end) of a copied source
+
+
+def _pieces(source: Spliced) -> list[Piece]:
+    """The pieces of copied bytes `source` is made of, in order."""
+    edits: list[Spliced] = []
+    below: Source | None = source
+    while isinstance(below, Spliced):
+        data, base = below._parts()
+        if data is not None:
+            below = data
+            break
+        edits.append(below)
+        below = base
+    assert isinstance(below, bytes)
+    pieces: list[Piece] = [(below, 0, len(below))]
+    for edit in reversed(edits):
+        pieces = _cut(pieces, edit.first, edit.last, edit.insert)
+    return pieces
+
+
+def _cut(pieces: list[Piece], first: int, last: int, insert: bytes) -> list[Piece]:
+    """`pieces` with their bytes [first, last) replaced by `insert`."""
+    before: list[Piece] = []
+    after: list[Piece] = []
+    offset = 0
+    for whole, start, end in pieces:
+        size = end - start
+        if offset < first:
+            before.append((whole, start, start + min(size, first - offset)))
+        if offset + size > last:
+            after.append((whole, start + max(last - offset, 0), end))
+        offset += size
+    return [*before, (insert, 0, len(insert)), *after]
