@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from context_ls.history.spliced import Spliced, as_bytes
+from context_ls.history.spliced import Spliced, as_bytes, edited_range
 
 SOURCES = st.binary(max_size=60) | st.lists(st.sampled_from([b"\n", b"ab", b"\r\n", b"x"])).map(
     b"".join
 )
 BOUNDS = st.none() | st.integers(-70, 70)
-NEEDLES = st.sampled_from([b"\n", b"x", b"\r\n", b"ab", b"b\nx", b""])
+NEEDLES = st.sampled_from([b"\n", b"x", b"\r\n", b"ab", b"b\nx", b"", 10, ord("a")])
+AFFIXES = st.sampled_from([b"\n", b"x", b"ab", b"", (b"zz", b"a"), (b"\n",), ()])
 
 
 @st.composite
@@ -43,8 +44,9 @@ def check_reads(source: Spliced, expected: bytes, data: st.DataObject) -> None:
         assert source.find(needle, start, stop) == expected.find(needle, start, stop)
         assert source.rfind(needle, start, stop) == expected.rfind(needle, start, stop)
         assert source.count(needle, start, stop) == expected.count(needle, start, stop)
-        assert source.startswith(needle) == expected.startswith(needle)
-        assert source.endswith(needle) == expected.endswith(needle)
+        affix = data.draw(AFFIXES)
+        assert source.startswith(affix) == expected.startswith(affix)
+        assert source.endswith(affix) == expected.endswith(affix)
 
 
 @given(spliced(), st.data())
@@ -109,3 +111,27 @@ def test_a_chain_is_copied_in_one_go(edits: list[tuple[int, int, bytes]]) -> Non
     for version, version_bytes in versions[:-1]:
         assert version.base is not None  # not copied
         assert version[:] == version_bytes and version.materialize() == version_bytes
+
+
+@given(spliced(), st.data())
+def test_the_edited_range_since_an_earlier_version(
+    case: tuple[Spliced, bytes], data: st.DataObject
+) -> None:
+    """Bytes outside the range told are those of the earlier version, whichever version
+    of the chain it is; a version not made from it (or copied since) has no range."""
+    source, _ = case
+    chain: list[bytes | Spliced] = [source]
+    while isinstance(chain[-1], Spliced) and chain[-1].base is not None:
+        chain.append(chain[-1].base)
+    earlier = data.draw(st.sampled_from(chain[1:]))
+    edited = edited_range(source, earlier)
+    assert edited is not None
+    first, last = edited
+    old, new = as_bytes(earlier), bytes(source)
+    assert 0 <= first <= last <= len(old)
+    assert new[:first] == old[:first]
+    assert new[len(new) - (len(old) - last) :] == old[last:]
+    assert edited_range(source, source) is None
+    copy = bytes(bytearray(old))  # equal bytes, another object
+    assert edited_range(source, copy) is None or copy is earlier
+    assert edited_range(source, earlier) is None  # copied: its edits are gone

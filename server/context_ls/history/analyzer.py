@@ -21,7 +21,7 @@ from context_ls.history.incremental import (
 )
 from context_ls.history.model import DialectName, History, Item, Span
 from context_ls.history.reader import head_dialect, read_history
-from context_ls.history.spliced import Source, Spliced, as_bytes
+from context_ls.history.spliced import Source, as_bytes, edited_range
 from context_ls.history.validate import SpanOf
 from context_ls.secrets import find_secrets
 
@@ -125,16 +125,18 @@ class _Last:
 def _same_source(old: Source, new: Source) -> bool:
     if old is new:
         return True
-    if isinstance(new, Spliced) and new.base is old:
-        return False  # an edit (maybe of nothing: the plan reads one line again)
+    if edited_range(new, old) is not None:
+        return False  # edits (maybe of nothing: the plan reads their lines again)
     return as_bytes(old) == as_bytes(new)
 
 
 def _plan(last: _Last, data: Source) -> Reuse | None:
-    """Where `data` differs from the last source: told by a `Spliced` made from it,
-    found by comparing the bytes otherwise."""
-    if isinstance(data, Spliced) and data.base is last.data:
-        return plan_edit(last.data, data.first, data.last, len(data), last.history, last.shifts)
+    """Where `data` differs from the last source: told by the edits that made it from
+    that source (`Spliced`), found by comparing the bytes otherwise."""
+    edited = edited_range(data, last.data)
+    if edited is not None:
+        first, end = edited
+        return plan_edit(last.data, first, end, len(data), last.history, last.shifts)
     return plan_reuse(as_bytes(last.data), as_bytes(data), last.history, last.shifts)
 
 

@@ -24,6 +24,28 @@ def as_bytes(source: Source) -> bytes:
     return source if isinstance(source, bytes) else source.materialize()
 
 
+def edited_range(source: Source, earlier: Source) -> tuple[int, int] | None:
+    """[first, last) in `earlier` such that `source` differs from it only there, when
+    `source` was made from `earlier` by edits not copied yet (versions made while the
+    server was busy); None otherwise."""
+    chain: list[Spliced] = []
+    while source is not earlier:
+        if not isinstance(source, Spliced) or (base := source.base) is None:
+            return None  # not made from `earlier`, or copied (its edits are gone)
+        chain.append(source)
+        source = base
+    if not chain:
+        return None
+    first, last = chain[-1].first, chain[-1].last
+    end = first + len(chain[-1].insert)  # where the changed bytes end, in the newer version
+    for edit in reversed(chain[:-1]):
+        reach = max(end, edit.last)
+        last += reach - end  # the bytes after `end` are those after `last` in `earlier`
+        first = min(first, edit.first)
+        end = reach + len(edit.insert) - (edit.last - edit.first)
+    return first, last
+
+
 class Spliced:
     """`base` with bytes [first, last) replaced by `insert`. Immutable in what it stands
     for; `materialize` builds the bytes once (thread-safe) and lets go of `base`."""
@@ -119,7 +141,8 @@ class Spliced:
     def _bounds(self, start: int | None, end: int | None) -> tuple[int, int]:
         return slice(start, end).indices(self.size)[:2]
 
-    def find(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+    def find(self, sub: bytes | int, start: int | None = None, end: int | None = None) -> int:
+        sub = _needle(sub)
         data, base = self._parts()
         if data is not None:
             return data.find(sub, start, end)
@@ -132,7 +155,8 @@ class Spliced:
                 return at + offset
         return -1
 
-    def rfind(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+    def rfind(self, sub: bytes | int, start: int | None = None, end: int | None = None) -> int:
+        sub = _needle(sub)
         data, base = self._parts()
         if data is not None:
             return data.rfind(sub, start, end)
@@ -145,7 +169,8 @@ class Spliced:
                 return at + offset
         return -1
 
-    def count(self, sub: bytes, start: int | None = None, end: int | None = None) -> int:
+    def count(self, sub: bytes | int, start: int | None = None, end: int | None = None) -> int:
+        sub = _needle(sub)
         data, base = self._parts()
         if data is not None:
             return data.count(sub, start, end)
@@ -159,11 +184,20 @@ class Spliced:
                 total += source.count(sub, a, b)
         return total
 
-    def startswith(self, prefix: bytes) -> bool:
+    def startswith(self, prefix: bytes | tuple[bytes, ...]) -> bool:
+        if isinstance(prefix, tuple):
+            return any(self.startswith(one) for one in prefix)
         return self[: len(prefix)] == prefix
 
-    def endswith(self, suffix: bytes) -> bool:
+    def endswith(self, suffix: bytes | tuple[bytes, ...]) -> bool:
+        if isinstance(suffix, tuple):
+            return any(self.endswith(one) for one in suffix)
         return not suffix or self[-len(suffix) :] == suffix
+
+
+def _needle(sub: bytes | int) -> bytes:
+    """What bytes.find takes: bytes, or one byte as an int."""
+    return bytes((sub,)) if isinstance(sub, int) else sub
 
 
 Piece = tuple[bytes, int, int]  # bytes [start, end) of a copied source
