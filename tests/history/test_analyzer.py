@@ -21,7 +21,8 @@ def snapshot(analysis: Analysis) -> tuple:
         history.dialect,
         history.newline,
         history.ends_with_newline,
-        [(i.span, i.kind, i.role, i.turn, i.uuid, i.parent_uuid) for i in history.items],
+        [(i.span, i.kind, i.role, i.turn, i.uuid, i.parent_uuid, i.thread) for i in history.items],
+        history.thread_names,
         sorted((c.call_id, c.item, c.block) for c in history.calls),
         sorted((o.call_id, o.item, o.block) for o in history.outputs),
         [
@@ -200,3 +201,29 @@ def test_first_line_edits_after_a_byte_order_mark_or_with_crlf(at: int) -> None:
             assert snapshot(analyzer.analyze(edited)) == snapshot(analyze(edited))
         lf = data.replace(b"\r\n", b"\n", 1)  # the first line's terminator changes
         assert snapshot(analyzer.analyze(lf)) == snapshot(analyze(lf))
+
+
+SIDECHAINS = EXAMPLES.parent.parent / "shared" / "realdata" / "daaain__claude-code-log"
+
+
+def _line_edits(lines: list[bytes]) -> list[list[bytes]]:
+    edits: list[list[bytes]] = []
+    for n in range(len(lines)):
+        edits.append(lines[:n] + lines[n + 1 :])  # line n deleted
+        edits.append([*lines[:n], b"\n", *lines[n:]])  # a blank line before it
+        edits.append([*lines[:n], b"x\n", *lines[n + 1 :]])  # line n broken
+    return edits
+
+
+@pytest.mark.skipif(not SIDECHAINS.is_dir(), reason="../shared/realdata is not there")
+def test_threads_numbered_as_a_full_read_after_edits() -> None:
+    """A re-read numbers sidechain threads as a full read does, also when an edit removes
+    a thread's first line or adds a thread before another (a real Claude Code file)."""
+    data = (SIDECHAINS / "sidechain_integrated.jsonl").read_bytes()
+    for first in _line_edits(data.splitlines(keepends=True)):
+        for second in _line_edits(first):
+            analyzer = Analyzer()
+            analyzer.analyze(data)
+            analyzer.analyze(b"".join(first))
+            edited = b"".join(second)
+            assert snapshot(analyzer.analyze(edited)) == snapshot(analyze(edited))

@@ -233,6 +233,7 @@ class Reread:
         for item in old_items[reuse.suffix_from :]:
             append(_moved(item, self.shift, self.line_shift, self.index_shift))
         _copy_links(self.old_history, history, reuse.suffix_from, len(old_items), self.index_shift)
+        history.items, self.builder.threads = _numbered_threads(history.items, self.builder.threads)
         return self.builder.finish()
 
 
@@ -275,6 +276,27 @@ def _moved(item: Item, shift: int, line_shift: int, index_shift: int, turn: int 
         item.results_only,
         item.thread,
     )
+
+
+def _numbered_threads(
+    items: list[Item], names: dict[str | None, int]
+) -> tuple[list[Item], dict[str | None, int]]:
+    """Threads numbered as a full read numbers them: 0 the main conversation, the others
+    in order of first appearance. The records kept from the previous read carry its
+    numbers, and the edit may have removed a thread's first record or added a thread."""
+    if len(names) <= 1:
+        return items, names  # the main conversation alone (every dialect but Claude Code)
+    order: dict[int, int] = {0: 0}
+    for item in items:
+        if item.thread not in order:
+            order[item.thread] = len(order)
+    numbered = {key: order[number] for key, number in names.items() if number in order}
+    if all(old == new for old, new in order.items()):
+        return items, numbered
+    return [
+        item if order[item.thread] == item.thread else replace(item, thread=order[item.thread])
+        for item in items
+    ], numbered
 
 
 def _line_of(old: Source, items: list[Item], prefix_items: int, start: int, shifts: Shifts) -> int:
