@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import tracemalloc
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from context_ls.history.analyzer import Analyzer
 from context_ls.history.api import Analysis, Options, analyze
+from context_ls.history.spliced import Spliced
 from context_ls.history.where import where
 
 from ._gen import ALL_DIALECTS, EXAMPLES, broken_events, call_prefix, render
@@ -227,3 +231,31 @@ def test_threads_numbered_as_a_full_read_after_edits() -> None:
             analyzer.analyze(b"".join(first))
             edited = b"".join(second)
             assert snapshot(analyzer.analyze(edited)) == snapshot(analyze(edited))
+
+
+def test_a_built_view_replaces_the_records_it_moved() -> None:
+    """After a keystroke the records after it are moved only when the analysis is asked
+    for its history; from then on the analyzer reads the next edit against the moved
+    records, so the old ones are freed instead of staying beside their copies."""
+    lines = (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes().splitlines(keepends=True)
+    data = b"".join(line for line in lines * 100 if line.strip())
+    tracemalloc.start()  # before the records are made: their freeing counts too
+    try:
+        analyzer = Analyzer()
+        first = analyzer.analyze(data)
+        at = data.index(b"\n") + 1  # every record but the first is moved
+        typed = Spliced(data, at, at, b"x")
+        edited = analyzer.analyze(typed)
+        records = len(first.history.items)
+        del first
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        history = edited.history
+        gc.collect()
+        held = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(history.items) == records
+    assert held < 40 * records  # a moved record costs ~300 bytes; one list is 8 a record
+    taken_back = analyzer.analyze(Spliced(typed, at, at + 1, b""))  # read against `history`
+    assert snapshot(taken_back) == snapshot(analyze(data))

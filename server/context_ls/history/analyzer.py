@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, _finish, _options, find
@@ -41,6 +42,7 @@ class Analyzer:
     def __init__(self, options: Options | None = None) -> None:
         self.options = _options(options)
         self._last: _Last | None = None
+        self._lock = threading.Lock()  # `_last` is also replaced by `_exact`, from any thread
 
     def analyze(self, data: Source, dialect: DialectName | None = None) -> Analysis:
         """`data`: the source, or a `Spliced` edit of the one analysed last (read without
@@ -90,17 +92,27 @@ class Analyzer:
             secrets = None
         elif secrets is None:
             secrets = _bucket_secrets(as_bytes(data), history, shifts)
-        last = self._last = _Last(data, requested, history, shifts, secrets or [], view)
+        last = _Last(data, requested, history, shifts, secrets or [], view)
+        with self._lock:
+            self._last = last
         return self._result(last, find(data, history, self.options, *last.found))
 
-    @staticmethod
-    def _result(last: _Last, findings: list[Finding]) -> Analysis:
+    def _result(self, last: _Last, findings: list[Finding]) -> Analysis:
         if not last.view:
             return Analysis(last.data, last.history, findings)
-        view, shifts = last.history, last.shifts
         return Analysis(
-            last.data, lambda: materialize(view, shifts), findings, dialect=view.dialect
+            last.data, lambda: self._exact(last), findings, dialect=last.history.dialect
         )
+
+    def _exact(self, last: _Last) -> History:
+        """The history a view stands for, built when the analysis is first asked for it.
+        The next edit is then read against it too: the view's records after the edit would
+        otherwise stay in memory beside their moved copies (MBs in a big document)."""
+        exact = materialize(last.history, last.shifts)
+        with self._lock:
+            if self._last is last:
+                self._last = replace(last, history=exact, shifts=NO_SHIFTS, view=False)
+        return exact
 
 
 @dataclass(slots=True)
