@@ -40,6 +40,17 @@ def _server(pull: bool) -> Any:
     )
 
 
+async def _validated(server: Any, data: bytes) -> tuple[DocumentState, diagnostics.Diagnostics]:
+    """A document opened with `data` and its first validation done."""
+    doc = DocumentState("file:///x.jsonl", None, TextSnapshot.from_bytes(data, 1))
+    server.documents[doc.uri] = doc
+    feature = diagnostics.Diagnostics(server)
+    feature.schedule(doc)
+    assert doc.task is not None
+    await doc.task
+    return doc, feature
+
+
 @pytest.mark.parametrize("pull", [True, False])
 async def test_a_failed_validation_leaves_no_pull_waiting(
     monkeypatch: pytest.MonkeyPatch, pull: bool
@@ -49,13 +60,7 @@ async def test_a_failed_validation_leaves_no_pull_waiting(
 
     monkeypatch.setattr(diagnostics, "_analyze", engine_bug)
     server = _server(pull)
-    data = (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes()
-    doc = DocumentState("file:///x.jsonl", None, TextSnapshot.from_bytes(data, 1))
-    server.documents[doc.uri] = doc
-    feature = diagnostics.Diagnostics(server)
-    feature.schedule(doc)
-    assert doc.task is not None
-    await doc.task
+    doc, _ = await _validated(server, (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes())
     report = await asyncio.wait_for(
         PullDiagnostics(server).document_diagnostic(
             types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=doc.uri))
@@ -75,12 +80,7 @@ async def test_an_edited_version_is_copied_after_its_diagnostics() -> None:
     event = b'{"timestamp":"2025-01-01T00:00:00Z","type":"event_msg","payload":{}}\n'
     # Edits past the records detection looks at (nearer the top, the bytes are needed).
     data = (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes() + event * 1000
-    doc = DocumentState("file:///x.jsonl", None, TextSnapshot.from_bytes(data, 1))
-    server.documents[doc.uri] = doc
-    feature = diagnostics.Diagnostics(server)
-    feature.schedule(doc)
-    assert doc.task is not None
-    await doc.task
+    doc, feature = await _validated(server, data)
     line = doc.text.line_count - 10
     at = types.Position(line=line, character=0)
     for version in (2, 3):

@@ -123,66 +123,54 @@ class Spliced:
     def __getitem__(self, key: slice) -> bytes:
         if not isinstance(key, slice):
             raise TypeError("a Spliced source is read by slices")
-        data, base = self._parts()
-        if data is not None:
-            return data[key]
         if key.step not in (None, 1):
             return as_bytes(self)[key]
-        start, stop, _ = key.indices(self.size)
-        if stop <= start:
-            return b""
-        pieces = []
-        for source, low, high, offset in self._segments(base):  # type: ignore[arg-type]
-            a, b = max(start - offset, low), min(stop - offset, high)
-            if a < b:
-                pieces.append(source[a:b])
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        pieces = [source[a:b] for source, a, b, _ in self._windows(key.start, key.stop)]
+        if len(pieces) == 1:
+            return pieces[0]
+        return b"".join(pieces)
 
-    def _bounds(self, start: int | None, end: int | None) -> tuple[int, int]:
-        return slice(start, end).indices(self.size)[:2]
+    def _windows(self, start: int | None, end: int | None) -> list[tuple[Source, int, int, int]]:
+        """(source, start, end, offset in self) of the pieces' parts within [start, end)
+        (one piece, the bytes, once copied)."""
+        lo, hi = slice(start, end).indices(self.size)[:2]
+        data, base = self._parts()
+        if data is not None:
+            return [(data, lo, hi, 0)] if lo < hi else []
+        assert base is not None
+        windows = []
+        for source, low, high, offset in self._segments(base):
+            a, b = max(lo - offset, low), min(hi - offset, high)
+            if a < b:
+                windows.append((source, a, b, offset))
+        return windows
+
+    # A needle of one byte is looked for piece by piece; a longer one could straddle two
+    # pieces (and an empty one has bytes' own rules): those search the copied bytes.
 
     def find(self, sub: bytes | int, start: int | None = None, end: int | None = None) -> int:
         sub = _needle(sub)
-        data, base = self._parts()
-        if data is not None:
-            return data.find(sub, start, end)
-        if len(sub) != 1:  # a match could straddle two pieces
+        if len(sub) != 1:
             return as_bytes(self).find(sub, start, end)
-        lo, hi = self._bounds(start, end)
-        for source, low, high, offset in self._segments(base):  # type: ignore[arg-type]
-            a, b = max(lo - offset, low), min(hi - offset, high)
-            if a < b and (at := source.find(sub, a, b)) != -1:
+        for source, a, b, offset in self._windows(start, end):
+            if (at := source.find(sub, a, b)) != -1:
                 return at + offset
         return -1
 
     def rfind(self, sub: bytes | int, start: int | None = None, end: int | None = None) -> int:
         sub = _needle(sub)
-        data, base = self._parts()
-        if data is not None:
-            return data.rfind(sub, start, end)
         if len(sub) != 1:
             return as_bytes(self).rfind(sub, start, end)
-        lo, hi = self._bounds(start, end)
-        for source, low, high, offset in reversed(self._segments(base)):  # type: ignore[arg-type]
-            a, b = max(lo - offset, low), min(hi - offset, high)
-            if a < b and (at := source.rfind(sub, a, b)) != -1:
+        for source, a, b, offset in reversed(self._windows(start, end)):
+            if (at := source.rfind(sub, a, b)) != -1:
                 return at + offset
         return -1
 
     def count(self, sub: bytes | int, start: int | None = None, end: int | None = None) -> int:
         sub = _needle(sub)
-        data, base = self._parts()
-        if data is not None:
-            return data.count(sub, start, end)
         if len(sub) != 1:
             return as_bytes(self).count(sub, start, end)
-        lo, hi = self._bounds(start, end)
-        total = 0
-        for source, low, high, offset in self._segments(base):  # type: ignore[arg-type]
-            a, b = max(lo - offset, low), min(hi - offset, high)
-            if a < b:
-                total += source.count(sub, a, b)
-        return total
+        return sum(source.count(sub, a, b) for source, a, b, _ in self._windows(start, end))
 
     def startswith(self, prefix: bytes | tuple[bytes, ...]) -> bool:
         if isinstance(prefix, tuple):
