@@ -145,6 +145,9 @@ class Bench:
         figures["rss_mb"] = rss_mb(pid)
         figures["peak_mb"] = rss_mb(pid, "VmHWM")
         figures["edit_after_idle"] = await self.edit(uri, middle, edits)
+        # That edit adds a character (`edits` is even): the records after it have moved.
+        await asyncio.sleep(TRIM_DELAY + 1.0)
+        figures["rss_moved"] = rss_mb(pid)
         figures["edits"] = edit_times
         figures["edit_findings"] = self.counts[edits + 2]
         await self.client.shutdown_async(None)
@@ -222,6 +225,7 @@ def report(
 
     opened, edited, after_idle = median("open"), median("edit"), median("edit_after_idle")
     rss, typing, idle = median("rss"), median("rss_typing"), median("idle_rss")
+    moved = median("rss_moved")
     opens = sorted(r["open"] for r in runs)
     print(f"{name}")
     print(
@@ -238,12 +242,17 @@ def report(
         f" ({idle:.0f} MB before the open: {(rss - idle) / size_mb:.2f}x for the document);"
         f" while typing {typing:.0f} MB = {typing / size_mb:.2f}x; peak {median('peak'):.0f} MB"
     )
+    print(
+        f"  server RSS quiet after a net edit (one character added mid-document): {moved:.0f} MB"
+        f" = {moved / size_mb:.2f}x"
+    )
     figures[name.split()[0]] = {
         "open_s": opened,
         "edit_s": edited,
         "edit_after_idle_s": after_idle,
         "rss_mb": rss,
         "rss_typing_mb": typing,
+        "rss_moved_mb": moved,
     }
 
 
@@ -251,8 +260,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--turns", type=int, default=5800, help="5800 turns ≈ 25 MB")
-    parser.add_argument("--edits", type=int, default=10)
+    parser.add_argument(
+        "--edits", type=int, default=10, help="even: the edit after the pause adds a character"
+    )
     args = parser.parse_args()
+    if args.edits % 2:
+        parser.error("--edits must be even (each pair of edits adds and removes a character)")
     os.environ.setdefault("CONTEXT_LS_STATE_DIR", str(DATA / "state"))  # not the user's
     compile_sources()
     path = rollout(args.turns)
@@ -275,6 +288,7 @@ def main() -> None:
                 "edit_after_idle": figures["edit_after_idle"],
                 "rss": figures["rss_mb"],
                 "rss_typing": figures["rss_typing"],
+                "rss_moved": figures["rss_moved"],
                 "idle_rss": figures["idle_rss"],
                 "peak": figures["peak_mb"],
             }
@@ -291,6 +305,7 @@ def main() -> None:
                     "edit_after_idle": vscode["edit_after_idle"],
                     "rss": vscode["rss"],
                     "rss_typing": vscode["rss_typing"],
+                    "rss_moved": vscode["rss_moved"],
                     "idle_rss": vscode["idle_rss"],
                     "peak": vscode["peak"],
                 }

@@ -102,6 +102,9 @@ async function main() {
   const rss = rssMb(server.pid);
   const peak = rssMb(server.pid, "VmHWM");
   const afterIdle = await edit(edits);
+  // That edit adds a character (edits is even): the records after it have moved.
+  await sleep((Number(trimDelay) + 1) * 1000);
+  const rssMoved = rssMb(server.pid);
   const result = {
     open,
     client_send: sent / 1000,
@@ -112,6 +115,7 @@ async function main() {
     refreshes,
     idle_rss: idleRss,
     rss_typing: rssTyping,
+    rss_moved: rssMoved,
     rss,
     peak,
   };
