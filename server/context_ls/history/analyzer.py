@@ -49,11 +49,14 @@ class Analyzer:
         copying it: only the edited lines are looked at)."""
         last = self._last
         if last is not None and last.requested == dialect and last.history.is_history:
-            if _same_source(last.data, data):  # options may have changed (secrets scanned or not)
+            # Edits made from the last source tell where they are; bytes are compared otherwise.
+            edited = edited_range(data, last.data)
+            if data is last.data or (edited is None and as_bytes(last.data) == as_bytes(data)):
+                # The same source: options may have changed (secrets scanned or not).
                 history, shifts, secrets = last.history, last.shifts, last.secrets or None
                 return self._keep(data, dialect, history, shifts, secrets, view=last.view)
             if not last.history.document:
-                reuse = _plan(last, data)
+                reuse = _plan(last, data, edited)
                 # Detection reads the first records: an edit past them cannot change it.
                 if reuse is not None and (
                     reuse.prefix_items >= SAMPLE_SIZE * 2
@@ -134,18 +137,9 @@ class _Last:
         return secrets, lambda index: span(items[index])
 
 
-def _same_source(old: Source, new: Source) -> bool:
-    if old is new:
-        return True
-    if edited_range(new, old) is not None:
-        return False  # edits (maybe of nothing: the plan reads their lines again)
-    return as_bytes(old) == as_bytes(new)
-
-
-def _plan(last: _Last, data: Source) -> Reuse | None:
-    """Where `data` differs from the last source: told by the edits that made it from
-    that source (`Spliced`), found by comparing the bytes otherwise."""
-    edited = edited_range(data, last.data)
+def _plan(last: _Last, data: Source, edited: tuple[int, int] | None) -> Reuse | None:
+    """Where `data` differs from the last source: within `edited` (the range the edits
+    made from that source span), or found by comparing the bytes."""
     if edited is not None:
         first, end = edited
         return plan_edit(last.data, first, end, len(data), last.history, last.shifts)
