@@ -14,7 +14,7 @@ find/rfind/count, startswith/endswith) from its parts; anything else takes `byte
 from __future__ import annotations
 
 import threading
-from typing import TypeAlias, Union
+from typing import TypeAlias, TypeVar, Union
 
 Source: TypeAlias = Union[bytes, "Spliced"]
 
@@ -106,15 +106,6 @@ class Spliced:
             return self._bytes, None
         return None, base
 
-    def _segments(self, base: Source) -> tuple[tuple[Source, int, int, int], ...]:
-        """(source, its start, its end, offset in self) of the three pieces, in order."""
-        moved = self.first + len(self.insert) - self.last
-        return (
-            (base, 0, self.first, 0),
-            (self.insert, 0, len(self.insert), self.first),
-            (base, self.last, len(base), moved),
-        )
-
     # the bytes operations ------------------------------------------------------------
 
     def __len__(self) -> int:
@@ -131,18 +122,23 @@ class Spliced:
         return b"".join(pieces)
 
     def _windows(self, start: int | None, end: int | None) -> list[tuple[Source, int, int, int]]:
-        """(source, start, end, offset in self) of the pieces' parts within [start, end)
-        (one piece, the bytes, once copied)."""
+        """(source, start, end, what to add to a source offset to make it one of self)
+        of the pieces' parts within [start, end) (one piece, the bytes, once copied)."""
         lo, hi = slice(start, end).indices(self.size)[:2]
         data, base = self._parts()
+        pieces: list[tuple[Source, int, int]]
         if data is not None:
-            return [(data, lo, hi, 0)] if lo < hi else []
-        assert base is not None
+            pieces = [(data, 0, len(data))]
+        else:
+            assert base is not None
+            pieces = _cut([(base, 0, len(base))], self.first, self.last, self.insert)
         windows = []
-        for source, low, high, offset in self._segments(base):
-            a, b = max(lo - offset, low), min(hi - offset, high)
+        offset = 0  # where the piece starts in self
+        for source, begin, stop in pieces:
+            a, b = begin + max(lo - offset, 0), begin + min(hi - offset, stop - begin)
             if a < b:
-                windows.append((source, a, b, offset))
+                windows.append((source, a, b, offset - begin))
+            offset += stop - begin
         return windows
 
     # A needle of one byte is looked for piece by piece; a longer one could straddle two
@@ -189,6 +185,7 @@ def _needle(sub: bytes | int) -> bytes:
 
 
 Piece = tuple[bytes, int, int]  # bytes [start, end) of a copied source
+S = TypeVar("S", bytes, Source)  # pieces of copied bytes (to join), or of any source (to read)
 
 
 def _pieces(source: Spliced) -> list[Piece]:
@@ -209,10 +206,12 @@ def _pieces(source: Spliced) -> list[Piece]:
     return pieces
 
 
-def _cut(pieces: list[Piece], first: int, last: int, insert: bytes) -> list[Piece]:
+def _cut(
+    pieces: list[tuple[S, int, int]], first: int, last: int, insert: bytes
+) -> list[tuple[S, int, int]]:
     """`pieces` with their bytes [first, last) replaced by `insert`."""
-    before: list[Piece] = []
-    after: list[Piece] = []
+    before: list[tuple[S, int, int]] = []
+    after: list[tuple[S, int, int]] = []
     offset = 0
     for whole, start, end in pieces:
         size = end - start
@@ -221,4 +220,5 @@ def _cut(pieces: list[Piece], first: int, last: int, insert: bytes) -> list[Piec
         if offset + size > last:
             after.append((whole, start + max(last - offset, 0), end))
         offset += size
-    return [*before, (insert, 0, len(insert)), *after]
+    before.append((insert, 0, len(insert)))
+    return before + after
