@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
 from context_ls.history.api import Options
+from context_ls.history.position import line_starts
 from context_ls.lsp import streamed
-from context_ls.lsp.documents import line_starts
 from context_ls.lsp.streamed import Streamed, last_line_break, read_body, text_start
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"

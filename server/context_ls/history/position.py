@@ -15,6 +15,18 @@ class Position:
     byte_col: int
 
 
+def line_starts(data: bytes | memoryview, base: int = 0) -> list[int]:
+    """Offsets (plus `base`) just past every `\\n` in `data`."""
+    raw = bytes(data) if isinstance(data, memoryview) else data
+    starts: list[int] = []
+    find = raw.find
+    pos = find(b"\n")
+    while pos != -1:
+        starts.append(base + pos + 1)
+        pos = find(b"\n", pos + 1)
+    return starts
+
+
 class LineIndex:
     """Start offset of every line of a source held in memory (built once, O(n) in C)."""
 
@@ -22,13 +34,7 @@ class LineIndex:
 
     def __init__(self, data: bytes) -> None:
         self._data = data
-        starts = [0]
-        find = data.find
-        pos = find(b"\n")
-        while pos != -1:
-            starts.append(pos + 1)
-            pos = find(b"\n", pos + 1)
-        self._starts = starts
+        self._starts = [0, *line_starts(data)]
 
     @property
     def line_count(self) -> int:

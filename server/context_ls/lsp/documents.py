@@ -16,24 +16,13 @@ from dataclasses import dataclass
 
 from lsprotocol import types
 
+from context_ls.history.position import line_starts
 from context_ls.history.spliced import Source, Spliced, as_bytes
 
 UTF8 = types.PositionEncodingKind.Utf8
 UTF16 = types.PositionEncodingKind.Utf16
 UTF32 = types.PositionEncodingKind.Utf32
 MAX_PENDING_EDITS = 8  # versions chained on one copy at most (each read goes through all)
-
-
-def line_starts(data: bytes | memoryview, base: int = 0) -> list[int]:
-    """Offsets (plus `base`) just past every `\\n` in `data`."""
-    raw = bytes(data) if isinstance(data, memoryview) else data
-    starts: list[int] = []
-    find = raw.find
-    pos = find(b"\n")
-    while pos != -1:
-        starts.append(base + pos + 1)
-        pos = find(b"\n", pos + 1)
-    return starts
 
 
 def _units(text: str, encoding: str) -> int:

@@ -24,7 +24,7 @@ from lsprotocol import types
 
 from context_ls.history.analyzer import QUICK_MIN_BYTES, is_quick_candidate
 from context_ls.history.fastscan import CodexScan, line_views
-from context_ls.lsp.documents import line_starts
+from context_ls.history.position import line_starts
 
 PIECE = 1024 * 1024  # bytes asked of the pipe at a time (its size, once widened)
 HEAD = 16 * 1024  # bytes read before looking for where the text starts
