@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from context_ls.history import incremental
 from context_ls.history.analyzer import Analyzer
 from context_ls.history.api import Analysis, analyze
 from context_ls.history.incremental import common_prefix, common_suffix
+from context_ls.history.reader import facts_reader
 from context_ls.history.spliced import Spliced
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,14 +91,21 @@ def test_common_prefix_and_suffix(head: bytes, left: bytes, right: bytes) -> Non
     assert common_suffix(a, b, limit) == tail
 
 
-def test_a_one_line_edit_reuses_the_records_before_it() -> None:
+def test_a_one_line_edit_reuses_the_records_before_it(monkeypatch: pytest.MonkeyPatch) -> None:
     data = (ROOT / "examples" / "clean-codex-rollout.jsonl").read_bytes()
     analyzer = Analyzer()
-    first = analyzer.analyze(data)
+    analyzer.analyze(data)
+    parsed: list[bytes] = []
+
+    def counting_reader(dialect: Any) -> Any:
+        read = facts_reader(dialect)
+        return lambda raw: parsed.append(bytes(raw)) or read(raw)
+
+    monkeypatch.setattr(incremental, "facts_reader", counting_reader)
     lines = data.split(b"\n")
     lines[-3] = lines[-3].replace(b'"type"', b'"type" ', 1)
     second = analyzer.analyze(b"\n".join(lines))
-    assert second.history.items[0] is first.history.items[0]
+    assert parsed == [lines[-3]]  # the edited line alone was parsed again
     assert snapshot(second) == snapshot(analyze(b"\n".join(lines)))
 
 

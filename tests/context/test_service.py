@@ -18,7 +18,7 @@ from context_ls.context.model import ContextKind
 from context_ls.context.service import ContextService
 from context_ls.history.api import Analysis
 from context_ls.history.findings import Finding
-from context_ls.history.model import Call, History, Item, ItemKind, Output, Span
+from context_ls.history.model import Call, History, ItemKind, Output, Records
 
 from .fakes import FakeClock
 
@@ -39,10 +39,10 @@ def make_analysis(*, pending: bool = False, synthetic: bool = False) -> Analysis
         b'{"type":"function_call","call_id":"c4","name":"shell"}',
     ]
     data = b"\n".join(records) + b"\n"
-    items, offset = [], 0
+    items, offset = Records(), 0
     for index, record in enumerate(records):
         kind = ItemKind.CALLS if b'_call"' in record else ItemKind.OUTPUTS
-        items.append(Item(index, Span(offset, offset + len(record)), index, 0, kind))
+        items.append(offset, offset + len(record), index, 0, kind, *[None] * 6, False, 0)
         offset += len(record) + 1
     history = History(
         dialect="codex",

@@ -20,7 +20,7 @@ from context_ls.history.incremental import (
     plan_edit,
     plan_reuse,
 )
-from context_ls.history.model import DialectName, History, Item, Span
+from context_ls.history.model import DialectName, History, Records, Span
 from context_ls.history.reader import head_dialect, read_history
 from context_ls.history.spliced import Source, as_bytes, edited_range
 from context_ls.history.validate import SpanOf
@@ -157,12 +157,13 @@ def _same_kind(data: bytes, previous: History, requested: DialectName | None) ->
 def _bucket_secrets(data: bytes, history: History, shifts: Shifts) -> list[RecordSecrets]:
     """One scan of the whole source (faster than one per record), matches filed by record."""
     per_record: list[RecordSecrets] = [_NONE] * len(history.items)
-    moved = shifts.span if shifts.firsts else None
-    spans = [moved(item) if moved else item.span for item in history.items]
-    starts = [span.start for span in spans]
+    records = history.items
+    if shifts.firsts:
+        records = materialize(history, shifts).items
+    starts, ends = records.starts, records.ends
     for match in find_secrets(data):
         index = bisect_right(starts, match.start) - 1
-        if index < 0 or match.end > spans[index].end:
+        if index < 0 or match.end > ends[index]:
             continue  # between records: only white space stands there in JSONL
         base = starts[index]
         per_record[index] = (*per_record[index], (match.start - base, match.end - base, match.kind))
@@ -175,7 +176,7 @@ def _record_secrets(data: Source, span: Span) -> RecordSecrets:
 
 
 def _reuse_secrets(
-    old: list[RecordSecrets], reuse: Reuse, middle: list[Item], data: Source
+    old: list[RecordSecrets], reuse: Reuse, middle: Records, data: Source
 ) -> list[RecordSecrets] | None:
     if not old:
         return None

@@ -201,7 +201,7 @@ def id_span(analysis: Analysis, subject: Call | Output) -> Span:
 
 def secret_findings(history: History, data: bytes) -> list[Finding]:
     rule = RULES["H010"]
-    starts = [item.span.start for item in history.items]
+    starts = history.items.starts
     found: list[Finding] = []
     for match in find_secrets(data):
         index = max(bisect_right(starts, match.start) - 1, 0) if starts else -1
@@ -216,12 +216,11 @@ def _findings_from_record_secrets(
 ) -> list[Finding]:
     rule = RULES["H010"]
     found: list[Finding] = []
-    for item, matches in zip(history.items, per_record, strict=False):
+    starts = history.items.starts
+    for index, matches in enumerate(per_record[: len(starts)]):
         for rel_start, rel_end, kind in matches:
-            start = span_of(item.index).start if span_of is not None else item.span.start
-            found.append(
-                _secret_finding(rule, kind, start + rel_start, start + rel_end, item.index)
-            )
+            start = span_of(index).start if span_of is not None else starts[index]
+            found.append(_secret_finding(rule, kind, start + rel_start, start + rel_end, index))
     return found
 
 
@@ -319,7 +318,7 @@ def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
 
 
 def _starts(history: History) -> list[int]:
-    return [item.span.start for item in history.items]
+    return list(history.items.starts)
 
 
 def call_details(analysis: Analysis, call: Call) -> CallDetails:

@@ -8,7 +8,7 @@ import msgspec
 
 from context_ls.history.blocks import find_content, removal_ranges
 from context_ls.history.locate import key_value_span
-from context_ls.history.model import Item, Span, TextEdit
+from context_ls.history.model import Item, Records, Span, TextEdit
 from context_ls.history.normalize import Plan
 
 _WS = b" \t\r\n"
@@ -162,7 +162,7 @@ def _parent(plan: Plan, item: Item) -> str | None:
     return plan.parent_override.get(item.index, item.parent_uuid)
 
 
-def _kept_anchor(items: list[Item], index: int, removed: set[int]) -> int:
+def _kept_anchor(items: Records, index: int, removed: set[int]) -> int:
     """The anchor, or the nearest earlier kept record of its thread when it goes."""
     thread = items[index].thread
     while index > 0 and (index in removed or items[index].thread != thread):
@@ -170,7 +170,7 @@ def _kept_anchor(items: list[Item], index: int, removed: set[int]) -> int:
     return index
 
 
-def _uuid_at_or_before(items: list[Item], index: int, removed: set[int]) -> str | None:
+def _uuid_at_or_before(items: Records, index: int, removed: set[int]) -> str | None:
     """The uuid of the nearest kept line of the same thread at or before `index`."""
     thread = items[index].thread
     while index >= 0:
@@ -182,7 +182,7 @@ def _uuid_at_or_before(items: list[Item], index: int, removed: set[int]) -> str 
 
 
 def _insert_after(
-    plan: Plan, data: bytes, items: list[Item], anchor: int, rendered: list[bytes]
+    plan: Plan, data: bytes, items: Records, anchor: int, rendered: list[bytes]
 ) -> TextEdit:
     item = items[anchor]
     if not plan.history.document:
@@ -195,7 +195,7 @@ def _insert_after(
     return TextEdit(Span(item.span.end, item.span.end), b"".join(b"," + gap + r for r in rendered))
 
 
-def _element_gap(data: bytes, items: list[Item], anchor: int) -> bytes:
+def _element_gap(data: bytes, items: Records, anchor: int) -> bytes:
     """The white space the document puts between two elements."""
     for first, second in ((anchor, anchor + 1), (anchor - 1, anchor)):
         if first >= 0 and second < len(items):

@@ -8,12 +8,13 @@ whole (cheap, linear) history, so findings are always those of a full read."""
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, replace
 from typing import Any
 
 from context_ls.history import source as src
-from context_ls.history.model import Call, History, Item, Output, Span
+from context_ls.history.model import Call, History, Item, Output, Records, Span
 from context_ls.history.reader import HistoryBuilder, facts_reader
 from context_ls.history.spliced import Source
 from context_ls.history.turns import ADJACENCY_DIALECTS, sequential_turns
@@ -138,13 +139,19 @@ def plan_edit(
     new_end = old_end + new_size - len(old)
     if new_end < start:
         return None
-    items = old_history.items
+    starts = old_history.items.starts
+    if shifts.firsts:
+        at = shifts.at
 
-    def item_start(item: Item) -> int:
-        return shifts.span(item).start
+        def start_of(row: int) -> int:
+            return starts[row] + at(row)
 
-    prefix_items = bisect_left(items, start, key=item_start)
-    suffix_from = bisect_left(items, old_end, prefix_items, key=item_start)
+        rows = range(len(starts))
+        prefix_items = bisect_left(rows, start, key=start_of)
+        suffix_from = bisect_left(rows, old_end, prefix_items, key=start_of)
+    else:
+        prefix_items = bisect_left(starts, start)
+        suffix_from = bisect_left(starts, old_end, prefix_items)
     return Reuse(start, old_end, new_end, prefix_items, suffix_from)
 
 
@@ -180,10 +187,10 @@ class Reread:
             document=False,
         )
         history.ends_with_newline = new.endswith(b"\n")
-        self.builder = builder = HistoryBuilder(history)
         old_items = old_history.items
-        # Records before the edit: the very same objects.
-        history.items.extend(old_items[: reuse.prefix_items])
+        # Records before the edit: as they were read.
+        history.items = old_items.copy(0, reuse.prefix_items)
+        self.builder = builder = HistoryBuilder(history)
         _copy_links(old_history, history, 0, reuse.prefix_items, 0)
         builder.threads = dict(old_history.thread_names) or builder.threads
         # The edited lines, parsed again.
@@ -196,7 +203,7 @@ class Reread:
             facts = read(chunk)
             start = reuse.start + pos
             builder.add(start, start + len(chunk), first_line + line, 0, facts)
-        self.middle = history.items[reuse.prefix_items :]
+        self.middle = history.items.copy(reuse.prefix_items)
         self.shift = len(new) - len(old)
         old_lines = old.count(b"\n", reuse.start, reuse.old_end)
         new_lines = new.count(b"\n", reuse.start, reuse.new_end)
@@ -212,7 +219,7 @@ class Reread:
         old, built, first = self.old_history, self.history, self.reuse.suffix_from
         view = History(
             dialect=built.dialect,
-            items=built.items + old.items[first:],
+            items=built.items + old.items.copy(first),
             calls=built.calls + _in_range(old.calls, first, len(old.items)),
             outputs=built.outputs + _in_range(old.outputs, first, len(old.items)),
             size=built.size,
@@ -229,77 +236,43 @@ class Reread:
         assert not self.shifts.firsts, "materialize the previous history first"
         history, reuse = self.history, self.reuse
         old_items = self.old_history.items
-        append = history.items.append
-        for item in old_items[reuse.suffix_from :]:
-            append(_moved(item, self.shift, self.line_shift, self.index_shift))
+        later = old_items.copy(reuse.suffix_from)
+        later.move(0, len(later), self.shift, self.line_shift)
+        history.items.extend(later)
         _copy_links(self.old_history, history, reuse.suffix_from, len(old_items), self.index_shift)
-        history.items, self.builder.threads = _numbered_threads(history.items, self.builder.threads)
+        self.builder.threads = _numbered_threads(history.items, self.builder.threads)
         return self.builder.finish()
 
 
 def materialize(view: History, shifts: Shifts) -> History:
-    """The history `view` stands for: every record at its offset, turns counted. Items of
-    a view are shared with other histories (earlier reads, other views): a moved item or
-    one whose turn number changed is a new `Item`, none is changed in place."""
+    """The history `view` stands for: every record at its offset, turns counted (a copy:
+    the view's records stay as they are)."""
     assert view.dialect not in ADJACENCY_DIALECTS  # their views are never made
-    items = view.items
-    bounds = [0, *shifts.firsts, len(items)]
-    offsets = [0, *shifts.offsets]
-    exact: list[Item] = []
-    append = exact.append
-    turns = sequential_turns(items)
-    for k, offset in enumerate(offsets):
-        for item in items[bounds[k] : bounds[k + 1]]:
-            expected = next(turns)
-            if offset or item.turn != expected:
-                append(_moved(item, offset, 0, 0, expected))
-            else:
-                append(item)
+    exact = view.items.copy()
+    bounds = [*shifts.firsts, len(exact)]
+    for k, offset in enumerate(shifts.offsets):
+        exact.move(bounds[k], bounds[k + 1], offset)
+    exact.turns = array("q", sequential_turns(exact.kinds))
     return replace(view, items=exact)
 
 
-def _moved(item: Item, shift: int, line_shift: int, index_shift: int, turn: int = -1) -> Item:
-    span = item.span
-    return Item(
-        item.index + index_shift,
-        Span(span.start + shift, span.end + shift),
-        item.line + line_shift,
-        item.col,
-        item.kind,
-        item.role,
-        turn,
-        item.timestamp,
-        item.uuid,
-        item.parent_uuid,
-        item.message_id,
-        item.error,
-        item.results_only,
-        item.thread,
-    )
-
-
-def _numbered_threads(
-    items: list[Item], names: dict[str | None, int]
-) -> tuple[list[Item], dict[str | None, int]]:
+def _numbered_threads(records: Records, names: dict[str | None, int]) -> dict[str | None, int]:
     """Threads numbered as a full read numbers them: 0 the main conversation, the others
     in order of first appearance. The records kept from the previous read carry its
-    numbers, and the edit may have removed a thread's first record or added a thread."""
+    numbers, and the edit may have removed a thread's first record or added a thread.
+    Renumbers `records` (a new read's own) and returns the names' numbers."""
     if len(names) <= 1:
-        return items, names  # the main conversation alone (every dialect but Claude Code)
+        return names  # the main conversation alone (every dialect but Claude Code)
     order: dict[int, int] = {0: 0}
-    for item in items:
-        if item.thread not in order:
-            order[item.thread] = len(order)
-    numbered = {key: order[number] for key, number in names.items() if number in order}
-    if all(old == new for old, new in order.items()):
-        return items, numbered
-    return [
-        item if order[item.thread] == item.thread else replace(item, thread=order[item.thread])
-        for item in items
-    ], numbered
+    for thread in records.threads:
+        if thread not in order:
+            order[thread] = len(order)
+    if any(old != new for old, new in order.items()):
+        records.threads = array("q", [order[thread] for thread in records.threads])
+    return {key: order[number] for key, number in names.items() if number in order}
 
 
-def _line_of(old: Source, items: list[Item], prefix_items: int, start: int, shifts: Shifts) -> int:
+def _line_of(old: Source, items: Records, prefix_items: int, start: int, shifts: Shifts) -> int:
     """Line number of byte `start`, counted from the last record before it."""
     if prefix_items == 0:
         return old.count(b"\n", 0, start)

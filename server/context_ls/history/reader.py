@@ -12,7 +12,7 @@ import msgspec
 from context_ls.history import source as src
 from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
 from context_ls.history.dialects import codex
-from context_ls.history.model import Call, DialectName, History, Item, Output, Span
+from context_ls.history.model import Call, DialectName, History, Output
 from context_ls.history.records import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.turns import assign_turns
 
@@ -126,27 +126,23 @@ class HistoryBuilder:
 
     def add(self, start: int, end: int, line: int, col: int, facts: RecordFacts) -> None:
         history = self.history
-        items = history.items
-        index = len(items)
+        index = len(history.items)
         timestamp = facts.timestamp
         thread = facts.thread
-        items.append(
-            Item(
-                index,
-                Span(start, end),
-                line,
-                col,
-                facts.kind,
-                _interned(facts.role),
-                -1,
-                timestamp,
-                facts.uuid,
-                facts.parent_uuid,
-                facts.message_id,
-                facts.error,
-                facts.only_results,
-                0 if thread is None else self.threads.setdefault(thread, len(self.threads)),
-            )
+        history.items.append(
+            start,
+            end,
+            line,
+            col,
+            facts.kind,
+            _interned(facts.role),
+            timestamp,
+            facts.uuid,
+            facts.parent_uuid,
+            facts.message_id,
+            facts.error,
+            facts.only_results,
+            0 if thread is None else self.threads.setdefault(thread, len(self.threads)),
         )
         if facts.calls:
             for call in facts.calls:

@@ -3,51 +3,56 @@ when it sits in the turn right after the call's turn (dialects that require adja
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Iterator
 
-from context_ls.history.model import History, Item, ItemKind
+from context_ls.history.model import KIND_CODES, History, Item, ItemKind, Records
 
 ADJACENCY_DIALECTS = frozenset({"anthropic", "claude-code", "openai-chat"})
 CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)  # records with a turn
+_CONVERSATION_CODES = frozenset(KIND_CODES[kind] for kind in CONVERSATION)
 
 
 def assign_turns(history: History) -> None:
-    for item in history.items:  # items may be reused from an earlier read
-        item.turn = -1
+    records = history.items
     if history.dialect == "openai-chat":
-        _chat_turns(history)
+        records.turns = array("q", _chat_turns(records))
     elif history.dialect == "claude-code":
+        records.turns = array("q", [-1]) * len(records)
         mark_abandoned_branches(history)
         _claude_code_turns(history)
     else:
-        for item, turn in zip(history.items, sequential_turns(history.items), strict=True):
-            item.turn = turn
+        records.turns = array("q", sequential_turns(records.kinds))
 
 
-def sequential_turns(items: Iterable[Item]) -> Iterator[int]:
-    """The turn of each record where every conversation record is a turn of its own (the
-    dialects that do not judge adjacency); -1 for the others."""
+def sequential_turns(kinds: Iterable[int]) -> Iterator[int]:
+    """The turn of each record (given by its `Records.kinds` code) where every
+    conversation record is a turn of its own (the dialects that do not judge adjacency);
+    -1 for the others."""
     turn = 0
-    for item in items:
-        if item.kind in CONVERSATION:
+    conversation = _CONVERSATION_CODES
+    for kind in kinds:
+        if kind in conversation:
             yield turn
             turn += 1
         else:
             yield -1
 
 
-def _chat_turns(history: History) -> None:
+def _chat_turns(records: Records) -> Iterator[int]:
     """Tool messages directly after a message share the turn after it."""
     turn = -1
     previous_was_tool = False
-    for item in history.items:
-        if item.kind not in CONVERSATION:
+    conversation = _CONVERSATION_CODES
+    for kind, role in zip(records.kinds, records.roles, strict=True):
+        if kind not in conversation:
+            yield -1
             continue
-        is_tool = item.role == "tool"
+        is_tool = role == "tool"
         if not (is_tool and previous_was_tool):
             turn += 1
         previous_was_tool = is_tool
-        item.turn = turn
+        yield turn
 
 
 class _ThreadTurns:
@@ -69,8 +74,8 @@ def mark_abandoned_branches(history: History) -> None:
     join it (before a compaction, after a broken link) keep their file order."""
     by_uuid: dict[str, Item] = {}
     repeated = False
+    history.items.clear_abandoned()  # the records may be copied from an earlier read
     for item in history.items:
-        item.abandoned = False  # items may be reused from an earlier read
         if item.uuid and item.thread == 0:
             repeated = repeated or item.uuid in by_uuid
             by_uuid.setdefault(item.uuid, item)

@@ -8,7 +8,16 @@ from typing import Any
 from context_ls.history import messages as msg
 from context_ls.history.dialects.native import STATUSES
 from context_ls.history.findings import Finding, Related
-from context_ls.history.model import Call, History, Item, ItemKind, Output, Span
+from context_ls.history.model import (
+    KIND_CODES,
+    Call,
+    History,
+    Item,
+    ItemKind,
+    Output,
+    Records,
+    Span,
+)
 from context_ls.history.rules import RULES
 from context_ls.history.turns import ADJACENCY_DIALECTS
 
@@ -87,7 +96,7 @@ def _malformed(history: History, out: _Collector) -> None:
     items = history.items
     last_index = len(items) - 1
     malformed = ItemKind.MALFORMED
-    for item in [item for item in items if item.kind is malformed]:
+    for item in [items[row] for row in items.of_kind(malformed)]:
         # A killed writer leaves a last line without its newline; a malformed line that
         # was finished (newline written) is not a crash tail and is left to a person.
         tail = item.index == last_index and not history.document and not history.ends_with_newline
@@ -108,12 +117,12 @@ def _malformed(history: History, out: _Collector) -> None:
 
 
 def _by_id(
-    records: list[Any], items: list[Item], branches: bool
+    records: list[Any], items: Records, branches: bool
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """The first record of each id (in file order), and the later ones of ids used again.
     `branches`: the dialect marks abandoned branches (Claude Code); their records are left
     out."""
-    if branches and any(item.abandoned for item in items):
+    if branches and items.any_abandoned():
         records = [r for r in records if not items[r.item].abandoned]
     first: dict[str, Any] = {}
     more: dict[str, list[Any]] = {}
@@ -270,10 +279,7 @@ def _reply_of_by_chain(chain: dict[str, Item], output_item: Item) -> Item | None
 
 def _pending_start(history: History) -> int:
     """First item of the live tail: after the last message that is not a call or output."""
-    for item in reversed(history.items):
-        if item.kind is ItemKind.MESSAGE:
-            return item.index + 1
-    return 0
+    return history.items.kinds.rfind(KIND_CODES[ItemKind.MESSAGE]) + 1
 
 
 def _statuses(history: History, out: _Collector) -> None:
