@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
 from context_ls.history.api import Options
-from context_ls.history.position import line_starts
 from context_ls.lsp import streamed
 from context_ls.lsp.streamed import Streamed, last_line_break, read_body, text_start
 
@@ -52,7 +51,7 @@ def assert_streamed(result: bytes | Streamed, body: bytes, text: str) -> Streame
     assert isinstance(result, Streamed)
     data = text.encode("utf-8", "surrogatepass")
     assert result.text.data == data
-    assert result.text.starts == [0, *line_starts(data)]
+    assert list(result.text.starts) == [0] + [n + 1 for n, byte in enumerate(data) if byte == 10]
     expected = json.loads(body)
     expected["params"]["textDocument"]["text"] = ""
     assert result.message == expected

@@ -7,6 +7,7 @@ runs on it and gives the same findings as on the full history."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 
 import msgspec
@@ -118,7 +119,9 @@ def scan_codex(
     return scan.finish(history, fetch)
 
 
-def line_views(data: bytes, base: int = 0, starts: list[int] | None = None) -> Iterator[memoryview]:
+def line_views(
+    data: bytes, base: int = 0, starts: array[int] | None = None
+) -> Iterator[memoryview]:
     """The lines of `data` (split at `\\n`, terminators kept) as views: no copies. With
     `starts`, the offset just past each `\\n` (plus `base`) is added to it on the way."""
     view = memoryview(data)

@@ -11,6 +11,7 @@ even while newer edits arrive.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 
@@ -39,7 +40,7 @@ class TextSnapshot:
     """One version of a document. Never mutated: a change makes a new snapshot."""
 
     source: Source  # its bytes, or an edit of the previous version's not yet copied
-    starts: list[int]  # starts[i] = byte offset of line i; starts[0] == 0
+    starts: array[int]  # starts[i] = byte offset of line i; starts[0] == 0
     version: int
     encoding: str = UTF16
 
@@ -50,7 +51,7 @@ class TextSnapshot:
 
     @classmethod
     def from_bytes(cls, data: bytes, version: int, encoding: str = UTF16) -> TextSnapshot:
-        return cls(data, [0, *line_starts(data)], version, encoding)
+        return cls(data, line_starts(data, first=0), version, encoding)
 
     @property
     def data(self) -> bytes:

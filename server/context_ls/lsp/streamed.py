@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,7 @@ class OpenedText:
     uri: str
     version: int
     data: bytes
-    starts: list[int]  # starts[0] == 0, then the offset just past every `\n`
+    starts: array[int]  # starts[0] == 0, then the offset just past every `\n`
     scan: CodexScan | None  # the quick first look's scan of `data`, when it applies
 
 
@@ -149,7 +150,7 @@ class _Text:
         self.out = io.BytesIO()
         self.out.write(bytes(body_size))
         self.out.seek(0)
-        self.starts = [0]
+        self.starts = array("q", [0])
         self.size = 0
         self.scan: CodexScan | None = None
         self.may_scan = body_size >= QUICK_MIN_BYTES  # the text is at most the body
