@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import linecache
 import sys
 from typing import Any
 
@@ -30,6 +31,17 @@ def share_one_heap() -> None:
     the first thread starts. (The GIL serialises most allocations anyway.)"""
     if _MALLOPT is not None:
         _MALLOPT(M_ARENA_MAX, 1)
+
+
+GENERATED_SOURCES = ("<attrs generated", "<cattrs generated")
+
+
+def forget_generated_sources() -> None:
+    """attrs and cattrs file the source of every method they write in `linecache`, where
+    only a traceback through that method would read it: lsprotocol's ~1,000 classes
+    leave ~1.8 MB of lines there. The methods work the same without them."""
+    for name in [name for name in linecache.cache if name.startswith(GENERATED_SOURCES)]:
+        del linecache.cache[name]
 
 
 def release_free_memory() -> None:

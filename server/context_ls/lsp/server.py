@@ -24,7 +24,7 @@ from context_ls import __version__
 from context_ls.lsp.documents import UTF16, TextSnapshot
 from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features.diagnostics import disk_stamp
-from context_ls.lsp.memory import share_one_heap
+from context_ls.lsp.memory import forget_generated_sources, share_one_heap
 from context_ls.lsp.settings import Settings
 from context_ls.lsp.state import ClientFeatures, DocumentState, uri_to_path
 from context_ls.lsp.streamed import OpenedText
@@ -291,6 +291,7 @@ def start_server(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -
     share_one_heap()
     server = create_server()
     warm_up(server.protocol)
+    forget_generated_sources()
     tune_runtime()
     if tcp:
         server.start_tcp(host, port)
