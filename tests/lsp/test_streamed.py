@@ -4,12 +4,18 @@ however the pipe cuts the bytes; the raw body whenever it is not a plain didOpen
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import io
 import json
+import os
 import random
+import threading
+import weakref
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from unittest.mock import patch
 
 from hypothesis import given, settings
@@ -19,6 +25,7 @@ from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
 from context_ls.history.api import Options
 from context_ls.lsp import streamed
 from context_ls.lsp.streamed import Streamed, last_line_break, read_body, text_start
+from context_ls.lsp.transport import StreamingStdinReader, run_messages
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 ORDERS = ["vscode", "pygls", "neovim"]
@@ -196,3 +203,42 @@ def test_a_key_given_again_after_the_text_comes_back_raw() -> None:
     # Keys of those names elsewhere are other places: still streamed.
     elsewhere = body(in_item=',"extra":{"text":"x","textDocument":1}', on_top=',"text":1')
     assert isinstance(read_body(reader(elsewhere, 9, 4096), len(elsewhere)), Streamed)
+
+
+async def test_the_message_loop_lets_go_of_a_streamed_text_once_it_is_handled() -> None:
+    """The first-look scan of a big rollout holds MBs; the document keeps what it needs,
+    so the loop must not keep the rest while it waits for the next message."""
+    body = encode(did_open(big_rollout(QUICK_MIN_BYTES + 1000)))
+    read_fd, write_fd = os.pipe()
+    scans: list[weakref.ref[Any]] = []
+    handled = asyncio.Event()
+
+    class Protocol:
+        def structure_message(self, data: Any) -> Any:
+            return data
+
+        def handle_message(self, message: Any) -> None:
+            handled.set()
+
+    def hold(opened: Any) -> None:
+        if opened is not None:
+            scans.append(weakref.ref(opened.scan))
+
+    loop = asyncio.get_running_loop()
+    stop = threading.Event()
+    with ThreadPoolExecutor(2) as pool, os.fdopen(read_fd, "rb") as stdin:
+        with os.fdopen(write_fd, "wb") as client:
+            reader = StreamingStdinReader(stdin, pool)
+            task = asyncio.create_task(
+                run_messages(stop, reader, cast(Any, Protocol()), lambda *_: None, hold)
+            )
+            message = b"Content-Length: %d\r\n\r\n" % len(body) + body
+            await loop.run_in_executor(None, client.write, message)
+            await loop.run_in_executor(None, client.flush)
+            await asyncio.wait_for(handled.wait(), 30)
+            await asyncio.sleep(0.1)  # the loop is back to waiting for a header
+            gc.collect()
+            held = [scan() for scan in scans]
+            stop.set()
+        await asyncio.wait_for(task, 10)  # the pipe is closed: the loop ends
+    assert len(held) == 1 and held[0] is None

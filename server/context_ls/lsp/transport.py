@@ -157,3 +157,6 @@ async def run_messages(
             finally:
                 if opened is not None and hold_opened is not None:
                     hold_opened(None)
+                # The document holds what it needs of the text; its quick scan (MBs for a
+                # big rollout) must go once the first look is done, not with the next message.
+                opened = message = None
