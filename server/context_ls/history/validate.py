@@ -191,8 +191,6 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 call=first,
                 output=extra,
             )
-        call_item = items[first.item]
-        output_item = items[kept.item]
         if kept.item < first.item:
             out.add(
                 "H005",
@@ -205,7 +203,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
                 call=first,
                 output=kept,
             )
-        elif adjacency and not _adjacent(dialect, chain, call_item, output_item):
+        elif adjacency and not _adjacent(dialect, chain, items[first.item], items[kept.item]):
             out.add(
                 "H006",
                 f"output of call {call_id} is not in the message right after its call "
