@@ -324,10 +324,12 @@ def _starts(history: History) -> list[int]:
 def call_details(analysis: Analysis, call: Call) -> CallDetails:
     """Tool, a short summary of the arguments and the time of a call (for hovers)."""
     item = analysis.history.items[call.item]
-    return details.call_details(analysis.dialect, analysis.read(*item.span), call)
+    return details.call_details(analysis.dialect, analysis.read(*item.span), call, item.timestamp)
 
 
 def output_details(analysis: Analysis, output: Output) -> OutputDetails:
     """Status, size and first line of an output (for hovers)."""
     item = analysis.history.items[output.item]
-    return details.output_details(analysis.dialect, analysis.read(*item.span), output)
+    return details.output_details(
+        analysis.dialect, analysis.read(*item.span), output, item.timestamp
+    )

@@ -10,6 +10,7 @@ import msgspec
 
 from context_ls.history.model import Call, DialectName, Output
 from context_ls.history.records import DECODE_ERRORS
+from context_ls.history.stamps import Stamp
 
 SUMMARY_CHARS = 200
 
@@ -100,7 +101,9 @@ def _first_present(block: Any, keys: tuple[str, ...]) -> Any:
     return None
 
 
-def call_details(dialect: DialectName | None, record: bytes, call: Call) -> CallDetails:
+def call_details(
+    dialect: DialectName | None, record: bytes, call: Call, timestamp: Stamp = None
+) -> CallDetails:
     block = _block(dialect, _decode(record), call.block)
     arguments = _first_present(block, ("arguments", "input", "args", "action"))
     if arguments is None and isinstance(block, dict) and isinstance(block.get("function"), dict):
@@ -109,12 +112,12 @@ def call_details(dialect: DialectName | None, record: bytes, call: Call) -> Call
         with contextlib.suppress(*DECODE_ERRORS):
             arguments = msgspec.json.decode(arguments)
     summary = arguments if isinstance(arguments, str) else msgspec.json.encode(arguments).decode()
-    return CallDetails(
-        call.tool, _shorten(summary if arguments is not None else ""), call.timestamp
-    )
+    return CallDetails(call.tool, _shorten(summary if arguments is not None else ""), timestamp)
 
 
-def output_details(dialect: DialectName | None, record: bytes, output: Output) -> OutputDetails:
+def output_details(
+    dialect: DialectName | None, record: bytes, output: Output, timestamp: Stamp = None
+) -> OutputDetails:
     block = _block(dialect, _decode(record), output.block)
     content = _first_present(block, ("output", "content", "tools", "result"))
     text = _unwrap_shell_output(_as_text(content))
@@ -126,6 +129,6 @@ def output_details(dialect: DialectName | None, record: bytes, output: Output) -
         output.status,
         len(text.encode("utf-8", "surrogatepass")),
         _shorten(first),
-        output.timestamp,
+        timestamp,
         is_error,
     )

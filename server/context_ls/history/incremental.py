@@ -286,22 +286,13 @@ def _copy_links(old: History, new: History, first: int, stop: int, index_shift: 
         new.calls.append(
             call
             if index_shift == 0
-            else Call(
-                call.call_id,
-                call.item + index_shift,
-                call.block,
-                call.kind,
-                call.tool,
-                call.timestamp,
-            )
+            else Call(call.call_id, call.item + index_shift, call.block, call.kind, call.tool)
         )
     for out in _in_range(old.outputs, first, stop):
         new.outputs.append(
             out
             if index_shift == 0
-            else Output(
-                out.call_id, out.item + index_shift, out.block, out.kind, out.status, out.timestamp
-            )
+            else Output(out.call_id, out.item + index_shift, out.block, out.kind, out.status)
         )
     for index, block, what in old.missing_ids:
         if first <= index < stop:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, Literal, NamedTuple, overload
 
+from context_ls.history.stamps import Stamps
+
 DialectName = Literal[
     "codex", "openai-responses", "openai-chat", "anthropic", "claude-code", "native"
 ]
@@ -207,7 +209,7 @@ class Records(Sequence[Item]):
         self.turns = array("q")
         self.threads = array("q")
         self.roles: list[str | None] = []
-        self.timestamps: list[str | int | float | None] = []
+        self.timestamps = Stamps()
         # Columns most dialects never fill: None until a record has a value.
         self.uuids: list[str | None] | None = None
         self.parent_uuids: list[str | None] | None = None
@@ -290,7 +292,10 @@ class Records(Sequence[Item]):
         copy = Records.__new__(Records)
         for name in self.__slots__:
             column = getattr(self, name)
-            setattr(copy, name, None if column is None else column[first:stop])
+            if isinstance(column, Stamps):
+                setattr(copy, name, column.copy(first, stop))
+            else:
+                setattr(copy, name, None if column is None else column[first:stop])
         return copy
 
     def __add__(self, other: Records) -> Records:
@@ -355,7 +360,6 @@ class Call:
     block: int
     kind: str  # function_call, custom_tool_call, local_shell_call, tool_search_call, tool_use, tool_call
     tool: str | None = None
-    timestamp: str | int | float | None = None
 
 
 @dataclass(slots=True)
@@ -369,7 +373,6 @@ class Output:
         str  # function_call_output, custom_tool_call_output, tool_search_output, tool_result, tool
     )
     status: str | None = None  # native status; "error" for Anthropic is_error results
-    timestamp: str | int | float | None = None
 
 
 @dataclass(slots=True)

@@ -131,7 +131,6 @@ class HistoryBuilder:
     def add(self, start: int, end: int, line: int, col: int, facts: RecordFacts) -> None:
         history = self.history
         index = len(history.items)
-        timestamp = facts.timestamp
         thread = facts.thread
         history.items.append(
             start,
@@ -140,7 +139,7 @@ class HistoryBuilder:
             col,
             facts.kind,
             _interned(facts.role),
-            timestamp,
+            facts.timestamp,
             facts.uuid,
             facts.parent_uuid,
             facts.message_id,
@@ -157,7 +156,6 @@ class HistoryBuilder:
                         call.block,
                         intern(call.kind),
                         _interned(call.tool),
-                        timestamp,
                     )
                 )
         if facts.outputs:
@@ -169,7 +167,6 @@ class HistoryBuilder:
                         out.block,
                         intern(out.kind),
                         _interned(out.status),
-                        timestamp,
                     )
                 )
         if facts.missing_ids:

@@ -123,7 +123,7 @@ class _Axis:
         history = analysis.history
         self.count = max(len(history.items), 1)
         self.by_index = {item.index: n for n, item in enumerate(history.items)}
-        times = [parse_time(c.timestamp) for c in history.calls]
+        times = [_time(analysis, c) for c in history.calls]
         stamps = [t for t in _all_times(analysis) if t is not None]
         self.t0 = min(stamps) if stamps else 0.0
         self.t1 = max(stamps) if stamps else 0.0
@@ -140,13 +140,13 @@ class _Axis:
 
 
 def _all_times(analysis: Analysis) -> Iterable[float | None]:
-    history = analysis.history
-    for item in history.items:
+    for item in analysis.history.items:  # calls and outputs have their record's time
         yield parse_time(item.timestamp)
-    for call in history.calls:
-        yield parse_time(call.timestamp)
-    for output in history.outputs:
-        yield parse_time(output.timestamp)
+
+
+def _time(analysis: Analysis, record: Call | Output) -> float | None:
+    """When the record of a call or an output was written."""
+    return parse_time(analysis.history.items[_position(analysis, record.item)].timestamp)
 
 
 def summarize(analysis: Analysis) -> Summary:
@@ -245,7 +245,7 @@ def _call_row(
         anchors=[call.item, *(o.item for o in outs)],
     )
     row.misplaced = bool(MISPLACED.intersection(row.codes))
-    called = parse_time(call.timestamp)
+    called = _time(analysis, call)
     row.start = (
         axis.at_time(called) if axis.timed and called is not None else axis.at_item(call.item)
     )
@@ -259,14 +259,12 @@ def _call_row(
     row.status = output_status(first)
     if row.status == "unknown":
         row.note = f"status {first.status}"
-    answered = parse_time(first.timestamp)
+    answered = _time(analysis, first)
     if called is not None and answered is not None:
         row.duration = max(answered - called, 0.0)
     if axis.timed:
         row.end = axis.at_time(answered) if answered is not None else row.start
-        row.extra = [
-            axis.at_time(t) for o in outs[1:] if (t := parse_time(o.timestamp)) is not None
-        ]
+        row.extra = [axis.at_time(t) for o in outs[1:] if (t := _time(analysis, o)) is not None]
     else:
         row.end = axis.after_item(first.item)
         row.extra = [axis.at_item(o.item) for o in outs[1:]]
@@ -279,7 +277,7 @@ def _orphan_row(
     analysis: Analysis, axis: _Axis, output: Output, codes: dict[str, list[str]]
 ) -> Row:
     item = analysis.history.items[_position(analysis, output.item)]
-    moment = parse_time(output.timestamp)
+    moment = _time(analysis, output)
     start = axis.at_time(moment) if axis.timed and moment is not None else axis.at_item(output.item)
     return Row(
         "orphan",
