@@ -264,11 +264,12 @@ def _numbered_threads(records: Records, names: dict[str | None, int]) -> dict[st
     if len(names) <= 1:
         return names  # the main conversation alone (every dialect but Claude Code)
     order: dict[int, int] = {0: 0}
-    for thread in records.threads:
+    threads = records.threads
+    for thread in threads if threads is not None else ():
         if thread not in order:
             order[thread] = len(order)
-    if any(old != new for old, new in order.items()):
-        records.threads = array("q", [order[thread] for thread in records.threads])
+    if threads is not None and any(old != new for old, new in order.items()):
+        records.threads = array("q", [order[thread] for thread in threads])
     return {key: order[number] for key, number in names.items() if number in order}
 
 

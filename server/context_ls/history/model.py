@@ -74,7 +74,8 @@ class Item:
 
     @property
     def col(self) -> int:
-        return self._records.cols[self.index]
+        cols = self._records.cols
+        return 0 if cols is None else cols[self.index]
 
     @property
     def kind(self) -> ItemKind:
@@ -126,11 +127,17 @@ class Item:
     def thread(self) -> int:
         """Conversations interleaved in one file (Claude Code sidechains); adjacency is
         judged within one thread. 0 is the main conversation."""
-        return self._records.threads[self.index]
+        threads = self._records.threads
+        return 0 if threads is None else threads[self.index]
 
     @thread.setter
     def thread(self, value: int) -> None:
-        self._records.threads[self.index] = value
+        records = self._records
+        if records.threads is None:
+            if not value:
+                return
+            records.threads = _zeros(len(records))
+        records.threads[self.index] = value
 
     @property
     def abandoned(self) -> bool:
@@ -203,14 +210,14 @@ class Records(Sequence[Item]):
         self.starts = array("q")
         self.ends = array("q")
         self.lines = array("q")
-        self.cols = array("q")
         self.kinds = bytearray()  # KIND_CODES
         self.flags = bytearray()  # _RESULTS_ONLY | _ABANDONED
         self.turns = array("q")
-        self.threads = array("q")
         self.roles: list[str | None] = []
         self.timestamps = Stamps()
-        # Columns most dialects never fill: None until a record has a value.
+        # Columns most dialects never fill: None until a record has a value (not 0).
+        self.cols: array[int] | None = None  # JSON documents
+        self.threads: array[int] | None = None  # Claude Code sidechains
         self.uuids: list[str | None] | None = None
         self.parent_uuids: list[str | None] | None = None
         self.message_ids: list[str | None] | None = None
@@ -236,13 +243,15 @@ class Records(Sequence[Item]):
         self.starts.append(start)
         self.ends.append(end)
         self.lines.append(line)
-        self.cols.append(col)
         self.kinds.append(KIND_CODES[kind])
         self.flags.append(_RESULTS_ONLY if results_only else 0)
         self.turns.append(-1)
-        self.threads.append(thread)
         self.roles.append(role)
         self.timestamps.append(timestamp)
+        if col or self.cols is not None:
+            self.cols = _put_number(self.cols, index, col)
+        if thread or self.threads is not None:
+            self.threads = _put_number(self.threads, index, thread)
         if uuid is not None or self.uuids is not None:
             self.uuids = _put(self.uuids, index, uuid)
         if parent_uuid is not None or self.parent_uuids is not None:
@@ -278,7 +287,8 @@ class Records(Sequence[Item]):
         if not isinstance(other, Records):
             return NotImplemented
         return len(self) == len(other) and all(
-            _full(getattr(self, name), len(self)) == _full(getattr(other, name), len(other))
+            _full(name, getattr(self, name), len(self))
+            == _full(name, getattr(other, name), len(other))
             for name in self.__slots__
         )
 
@@ -310,8 +320,8 @@ class Records(Sequence[Item]):
             mine, theirs = getattr(self, name), getattr(other, name)
             if mine is None and theirs is None:
                 continue
-            column = _full(mine, size)
-            column += _full(theirs, more)
+            column = _full(name, mine, size)
+            column += _full(name, theirs, more)
             setattr(self, name, column)
 
     def move(self, first: int, stop: int, offset: int, lines: int = 0) -> None:
@@ -345,9 +355,25 @@ def _put(column: list[str | None] | None, index: int, value: str | None) -> list
     return column
 
 
-def _full(column: Any, size: int) -> Any:
-    """A rare column filled in (None stands for `size` Nones)."""
-    return [None] * size if column is None else column
+def _put_number(column: array[int] | None, index: int, value: int) -> array[int]:
+    if column is None:
+        column = _zeros(index)
+    column.append(value)
+    return column
+
+
+def _zeros(size: int) -> array[int]:
+    return array("q", bytes(8 * size))
+
+
+_NUMBER_COLUMNS = frozenset({"cols", "threads"})
+
+
+def _full(name: str, column: Any, size: int) -> Any:
+    """A rare column filled in (None stands for `size` zeros or Nones)."""
+    if column is not None:
+        return column
+    return _zeros(size) if name in _NUMBER_COLUMNS else [None] * size
 
 
 @dataclass(slots=True)
