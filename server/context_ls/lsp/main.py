@@ -24,6 +24,9 @@ def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> int:
     pygls and lsprotocol are imported here, not at module level, so the CLI's `check`
     path never pays their import cost."""
     configure_logging()
+    from context_ls.lsp.memory import import_asyncio_without_openssl
+
+    import_asyncio_without_openssl()
     from context_ls.lsp.server import start_server
 
     start_server(tcp=tcp, host=host, port=port)
