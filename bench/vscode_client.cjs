@@ -56,6 +56,8 @@ async function main() {
       workspace: {
         configuration: true,
         workspaceFolders: true,
+        // VS Code watches files for the server (so the server starts no watcher of its own).
+        didChangeWatchedFiles: { dynamicRegistration: true, relativePatternSupport: true },
         diagnostics: { refreshSupport: true },
       },
       window: { workDoneProgress: true },
