@@ -239,3 +239,9 @@ async def test_session_folders_outside_the_workspace_are_watched(
         uri, lambda ds: _codes(ds) == [("H001", types.DiagnosticSeverity.Information)], timeout=8
     )
     assert _codes(found) == [("H001", types.DiagnosticSeverity.Information)]
+    # The watcher runs without anyio's event loop glue, so the server never loads OpenSSL
+    # (~4 MB), not even for the watch (see `memory.import_asyncio_without_openssl`).
+    maps = Path(f"/proc/{session.client._server.pid}/maps")  # type: ignore[union-attr]
+    if maps.exists():
+        loaded = maps.read_text()
+        assert "libssl" not in loaded and "_ssl." not in loaded

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import threading
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
@@ -30,7 +31,7 @@ _CHANGE_NAMES = {1: "created", 2: "changed", 3: "deleted"}
 class Watching(LanguageFeature):
     def __init__(self, server: ContextLanguageServer) -> None:
         super().__init__(server)
-        self._tasks: dict[tuple[str, ...], asyncio.Task[None]] = {}
+        self._watches: dict[tuple[str, ...], threading.Event] = {}  # watch set -> its stop
         self._registered = False
 
     async def initialized(self) -> None:
@@ -51,9 +52,9 @@ class Watching(LanguageFeature):
         self._rewatch()
 
     def shutdown(self) -> None:
-        for task in self._tasks.values():
-            task.cancel()
-        self._tasks.clear()
+        for stop in self._watches.values():
+            stop.set()
+        self._watches.clear()
 
     async def _register(self) -> None:
         globs = ["**/*.jsonl", "**/*.json"]
@@ -99,30 +100,60 @@ class Watching(LanguageFeature):
 
     def _rewatch(self) -> None:
         try:
-            asyncio.get_running_loop()
+            loop = asyncio.get_running_loop()
         except RuntimeError:
             return
         wanted = self._wanted()
-        for key in list(self._tasks):
+        for key in list(self._watches):
             if key not in wanted:
-                self._tasks.pop(key).cancel()
+                self._watches.pop(key).set()
         for key, recursive in wanted.items():
-            if key not in self._tasks:
-                self._tasks[key] = asyncio.ensure_future(self._watch(list(key[1:]), recursive))
+            if key not in self._watches:
+                stop = self._watches[key] = threading.Event()
+                threading.Thread(
+                    target=self._watch,
+                    args=(list(key[1:]), recursive, stop, loop),
+                    name="context-ls watch",
+                    daemon=True,
+                ).start()
 
-    async def _watch(self, paths: list[str], recursive: bool) -> None:
+    def _watch(
+        self,
+        paths: list[str],
+        recursive: bool,
+        stop: threading.Event,
+        loop: asyncio.AbstractEventLoop,
+    ) -> None:
+        """A watch thread: watchfiles' blocking watcher, its changes handed to the loop.
+        (Its async watcher runs on anyio, which loads OpenSSL: ~4 MB for nothing.)"""
         try:
-            from watchfiles import awatch
+            from watchfiles import watch
         except ImportError:
             logger.warning("watchfiles is not installed; on-disk changes are not followed")
             return
         try:
-            async for changes in awatch(*paths, recursive=recursive, debounce=100, step=20):
-                for change, path in changes:
-                    if path.endswith((".json", ".jsonl")):
-                        name = _CHANGE_NAMES.get(int(change), "changed")
-                        self.server.fan_out("file_changed", os.path.normpath(path), name)
-        except asyncio.CancelledError:
-            raise
+            for changes in watch(
+                *paths,
+                recursive=recursive,
+                debounce=100,
+                step=20,
+                stop_event=stop,
+                rust_timeout=0,  # no timeout: wait for changes or `stop`
+                raise_interrupt=False,
+            ):
+                events = [
+                    (os.path.normpath(path), _CHANGE_NAMES.get(int(change), "changed"))
+                    for change, path in changes
+                    if path.endswith((".json", ".jsonl"))
+                ]
+                if events:
+                    loop.call_soon_threadsafe(self._changed, events, stop)
         except Exception:
-            logger.warning("watching %s stopped", paths, exc_info=True)
+            if not stop.is_set() and not loop.is_closed():
+                logger.warning("watching %s stopped", paths, exc_info=True)
+
+    def _changed(self, events: list[tuple[str, str]], stop: threading.Event) -> None:
+        if stop.is_set():
+            return  # that watch was stopped meanwhile
+        for path, name in events:
+            self.server.fan_out("file_changed", path, name)
