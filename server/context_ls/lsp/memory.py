@@ -36,9 +36,9 @@ def share_one_heap() -> None:
 def import_asyncio_without_openssl() -> None:
     """asyncio imports `ssl` for TLS, and with it `_ssl`, libssl and libcrypto: ~4 MB of
     RSS the server never uses (it speaks stdio or plain TCP). asyncio is written to work
-    where Python has no ssl, so it is imported while `ssl` is marked missing. Whatever
-    imports ssl later gets the real module (anyio does, when watchfiles follows files for
-    a client that cannot watch them itself)."""
+    where Python has no ssl, so it is imported while `ssl` is marked missing; a later
+    `import ssl` gets the real module. (The file watcher keeps clear of anyio, whose
+    asyncio backend would import it: see `features/watching.py`.)"""
     if "asyncio" in sys.modules or "ssl" in sys.modules:
         return
     sys.modules["ssl"] = None  # type: ignore[assignment]
