@@ -124,3 +124,12 @@ def test_items_compare_by_value() -> None:
     assert one[0] == two[0] and isinstance(one[0], Item)
     two[0].turn = 4
     assert one[0] != two[0]
+
+
+@given(ROWS)
+def test_records_extended_with_themselves_hold_their_rows_twice(
+    rows: list[tuple[Any, ...]],
+) -> None:
+    built = records(rows)
+    built.extend(built)
+    assert built == records(rows + rows)

@@ -57,3 +57,12 @@ def test_times_of_one_length_are_packed() -> None:
     stamps = column([None, *times, 1_767_225_600])
     assert list(stamps) == [None, *times, 1_767_225_600]
     assert len(stamps._packed) == 24 * 1002 and stamps._others == {1001: 1_767_225_600}
+
+
+@given(st.lists(VALUES, max_size=30))
+def test_a_column_extended_with_itself_holds_its_rows_twice(values: list[Stamp]) -> None:
+    stamps = column(values)
+    stamps += stamps
+    assert list(stamps) == values + values
+    if values:
+        assert stamps[-1] == values[-1] and stamps[-len(values) * 2] == values[0]

@@ -317,6 +317,8 @@ class Records(Sequence[Item]):
 
     def extend(self, other: Records) -> None:
         """Append the rows of `other`."""
+        if other is self:
+            other = self.copy()
         size, more = len(self), len(other)
         for name in self.__slots__:
             mine, theirs = getattr(self, name), getattr(other, name)

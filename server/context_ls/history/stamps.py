@@ -55,6 +55,8 @@ class Stamps:
         return self._count
 
     def __getitem__(self, row: int) -> Stamp:
+        if row < 0:
+            row += self._count
         if not 0 <= row < self._count:
             raise IndexError("timestamp row out of range")
         width = self._width
@@ -89,6 +91,8 @@ class Stamps:
 
     def extend(self, other: Stamps) -> None:
         """Append the rows of `other`."""
+        if other is self:
+            other = self.copy()
         if other._width == self._width or not other._width:
             base = self._count
             self._packed += other._packed if other._width else bytes(self._width * other._count)
