@@ -106,3 +106,23 @@ def test_split_assistant_lines_and_consecutive_result_lines_are_one_message_each
         user("r2", "r1", result("toolu_b")),
     )
     assert analyze(data).findings == []
+
+
+def test_a_result_answers_an_assistant_line_without_a_message_id() -> None:
+    """The parent chain alone says the result answers that very line (no message.id to
+    compare): it is adjacent, whatever object the engine looked the line up as."""
+    call = {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {}}
+    data = lines(
+        user("u1", None, "hi"),
+        {
+            "type": "assistant",
+            "uuid": "a1",
+            "parentUuid": "u1",
+            "sessionId": "s",
+            "message": {"role": "assistant", "content": [call]},
+        },
+        user("u2", "a1", [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}]),
+    )
+    analysis = analyze(data)
+    assert analysis.history.dialect == "claude-code"
+    assert [f.code for f in analysis.findings] == []

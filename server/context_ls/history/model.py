@@ -49,8 +49,8 @@ class ItemKind(enum.Enum):
 
 KINDS: tuple[ItemKind, ...] = tuple(ItemKind)  # a record's kind code is its place here
 KIND_CODES: dict[ItemKind, int] = {kind: code for code, kind in enumerate(KINDS)}
-_RESULTS_ONLY, _ABANDONED = 1, 2  # bits of `Records.flags`
-_NOT_ABANDONED = bytes(flag & ~_ABANDONED for flag in range(256))
+FLAG_RESULTS_ONLY, FLAG_ABANDONED = 1, 2  # bits of `Records.flags`
+_NOT_ABANDONED = bytes(flag & ~FLAG_ABANDONED for flag in range(256))
 
 
 class Item:
@@ -63,6 +63,11 @@ class Item:
     def __init__(self, records: Records, index: int) -> None:
         self._records = records
         self.index = index
+
+    @property
+    def records(self) -> Records:
+        """The records this item is a row of (its neighbours, by `index`)."""
+        return self._records
 
     @property
     def span(self) -> Span:
@@ -121,7 +126,7 @@ class Item:
     @property
     def results_only(self) -> bool:
         """Holds tool results and nothing else (Claude Code writes one result a line)."""
-        return bool(self._records.flags[self.index] & _RESULTS_ONLY)
+        return bool(self._records.flags[self.index] & FLAG_RESULTS_ONLY)
 
     @property
     def thread(self) -> int:
@@ -142,13 +147,13 @@ class Item:
     @property
     def abandoned(self) -> bool:
         """Claude Code: on a branch left by a rewind (never sent to the API again)."""
-        return bool(self._records.flags[self.index] & _ABANDONED)
+        return bool(self._records.flags[self.index] & FLAG_ABANDONED)
 
     @abandoned.setter
     def abandoned(self, value: bool) -> None:
         flags = self._records.flags
         flags[self.index] = (
-            flags[self.index] | _ABANDONED if value else flags[self.index] & ~_ABANDONED
+            flags[self.index] | FLAG_ABANDONED if value else flags[self.index] & ~FLAG_ABANDONED
         )
 
     def fields(self) -> tuple[object, ...]:
@@ -213,7 +218,7 @@ class Records(Sequence[Item]):
         self.ends = array("q")
         self.lines = array("q")
         self.kinds = bytearray()  # KIND_CODES
-        self.flags = bytearray()  # _RESULTS_ONLY | _ABANDONED
+        self.flags = bytearray()  # FLAG_RESULTS_ONLY | FLAG_ABANDONED
         self.turns = array("q")
         self.roles: list[str | None] = []
         self.timestamps = Stamps()
@@ -246,7 +251,7 @@ class Records(Sequence[Item]):
         self.ends.append(end)
         self.lines.append(line)
         self.kinds.append(KIND_CODES[kind])
-        self.flags.append(_RESULTS_ONLY if results_only else 0)
+        self.flags.append(FLAG_RESULTS_ONLY if results_only else 0)
         self.turns.append(-1)
         self.roles.append(role)
         self.timestamps.append(timestamp)
@@ -346,7 +351,7 @@ class Records(Sequence[Item]):
         return rows
 
     def any_abandoned(self) -> bool:
-        return any(flag & _ABANDONED for flag in self.flags)
+        return any(flag & FLAG_ABANDONED for flag in self.flags)
 
     def clear_abandoned(self) -> None:
         self.flags = self.flags.translate(_NOT_ABANDONED)

@@ -232,19 +232,19 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
             )
 
 
-def _uuid_index(history: History) -> dict[str, Item]:
-    """uuid -> line; empty when uuids repeat (the chain is ambiguous: file order decides)."""
-    index: dict[str, Item] = {}
-    for item in history.items:
-        if item.uuid:
-            if item.uuid in index:
+def _uuid_index(history: History) -> dict[str, int]:
+    """uuid -> row; empty when uuids repeat (the chain is ambiguous: file order decides)."""
+    index: dict[str, int] = {}
+    for row, uuid in enumerate(history.items.uuids or ()):
+        if uuid:
+            if uuid in index:
                 return {}
-            index[item.uuid] = item
+            index[uuid] = row
     return index
 
 
 def _adjacent(
-    dialect: str | None, chain: dict[str, Item], call_item: Item, output_item: Item
+    dialect: str | None, chain: dict[str, int], call_item: Item, output_item: Item
 ) -> bool:
     """Is the output in the message right after its call's message? Claude Code lines say
     so through parentUuid (walk up over result lines and non-message lines to the
@@ -253,25 +253,28 @@ def _adjacent(
         return False  # tool_result blocks belong in a user message
     by_chain = _reply_of_by_chain(chain, output_item) if call_item.uuid else None
     if by_chain is not None:
-        return by_chain is call_item or (
+        return by_chain.index == call_item.index or (
             by_chain.message_id is not None and by_chain.message_id == call_item.message_id
         )
     return output_item.thread == call_item.thread and output_item.turn == call_item.turn + 1
 
 
-def _reply_of_by_chain(chain: dict[str, Item], output_item: Item) -> Item | None:
+def _reply_of_by_chain(chain: dict[str, int], output_item: Item) -> Item | None:
     """The assistant line a result line answers, following parents; None when unknown."""
     if not chain or output_item.parent_uuid is None:
         return None
+    items = output_item.records
     seen: set[str] = set()
-    node = chain.get(output_item.parent_uuid)
+    row = chain.get(output_item.parent_uuid)
+    node = None if row is None else items[row]
     while node is not None and node.uuid not in seen:
         if node.role == "assistant" and node.kind is not ItemKind.OTHER:
             return node
         if node.role == "user" and not node.results_only and node.kind is not ItemKind.OTHER:
             return node  # a user message stands between: not adjacent
         seen.add(node.uuid or "")
-        node = chain.get(node.parent_uuid) if node.parent_uuid else None
+        row = chain.get(node.parent_uuid) if node.parent_uuid else None
+        node = None if row is None else items[row]
     return None
 
 
@@ -294,14 +297,16 @@ def _statuses(history: History, out: _Collector) -> None:
 
 
 def _parent_links(history: History, out: _Collector) -> None:
-    known = {item.uuid for item in history.items if item.uuid}
-    for item in history.items:
-        parent = item.parent_uuid
+    records = history.items
+    if records.parent_uuids is None:
+        return
+    known = {uuid for uuid in records.uuids or () if uuid}
+    for row, parent in enumerate(records.parent_uuids):
         if parent is not None and parent not in known:
             out.add(
                 "H009",
                 f"parentUuid {parent} names a line that is not in the file; Claude Code cuts the "
                 "conversation here and `--resume` loses everything before it",
-                item.index,
+                row,
                 fixable=True,
             )
