@@ -4,7 +4,7 @@ A str object per record cost ~75 bytes: 1.7 MB for the 23k records of a 25 MB ro
 as many objects as records, spread over the heap among short-lived ones. The ISO-8601
 times one writer puts on its records all have one length, so they are kept side by side
 in one buffer, `width` bytes each; any other value (unix seconds, another length, text
-that is not ASCII) is kept as it is, by row."""
+that is not ASCII) is kept as it is, in a list by row made when the first one comes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,8 @@ class Stamps:
         self._count = 0
         self._width = 0  # of the packed times; 0 until the first one
         self._packed = bytearray()  # row r at [r * width, (r + 1) * width); zeros: not packed
-        self._others: dict[int, Stamp] = {}  # rows whose value is not packed (None: absent)
+        # Values not packed, by row, up to the last such row (None: packed or absent).
+        self._others: list[Stamp] | None = None
 
     def append(self, value: Stamp) -> None:
         row = self._count
@@ -49,7 +50,11 @@ class Stamps:
         if width:
             self._packed += bytes(width)
         if value is not None:
-            self._others[row] = value
+            others = self._others
+            if others is None:
+                others = self._others = []
+            others += [None] * (row - len(others))
+            others.append(value)
 
     def __len__(self) -> int:
         return self._count
@@ -62,7 +67,8 @@ class Stamps:
         width = self._width
         if width and self._packed[row * width]:
             return self._packed[row * width : (row + 1) * width].decode()
-        return self._others.get(row)
+        others = self._others
+        return others[row] if others is not None and row < len(others) else None
 
     def __iter__(self) -> Iterator[Stamp]:
         return map(self.__getitem__, range(self._count))
@@ -82,7 +88,8 @@ class Stamps:
         copy._count = stop - first
         copy._width = self._width
         copy._packed = self._packed[first * self._width : stop * self._width]
-        copy._others = {r - first: v for r, v in self._others.items() if first <= r < stop}
+        if self._others is not None and first < len(self._others):
+            copy._others = self._others[first:stop]
         return copy
 
     def __iadd__(self, other: Stamps) -> Stamps:
@@ -94,9 +101,12 @@ class Stamps:
         if other is self:
             other = self.copy()
         if other._width == self._width or not other._width:
-            base = self._count
             self._packed += other._packed if other._width else bytes(self._width * other._count)
-            self._others.update((base + r, v) for r, v in other._others.items())
+            if other._others:
+                others = self._others if self._others is not None else []
+                others += [None] * (self._count - len(others))
+                others += other._others
+                self._others = others
             self._count += other._count
         else:  # times of another length: row by row (another writer; not a hot path)
             for value in other:
