@@ -8,7 +8,7 @@ import msgspec
 
 from context_ls.history.blocks import find_content, removal_ranges
 from context_ls.history.locate import key_value_span
-from context_ls.history.model import Item, Records, Span, TextEdit
+from context_ls.history.model import KIND_CODES, Item, ItemKind, Records, Span, TextEdit
 from context_ls.history.normalize import Plan
 
 _WS = b" \t\r\n"
@@ -49,8 +49,8 @@ def plan_edits(plan: Plan) -> list[TextEdit]:
     return edits
 
 
-def _line_end(data: bytes, item: Item) -> int:
-    end = item.span.end
+def _line_end(data: bytes, end: int) -> int:
+    """Just past the line terminator after byte `end` (a record's end), if any."""
     if data.startswith(b"\r\n", end):
         return end + 2
     if data.startswith(b"\n", end):
@@ -61,16 +61,13 @@ def _line_end(data: bytes, item: Item) -> int:
 def _removals(plan: Plan, removed: list[int]) -> list[TextEdit]:
     items = plan.history.items
     data = plan.data
+    starts, ends = items.starts, items.ends
     if not plan.history.document:
-        edits = []
-        for index in removed:
-            item = items[index]
-            edits.append(TextEdit(Span(item.span.start, _line_end(data, item)), b""))
-        return edits
-    spans = [(item.span.start, item.span.end) for item in items if item.kind.value != "malformed"]
-    positions = {
-        item.index: n for n, item in enumerate(i for i in items if i.kind.value != "malformed")
-    }
+        return [TextEdit(Span(starts[i], _line_end(data, ends[i])), b"") for i in removed]
+    malformed = KIND_CODES[ItemKind.MALFORMED]
+    rows = [row for row, kind in enumerate(items.kinds) if kind != malformed]
+    spans = [(starts[row], ends[row]) for row in rows]
+    positions = {row: n for n, row in enumerate(rows)}
     chosen = {positions[index] for index in removed if index in positions}
     return [TextEdit(Span(s, e), b"") for s, e in removal_ranges(spans, chosen)]
 
@@ -111,14 +108,17 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
     history = plan.history
     items = history.items
     data = plan.data
-    chained = history.dialect == "claude-code" and any(item.parent_uuid for item in items)
+    chained = history.dialect == "claude-code" and any(items.parent_uuids or ())
     edits: list[TextEdit] = []
     # Claude Code: parents of removed lines, and where each insertion point now leads.
-    kept_uuids = {item.uuid for item in items if item.uuid and item.index not in removed}
+    kept_uuids = {uuid for row, uuid in enumerate(items.uuids or ()) if uuid and row not in removed}
+    uuids, parents = items.uuids, items.parent_uuids
     removed_parent = {
-        items[i].uuid: _parent(plan, items[i])
+        uuid: plan.parent_override.get(i, None if parents is None else parents[i])
         for i in removed
-        if items[i].uuid and items[i].uuid not in kept_uuids  # a copy that stays keeps its children
+        if uuids is not None
+        and (uuid := uuids[i])
+        and uuid not in kept_uuids  # a copy that stays keeps its children
     }
     redirect: dict[str | None, str | None] = {}
     anchor_index_of: dict[str | None, int] = {}
@@ -139,27 +139,24 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
             # only lines after it are its children.
             anchor_index_of[first_parent] = -1 if items[anchor].uuid == first_parent else anchor
         edits.append(_insert_after(plan, data, items, anchor, rendered))
-    if not chained:
+    if not chained or items.parent_uuids is None:
         return edits
-    for item in items:
-        if item.index in removed or item.kind.value == "malformed":
+    malformed, override = KIND_CODES[ItemKind.MALFORMED], plan.parent_override
+    for row, (kind, own) in enumerate(zip(items.kinds, items.parent_uuids, strict=True)):
+        if row in removed or kind == malformed:
             continue
-        parent = _parent(plan, item)
+        parent = override.get(row, own)
         seen: set[str | None] = set()
         while parent in removed_parent and parent not in seen:
             seen.add(parent)
             parent = removed_parent[parent]
-        if parent in redirect and item.index > anchor_index_of[parent]:
+        if parent in redirect and row > anchor_index_of[parent]:
             parent = redirect[parent]
-        if parent != item.parent_uuid:
-            edit = _relink(plan, item, parent)
+        if parent != own:
+            edit = _relink(plan, items[row], parent)
             if edit is not None:
                 edits.append(edit)
     return edits
-
-
-def _parent(plan: Plan, item: Item) -> str | None:
-    return plan.parent_override.get(item.index, item.parent_uuid)
 
 
 def _kept_anchor(items: Records, index: int, removed: set[int]) -> int:
@@ -187,7 +184,7 @@ def _insert_after(
     item = items[anchor]
     if not plan.history.document:
         newline = plan.history.newline
-        end = _line_end(data, item)
+        end = _line_end(data, item.span.end)
         if end == item.span.end:  # the anchor is the last line and has no terminator
             return TextEdit(Span(end, end), b"".join(newline + r for r in rendered))
         return TextEdit(Span(end, end), b"".join(r + newline for r in rendered))

@@ -288,7 +288,12 @@ class Records(Sequence[Item]):
         return Item(self, index)
 
     def __iter__(self) -> Iterator[Item]:
-        return map(Item, repeat(self, len(self.kinds)), range(len(self.kinds)))
+        return self.views(range(len(self.kinds)))
+
+    def views(self, rows: range) -> Iterator[Item]:
+        """Views of `rows` (in range), made as they are reached: a walk that stops early
+        makes few (a slice makes them all at once)."""
+        return map(Item, repeat(self), rows)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Records):

@@ -5,8 +5,9 @@ broken parent links re-linked. Bytes that need no change are never touched."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -186,15 +187,20 @@ class Plan:
             value.pop("toolUseResult", None)
         self.insert_after[anchor].append(NewRecord(value, [block], new_uuid))
 
+    def _after(self, item: Item) -> Iterator[Item]:
+        """The records after `item`, in file order."""
+        items = self.history.items
+        return items.views(range(item.index + 1, len(items)))
+
     def _next_conversation(self, item: Item) -> Item | None:
-        for later in self.history.items[item.index + 1 :]:
+        for later in self._after(item):
             if later.kind in (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS):
                 return later
         return None
 
     def _tool_block_end(self, call_item: Item) -> int:
         end = call_item.index
-        for later in self.history.items[call_item.index + 1 :]:
+        for later in self._after(call_item):
             if later.kind is ItemKind.OTHER:
                 continue
             if later.role != "tool" or later.turn != call_item.turn + 1:
@@ -205,7 +211,7 @@ class Plan:
     def _reply_end(self, call_item: Item) -> int:
         """Claude Code: the last line of the call's message and of the results after it."""
         end = call_item.index
-        for later in self.history.items[call_item.index + 1 :]:
+        for later in self._after(call_item):
             if (
                 later.kind in (ItemKind.OTHER, ItemKind.MALFORMED)
                 or later.thread != call_item.thread
@@ -221,9 +227,16 @@ class Plan:
     def _previous_uuid(self, index: int) -> str | None:
         """The nearest earlier line that is not a descendant of line `index` (re-linking to
         a descendant would close a loop)."""
-        broken = self.history.items[index].uuid
-        parents = {i.uuid: i.parent_uuid for i in self.history.items if i.uuid}
-        for earlier in reversed(self.history.items[:index]):
+        records = self.history.items
+        broken = records[index].uuid
+        parents = {
+            uuid: parent
+            for uuid, parent in zip(
+                records.uuids or (), records.parent_uuids or repeat(None), strict=False
+            )
+            if uuid
+        }
+        for earlier in records.views(range(index - 1, -1, -1)):
             if (
                 earlier.uuid
                 and earlier.index not in self.remove_items

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from context_ls.history.edits import plan_edits
-from context_ls.history.model import History, ItemKind, TextEdit
+from context_ls.history.model import KIND_CODES, History, ItemKind, TextEdit
 from context_ls.history.normalize import Plan
 from context_ls.history.turns import CONVERSATION
 
@@ -13,7 +13,8 @@ def trim_cut(history: History, keep: int) -> int:
     headers) are always kept; the cut moves later until no kept output lost its call (and
     no kept call lost an output that stood before it), and, for Anthropic, until the kept
     part starts with a user message."""
-    conversation = [item.index for item in history.items if item.kind in CONVERSATION]
+    codes = {KIND_CODES[kind] for kind in CONVERSATION}
+    conversation = [row for row, kind in enumerate(history.items.kinds) if kind in codes]
     if keep < 0:
         raise ValueError("keep must be zero or more")
     if len(conversation) <= keep:
@@ -69,8 +70,7 @@ def trim_plan(history: History, data: bytes, keep: int) -> Plan:
     if cut == 0:
         return plan
     first = _first_conversation(history)
-    for item in history.items[first:cut]:
-        plan.remove_items.add(item.index)
+    plan.remove_items.update(range(first, cut))
     return plan
 
 
