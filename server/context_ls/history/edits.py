@@ -7,8 +7,9 @@ import re
 import msgspec
 
 from context_ls.history.blocks import find_content, removal_ranges
+from context_ls.history.items import KIND_CODES
 from context_ls.history.locate import key_value_span
-from context_ls.history.model import KIND_CODES, Item, ItemKind, Records, Span, TextEdit
+from context_ls.history.model import Item, ItemKind, Records, Span, TextEdit
 from context_ls.history.normalize import Plan
 
 _WS = b" \t\r\n"

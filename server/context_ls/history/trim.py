@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from context_ls.history.edits import plan_edits
-from context_ls.history.model import KIND_CODES, History, ItemKind, TextEdit
+from context_ls.history.items import KIND_CODES
+from context_ls.history.model import History, ItemKind, TextEdit
 from context_ls.history.normalize import Plan
 from context_ls.history.turns import CONVERSATION
 

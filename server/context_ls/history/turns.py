@@ -6,14 +6,8 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable, Iterator
 
-from context_ls.history.model import (
-    FLAG_ABANDONED,
-    FLAG_RESULTS_ONLY,
-    KIND_CODES,
-    History,
-    ItemKind,
-    Records,
-)
+from context_ls.history.items import FLAG_ABANDONED, FLAG_RESULTS_ONLY, KIND_CODES
+from context_ls.history.model import History, ItemKind, Records
 
 ADJACENCY_DIALECTS = frozenset({"anthropic", "claude-code", "openai-chat"})
 CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)  # records with a turn

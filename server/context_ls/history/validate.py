@@ -8,16 +8,8 @@ from typing import Any
 from context_ls.history import messages as msg
 from context_ls.history.dialects.native import STATUSES
 from context_ls.history.findings import Finding, Related
-from context_ls.history.model import (
-    KIND_CODES,
-    Call,
-    History,
-    Item,
-    ItemKind,
-    Output,
-    Records,
-    Span,
-)
+from context_ls.history.items import KIND_CODES
+from context_ls.history.model import Call, History, Item, ItemKind, Output, Records, Span
 from context_ls.history.rules import RULES
 from context_ls.history.turns import ADJACENCY_DIALECTS
 
