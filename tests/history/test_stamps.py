@@ -40,6 +40,7 @@ def test_a_copy_holds_the_rows_a_slice_would(values: list[Stamp], first: int, st
     first = max(first, 0)
     copy = column(values).copy(first, stop)
     assert list(copy) == values[first:stop]
+    assert list(column(values)[first:stop]) == values[first:stop]  # as Records.copy slices
 
 
 @given(st.lists(VALUES, max_size=40), st.lists(VALUES, max_size=40))

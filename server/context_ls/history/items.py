@@ -239,17 +239,17 @@ class Records(Sequence[Item]):
         self.roles.append(role)
         self.timestamps.append(timestamp)
         if col or self.cols is not None:
-            self.cols = _put_number(self.cols, index, col)
+            self.cols = _put("cols", self.cols, index, col)
         if thread or self.threads is not None:
-            self.threads = _put_number(self.threads, index, thread)
+            self.threads = _put("threads", self.threads, index, thread)
         if uuid is not None or self.uuids is not None:
-            self.uuids = _put(self.uuids, index, uuid)
+            self.uuids = _put("uuids", self.uuids, index, uuid)
         if parent_uuid is not None or self.parent_uuids is not None:
-            self.parent_uuids = _put(self.parent_uuids, index, parent_uuid)
+            self.parent_uuids = _put("parent_uuids", self.parent_uuids, index, parent_uuid)
         if message_id is not None or self.message_ids is not None:
-            self.message_ids = _put(self.message_ids, index, message_id)
+            self.message_ids = _put("message_ids", self.message_ids, index, message_id)
         if error is not None or self.errors is not None:
-            self.errors = _put(self.errors, index, error)
+            self.errors = _put("errors", self.errors, index, error)
 
     def __len__(self) -> int:
         return len(self.kinds)
@@ -297,10 +297,7 @@ class Records(Sequence[Item]):
         copy = Records.__new__(Records)
         for name in self.__slots__:
             column = getattr(self, name)
-            if isinstance(column, Stamps):
-                setattr(copy, name, column.copy(first, stop))
-            else:
-                setattr(copy, name, None if column is None else column[first:stop])
+            setattr(copy, name, None if column is None else column[first:stop])
         return copy
 
     def __add__(self, other: Records) -> Records:
@@ -345,16 +342,10 @@ class Records(Sequence[Item]):
         self.flags = self.flags.translate(_NOT_ABANDONED)
 
 
-def _put(column: list[str | None] | None, index: int, value: str | None) -> list[str | None]:
+def _put(name: str, column: Any, index: int, value: object) -> Any:
+    """Rare column `name` with `value` appended as row `index` (made first if None)."""
     if column is None:
-        column = [None] * index
-    column.append(value)
-    return column
-
-
-def _put_number(column: array[int] | None, index: int, value: int) -> array[int]:
-    if column is None:
-        column = _zeros(index)
+        column = _full(name, None, index)
     column.append(value)
     return column
 

@@ -9,7 +9,7 @@ that is not ASCII) is kept as it is, in a list by row made when the first one co
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TypeGuard
+from typing import TypeGuard, overload
 
 Stamp = str | int | float | None
 
@@ -30,7 +30,7 @@ class Stamps:
         row = self._count
         self._count += 1
         width = self._width
-        if (
+        if (  # `_packable`, written out: this runs once for every record read
             width
             and type(value) is str
             and len(value) == width
@@ -59,7 +59,19 @@ class Stamps:
     def __len__(self) -> int:
         return self._count
 
-    def __getitem__(self, row: int) -> Stamp:
+    @overload
+    def __getitem__(self, row: int) -> Stamp: ...
+
+    @overload
+    def __getitem__(self, row: slice) -> Stamps: ...
+
+    def __getitem__(self, row: int | slice) -> Stamp | Stamps:
+        """A row's value; a slice is a copy of those rows, as a column of their own (as
+        `Records.copy` slices every column)."""
+        if isinstance(row, slice):
+            if row.step not in (None, 1):
+                raise ValueError("timestamp rows are sliced in order")
+            return self.copy(row.start or 0, row.stop)
         if row < 0:
             row += self._count
         if not 0 <= row < self._count:
