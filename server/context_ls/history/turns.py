@@ -102,12 +102,37 @@ def mark_abandoned_branches(history: History) -> None:
         active.add(uuid)
         parent = parents[node]
         node = by_uuid.get(parent) if parent else None
+    _reattach_parallel_lines(records, active, by_uuid)
     joins: dict[str, bool] = {}
     for row, uuid in enumerate(uuids):
         if not uuid or uuid in active or (threads is not None and threads[row]):
             continue
         if _joins_active_path(row, uuids, parents, by_uuid, active, joins):
             records[row].abandoned = True
+
+
+def _reattach_parallel_lines(records: Records, active: set[str], by_uuid: dict[str, int]) -> None:
+    """Claude Code 2.1 writes one API response as a chain of assistant lines and hangs each
+    tool result off its own call's line, so the leaf-to-root path misses the sibling lines of
+    a parallel batch. Its loader puts them back on resume: assistant lines of a message on
+    the path, and result-only lines whose parent is such a line. Adds their uuids to
+    `active` (file order: a parent is written before its children)."""
+    uuids, parents, roles, flags = records.uuids, records.parent_uuids, records.roles, records.flags
+    message_ids = records.message_ids
+    if uuids is None or parents is None:
+        return
+    on_path = {message_ids[by_uuid[uuid]] for uuid in active if message_ids is not None} - {None}
+    for uuid, row in by_uuid.items():
+        if uuid in active:
+            continue
+        role = roles[row]
+        if role == "assistant":
+            if message_ids is not None and message_ids[row] in on_path:
+                active.add(uuid)
+        elif role == "user" and flags[row] & FLAG_RESULTS_ONLY:
+            parent = parents[row]
+            if parent in active and roles[by_uuid[parent]] == "assistant":
+                active.add(uuid)
 
 
 def _joins_active_path(
