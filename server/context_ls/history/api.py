@@ -8,11 +8,12 @@ from __future__ import annotations
 import threading
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from context_ls.history import details
 from context_ls.history.details import CallDetails, OutputDetails
+from context_ls.history.dialects import claude_code
 from context_ls.history.edits import plan_edits
 from context_ls.history.findings import Finding
 from context_ls.history.locate import id_span_in, key_value_span
@@ -24,7 +25,7 @@ from context_ls.history.rules import RULES, Rule
 from context_ls.history.spliced import Source, as_bytes
 from context_ls.history.stream import file_fetcher, is_streamable, read_history_stream
 from context_ls.history.trim import trim_edits_for
-from context_ls.history.validate import SpanOf, validate
+from context_ls.history.validate import LinkedUuids, SpanOf, validate
 from context_ls.secrets import find_secrets
 
 
@@ -42,6 +43,9 @@ class Options:
     synthetic_output_text: Mapping[str, str] = field(default_factory=dict)
     # Report H010 secret-in-history.
     detect_secrets: bool = True
+    # The uuids of the session a Claude Code sub-agent file belongs to (read on first use);
+    # None: that session is unknown, so links out of a sub-agent file are not judged.
+    linked_uuids: LinkedUuids | None = None
 
 
 class Analysis:
@@ -140,7 +144,11 @@ def find(
     """The findings of a source held in memory: validation, secrets (per record when
     known), severities from the settings, spans on the ids. `span_of`: see `validate`."""
     findings = validate(
-        history, options.enforce_invariants, options.trailing_calls_pending, span_of
+        history,
+        options.enforce_invariants,
+        options.trailing_calls_pending,
+        span_of,
+        options.linked_uuids,
     )
     if options.detect_secrets and history.is_history:
         if record_secrets is not None:
@@ -287,11 +295,16 @@ def analyze_path(
     `Analysis.fetch` reads the bytes findings need). `findings_only` lets a big Codex
     rollout keep just the records findings point at (what `check` needs). Secrets are
     scanned in a streamed file only when asked: it costs more than the rest of the check."""
-    options = _options(options)
+    options = with_linked_session(_options(options), path)
     if not is_streamable(path):
         return _analyze(path.read_bytes(), dialect, options)
     history = read_history_stream(path, dialect, sparse=findings_only)
-    findings = validate(history, options.enforce_invariants, options.trailing_calls_pending)
+    findings = validate(
+        history,
+        options.enforce_invariants,
+        options.trailing_calls_pending,
+        linked_uuids=options.linked_uuids,
+    )
     fetch = file_fetcher(path)
     if options.detect_secrets and history.is_history and scan_secrets_when_streaming:
         findings.extend(_streamed_secret_findings(path, history))
@@ -299,6 +312,27 @@ def analyze_path(
     analysis.fetch = fetch
     refine_spans(analysis.findings, history, fetch)
     return analysis
+
+
+def with_linked_session(options: Options, path: Path) -> Options:
+    """Options that know the parent session of a Claude Code sub-agent file, when it sits
+    where Claude Code puts it."""
+    if options.linked_uuids is not None:
+        return options
+    parent = claude_code.parent_session_of(path)
+    if parent is None:
+        return options
+    cache: list[frozenset[str] | None] = []
+
+    def linked() -> frozenset[str] | None:
+        if not cache:
+            try:
+                cache.append(claude_code.uuids_in(parent))
+            except OSError:
+                cache.append(None)  # unreadable: the links are not judged
+        return cache[0]
+
+    return replace(options, linked_uuids=linked)
 
 
 def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:

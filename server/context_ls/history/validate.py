@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from context_ls.history import messages as msg
+from context_ls.history.dialects.claude_code import is_subagent_thread
 from context_ls.history.dialects.native import STATUSES
 from context_ls.history.findings import Finding, Related
 from context_ls.history.items import KIND_CODES
@@ -14,6 +15,8 @@ from context_ls.history.rules import RULES
 from context_ls.history.turns import ADJACENCY_DIALECTS
 
 SpanOf = Callable[[int], Span]
+# The uuids of a sub-agent's parent session; None when it cannot be read.
+LinkedUuids = Callable[[], Collection[str] | None]
 
 
 class _Collector:
@@ -66,10 +69,13 @@ def validate(
     enforce_invariants: bool = True,
     trailing_calls_pending: bool = False,
     span_of: SpanOf | None = None,
+    linked_uuids: LinkedUuids | None = None,
 ) -> list[Finding]:
     """All findings of a history, in file order of the record they point at. `span_of`:
     where item N really is, when the items' own spans are not final yet (an edit's later
-    records before they are shifted, see `incremental.Reread.view`)."""
+    records before they are shifted, see `incremental.Reread.view`). `linked_uuids`: the
+    uuids of the session a sub-agent file belongs to, read only when needed; None when that
+    session is unknown."""
     if history.dialect is None:
         return []
     out = _Collector(history, span_of)
@@ -79,7 +85,7 @@ def validate(
         if history.dialect == "native":
             _statuses(history, out)
         if history.dialect == "claude-code":
-            _parent_links(history, out)
+            _parent_links(history, out, linked_uuids)
     out.findings.sort(key=lambda f: (f.span.start, f.code))
     return out.findings
 
@@ -288,17 +294,33 @@ def _statuses(history: History, out: _Collector) -> None:
             )
 
 
-def _parent_links(history: History, out: _Collector) -> None:
+def _parent_links(history: History, out: _Collector, linked: LinkedUuids | None) -> None:
+    """H009. A sub-agent's first lines name lines of the session that started it: that is
+    only a break when the parent session is at hand and lacks them too."""
     records = history.items
     if records.parent_uuids is None:
         return
     known = {uuid for uuid in records.uuids or () if uuid}
+    subagent_threads = {
+        number for name, number in history.thread_names.items() if is_subagent_thread(name)
+    }
+    threads = records.threads
+    outside: Collection[str] | None = None
+    asked = False
     for row, parent in enumerate(records.parent_uuids):
-        if parent is not None and parent not in known:
-            out.add(
-                "H009",
-                f"parentUuid {parent} names a line that is not in the file; Claude Code cuts the "
-                "conversation here and `--resume` loses everything before it",
-                row,
-                fixable=True,
-            )
+        if parent is None or parent in known:
+            continue
+        where = "is not in the file"
+        if threads is not None and threads[row] in subagent_threads:
+            if linked is not None and not asked:
+                outside, asked = linked(), True
+            if outside is None or parent in outside:
+                continue
+            where = "is neither in this sub-agent file nor in its parent session"
+        out.add(
+            "H009",
+            f"parentUuid {parent} names a line that {where}; Claude Code cuts the "
+            "conversation here and `--resume` loses everything before it",
+            row,
+            fixable=True,
+        )

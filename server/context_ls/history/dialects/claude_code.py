@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from context_ls.history.dialects import anthropic
 from context_ls.history.model import ItemKind
@@ -89,3 +92,40 @@ def synthetic_line(
         line["timestamp"] = timestamp
     line["toolUseResult"] = f"Error: {text}"
     return line
+
+
+def is_subagent_thread(thread: str | None) -> bool:
+    """A sub-agent's line (`isSidechain` with an `agentId`): its first parents may live in the
+    session that started it, by design."""
+    return thread is not None and thread.startswith("sidechain:") and thread != "sidechain:"
+
+
+def parent_session_of(path: Path) -> Path | None:
+    """Where Claude Code keeps the session a sub-agent file belongs to:
+    `<session>/subagents/agent-<id>.jsonl` sits beside `<session>.jsonl`."""
+    if path.parent.name != "subagents":
+        return None
+    session = path.parent.parent
+    candidate = session.with_name(session.name + ".jsonl")
+    return candidate if candidate.is_file() else None
+
+
+class _Envelope(msgspec.Struct):
+    uuid: Any = None
+
+
+_envelope = msgspec.json.Decoder(_Envelope)
+
+
+def uuids_in(path: Path) -> frozenset[str]:
+    """The `uuid` of every line of a transcript (lines that do not decode are skipped)."""
+    found: set[str] = set()
+    with path.open("rb") as lines:
+        for line in lines:
+            try:
+                value = _envelope.decode(line)
+            except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+                continue
+            if isinstance(value.uuid, str):
+                found.add(value.uuid)
+    return frozenset(found)
