@@ -74,6 +74,9 @@ class History:
     # Only the records findings need were kept (the `check` fast path); `records` counts all.
     sparse: bool = False
     records: int = -1
+    # A request body that continues a history the server keeps (`previous_response_id`,
+    # `conversation`): outputs may answer calls that are not in the body.
+    server_state: bool = False
     # Claude Code thread keys (None: the main conversation) -> Item.thread numbers.
     thread_names: dict[str | None, int] = field(default_factory=dict)
 

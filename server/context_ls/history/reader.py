@@ -97,6 +97,8 @@ def read_history(data: bytes, dialect: DialectName | None = None) -> History:
     history.ends_with_newline = data.endswith(b"\n")
     if dialect is None:
         return history
+    if document and dialect == "openai-responses":
+        history.server_state = src.continues_server_history(data, start)
     read = facts_reader(dialect)
     builder = HistoryBuilder(history)
     add = builder.add

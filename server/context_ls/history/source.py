@@ -137,6 +137,23 @@ def document_records(data: bytes, start: int) -> tuple[list[RawRecord], str | No
     return records, None
 
 
+# Request-body keys that continue a history the server keeps (OpenAI Responses).
+_SERVER_STATE_KEYS = ("previous_response_id", "conversation")
+
+
+def continues_server_history(data: bytes, start: int) -> bool:
+    """A request body whose `previous_response_id` or `conversation` is set: its `input` is
+    only the newest part of a history the server keeps."""
+    body = data[start:]
+    if body.lstrip(_WS)[:1] != b"{":
+        return False
+    try:
+        obj = _decode_raw_object(body)
+    except DECODE_ERRORS:
+        return False
+    return any(key in obj and bytes(obj[key]).strip() != b"null" for key in _SERVER_STATE_KEYS)
+
+
 def _key_offset(data: bytes, start: int, key: str) -> int:
     match = re.compile(rb'"' + key.encode() + rb'"\s*:\s*').search(data, start)
     return match.end() if match else start

@@ -216,7 +216,7 @@ def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) ->
             )
 
     for call_id, kept in first_outputs.items():
-        if call_id in first_calls:
+        if call_id in first_calls or history.server_state:
             continue
         for orphan in [kept, *more_outputs.get(call_id, no_more)]:
             out.add(
