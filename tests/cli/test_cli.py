@@ -154,11 +154,12 @@ def test_check_select_nothing_left_exits_0(cli: Run) -> None:
 
 
 def test_check_dialect_override(cli: Run, tmp_path: Path) -> None:
+    # native-tools.jsonl holds a few records Chat would accept too: forced, it is read as Chat.
     result = cli(
-        "check", "--format", "json", "--dialect", "native", EXAMPLES / "openai-chat-messages.json"
+        "check", "--format", "json", "--dialect", "openai-chat", EXAMPLES / "native-tools.jsonl"
     )
     [f] = one_json(result.out)["files"]
-    assert f["dialect"] == "native"
+    assert f["dialect"] == "openai-chat"
     result = cli(
         "check",
         "--format",
@@ -388,9 +389,9 @@ def test_folder_walk_skips_vcs_and_dependency_folders(cli: Run, tmp_path: Path) 
 def test_text_summary_line(cli: Run) -> None:
     result = cli("check", EXAMPLES / "native-tools.jsonl", EXAMPLES / "clean-codex-rollout.jsonl")
     assert result.code == 1
-    assert "Found 3 problems (H001 1, H002 1, H008 1)." in result.out
+    assert "Found 3 problems (H001 1, H002 1, H008 1).\n2 histories checked.\n" in result.out
     clean = cli("check", EXAMPLES / "clean-codex-rollout.jsonl")
-    assert clean.code == 0 and "All checks passed!" in clean.out
+    assert clean.code == 0 and clean.out == "All checks passed! (1 history checked)\n"
 
 
 def test_normalize_write_is_idempotent_on_disk(cli: Run, work: Path) -> None:

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
 
 import msgspec
 
-from context_ls.cli.files import UsageError, expand
+from context_ls.cli.files import UsageError, expand_named
 from context_ls.cli.progress import Progress
+from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, analyze_path
+from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
 from context_ls.history.findings import Finding
 from context_ls.history.model import DIALECTS, DialectName
+from context_ls.history.records import DECODE_ERRORS
 from context_ls.history.rules import RULES, get_rule
+from context_ls.history.stream import is_streamable
 from context_ls.history.where import where
+
+_decode = msgspec.json.decode
 
 
 def parse_codes(text: str | None) -> set[str] | None:
@@ -50,81 +59,281 @@ def check_dialect(name: str | None) -> DialectName | None:
     raise UsageError(f"unknown dialect {name!r}; one of: {', '.join(DIALECTS)}")
 
 
+@dataclass(slots=True)
+class Checked:
+    """One file and what became of it: checked (`analysis` of a history), skipped (not a
+    history, or a found file without the forced dialect's records) or failed (`error`)."""
+
+    path: Path
+    named: bool  # on the command line (reported by name) rather than found in a folder
+    analysis: Analysis | None = None
+    error: str | None = None
+    skipped: str | None = None  # the summary's reason, plural: "not histories"
+
+    @property
+    def is_history(self) -> bool:
+        return self.analysis is not None and self.analysis.is_history
+
+
+NOT_HISTORIES = "not histories"
+
+
 def run_check(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     select = parse_codes(args.select)
     ignore = parse_codes(args.ignore) or set()
     dialect = check_dialect(args.dialect)
-    paths = list(expand(args.paths))
-    results: list[tuple[Path, Analysis | None, str | None]] = []
+    paths = list(expand_named(args.paths))
+    results: list[Checked] = []
     progress = Progress(len(paths), err)
-    for path in paths:
-        try:
-            analysis = analyze_path(
-                path,
-                dialect,
-                Options(),
-                findings_only=True,
-                scan_secrets_when_streaming=select is not None and "H010" in select,
-            )
-        except OSError as error:
-            results.append((path, None, f"cannot read: {error.strerror or error}"))
-        else:
-            analysis.findings = [
-                f
-                for f in analysis.findings
-                if (select is None or f.code in select) and f.code not in ignore
-            ]
-            results.append((path, analysis, None))
+    for path, named in paths:
+        results.append(_check_one(path, named, dialect, select, ignore))
         progress.step(str(path))
     progress.done()
     fmt = args.format
     if fmt == "json":
         _print_json(results, out)
     else:
-        for path, result, failure in results:
-            if failure is not None:
-                err.write(f"{path}: error: {failure}\n")
-            elif result is not None:
-                for finding in result.findings:
-                    out.write(_format_finding(fmt, path, result, finding) + "\n")
+        verbose = bool(getattr(args, "verbose", False))
+        for checked in results:
+            path = checked.path
+            if checked.error is not None:
+                err.write(f"{path}: error: {checked.error}\n")
+            elif checked.skipped is not None:
+                if checked.named or verbose:
+                    _print_skipped(fmt, checked, out, err)
+            elif checked.analysis is not None:
+                for finding in checked.analysis.findings:
+                    out.write(_format_finding(fmt, path, checked.analysis, finding) + "\n")
         if fmt == "text":
             _print_summary(results, out)
-    if any(error for _, _, error in results):
+        elif fmt == "github":
+            _print_github_notice(results, out)
+    if any(c.error for c in results):
         return 2
-    return 1 if any(a is not None and a.findings for _, a, _ in results) else 0
+    return 1 if any(c.analysis is not None and c.analysis.findings for c in results) else 0
+
+
+def _check_one(
+    path: Path, named: bool, dialect: DialectName | None, select: set[str] | None, ignore: set[str]
+) -> Checked:
+    try:
+        if dialect is not None:
+            mismatch = dialect_mismatch(_record_values(path), dialect)
+            if mismatch is not None:
+                if named:  # the user said this file is a `dialect` history: it is not
+                    return Checked(path, named, error=mismatch)
+                return Checked(path, named, skipped=f"no {dialect} records")
+        analysis = analyze_path(
+            path,
+            dialect,
+            Options(),
+            findings_only=True,
+            scan_secrets_when_streaming=select is not None and "H010" in select,
+        )
+    except OSError as error:
+        return Checked(path, named, error=f"cannot read: {error.strerror or error}")
+    if not analysis.is_history:
+        return Checked(path, named, analysis, skipped=NOT_HISTORIES)
+    analysis.findings = [
+        f
+        for f in analysis.findings
+        if (select is None or f.code in select) and f.code not in ignore
+    ]
+    return Checked(path, named, analysis)
+
+
+# --- what a file holds, judged on its decoded records -----------------------------------------
+
+MARKED = 2  # a sniff score from 2 up: the record carries the dialect's own marks (detect.py)
+
+
+def _record_values(path: Path) -> Iterator[Any]:
+    """The decoded top-level records of a file, in order (a big JSONL file line by line)."""
+    if is_streamable(path):
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle):
+                if number == 0 and line.startswith(src.BOM):
+                    line = line[len(src.BOM) :]
+                if line.strip():
+                    yield from _decoded([line])
+        return
+    yield from record_values(path.read_bytes())
+
+
+def record_values(data: bytes) -> Iterator[Any]:
+    """The decoded top-level records of a source: JSONL lines or a document's elements."""
+    start = src.content_start(data)
+    if src.looks_like_document(data, start):
+        records, _error = src.document_records(data, start)
+        yield from _decoded(record.data for record in records)
+    else:
+        yield from _decoded(chunk for _line, _pos, chunk in src.split_lines(data, start))
+
+
+def _decoded(chunks: Iterable[bytes]) -> Iterator[Any]:
+    for chunk in chunks:
+        try:
+            yield _decode(chunk)
+        except DECODE_ERRORS:
+            continue
+
+
+def dialect_mismatch(values: Iterable[Any], dialect: DialectName) -> str | None:
+    """Why a source forced to `dialect` cannot be read as one (no record carries its marks),
+    or None when it can. Stops at the first record of the dialect."""
+    sniff = DIALECT_MODULES[dialect].sniff
+    head: list[Any] = []
+    for value in values:
+        if sniff(value) >= MARKED:
+            return None
+        if len(head) < SAMPLE_SIZE:
+            head.append(value)
+    detected = detect_dialect(head)
+    looks = f"it looks like {detected}" if detected else "it does not look like a history"
+    return f"no {dialect} records: {looks}"
+
+
+def require_dialect_records(path: Path, data: bytes, dialect: DialectName | None) -> None:
+    """For commands that read a file whole (`normalize`, `trim`): refuse with exit 2 when
+    `--dialect` names a dialect the file holds no record of."""
+    if dialect is not None:
+        mismatch = dialect_mismatch(record_values(data), dialect)
+        if mismatch is not None:
+            raise UsageError(f"{path}: {mismatch}")
+
+
+def why_not_history(values: Iterable[Any]) -> str:
+    """What detection saw in a source it did not take for a history, with the `--dialect`
+    that would read it when some records do look like one dialect."""
+    head = list(islice(values, SAMPLE_SIZE))
+    whole = sum(1 for v in head if isinstance(v, dict) and isinstance(v.get("messages"), list))
+    if head and whole * 2 >= len(head):
+        return (
+            "each record holds a whole conversation, as in a fine-tuning data set; "
+            "a history is one conversation per file"
+        )
+    best: DialectName | None = None
+    best_count = 0
+    for name, module in DIALECT_MODULES.items():
+        count = sum(1 for value in head if module.sniff(value) >= MARKED)
+        if count > best_count:
+            best, best_count = name, count
+    if best is None:
+        return "no records of a known dialect"
+    first = "the first " if len(head) == SAMPLE_SIZE else ""
+    return (
+        f"only {best_count} of {first}{len(head)} records "
+        f"{'looks' if best_count == 1 else 'look'} like {best}; "
+        f"--dialect {best} checks it as one"
+    )
+
+
+def _skip_reason(checked: Checked) -> str:
+    if checked.skipped != NOT_HISTORIES:
+        return checked.skipped or ""
+    try:
+        why = why_not_history(_record_values(checked.path))
+    except OSError:
+        why = "no records of a known dialect"
+    return f"not a history ({why})"
+
+
+def _print_skipped(fmt: str, checked: Checked, out: TextIO, err: TextIO) -> None:
+    reason = _skip_reason(checked)
+    if fmt == "github":
+        out.write(f"::notice file={checked.path},title=not checked::{_escape(reason)}; skipped\n")
+    else:
+        err.write(f"{checked.path}: {reason}; skipped\n")
 
 
 def _format_finding(fmt: str, path: Path, analysis: Analysis, finding: Finding) -> str:
     at = where(analysis, finding.item, finding.span)
     if fmt == "github":
         level = {"error": "error", "warning": "warning"}.get(finding.severity, "notice")
-        message = finding.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
         return (
             f"::{level} file={path},line={at.line},col={at.column},endLine={at.end_line},"
-            f"endColumn={at.end_column},title={finding.code} {finding.rule}::{message}"
+            f"endColumn={at.end_column},title={finding.code} {finding.rule}::"
+            f"{_escape(finding.message)}"
         )
     return f"{path}:{at.line}:{at.column}: {finding.code} [{finding.rule}] {finding.message}"
 
 
-def _print_summary(results: list[tuple[Path, Analysis | None, str | None]], out: TextIO) -> None:
-    counts = Counter(f.code for _, a, _ in results if a for f in a.findings)
-    fixable = sum(1 for _, a, _ in results if a for f in a.findings if f.fixable)
+def _escape(message: str) -> str:
+    return message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
+
+
+def _tally(results: list[Checked]) -> tuple[int, list[str]]:
+    """Histories checked, and the phrases that count what else happened to the files."""
+    checked = sum(1 for c in results if c.is_history)
+    skipped = Counter(c.skipped for c in results if c.skipped is not None)
+    errors = sum(1 for c in results if c.error is not None)
+    others = [f"{_plural(n, 'file', 'files')} skipped: {why}" for why, n in skipped.items()]
+    if errors:
+        others.append(f"{_plural(errors, 'file', 'files')} with errors")
+    return checked, others
+
+
+def _no_history_line(results: list[Checked], others: list[str]) -> str:
+    """The summary when nothing was checked: never a success."""
+    head = (
+        "No history checked"
+        if any(c.error is not None for c in results)
+        else "No history found in the given paths"
+    )
+    if not results:
+        others = ["no *.json or *.jsonl files"]
+    return f"{head} ({', '.join(others)})." if others else f"{head}."
+
+
+def _print_summary(results: list[Checked], out: TextIO) -> None:
+    checked, others = _tally(results)
+    if checked == 0:
+        out.write(_no_history_line(results, others) + "\n")
+        return
+    tally = ", ".join([f"{_plural(checked, 'history', 'histories')} checked", *others])
+    counts = Counter(f.code for c in results if c.analysis for f in c.analysis.findings)
+    fixable = sum(1 for c in results if c.analysis for f in c.analysis.findings if f.fixable)
     total = sum(counts.values())
     if total == 0:
-        out.write("All checks passed!\n")
+        failed = any(c.error is not None for c in results)
+        out.write(
+            f"No problems found ({tally}).\n" if failed else f"All checks passed! ({tally})\n"
+        )
         return
     by_code = ", ".join(f"{code} {counts[code]}" for code in sorted(counts))
     out.write(f"Found {total} problem{'s' if total != 1 else ''} ({by_code}).\n")
+    out.write(f"{tally[:1].upper()}{tally[1:]}.\n")
     if fixable:
         out.write(f"{fixable} fixable with `context-ls normalize --write`.\n")
 
 
-def _print_json(results: list[tuple[Path, Analysis | None, str | None]], out: TextIO) -> None:
+def _print_github_notice(results: list[Checked], out: TextIO) -> None:
+    """One notice when files were skipped or nothing was checked: the annotations alone
+    would look the same for a clean history and for a file never read."""
+    checked, others = _tally(results)
+    if checked == 0:
+        line = _no_history_line(results, others)
+    elif others:
+        line = ", ".join([f"{_plural(checked, 'history', 'histories')} checked", *others])
+    else:
+        return
+    out.write(f"::notice title=context-ls::{_escape(line)}\n")
+
+
+def _print_json(results: list[Checked], out: TextIO) -> None:
     files: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
-    for path, analyzed, error in results:
+    for checked in results:
+        path, analyzed, error = checked.path, checked.analysis, checked.error
+        if analyzed is None and error is None:  # a found file without the forced dialect
+            files.append({"path": str(path), "dialect": None, "records": 0, "findings": []})
+            continue
         if analyzed is None:
             files.append(
                 {"path": str(path), "dialect": None, "records": 0, "findings": [], "error": error}

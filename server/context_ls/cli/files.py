@@ -14,12 +14,20 @@ class UsageError(Exception):
 
 
 def expand(paths: list[str]) -> Iterator[Path]:
+    for path, _named in expand_named(paths):
+        yield path
+
+
+def expand_named(paths: list[str]) -> Iterator[tuple[Path, bool]]:
+    """Every file with True when it was named on the command line, False when a folder walk
+    found it: a named file the user cares about is reported by name, a found one is counted."""
     for name in paths:
         path = Path(name)
         if path.is_dir():
-            yield from sorted(_walk(path))
+            for found in sorted(_walk(path)):
+                yield found, False
         elif path.is_file():
-            yield path
+            yield path, True
         elif not path.exists():
             raise UsageError(f"{name}: no such file or folder")
         else:
