@@ -162,7 +162,14 @@ def test_pending_calls_keep_their_since_and_leave_on_close(
     clock.advance(500)
     service.on_document("file:///w/a.jsonl", "change", 2, make_analysis(pending=True))
     pending = service.show()["tool"]["data"]["pending"]
-    assert pending == {"c4": {"tool": "shell", "since": first_seen, "session": "file:///w/a.jsonl"}}
+    assert pending == {
+        "c4": {
+            "tool": "shell",
+            "since": first_seen,
+            "session": "file:///w/a.jsonl",
+            "source": "document",
+        }
+    }
     assert service.show()["workspace"]["data"]["documents"]["file:///w/a.jsonl"]["pending"] == 1
     service.on_document("file:///w/a.jsonl", "close", None, None)
     assert service.show()["tool"]["data"]["pending"] == {}
@@ -173,7 +180,12 @@ def test_tool_events(service: ContextService, clock: FakeClock) -> None:
     service.on_tool_event("s1", "k1", "shell", "started", None)
     assert versions(service)["tool"] == before + 1
     tool = service.show()["tool"]["data"]
-    assert tool["pending"]["k1"] == {"tool": "shell", "since": clock.now, "session": "s1"}
+    assert tool["pending"]["k1"] == {
+        "tool": "shell",
+        "since": clock.now,
+        "session": "s1",
+        "source": "event",
+    }
     service.on_tool_event("s1", "k1", "shell", "finished", "error")
     service.on_tool_event("s1", "k2", "shell", "started", None)
     service.on_tool_event("s1", "k2", "shell", "finished", "cancelled")
@@ -187,6 +199,88 @@ def test_tool_events(service: ContextService, clock: FakeClock) -> None:
     }
     with pytest.raises(StateError, match="Unknown tool event phase"):
         service.on_tool_event("s1", "k3", "shell", "paused", None)
+
+
+DOC = "file:///w/a.jsonl"
+
+
+def test_a_live_call_outlives_the_analyses_of_its_open_session(
+    service: ContextService, clock: FakeClock
+) -> None:
+    """Issue 13: an analysis replaces the document's own pending calls, not the live ones."""
+    service.on_tool_event(DOC, "k9", "shell", "started", None)
+    started = clock.now
+    clock.advance(100)
+    for version, event in enumerate(("open", "change", "save"), start=1):
+        service.on_document(DOC, event, version, make_analysis(pending=True))
+        pending = service.show()["tool"]["data"]["pending"]
+        assert pending["k9"] == {
+            "tool": "shell",
+            "since": started,
+            "session": DOC,
+            "source": "event",
+        }
+        assert pending["c4"]["source"] == "document"
+    # The document without its trailing call: c4 goes, the live call stays.
+    service.on_document(DOC, "change", 4, make_analysis())
+    assert set(service.show()["tool"]["data"]["pending"]) == {"k9"}
+    # Closing the editor does not end the agent's call; "finished" does.
+    service.on_document(DOC, "close", None, None)
+    assert set(service.show()["tool"]["data"]["pending"]) == {"k9"}
+    service.on_tool_event(DOC, "k9", "shell", "finished", None)
+    assert service.show()["tool"]["data"]["pending"] == {}
+
+
+@pytest.mark.parametrize("session", [DOC, "/w/a.jsonl"])
+def test_a_live_call_goes_when_the_document_shows_its_output(
+    service: ContextService, session: str
+) -> None:
+    """The "finished" event may never come (a crashed client): the output in the
+    document ends the call too, whether the event named the session by URI or by path."""
+    service.on_tool_event(session, "c2", "shell", "started", None)
+    service.on_tool_event(session, "k9", "shell", "started", None)
+    service.on_tool_event("another-session", "c3", "apply_patch", "started", None)
+    service.on_document(DOC, "open", 1, make_analysis())  # has outputs for c1, c2, c3
+    pending = service.show()["tool"]["data"]["pending"]
+    assert set(pending) == {"k9", "c3"}  # c3 is another session's call
+    assert service.show()["tool"]["data"]["events"]["shell"]["calls"] == 2
+
+
+def test_a_started_event_for_a_pending_call_keeps_its_since(
+    service: ContextService, clock: FakeClock
+) -> None:
+    service.on_document(DOC, "open", 1, make_analysis(pending=True))
+    first_seen = clock.now
+    clock.advance(300)
+    service.on_tool_event(DOC, "c4", "shell", "started", None)
+    entry = service.show()["tool"]["data"]["pending"]["c4"]
+    assert entry == {"tool": "shell", "since": first_seen, "session": DOC, "source": "event"}
+    # Finished before the agent wrote the output: the next analysis says what the
+    # document still shows, a call waiting for its output.
+    service.on_tool_event(DOC, "c4", "shell", "finished", None)
+    assert service.show()["tool"]["data"]["pending"] == {}
+    clock.advance(10)
+    service.on_document(DOC, "change", 2, make_analysis(pending=True))
+    assert service.show()["tool"]["data"]["pending"]["c4"]["source"] == "document"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((None, "k1", "shell", "started", None), "needs a session"),
+        (("s", "", "shell", "started", None), "needs a call_id"),
+        (("s", 5, "shell", "started", None), "needs a call_id"),
+        (("s", "k1", None, "started", None), "needs a tool"),
+        (("s", "k1", "shell", "finished", 7), "status is a string or null"),
+    ],
+)
+def test_malformed_tool_events_are_refused_clearly(
+    service: ContextService, args: tuple[Any, ...], message: str
+) -> None:
+    before = service.show()["tool"]
+    with pytest.raises(StateError, match=message):
+        service.on_tool_event(*args)
+    assert service.show()["tool"] == before
 
 
 def test_watched_session_files(service: ContextService, tmp_path: Path) -> None:

@@ -4,12 +4,14 @@ context's version went up (issue 4, end to end)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
 
 from .conftest import Session
+from .editor import position_of
 
 
 async def _context(session: Session) -> dict[str, Any]:
@@ -149,3 +151,100 @@ async def test_activate_context_by_command_follows_the_editor_the_client_names(
             break
         await asyncio.sleep(0.1)
     assert uri in str(shown.get("active"))
+
+
+def _append(session: Session, uri: str, line: str) -> None:
+    """The editor appends one line at the end of the document (an agent writing on)."""
+    editor = session.editor
+    text = editor.texts[uri]
+    end = position_of(text, len(text), editor.encoding)
+    editor.edit(uri, [types.TextEdit(range=types.Range(start=end, end=end), new_text=line + "\n")])
+
+
+def _tool_event(session: Session, uri: str, call_id: str, phase: str) -> None:
+    session.client.protocol.notify(
+        "contextLs/toolEvent",
+        {"session": uri, "call_id": call_id, "tool": "shell", "phase": phase, "status": None},
+    )
+
+
+async def _analysed(session: Session, uri: str, version: int) -> dict[str, Any]:
+    """The tool context once the analysis of `version` reached it: the workspace and
+    tool updates of one analysis are made together, before the next request is served."""
+    await session.editor.settle(uri)
+    await _wait_for(
+        session,
+        "workspace",
+        -1,
+        lambda s: s["data"].get("documents", {}).get(uri, {}).get("version") == version,
+    )
+    tool: dict[str, Any] = (await _context(session))["tool"]["data"]
+    return tool
+
+
+def _call_line(call_id: str) -> str:
+    payload = {"type": "function_call", "name": "shell", "arguments": "{}", "call_id": call_id}
+    return json.dumps({"type": "response_item", "payload": payload})
+
+
+def _output_line(call_id: str) -> str:
+    payload = {"type": "function_call_output", "call_id": call_id, "output": "done"}
+    return json.dumps({"type": "response_item", "payload": payload})
+
+
+async def test_a_live_tool_event_outlives_the_analysis_of_its_open_session(
+    session: Session,
+) -> None:
+    """Issue 13: a "started" event for an open session stays pending through analyses;
+    it goes when the document shows the call's output, or when "finished" arrives."""
+    editor = session.editor
+    uri = editor.open(session.copy_example("clean-codex-rollout.jsonl"))
+    await _analysed(session, uri, 1)
+    before = (await _context(session))["tool"]["version"]
+    _tool_event(session, uri, "call_live_a", "started")
+    _tool_event(session, uri, "call_live_b", "started")
+    await _wait_for(session, "tool", before, lambda s: "call_live_b" in s["data"]["pending"])
+
+    # The agent writes its call: the analysis keeps both live calls pending.
+    _append(session, uri, _call_line("call_live_a"))
+    tool = await _analysed(session, uri, 2)
+    assert {"call_live_a", "call_live_b"} <= set(tool["pending"]), tool["pending"]
+    assert tool["pending"]["call_live_a"]["session"] == uri
+
+    # An unrelated edit: still pending.
+    _append(session, uri, _call_line("call_other"))
+    tool = await _analysed(session, uri, 3)
+    assert {"call_live_a", "call_live_b"} <= set(tool["pending"]), tool["pending"]
+
+    # The output of call_live_a shows up in the document: that call is no longer pending.
+    _append(session, uri, _output_line("call_live_a"))
+    tool = await _analysed(session, uri, 4)
+    assert "call_live_a" not in tool["pending"]
+    assert "call_live_b" in tool["pending"]
+
+    # Closing the document does not end the agent's call; "finished" does.
+    editor.close(uri)
+    await _wait_for(session, "workspace", -1, lambda s: uri not in s["data"].get("documents", {}))
+    tool = (await _context(session))["tool"]
+    assert uri not in tool["data"]["documents"]
+    assert "call_live_b" in tool["data"]["pending"]
+    _tool_event(session, uri, "call_live_b", "finished")
+    await _wait_for(
+        session, "tool", tool["version"], lambda s: "call_live_b" not in s["data"]["pending"]
+    )
+
+
+async def test_a_malformed_tool_event_is_refused_and_the_next_one_lands(
+    session: Session,
+) -> None:
+    before = (await _context(session))["tool"]["version"]
+    for bad in (
+        {"call_id": 5, "tool": None, "phase": "started"},
+        {"session": "s", "call_id": "k1", "tool": "shell", "phase": "paused"},
+        {"session": "s", "call_id": "k1", "tool": "shell", "phase": "finished", "status": 3},
+    ):
+        session.client.protocol.notify("contextLs/toolEvent", bad)
+    _tool_event(session, "s", "call_good", "started")
+    tool = await _wait_for(session, "tool", before, lambda s: "call_good" in s["data"]["pending"])
+    assert set(tool["data"]["pending"]) == {"call_good"}
+    assert tool["version"] == before + 1  # the malformed ones changed nothing

@@ -19,10 +19,15 @@ from urllib.parse import unquote, urlparse
 from context_ls.context.access import ensure_inside
 from context_ls.context.errors import ContextError, InvalidState, PersistenceError, StateError
 from context_ls.context.feeds import (
+    answered_calls,
     classify_status,
     document_summary,
     empty_counts,
+    forget_document_pending,
+    live_calls,
+    merge_document_pending,
     pending_calls,
+    start_live_call,
     sum_counts,
     tool_counts,
 )
@@ -252,18 +257,25 @@ class ContextService:
         counts = tool_counts(analysis)
         pending = pending_calls(analysis)
         agent = summary["dialect"]
+        document_path = uri_to_path(uri)
+
+        def in_session(session: str) -> bool:
+            """A tool event may name the session by URI or by path."""
+            return session == uri or uri_to_path(session) == document_path
 
         def tool(data: dict[str, Any]) -> dict[str, Any]:
             data.setdefault("documents", {})[uri] = {"agent": agent, "tools": counts}
             agents = data.setdefault("agents", {})
             agents[agent] = {**agents.get(agent, {}), "last_seen": now}
-            old = {k: v for k, v in data.get("pending", {}).items() if v.get("session") == uri}
-            fresh = {
-                call_id: old.get(call_id) or {"tool": name, "since": now, "session": uri}
-                for call_id, name in pending.items()
-            }
-            others = {k: v for k, v in data.get("pending", {}).items() if k not in old}
-            data["pending"] = {**others, **fresh}
+            known = data.get("pending", {})
+            data["pending"] = merge_document_pending(
+                known,
+                session=uri,
+                in_session=in_session,
+                found=pending,
+                answered=answered_calls(analysis, live_calls(known, in_session)),
+                now=now,
+            )
             return self._retotal(data)
 
         self._update(ContextKind.TOOL, tool, f"{event} {uri}: {len(pending)} pending")
@@ -275,8 +287,7 @@ class ContextService:
 
         def tool(data: dict[str, Any]) -> dict[str, Any]:
             data.setdefault("documents", {}).pop(uri, None)
-            pending = data.get("pending", {})
-            data["pending"] = {k: v for k, v in pending.items() if v.get("session") != uri}
+            data["pending"] = forget_document_pending(data.get("pending", {}), uri)
             return self._retotal(data)
 
         self._update(ContextKind.WORKSPACE, workspace, f"{event} {uri}")
@@ -322,8 +333,13 @@ class ContextService:
         """`contextLs/toolEvent`: an agent started or finished a tool call."""
         if phase not in TOOL_PHASES:
             raise StateError(f"Unknown tool event phase {phase!r}; expected one of {TOOL_PHASES}.")
-        if not call_id:
-            raise StateError("A tool event needs a call_id.")
+        for name, value in (("call_id", call_id), ("session", session), ("tool", tool)):
+            if not isinstance(value, str) or not value:
+                raise StateError(
+                    f"A tool event needs a {name} (a non-empty string), not {value!r}."
+                )
+        if status is not None and not isinstance(status, str):
+            raise StateError(f"A tool event's status is a string or null, not {status!r}.")
         now = self._manager.clock()
 
         def change(data: dict[str, Any]) -> dict[str, Any]:
@@ -332,7 +348,9 @@ class ContextService:
             pending = data.setdefault("pending", {})
             if phase == "started":
                 counts["calls"] += 1
-                pending[call_id] = {"tool": tool, "since": now, "session": session}
+                data["pending"] = start_live_call(
+                    pending, session=session, call_id=call_id, tool=tool, now=now
+                )
             else:
                 pending.pop(call_id, None)
                 outcome = classify_status(status)

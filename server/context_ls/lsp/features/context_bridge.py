@@ -37,6 +37,7 @@ class ContextBridge(LanguageFeature):
     def __init__(self, server: ContextLanguageServer) -> None:
         super().__init__(server)
         self.service: Any = None
+        self.refused: tuple[type[Exception], ...] = ()  # the service's own errors
         self.unavailable = ""
         self._opened: set[str] = set()
         self._latest: dict[str, tuple[str, int | None, Any]] = {}
@@ -49,6 +50,9 @@ class ContextBridge(LanguageFeature):
             return None
         try:
             return getattr(self.service, method)(*args, **kwargs)
+        except self.refused as exc:  # bad input (a malformed tool event): its message says why
+            logger.warning("context service %s refused: %s", method, exc)
+            return None
         except Exception:
             logger.warning("context service %s failed", method, exc_info=True)
             return None
@@ -72,7 +76,9 @@ class ContextBridge(LanguageFeature):
         try:
             # Imported by name: the context service is optional for the server.
             module = importlib.import_module("context_ls.context.service")
+            errors = importlib.import_module("context_ls.context.errors")
             service_cls = module.ContextService
+            self.refused = (errors.ContextError,)
             self.service = service_cls.open(
                 None,
                 actor=info.name if info else "lsp-client",
