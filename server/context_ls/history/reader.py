@@ -12,7 +12,7 @@ import msgspec
 
 from context_ls.history import source as src
 from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
-from context_ls.history.dialects import codex
+from context_ls.history.dialects import codex, responses
 from context_ls.history.model import Call, DialectName, History, Output
 from context_ls.history.records import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.turns import assign_turns
@@ -89,16 +89,19 @@ def read_history(data: bytes, dialect: DialectName | None = None) -> History:
         rows = ((line, pos, chunk, None, 0) for line, pos, chunk in src.split_lines(data, start))
     head = list(islice(rows, SAMPLE_SIZE * 2))
     rows = chain(head, rows)
+    around = src.envelope(data, start) if document else src.Envelope()
     if dialect is None:
-        dialect = detect_dialect(_sample_values(head))
+        sample = list(_sample_values(head))
+        dialect = detect_dialect(sample)
+        if around.key == "input" and dialect == "openai-chat" and all(map(responses.sniff, sample)):
+            dialect = "openai-responses"  # plain {role, content} items fit both; the key decides
     history = History(
         dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document
     )
     history.ends_with_newline = data.endswith(b"\n")
     if dialect is None:
         return history
-    if document and dialect == "openai-responses":
-        history.server_state = src.continues_server_history(data, start)
+    history.server_state = dialect == "openai-responses" and around.server_state
     read = facts_reader(dialect)
     builder = HistoryBuilder(history)
     add = builder.add

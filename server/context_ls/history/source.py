@@ -141,17 +141,28 @@ def document_records(data: bytes, start: int) -> tuple[list[RawRecord], str | No
 _SERVER_STATE_KEYS = ("previous_response_id", "conversation")
 
 
-def continues_server_history(data: bytes, start: int) -> bool:
-    """A request body whose `previous_response_id` or `conversation` is set: its `input` is
-    only the newest part of a history the server keeps."""
+@dataclass(slots=True, frozen=True)
+class Envelope:
+    """What the object around a document's records says: under which key the records are
+    (`input` is a Responses request body, whatever its first items look like), and whether
+    `previous_response_id` or `conversation` is set, so that `input` is only the newest part
+    of a history the server keeps."""
+
+    key: str | None = None
+    server_state: bool = False
+
+
+def envelope(data: bytes, start: int) -> Envelope:
     body = data[start:]
     if body.lstrip(_WS)[:1] != b"{":
-        return False
+        return Envelope()
     try:
         obj = _decode_raw_object(body)
     except DECODE_ERRORS:
-        return False
-    return any(key in obj and bytes(obj[key]).strip() != b"null" for key in _SERVER_STATE_KEYS)
+        return Envelope()
+    key = next((k for k in _ARRAY_KEYS if k in obj and bytes(obj[k]).startswith(b"[")), None)
+    state = any(k in obj and bytes(obj[k]).strip() != b"null" for k in _SERVER_STATE_KEYS)
+    return Envelope(key, state)
 
 
 def _key_offset(data: bytes, start: int, key: str) -> int:
