@@ -1,0 +1,477 @@
+"""Who else is writing a file, and whether it changed since it was read.
+
+A repair replaces a history (temp file + rename). A process that keeps the old file open
+writes every later line into the replaced inode, where nobody reads it again: Codex keeps
+its rollout open for appending while a thread runs, so a repair behind its back loses the
+rest of the session silently. Before replacing a file the repair asks:
+
+- `live_writers`: which other processes hold it open for writing (Linux: one pass over
+  `/proc/*/fd`; elsewhere `lsof` when installed), and, for a Codex rollout, whether a
+  process holds Codex's per-thread writer lock (`thread-writer-locks/<thread id>.lock`,
+  an exclusive `flock` the Codex process keeps for the thread's lifetime; the file itself
+  outlives a killed process, so only a held lock counts).
+- `Fingerprint`: whether the bytes it repaired are still the bytes on disk (size, mtime,
+  inode, hash).
+
+Pure: no pygls, no asyncio; the language server calls it from a worker thread. Every probe
+degrades to "no writer seen" where the platform cannot tell (a process of another user
+whose `/proc/PID/fd` is unreadable is skipped, not an error).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "Fingerprint",
+    "Writer",
+    "codex_homes",
+    "codex_lock_path",
+    "codex_thread_id",
+    "describe_writers",
+    "live_writers",
+    "live_writers_many",
+    "open_writers",
+    "open_writers_many",
+    "read_with_fingerprint",
+]
+
+PROC = "/proc"
+LOCK_DIR = "thread-writer-locks"
+LSOF_TIMEOUT = 5.0  # seconds: a hung lsof (NFS) must not hang a repair
+
+_ACCESS_MODE = 0o3  # O_ACCMODE
+_O_APPEND = 0o2000  # Linux's value, as /proc/PID/fdinfo prints it (octal)
+_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_THREAD_ID = re.compile(rf"\A{_UUID}\Z")
+_ROLLOUT_NAME = re.compile(rf"\Arollout-.*-({_UUID})\.jsonl(?:\.zst)?\Z")
+_SESSION_META_ID = re.compile(rb'"type"\s*:\s*"session_meta"')
+
+
+@dataclass(frozen=True, slots=True)
+class Writer:
+    """A process that may write the file: `how` says why it counts
+    ("has it open for appending", "holds Codex's writer lock for this thread", …)."""
+
+    pid: int | None
+    command: str
+    how: str
+
+    @property
+    def name(self) -> str:
+        """`codex (pid 1234)`, or just the command when the pid is unknown."""
+        return self.command if self.pid is None else f"{self.command} (pid {self.pid})"
+
+
+def describe_writers(writers: Iterable[Writer]) -> str:
+    """One clause naming every writer: `codex (pid 1234) has it open for appending`."""
+    seen: dict[tuple[int | None, str], list[str]] = {}
+    for writer in writers:
+        hows = seen.setdefault((writer.pid, writer.command), [])
+        if writer.how not in hows:
+            hows.append(writer.how)
+    parts = [
+        f"{Writer(pid, command, '').name} {' and '.join(hows)}"
+        for (pid, command), hows in seen.items()
+    ]
+    return "; ".join(parts)
+
+
+# processes ----------------------------------------------------------------------------
+
+
+def _command(pid: int) -> str:
+    """The process's name (`comm`), else the program of its command line, else `?`."""
+    try:
+        with open(f"{PROC}/{pid}/comm", "rb") as handle:
+            name = handle.read().strip().decode("utf-8", "replace")
+        if name:
+            return name
+    except OSError:
+        pass
+    try:
+        with open(f"{PROC}/{pid}/cmdline", "rb") as handle:
+            argv0 = handle.read().split(b"\0", 1)[0].decode("utf-8", "replace")
+        if argv0:
+            return os.path.basename(argv0)
+    except OSError:
+        pass
+    return "?"
+
+
+def _fd_flags(pid: int, fd: str) -> int | None:
+    """The open flags of one descriptor (`flags:` of /proc/PID/fdinfo/FD, octal)."""
+    try:
+        with open(f"{PROC}/{pid}/fdinfo/{fd}", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"flags:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _pids() -> Iterator[int]:
+    own = os.getpid()
+    try:
+        names = os.listdir(PROC)
+    except OSError:
+        return
+    for name in names:
+        if name.isdigit() and int(name) != own:
+            yield int(name)
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _scan_proc(targets: dict[tuple[int, int], str]) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    """One pass over /proc/*/fd: (pid, flags) of every descriptor open on a target file.
+
+    A link's base name is compared first (one string test per descriptor), then the
+    descriptor is stat'ed to compare device and inode, so a path seen through another
+    mount namespace still matches. Processes that vanish or are not ours to read are
+    skipped."""
+    names = set(targets.values())
+    found: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for pid in _pids():
+        folder = f"{PROC}/{pid}/fd"
+        try:
+            fds = os.listdir(folder)
+        except OSError:  # gone, or another user's process
+            continue
+        for fd in fds:
+            link = f"{folder}/{fd}"
+            try:
+                target = os.readlink(link)
+            except OSError:
+                continue
+            if target.removesuffix(" (deleted)").rsplit("/", 1)[-1] not in names:
+                continue
+            key = _identity(link)
+            if key is None or key not in targets:
+                continue
+            flags = _fd_flags(pid, fd)
+            found.setdefault(key, []).append((pid, 0 if flags is None else flags))
+    return found
+
+
+def _scan_lsof(paths: list[str]) -> dict[str, list[tuple[int, int, str]]] | None:
+    """Without /proc: (pid, open flags, command) per path from `lsof -F`; None when lsof
+    is missing or fails. lsof gives the access mode only (no append flag)."""
+    lsof = shutil.which("lsof")
+    if lsof is None or not paths:
+        return None
+    try:
+        done = subprocess.run(
+            [lsof, "-w", "-F", "pcan", "--", *paths],
+            capture_output=True,
+            timeout=LSOF_TIMEOUT,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    modes = {"r": os.O_RDONLY, "w": os.O_WRONLY, "u": os.O_RDWR}
+    found: dict[str, list[tuple[int, int, str]]] = {}
+    pid, command, flags = 0, "?", os.O_RDONLY
+    own = os.getpid()
+    for raw in done.stdout.decode("utf-8", "replace").splitlines():
+        tag, value = raw[:1], raw[1:]
+        if tag == "p":
+            pid, command = int(value) if value.isdigit() else 0, "?"
+        elif tag == "c":
+            command = value
+        elif tag == "f":
+            flags = os.O_RDONLY
+        elif tag == "a":
+            flags = modes.get(value.strip(), os.O_RDONLY)
+        elif tag == "n" and pid not in (0, own):
+            found.setdefault(value, []).append((pid, flags, command))
+    return found
+
+
+def _openers(paths: list[str]) -> dict[str, list[tuple[int, int, str]]]:
+    """(pid, open flags, command) of every other process holding each path open, in any
+    mode, with one scan for all paths. Keys are the paths as given."""
+    result: dict[str, list[tuple[int, int, str]]] = {p: [] for p in paths}
+    identities = {p: _identity(p) for p in paths}
+    targets = {key: os.path.basename(os.path.realpath(p)) for p, key in identities.items() if key}
+    if not targets:
+        return result
+    if os.path.isdir(f"{PROC}/self/fd"):
+        found = _scan_proc(targets)
+        commands: dict[int, str] = {}
+        for path, key in identities.items():
+            for pid, flags in found.get(key, []) if key else []:
+                if pid not in commands:
+                    commands[pid] = _command(pid)
+                result[path].append((pid, flags, commands[pid]))
+        return result
+    listed = _scan_lsof(sorted({os.path.realpath(p) for p in paths}))
+    for path in paths:
+        result[path] = list((listed or {}).get(os.path.realpath(path), []))
+    return result
+
+
+def _how(flags: int) -> str | None:
+    mode = flags & _ACCESS_MODE
+    if mode not in (os.O_WRONLY, os.O_RDWR):
+        return None
+    return "has it open for appending" if flags & _O_APPEND else "has it open for writing"
+
+
+def _writers(openers: list[tuple[int, int, str]]) -> list[Writer]:
+    writers = []
+    for pid, flags, command in openers:
+        how = _how(flags)
+        if how is not None:
+            writers.append(Writer(pid, command, how))
+    return writers
+
+
+def open_writers_many(paths: Iterable[str | Path]) -> dict[str, list[Writer]]:
+    """Processes other than this one that hold each file open for writing, one scan for
+    all of them. Keys are the paths as given; a file nobody writes maps to []."""
+    openers = _openers([str(p) for p in paths])
+    return {path: _writers(found) for path, found in openers.items()}
+
+
+def open_writers(path: str | Path) -> list[Writer]:
+    """Processes other than this one that hold `path` open for writing or appending."""
+    return open_writers_many([path])[str(path)]
+
+
+# Codex's per-thread writer lock -------------------------------------------------------
+
+
+def codex_thread_id(path: str | Path, head: bytes | None = None) -> str | None:
+    """The thread id of a Codex rollout: its `session_meta` payload `id` (read from
+    `head`, the file's first bytes), else the uuid ending its name
+    (`rollout-<timestamp>-<uuid>.jsonl`). None when it is not a rollout. The id becomes
+    a path segment, so only uuid-shaped values are accepted."""
+    if head:
+        first = head.split(b"\n", 1)[0]
+        if _SESSION_META_ID.search(first):
+            import msgspec
+
+            with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
+                line = msgspec.json.decode(first)
+                thread = line.get("payload", {}).get("id")
+                if isinstance(thread, str) and _THREAD_ID.match(thread):
+                    return thread.lower()
+    match = _ROLLOUT_NAME.match(os.path.basename(str(path)))
+    return match.group(1).lower() if match else None
+
+
+def codex_homes(path: str | Path) -> list[str]:
+    """Where Codex may keep its locks for this rollout: the home the file sits in
+    (`<home>/sessions/…` or `<home>/archived_sessions/…`), `$CODEX_HOME`, `~/.codex`."""
+    homes: list[str] = []
+    real = Path(os.path.realpath(path))
+    for folder in real.parents:
+        if folder.name in ("sessions", "archived_sessions"):
+            homes.append(str(folder.parent))
+            break
+    env = os.environ.get("CODEX_HOME")
+    if env:
+        homes.append(os.path.expanduser(env))
+    homes.append(os.path.expanduser("~/.codex"))
+    unique: list[str] = []
+    for home in homes:
+        real_home = os.path.realpath(home)
+        if real_home not in unique:
+            unique.append(real_home)
+    return unique
+
+
+def codex_lock_path(path: str | Path, head: bytes | None = None) -> str | None:
+    """The existing `thread-writer-locks/<thread id>.lock` of a Codex rollout, if any."""
+    thread = codex_thread_id(path, head)
+    if thread is None:
+        return None
+    for home in codex_homes(path):
+        lock = os.path.join(home, LOCK_DIR, f"{thread}.lock")
+        if os.path.isfile(lock):
+            return lock
+    return None
+
+
+def _proc_lock_pids(key: tuple[int, int]) -> list[int] | None:
+    """Pids holding a lock on the inode `key` per /proc/locks ([] for none, -1 for an
+    open-file-description lock); None when /proc/locks cannot be read."""
+    dev, ino = key
+    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
+    try:
+        with open(f"{PROC}/locks", encoding="ascii", errors="replace") as handle:
+            lines = handle.read().splitlines()
+    except OSError:
+        return None
+    pids = []
+    for line in lines:
+        fields = line.split()
+        # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; waiters start with "->".
+        if len(fields) >= 6 and fields[1] != "->" and fields[5] == wanted:
+            with contextlib.suppress(ValueError):
+                pids.append(int(fields[4]))
+    return pids
+
+
+def _lock_is_held_elsewhere(lock: str) -> bool:
+    """Without /proc/locks: try a shared, non-blocking flock and let go at once. Codex
+    holds an exclusive one, so failing means a live Codex thread."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; nothing more can be told
+        return False
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)  # also releases the lock if it was taken
+    return False
+
+
+# both ---------------------------------------------------------------------------------
+
+LOCK_HOW = "holds Codex's writer lock for this thread"
+
+
+def live_writers_many(
+    paths: Iterable[str | Path], heads: dict[str, bytes] | None = None
+) -> dict[str, list[Writer]]:
+    """`open_writers` and Codex's writer lock for each path, with one scan of the
+    processes for all of them. `heads`: the first bytes of each file, where the caller
+    has them (the rollout's `session_meta` names its thread)."""
+    wanted = [str(p) for p in paths]
+    heads = heads or {}
+    locks = {p: codex_lock_path(p, heads.get(p)) for p in wanted}
+    lock_files = sorted({lock for lock in locks.values() if lock is not None})
+    openers = _openers([*wanted, *lock_files])
+    result = {p: _writers(openers[p]) for p in wanted}
+    for path, lock in locks.items():
+        if lock is not None:
+            result[path] += [
+                Writer(pid, command, LOCK_HOW)
+                for pid, command in _lock_holders(lock, openers[lock])
+            ]
+    return result
+
+
+def _lock_holders(lock: str, openers: list[tuple[int, int, str]]) -> list[tuple[int | None, str]]:
+    """Who holds the lock: the processes that have the lock file open, once /proc/locks
+    (or flock itself) says somebody holds it. A lock file nobody holds is the leftover of
+    a killed Codex."""
+    key = _identity(lock)
+    if key is None:
+        return []
+    own = os.getpid()
+    pids = _proc_lock_pids(key)
+    if pids is None:  # no /proc/locks: ask flock itself
+        if not _lock_is_held_elsewhere(lock):
+            return []
+        return [(pid, command) for pid, _, command in openers] or [(None, "codex")]
+    pids = [pid for pid in pids if pid != own]
+    if not pids:
+        return []
+    holding = [(pid, command) for pid, _, command in openers if pid in pids]
+    if holding or openers:  # pids differ when the holder runs in another pid namespace
+        return holding or [(pid, command) for pid, _, command in openers]
+    return [(pid, _command(pid)) if pid > 0 else (None, "codex") for pid in pids]
+
+
+def live_writers(path: str | Path, head: bytes | None = None) -> list[Writer]:
+    """Processes that would lose lines if `path` were replaced now (see the module)."""
+    key = str(path)
+    return live_writers_many([key], {key: head} if head is not None else None)[key]
+
+
+# fingerprints -------------------------------------------------------------------------
+
+
+def _digest(data: bytes) -> bytes:
+    # Imported here: hashlib loads OpenSSL, which the language server never needs.
+    from hashlib import blake2b
+
+    return blake2b(data, digest_size=16).digest()
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """What a file was when it was read: enough to tell that it has not changed since."""
+
+    size: int
+    mtime_ns: int
+    dev: int
+    ino: int
+    digest: bytes
+
+    def changed(self, path: str | Path, *, content: bool = True) -> str | None:
+        """Why `path` is no longer the file that was read, or None when it still is.
+        `content=False` compares only what `stat` says (no read)."""
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return "it was deleted"
+        except OSError as error:
+            return f"it cannot be read any more ({error.strerror or error})"
+        if (st.st_dev, st.st_ino) != (self.dev, self.ino):
+            return "it was replaced by another file"
+        if st.st_size != self.size:
+            grew = st.st_size - self.size
+            if grew > 0:
+                return f"it grew by {grew} bytes"
+            return f"it shrank by {-grew} bytes"
+        if st.st_mtime_ns != self.mtime_ns:
+            return "it was modified"
+        if content:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as error:
+                return f"it cannot be read any more ({error.strerror or error})"
+            if len(data) != self.size or _digest(data) != self.digest:
+                return "its content changed"
+        return None
+
+    def appended(self, path: str | Path) -> bytes | None:
+        """The bytes added at the end of `path` since it was read, when that is the only
+        change (same file, same first `size` bytes); None otherwise."""
+        try:
+            with open(path, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                if (st.st_dev, st.st_ino) != (self.dev, self.ino) or st.st_size < self.size:
+                    return None
+                head = handle.read(self.size)
+                tail = handle.read()
+        except OSError:
+            return None
+        if len(head) != self.size or _digest(head) != self.digest:
+            return None
+        return tail
+
+
+def read_with_fingerprint(path: str | Path) -> tuple[bytes, Fingerprint]:
+    """The file's bytes, and its fingerprint. The stat is taken before the read, so a
+    write during the read shows up as a change later (never the other way round)."""
+    with open(path, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        data = handle.read()
+    return data, Fingerprint(len(data), st.st_mtime_ns, st.st_dev, st.st_ino, _digest(data))
