@@ -25,10 +25,12 @@ CALL_TYPES = {
     "tool_search_call": "tool_search_output",
 }
 OUTPUT_TYPES = frozenset({"function_call_output", "custom_tool_call_output", "tool_search_output"})
-# Items that are part of the conversation but never paired.
+# Items that are part of the conversation but never paired (`compaction_summary` is an old
+# name of `compaction`; `additional_tools` carries tool definitions with a role).
 CONVERSATION_TYPES = frozenset(
     {
         "message",
+        "agent_message",
         "reasoning",
         "web_search_call",
         "image_generation_call",
@@ -39,8 +41,14 @@ CONVERSATION_TYPES = frozenset(
         "mcp_call",
         "mcp_list_tools",
         "compaction",
+        "compaction_summary",
+        "context_compaction",
+        "additional_tools",
     }
 )
+# A message from another agent (author, recipient, content): Codex treats it as input, like
+# a user message (it stands between a call and its output the way a user message does).
+AGENT_MESSAGE = "agent_message"
 
 
 def sniff(value: Any) -> int:
@@ -65,17 +73,33 @@ def facts(item: Any, timestamp: str | int | float | None = None) -> RecordFacts:
     if kind in OUTPUT_TYPES:
         return _output_facts(item, kind, timestamp)
     role = str_or_none(item.get("role"))
+    if kind == AGENT_MESSAGE:
+        return RecordFacts(ItemKind.MESSAGE, role="user", timestamp=timestamp)
     if kind in CONVERSATION_TYPES or (kind is None and role is not None):
         return RecordFacts(ItemKind.MESSAGE, role=role or "assistant", timestamp=timestamp)
+    # Unknown item types (and request controls such as `compaction_trigger`): kept, never paired.
     return RecordFacts(ItemKind.OTHER, timestamp=timestamp)
+
+
+def tool_name(item: dict[str, Any], kind: str) -> str:
+    """The tool a call runs. MCP tools are named in two parts (`namespace`
+    `mcp__node_repl__`, `name` `js`): the model and the user know them by the whole name."""
+    name = str_or_none(item.get("name"))
+    namespace = str_or_none(item.get("namespace"))
+    if name and namespace:
+        return namespace + name
+    return name or namespace or {"local_shell_call": "local_shell"}.get(kind, kind)
 
 
 def _call_facts(
     item: dict[str, Any], kind: str, timestamp: str | int | float | None
 ) -> RecordFacts:
     raw_id = item.get("call_id")
-    if raw_id is None and kind in ("local_shell_call", "tool_search_call"):
-        # A local shell call or a server-side tool search with no call_id is never paired.
+    if (raw_id is None and kind in ("local_shell_call", "tool_search_call")) or (
+        kind == "tool_search_call" and item.get("execution") == "server"
+    ):
+        # A local shell call with no call_id is never paired; nor is a tool search the server
+        # ran (it writes its output itself, with `execution: "server"` and usually no call_id).
         return RecordFacts(ItemKind.MESSAGE, role="assistant", timestamp=timestamp)
     call_id = usable_id(raw_id)
     if call_id is None:
@@ -85,7 +109,7 @@ def _call_facts(
             missing_ids=((-1, f"{kind} without a call_id"),),
             timestamp=timestamp,
         )
-    tool = str_or_none(item.get("name")) or {"local_shell_call": "local_shell"}.get(kind, kind)
+    tool = tool_name(item, kind)
     return RecordFacts(
         ItemKind.CALLS,
         role="assistant",
