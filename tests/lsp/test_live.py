@@ -16,7 +16,8 @@ from lsprotocol import types
 from .conftest import EXAMPLES, Session, Start, client_capabilities
 from .editor import offset_of
 
-GEN_ROLLOUT = Path(__file__).resolve().parents[3] / "shared" / "bench" / "gen_rollout.py"
+# The project's own generator: these tests need nothing beside the repository.
+GEN_ROLLOUT = Path(__file__).resolve().parents[2] / "bench" / "gen_rollout.py"
 DANGLING_TAIL = (
     '{"timestamp":"2026-01-01T00:00:09.000Z","type":"response_item","payload":'
     '{"type":"function_call","name":"shell","arguments":"{}","call_id":"call_live"}}\n'
@@ -24,9 +25,12 @@ DANGLING_TAIL = (
 
 
 def generated_rollout(session: Session, turns: int) -> Path:
-    """A big Codex rollout from the shared bench generator, in the session's workspace."""
+    """A big Codex rollout from `bench/gen_rollout.py`, in the session's workspace: call i
+    has no output when i % 997 == 0, an orphan output follows turn i when i % 1499 == 0."""
     path = session.workspace / f"rollout-{turns}.jsonl"
-    subprocess.run([sys.executable, str(GEN_ROLLOUT), str(turns), str(path)], check=True)
+    subprocess.run(
+        [sys.executable, str(GEN_ROLLOUT), str(turns), str(path)], check=True, capture_output=True
+    )
     return path
 
 
