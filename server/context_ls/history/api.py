@@ -5,12 +5,16 @@ Everything here is pure: bytes in, values out. No pygls, no writes.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import threading
+import weakref
 from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from context_ls import compression
 from context_ls.history import details
 from context_ls.history.details import CallDetails, OutputDetails
 from context_ls.history.dialects import claude_code
@@ -23,7 +27,12 @@ from context_ls.history.position import LineIndex
 from context_ls.history.reader import read_history
 from context_ls.history.rules import RULES, Rule
 from context_ls.history.spliced import Source, as_bytes
-from context_ls.history.stream import file_fetcher, is_streamable, read_history_stream
+from context_ls.history.stream import (
+    STREAM_THRESHOLD,
+    file_fetcher,
+    is_streamable,
+    read_history_stream,
+)
 from context_ls.history.trim import trim_edits_for
 from context_ls.history.validate import LinkedUuids, SpanOf, validate
 from context_ls.secrets import find_secrets
@@ -296,6 +305,20 @@ def analyze_path(
     rollout keep just the records findings point at (what `check` needs). Secrets are
     scanned in a streamed file only when asked: it costs more than the rest of the check."""
     options = with_linked_session(_options(options), path)
+    if compression.is_compressed_file(path):
+        return _analyze_compressed(
+            path, dialect, options, findings_only, scan_secrets_when_streaming
+        )
+    return _analyze_file(path, dialect, options, findings_only, scan_secrets_when_streaming)
+
+
+def _analyze_file(
+    path: Path,
+    dialect: DialectName | None,
+    options: Options,
+    findings_only: bool,
+    scan_secrets_when_streaming: bool,
+) -> Analysis:
     if not is_streamable(path):
         return _analyze(path.read_bytes(), dialect, options)
     history = read_history_stream(path, dialect, sparse=findings_only)
@@ -311,6 +334,47 @@ def analyze_path(
     analysis = Analysis(b"", history, apply_severity(findings, options.severity))
     analysis.fetch = fetch
     refine_spans(analysis.findings, history, fetch)
+    return analysis
+
+
+def _analyze_compressed(
+    path: Path,
+    dialect: DialectName | None,
+    options: Options,
+    findings_only: bool,
+    scan_secrets_when_streaming: bool,
+) -> Analysis:
+    """A zstd-compressed file (Codex's `.jsonl.zst`): its content is analysed. Content
+    that would be streamed were it plain is decompressed into a private temporary file
+    and streamed from there (a rollout may decompress to gigabytes); the file goes when
+    the analysis' `fetch` does. Positions are in the decompressed content."""
+    parts = compression.chunks(path)
+    head = bytearray()
+    for chunk in parts:
+        head += chunk
+        if len(head) >= STREAM_THRESHOLD:
+            break
+    else:
+        return _analyze(bytes(head), dialect, options)
+    fd, name = tempfile.mkstemp(prefix="context-ls-", suffix=compression.plain_name(path).suffix)
+    spilled = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(head)
+            del head
+            for chunk in parts:
+                out.write(chunk)
+        analysis = _analyze_file(
+            spilled, dialect, options, findings_only, scan_secrets_when_streaming
+        )
+    except BaseException:
+        spilled.unlink(missing_ok=True)
+        raise
+    if analysis.fetch is None:
+        spilled.unlink(missing_ok=True)  # read whole: nothing is fetched later
+    else:
+        # The file goes with the last holder of the function that reads it.
+        weakref.finalize(analysis.fetch, spilled.unlink, missing_ok=True)
     return analysis
 
 
