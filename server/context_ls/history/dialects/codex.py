@@ -1,19 +1,51 @@
-"""Codex CLI rollout JSONL: `{"timestamp", "type", "payload"}` per line; only
-`response_item` payloads (Responses API items) take part in pairing."""
+"""Codex CLI rollout JSONL: `{"timestamp", "ordinal"?, "type", "payload"}` per line.
+
+`response_item` payloads (Responses API items) take part in pairing, and so do the items a
+`compacted` line carries in `replacement_history`: when Codex resumes a session, each
+compacted line replaces the conversation read so far with its replacement history (or, for
+a line without one, with a summary and the user's messages). The conversation Codex sends
+again therefore starts at the last compacted line (`resume_start`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 
 from context_ls.history.dialects import responses
-from context_ls.history.model import ItemKind
-from context_ls.history.records import DECODE_ERRORS, OTHER, RecordFacts, stamp, str_or_none
+from context_ls.history.model import History, ItemKind
+from context_ls.history.records import (
+    DECODE_ERRORS,
+    OTHER,
+    CallFact,
+    RecordFacts,
+    stamp,
+    str_or_none,
+)
 
 NAME = "codex"
 DEFAULT_SYNTHETIC_TEXT = responses.DEFAULT_SYNTHETIC_TEXT
-LINE_TYPES = frozenset({"session_meta", "response_item", "event_msg", "turn_context", "compacted"})
+LINE_TYPES = frozenset(
+    {
+        "session_meta",
+        "response_item",
+        "event_msg",
+        "turn_context",
+        "compacted",
+        # 2026: kept, never paired.
+        "inter_agent_communication",
+        "inter_agent_communication_metadata",
+        "token_usage_record",
+        "world_state",
+        "retained_context",
+        "rollout_reference",
+    }
+)
+# The role a compacted line is read with: it is where a resumed conversation starts, said
+# by neither the user nor the model.
+COMPACTION_ROLE = "compaction"
 
 
 def sniff(value: Any) -> int:
@@ -30,21 +62,69 @@ def facts(value: Any) -> RecordFacts:
         return OTHER
     timestamp = stamp(value.get("timestamp"))
     payload = value.get("payload")
-    if value.get("type") == "response_item" and isinstance(payload, dict):
+    kind = value.get("type")
+    if kind == "response_item" and isinstance(payload, dict):
         return responses.facts(payload, timestamp)
+    if kind == "compacted" and isinstance(payload, dict):
+        return compacted_facts(payload.get("replacement_history"), timestamp)
     return RecordFacts(ItemKind.OTHER, timestamp=timestamp)
+
+
+def compacted_facts(replacement: Any, timestamp: str | int | float | None) -> RecordFacts:
+    """A compacted line: a conversation record that starts what Codex resumes. Calls and
+    outputs of its replacement history that answer each other are settled inside it (Codex
+    pairs by presence, as here); a call left open is a call of this line, answered by an
+    output after it or by nothing (H001, whose synthetic output then goes right after this
+    line, where a resumed Codex reads it). An output inside it whose call is not there is an
+    orphan Codex drops in memory; it is not reported, since removing it means editing inside
+    the line (see the helper's report)."""
+    items = replacement if isinstance(replacement, list) else []
+    calls: list[CallFact] = []
+    answered: set[str] = set()
+    missing: list[tuple[int, str]] = []
+    for block, item in enumerate(items):
+        found = responses.facts(item)
+        for call in found.calls:
+            calls.append(CallFact(call.call_id, block, call.kind, call.tool))
+        for output in found.outputs:
+            answered.add(output.call_id)
+        for _, what in found.missing_ids:
+            missing.append((block, f"{what} (replacement_history[{block}])"))
+    open_calls = tuple(call for call in calls if call.call_id not in answered)
+    return RecordFacts(
+        ItemKind.CALLS if open_calls else ItemKind.MESSAGE,
+        role=COMPACTION_ROLE,
+        calls=open_calls,
+        missing_ids=tuple(missing),
+        timestamp=timestamp,
+    )
+
+
+def resume_start(history: History) -> int:
+    """The row where the conversation Codex would resume starts: its last compacted line
+    (0 when there is none). Calls and outputs on earlier rows are never sent again."""
+    roles = history.items.roles
+    if COMPACTION_ROLE not in roles:
+        return 0
+    return len(roles) - 1 - roles[::-1].index(COMPACTION_ROLE)
 
 
 # --- the fast path: a typed decoder that skips every field but the pairing keys ----------
 
 
-class _Payload(msgspec.Struct):
+class _Item(msgspec.Struct):
     type: str | None = None
     call_id: str | None = None
     name: str | None = None
+    namespace: str | None = None
     role: str | None = None
     status: str | None = None
     execution: str | None = None
+
+
+class _Payload(_Item):
+    # Only on `compacted` lines.
+    replacement_history: list[_Item] | None = None
 
 
 class _Line(msgspec.Struct):
@@ -55,6 +135,18 @@ class _Line(msgspec.Struct):
 
 _decode_line = msgspec.json.Decoder(_Line).decode
 _decode_any = msgspec.json.decode
+
+
+def _as_item(item: _Item) -> dict[str, Any]:
+    return {
+        "type": item.type,
+        "call_id": item.call_id,
+        "name": item.name,
+        "namespace": item.namespace,
+        "role": item.role,
+        "status": item.status,
+        "execution": item.execution,
+    }
 
 
 def facts_from_line(line: bytes) -> RecordFacts:
@@ -70,29 +162,116 @@ def facts_from_line(line: bytes) -> RecordFacts:
     except DECODE_ERRORS as error:
         return RecordFacts(ItemKind.MALFORMED, error=str(error))
     payload = record.payload
-    if record.type != "response_item" or payload is None:
+    if payload is None:
+        return RecordFacts(ItemKind.OTHER, timestamp=record.timestamp)
+    if record.type == "compacted":
+        replacement = payload.replacement_history
+        items = None if replacement is None else [_as_item(item) for item in replacement]
+        return compacted_facts(items, record.timestamp)
+    if record.type != "response_item":
         return RecordFacts(ItemKind.OTHER, timestamp=record.timestamp)
     kind = payload.type
     if kind in responses.CALL_TYPES or kind in responses.OUTPUT_TYPES or kind is None:
         # Rare or id-bearing items: the generic reader knows every case.
-        return responses.facts(
-            {
-                "type": kind,
-                "call_id": payload.call_id,
-                "name": payload.name,
-                "role": payload.role,
-                "status": payload.status,
-                "execution": payload.execution,
-            },
-            record.timestamp,
-        )
+        return responses.facts(_as_item(payload), record.timestamp)
     return responses.facts({"type": kind, "role": payload.role}, record.timestamp)
 
 
-def synthetic_line(call_id: str, call_kind: str, text: str, timestamp: Any) -> dict[str, Any]:
+def synthetic_line(
+    call_id: str, call_kind: str, text: str, timestamp: Any, ordinal: int | None = None
+) -> dict[str, Any]:
+    """The line of the output Codex itself would insert for a call with none. A paginated
+    rollout numbers every line (`ordinal`): pass the number the line gets there."""
     line: dict[str, Any] = {}
     if timestamp is not None:
         line["timestamp"] = timestamp
+    if ordinal is not None:
+        line["ordinal"] = ordinal
     line["type"] = "response_item"
     line["payload"] = responses.synthetic_output(call_id, call_kind, text)
     return line
+
+
+# --- paginated rollouts: every line numbered -------------------------------------------
+
+
+class _Numbered(msgspec.Struct):
+    ordinal: Any = None
+
+
+class _MetaPayload(msgspec.Struct):
+    history_mode: Any = None
+
+
+class _Meta(msgspec.Struct):
+    type: Any = None
+    payload: _MetaPayload | None = None
+
+
+_decode_numbered = msgspec.json.Decoder(_Numbered).decode
+_decode_meta = msgspec.json.Decoder(_Meta).decode
+
+
+def _is_paginated(raw: bytes) -> bool:
+    """Whether a first line is a session_meta saying `history_mode: paginated`."""
+    try:
+        meta = _decode_meta(raw)
+    except (msgspec.ValidationError, *DECODE_ERRORS):
+        return False
+    return (
+        meta.type == "session_meta"
+        and meta.payload is not None
+        and meta.payload.history_mode == "paginated"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Ordinals:
+    """What the `ordinal`s of a rollout say. `paginated`: its session_meta says
+    `history_mode: paginated`. `last`: the ordinal of its last line (Codex numbers the
+    next line it appends `last + 1`). `faults`: (0-based line, what is wrong) for lines
+    that break resume: a line without an ordinal (Codex refuses to resume when the final
+    one has none) or an ordinal not above the one before it (a reused number)."""
+
+    paginated: bool
+    last: int | None
+    faults: tuple[tuple[int, str], ...]
+
+
+def read_ordinals(lines: Iterable[bytes]) -> Ordinals:
+    """Read the `ordinal` of every line (blank and undecodable lines are skipped: they are
+    H007's). Faults are only gathered for a paginated rollout."""
+    paginated = False
+    previous: int | None = None
+    last_line = -1
+    last_missing = False
+    faults: list[tuple[int, str]] = []
+    first = True
+    for number, raw in enumerate(lines):
+        if not raw.strip():
+            continue
+        try:
+            ordinal = _decode_numbered(raw).ordinal
+        except (msgspec.ValidationError, *DECODE_ERRORS):
+            continue
+        if first:
+            first = False
+            paginated = _is_paginated(raw)
+        last_line = number
+        usable = isinstance(ordinal, int) and not isinstance(ordinal, bool) and ordinal >= 0
+        last_missing = not usable
+        if not paginated:
+            previous = ordinal if usable else previous
+            continue
+        if not usable:
+            faults.append((number, "the line has no ordinal (a paginated rollout numbers each)"))
+            continue
+        if previous is not None and ordinal <= previous:
+            faults.append((number, f"ordinal {ordinal} does not follow {previous}: it is reused"))
+        previous = ordinal
+    if paginated and last_missing and last_line >= 0:
+        faults = [f for f in faults if f[0] != last_line]
+        faults.append(
+            (last_line, "the last line has no ordinal: Codex refuses to resume this rollout")
+        )
+    return Ordinals(paginated, previous if not last_missing else None, tuple(faults))
