@@ -20,8 +20,8 @@ from context_ls.writers import (
     LOCK_HOW,
     Writer,
     codex_homes,
-    codex_lock_path,
-    codex_thread_id,
+    codex_lock_paths,
+    codex_thread_ids,
     describe_writers,
     live_writers,
     open_writers,
@@ -213,17 +213,22 @@ def _codex_home(tmp_path: Path) -> tuple[Path, Path, Path]:
     return home, path, lock
 
 
-def test_the_thread_id_comes_from_session_meta_else_the_name(tmp_path: Path) -> None:
+def test_the_thread_id_comes_from_session_meta_and_the_name(tmp_path: Path) -> None:
     other = "0199ffff-0000-7000-8000-000000000001"
     head = f'{{"timestamp":"t","type":"session_meta","payload":{{"id":"{other}"}}}}\n{{}}'
     named = f"rollout-2026-01-01T00-00-00-{THREAD}.jsonl"
-    assert codex_thread_id(named, head.encode()) == other
-    assert codex_thread_id(named, b'{"type":"response_item"}\n') == THREAD
-    assert codex_thread_id(named + ".zst") == THREAD
-    assert codex_thread_id("session.jsonl", b"") is None
-    # The id becomes a path segment: anything but a uuid is ignored.
+    assert codex_thread_ids(named, head.encode()) == [other, THREAD]
+    assert codex_thread_ids(named, head.replace(other, THREAD).encode()) == [THREAD]
+    assert codex_thread_ids(named, b'{"type":"response_item"}\n') == [THREAD]
+    assert codex_thread_ids(named + ".zst", b"") == [THREAD]
+    assert codex_thread_ids("session.jsonl", b"") == []
+    # Without a head the file's first line is read.
+    on_disk = tmp_path / "session.jsonl"
+    on_disk.write_text(head)
+    assert codex_thread_ids(on_disk) == [other]
+    # An id becomes a path segment: anything but a uuid is ignored.
     evil = b'{"type":"session_meta","payload":{"id":"../../etc/passwd"}}\n'
-    assert codex_thread_id("session.jsonl", evil) is None
+    assert codex_thread_ids("session.jsonl", evil) == []
 
 
 def test_codex_homes_start_with_the_one_the_rollout_lives_in(
@@ -241,7 +246,7 @@ def test_a_held_codex_lock_is_a_writer_and_a_leftover_one_is_not(
     tmp_path: Path, holder: type[Child]
 ) -> None:
     _, path, lock = _codex_home(tmp_path)
-    assert codex_lock_path(path) == str(lock)
+    assert codex_lock_paths(path) == [str(lock)]
     assert live_writers(path) == []  # the file a killed Codex leaves behind
     child = holder(LOCKER, str(lock))
     found = live_writers(path, path.read_bytes())

@@ -63,14 +63,21 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path | str, data: bytes, *, expected: Fingerprint | None = None) -> int:
+def atomic_write(
+    path: Path | str,
+    data: bytes,
+    *,
+    expected: Fingerprint | None = None,
+    keep_appended: bool = False,
+) -> int:
     """Replace `path` with `data` so that readers (and crashes) see old or new, never a mix.
 
     Keeps the original file's mode. Symlinks are followed: the link's target is replaced,
     the link stays a link. With `expected`, raises `FileChangedError` (file untouched)
     when the file is no longer what was read, and returns how many bytes another process
     appended to the old file between that check and the rename (they are appended to the
-    new file); 0 otherwise.
+    new file); 0 otherwise. `keep_appended`: bytes appended since `expected` are no reason
+    to refuse; they are carried over the same way.
     """
     target = Path(os.path.realpath(path))
     folder = target.parent
@@ -87,17 +94,20 @@ def atomic_write(path: Path | str, data: bytes, *, expected: Fingerprint | None 
             os.chmod(tmp_name, mode)
             if expected is not None:
                 reason = expected.changed(target)
-                if reason is not None:
+                if reason is not None and not (
+                    keep_appended and expected.appended(target) is not None
+                ):
                     raise FileChangedError(reason)
             os.replace(tmp_name, target)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
             raise
+        # Straight after the rename, before anything slow: a writer that reopens the file
+        # by name appends to the new file from now on, after what is carried here.
+        carried = 0 if old is None or expected is None else _carry_tail(old, expected.size, target)
         _fsync_folder(folder)
-        if old is None or expected is None:
-            return 0
-        return _carry_tail(old, expected.size, target)
+        return carried
     finally:
         if old is not None:
             os.close(old)

@@ -33,18 +33,20 @@ __all__ = [
     "Fingerprint",
     "Writer",
     "codex_homes",
-    "codex_lock_path",
-    "codex_thread_id",
+    "codex_lock_paths",
+    "codex_thread_ids",
     "describe_writers",
     "live_writers",
     "live_writers_many",
     "open_writers",
     "open_writers_many",
     "read_with_fingerprint",
+    "stop_advice",
 ]
 
 PROC = "/proc"
 LOCK_DIR = "thread-writer-locks"
+LOCK_HOW = "holds Codex's writer lock for this thread"
 LSOF_TIMEOUT = 5.0  # seconds: a hung lsof (NFS) must not hang a repair
 
 _ACCESS_MODE = 0o3  # O_ACCMODE
@@ -68,6 +70,30 @@ class Writer:
     def name(self) -> str:
         """`codex (pid 1234)`, or just the command when the pid is unknown."""
         return self.command if self.pid is None else f"{self.command} (pid {self.pid})"
+
+
+_PRODUCTS = (("codex", "Codex"), ("claude", "Claude Code"))
+
+
+def stop_advice(writers: Iterable[Writer]) -> str:
+    """What to do before repairing: `quit Codex (pid 1234, codex)`, one clause per process."""
+    seen: dict[tuple[int | None, str], bool] = {}
+    for writer in writers:
+        key = (writer.pid, writer.command)
+        seen[key] = seen.get(key, False) or writer.how == LOCK_HOW
+    parts = []
+    for (pid, command), codex_lock in seen.items():
+        product = "Codex" if codex_lock else None
+        for needle, name in _PRODUCTS:
+            if product is None and needle in command.lower():
+                product = name
+        if product is None:
+            parts.append(f"stop {Writer(pid, command, '').name}")
+        elif pid is None:
+            parts.append(f"quit {product}")
+        else:
+            parts.append(f"quit {product} (pid {pid}, {command})")
+    return " and ".join(parts)
 
 
 def describe_writers(writers: Iterable[Writer]) -> str:
@@ -256,23 +282,40 @@ def open_writers(path: str | Path) -> list[Writer]:
 # Codex's per-thread writer lock -------------------------------------------------------
 
 
-def codex_thread_id(path: str | Path, head: bytes | None = None) -> str | None:
-    """The thread id of a Codex rollout: its `session_meta` payload `id` (read from
-    `head`, the file's first bytes), else the uuid ending its name
-    (`rollout-<timestamp>-<uuid>.jsonl`). None when it is not a rollout. The id becomes
-    a path segment, so only uuid-shaped values are accepted."""
-    if head:
-        first = head.split(b"\n", 1)[0]
-        if _SESSION_META_ID.search(first):
-            import msgspec
+def codex_thread_ids(path: str | Path, head: bytes | None = None) -> list[str]:
+    """The thread id of a Codex rollout: its `session_meta` payload `id` (from `head`, the
+    file's first bytes; read from disk when not given), and the uuid ending its name
+    (`rollout-<timestamp>-<uuid>.jsonl`). Codex names the file by the id, so both are the
+    same unless someone renamed or edited it; then both are asked about. [] when it is not
+    a rollout. An id becomes a path segment, so only uuid-shaped values are accepted."""
+    ids: list[str] = []
+    if head is None:
+        head = _head(path)
+    end = head.find(b"\n")
+    first = head if end < 0 else head[:end]
+    if _SESSION_META_ID.search(first):
+        import msgspec
 
-            with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
-                line = msgspec.json.decode(first)
-                thread = line.get("payload", {}).get("id")
-                if isinstance(thread, str) and _THREAD_ID.match(thread):
-                    return thread.lower()
+        with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
+            line = msgspec.json.decode(first)
+            thread = line.get("payload", {}).get("id")
+            if isinstance(thread, str) and _THREAD_ID.match(thread):
+                ids.append(thread.lower())
     match = _ROLLOUT_NAME.match(os.path.basename(str(path)))
-    return match.group(1).lower() if match else None
+    if match and match.group(1).lower() not in ids:
+        ids.append(match.group(1).lower())
+    return ids
+
+
+HEAD_BYTES = 65536  # a session_meta line with long base instructions still fits
+
+
+def _head(path: str | Path) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except OSError:
+        return b""
 
 
 def codex_homes(path: str | Path) -> list[str]:
@@ -296,16 +339,18 @@ def codex_homes(path: str | Path) -> list[str]:
     return unique
 
 
-def codex_lock_path(path: str | Path, head: bytes | None = None) -> str | None:
-    """The existing `thread-writer-locks/<thread id>.lock` of a Codex rollout, if any."""
-    thread = codex_thread_id(path, head)
-    if thread is None:
-        return None
+def codex_lock_paths(path: str | Path, head: bytes | None = None) -> list[str]:
+    """The existing `thread-writer-locks/<thread id>.lock` files of a Codex rollout."""
+    threads = codex_thread_ids(path, head)
+    if not threads:
+        return []
+    found = []
     for home in codex_homes(path):
-        lock = os.path.join(home, LOCK_DIR, f"{thread}.lock")
-        if os.path.isfile(lock):
-            return lock
-    return None
+        for thread in threads:
+            lock = os.path.join(home, LOCK_DIR, f"{thread}.lock")
+            if os.path.isfile(lock) and lock not in found:
+                found.append(lock)
+    return found
 
 
 def _proc_lock_pids(key: tuple[int, int]) -> list[int] | None:
@@ -352,8 +397,6 @@ def _lock_is_held_elsewhere(lock: str) -> bool:
 
 # both ---------------------------------------------------------------------------------
 
-LOCK_HOW = "holds Codex's writer lock for this thread"
-
 
 def live_writers_many(
     paths: Iterable[str | Path], heads: dict[str, bytes] | None = None
@@ -363,12 +406,12 @@ def live_writers_many(
     has them (the rollout's `session_meta` names its thread)."""
     wanted = [str(p) for p in paths]
     heads = heads or {}
-    locks = {p: codex_lock_path(p, heads.get(p)) for p in wanted}
-    lock_files = sorted({lock for lock in locks.values() if lock is not None})
+    locks = {p: codex_lock_paths(p, heads.get(p)) for p in wanted}
+    lock_files = sorted({lock for found in locks.values() for lock in found})
     openers = _openers([*wanted, *lock_files])
     result = {p: _writers(openers[p]) for p in wanted}
-    for path, lock in locks.items():
-        if lock is not None:
+    for path, found in locks.items():
+        for lock in found:
             result[path] += [
                 Writer(pid, command, LOCK_HOW)
                 for pid, command in _lock_holders(lock, openers[lock])
@@ -385,17 +428,21 @@ def _lock_holders(lock: str, openers: list[tuple[int, int, str]]) -> list[tuple[
         return []
     own = os.getpid()
     pids = _proc_lock_pids(key)
+    everyone: list[tuple[int | None, str]] = [(pid, command) for pid, _, command in openers]
     if pids is None:  # no /proc/locks: ask flock itself
         if not _lock_is_held_elsewhere(lock):
             return []
-        return [(pid, command) for pid, _, command in openers] or [(None, "codex")]
+        return everyone or [(None, "codex")]
     pids = [pid for pid in pids if pid != own]
     if not pids:
         return []
-    holding = [(pid, command) for pid, _, command in openers if pid in pids]
-    if holding or openers:  # pids differ when the holder runs in another pid namespace
-        return holding or [(pid, command) for pid, _, command in openers]
-    return [(pid, _command(pid)) if pid > 0 else (None, "codex") for pid in pids]
+    holding: list[tuple[int | None, str]] = [(p, c) for p, c in everyone if p in pids]
+    if holding or everyone:  # pids differ when the holder runs in another pid namespace
+        return holding or everyone
+    unseen: list[tuple[int | None, str]] = [
+        (pid, _command(pid)) if pid > 0 else (None, "codex") for pid in pids
+    ]
+    return unseen
 
 
 def live_writers(path: str | Path, head: bytes | None = None) -> list[Writer]:

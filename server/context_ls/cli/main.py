@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     snap_restore.add_argument("path", metavar="PATH")
     snap_restore.add_argument("--id", help="snapshot id (default: the newest)")
+    _force(snap_restore)
 
     explain = sub.add_parser("explain", help="a rule's documentation")
     explain.add_argument("code", nargs="?", help="H001 … or a rule name; all rules when omitted")
@@ -107,6 +108,15 @@ def _dialect(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="write even while another process (a running agent) has the file open for"
+        " writing; lines it appends later go to the replaced file and are lost",
+    )
+
+
 def _mode(parser: argparse.ArgumentParser, check: bool) -> None:
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
@@ -132,6 +142,7 @@ def _mode(parser: argparse.ArgumentParser, check: bool) -> None:
             help="exit 1 if anything would change",
         )
     parser.set_defaults(mode="diff")
+    _force(parser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,4 +1,7 @@
-"""`normalize`, `trim` and `snapshot`: every write is snapshotted first and atomic."""
+"""`normalize`, `trim` and `snapshot`: every write is snapshotted first and atomic, and
+none races a running agent: a file another process holds open for writing (or whose Codex
+thread lock is held), or that changed since it was read, is refused (exit 2, untouched)
+unless `--force`."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from context_ls.cli.check import check_dialect
 from context_ls.cli.files import UsageError, expand
 from context_ls.history.api import analyze, normalize_edits, trim_edits
 from context_ls.history.model import TextEdit, apply_edits
+from context_ls.writers import Fingerprint, read_with_fingerprint
 
 
 def _open_store(args: Any) -> Any:
@@ -32,23 +36,94 @@ def unified_diff(path: Path, before: bytes, after: bytes) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _write(args: Any, path: Path, before: bytes, after: bytes, reason: str, err: TextIO) -> None:
-    from context_ls.context.snapshots import snapshot_then_write
+class Refused(UsageError):
+    """A write that would race another writer of the file: nothing was written (exit 2)."""
 
+
+FORCE_HINT = "or pass --force to write anyway"
+
+
+def _refuse_writers(path: Path, data: bytes) -> None:
+    """Refuse when another process holds `path` open for writing or holds Codex's writer
+    lock for it: a replaced file would take none of the lines it writes next."""
+    from context_ls.writers import describe_writers, live_writers, stop_advice
+
+    found = live_writers(path, data[:65536])
+    if found:
+        advice = stop_advice(found)
+        raise Refused(
+            f"{path}: {describe_writers(found)}; replacing the file now would lose every line"
+            f" written after the repair. {advice[:1].upper()}{advice[1:]} first,"
+            f" {FORCE_HINT}. Nothing was written."
+        )
+
+
+def _changed(path: Path, reason: str) -> Refused:
+    return Refused(
+        f"{path}: changed on disk since it was read ({reason}); nothing was written."
+        " Run the command again once the agent is done writing it"
+        + (f", {FORCE_HINT}." if "grew" in reason else ".")
+    )
+
+
+def replace_checked(
+    args: Any, path: Path, before: bytes, fingerprint: Fingerprint, after: bytes, reason: str
+) -> tuple[Any, int]:
+    """Snapshot `before`, then replace `path` with `after`, unless another process writes
+    the file or it is no longer `before` (see `context_ls.writers`).
+
+    Returns the snapshot record and how many bytes another process appended during the
+    write (kept at the end of the new file). With `--force`, live writers are not asked
+    about, and lines appended since the read are kept after the new content; a file
+    changed in any other way is still refused (the new content was made from other bytes).
+    """
+    from context_ls.fileio import FileChangedError, atomic_write
+
+    force = bool(getattr(args, "force", False))
+    change = fingerprint.changed(path, content=False)
+    if change is not None and not (force and fingerprint.appended(path) is not None):
+        raise _changed(path, change)
+    if not force:
+        _refuse_writers(path, before)  # one scan of the processes per write
     store = _open_store(args)
     try:
-        if path.read_bytes() != before:
-            raise UsageError(
-                f"{path}: changed on disk while it was being repaired; nothing written"
-            )
-        record = snapshot_then_write(store, path, after, reason)
+        record = store.save(path, before, reason)
+        try:
+            carried = atomic_write(path, after, expected=fingerprint, keep_appended=force)
+        except FileChangedError as error:
+            raise _changed(path, str(error)) from error
+        return record, carried
     finally:
         store.close()
-    err.write(f"{path}: written (snapshot {record.id} keeps the previous content)\n")
+
+
+def _write(
+    args: Any,
+    path: Path,
+    before: bytes,
+    fingerprint: Fingerprint,
+    after: bytes,
+    reason: str,
+    err: TextIO,
+) -> None:
+    record, carried = replace_checked(args, path, before, fingerprint, after, reason)
+    kept = (
+        f"; {carried} bytes another process appended meanwhile are kept at the end"
+        if carried
+        else ""
+    )
+    err.write(f"{path}: written (snapshot {record.id} keeps the previous content){kept}\n")
 
 
 def _apply(
-    args: Any, path: Path, data: bytes, edits: list[TextEdit], reason: str, out: TextIO, err: TextIO
+    args: Any,
+    path: Path,
+    data: bytes,
+    fingerprint: Fingerprint,
+    edits: list[TextEdit],
+    reason: str,
+    out: TextIO,
+    err: TextIO,
 ) -> bool:
     """Show or write the edits for one file; True when anything would change."""
     if not edits:
@@ -58,7 +133,7 @@ def _apply(
         return False
     mode = args.mode
     if mode == "write":
-        _write(args, path, data, after, reason, err)
+        _write(args, path, data, fingerprint, after, reason, err)
     elif mode == "diff":
         out.write(unified_diff(path, data, after))
     else:
@@ -70,15 +145,21 @@ def run_normalize(args: Any, out: TextIO | None = None, err: TextIO | None = Non
     out = out or sys.stdout
     err = err or sys.stderr
     dialect = check_dialect(args.dialect)
-    changed = 0
+    changed = refused = 0
     for path in expand(args.paths):
-        data = path.read_bytes()
+        data, fingerprint = read_with_fingerprint(path)
         analysis = analyze(data, dialect)
         if not analysis.history.is_history:
             continue
         left = [f.code for f in analysis.findings if not f.fixable and not f.pending]
-        if _apply(args, path, data, normalize_edits(analysis), "normalize", out, err):
-            changed += 1
+        edits = normalize_edits(analysis)
+        try:
+            if _apply(args, path, data, fingerprint, edits, "normalize", out, err):
+                changed += 1
+        except Refused as error:  # this file only: the others are still repaired
+            err.write(f"context-ls: error: {error}\n")
+            refused += 1
+            continue
         if left and args.mode != "diff":
             err.write(
                 f"{path}: {len(left)} finding(s) need a person: {', '.join(sorted(set(left)))}\n"
@@ -86,8 +167,10 @@ def run_normalize(args: Any, out: TextIO | None = None, err: TextIO | None = Non
     if args.mode == "check":
         return 1 if changed else 0
     if args.mode == "write":
-        err.write(f"{changed} file(s) normalized\n")
-    return 0
+        err.write(
+            f"{changed} file(s) normalized" + (f", {refused} refused" if refused else "") + "\n"
+        )
+    return 2 if refused else 0
 
 
 def run_trim(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -98,13 +181,12 @@ def run_trim(args: Any, out: TextIO | None = None, err: TextIO | None = None) ->
     path = Path(args.path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
-    data = path.read_bytes()
+    data, fingerprint = read_with_fingerprint(path)
     analysis = analyze(data, check_dialect(args.dialect))
     if not analysis.history.is_history:
         raise UsageError(f"{path}: not an agent history (no dialect recognised); use --dialect")
-    if not _apply(
-        args, path, data, trim_edits(analysis, args.keep), f"trim to {args.keep}", out, err
-    ):
+    edits = trim_edits(analysis, args.keep)
+    if not _apply(args, path, data, fingerprint, edits, f"trim to {args.keep}", out, err):
         err.write(f"{path}: {args.keep} or fewer conversation records already; nothing to trim\n")
     return 0
 
@@ -143,12 +225,15 @@ def run_snapshot(args: Any, out: TextIO | None = None, err: TextIO | None = None
             raise UsageError(str(error)) from error
         if not path.exists():
             raise UsageError(f"{path}: no such file (a snapshot restores only to its own path)")
-        from context_ls.context.snapshots import snapshot_then_write
-
-        record = snapshot_then_write(store, path, snapshot.data, f"before restore of {snapshot.id}")
-        err.write(
-            f"{path}: restored snapshot {snapshot.id} from {_iso(snapshot.timestamp)} (previous content kept as {record.id})\n"
-        )
-        return 0
     finally:
         store.close()
+    current, fingerprint = read_with_fingerprint(path)
+    record, carried = replace_checked(
+        args, path, current, fingerprint, snapshot.data, f"before restore of {snapshot.id}"
+    )
+    kept = f"; {carried} bytes appended meanwhile are kept at the end" if carried else ""
+    err.write(
+        f"{path}: restored snapshot {snapshot.id} from {_iso(snapshot.timestamp)}"
+        f" (previous content kept as {record.id}){kept}\n"
+    )
+    return 0
