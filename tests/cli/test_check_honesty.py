@@ -9,10 +9,12 @@ import re
 import shutil
 import tempfile
 from argparse import Namespace
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 import pytest
+import zstandard
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -154,7 +156,10 @@ def test_only_non_histories_in_a_folder(cli: Run, tmp_path: Path) -> None:
 def test_an_empty_folder(cli: Run, tmp_path: Path) -> None:
     result = cli("check", tmp_path)
     assert result.code == 0
-    assert result.out == "No history found in the given paths (no *.json or *.jsonl files).\n"
+    assert (
+        result.out
+        == "No history found in the given paths (no *.json, *.jsonl or *.jsonl.zst files).\n"
+    )
 
 
 def test_an_unreadable_file_is_no_success(
@@ -253,6 +258,47 @@ def test_forced_dialect_on_a_streamed_file(
     assert accepted.code == 1 and "\n1 history checked.\n" in accepted.out
     refused = cli("check", "--dialect", "codex", claude)
     assert refused.code == 2 and "no codex records: it looks like claude-code" in refused.err
+
+
+def test_forced_dialect_on_a_compressed_rollout(
+    cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Records are judged in the decompressed content, read whole or a chunk at a time."""
+    rollout = tmp_path / "rollout.jsonl.zst"
+    rollout.write_bytes(zstandard.ZstdCompressor().compress(CLEAN.read_bytes()))
+    train = tmp_path / "train.jsonl.zst"
+    train.write_bytes(zstandard.ZstdCompressor().compress(FINE_TUNING.encode()))
+    for threshold in (stream.STREAM_THRESHOLD, 1):
+        monkeypatch.setattr(stream, "STREAM_THRESHOLD", threshold)
+        assert cli("check", "--dialect", "codex", rollout).code == 0
+        refused = cli("check", "--dialect", "claude-code", rollout)
+        assert refused.code == 2
+        assert refused.err == f"{rollout}: error: no claude-code records: it looks like codex\n"
+        skipped = cli("check", train)
+        assert skipped.code == 0 and "fine-tuning data set" in skipped.err
+
+
+def test_folders_hold_compressed_rollouts_too(cli: Run, tmp_path: Path) -> None:
+    (tmp_path / "rollout.jsonl.zst").write_bytes(
+        zstandard.ZstdCompressor().compress(CLEAN.read_bytes())
+    )
+    (tmp_path / "notes.zst").write_bytes(zstandard.ZstdCompressor().compress(b"{}"))
+    result = cli("check", tmp_path)
+    assert result.out == f"{SUCCESS} (1 history checked)\n"
+
+
+@given(
+    st.lists(st.sampled_from([b"{}", b"", b" ", b"\n", b"[1]", b"\r\n", b"x"]), max_size=12),
+    st.data(),
+)
+def test_lines_across_chunks(pieces: list[bytes], data: st.DataObject) -> None:
+    """Cut anywhere, content gives the same non-blank lines as when it is whole."""
+    content = b"".join(pieces)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(content)), max_size=5)))
+    bounds = [0, *cuts, len(content)]
+    chunks = [content[a:b] for a, b in pairwise(bounds)]
+    whole = [line for line in content.split(b"\n") if line.strip()]
+    assert list(check._lines(chunks)) == whole
 
 
 def test_require_dialect_records_for_normalize_and_trim(tmp_path: Path) -> None:

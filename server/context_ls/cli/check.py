@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any, TextIO
 
 import msgspec
 
+from context_ls import compression
 from context_ls.cli.files import UsageError, expand_named
 from context_ls.cli.progress import Progress
 from context_ls.history import source as src
+from context_ls.history import stream
 from context_ls.history.api import Analysis, Options, analyze_path
 from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
 from context_ls.history.findings import Finding
 from context_ls.history.model import DIALECTS, DialectName
 from context_ls.history.records import DECODE_ERRORS
 from context_ls.history.rules import RULES, get_rule
-from context_ls.history.stream import is_streamable
 from context_ls.history.where import where
 
 _decode = msgspec.json.decode
@@ -150,16 +151,47 @@ MARKED = 2  # a sniff score from 2 up: the record carries the dialect's own mark
 
 
 def _record_values(path: Path) -> Iterator[Any]:
-    """The decoded top-level records of a file, in order (a big JSONL file line by line)."""
-    if is_streamable(path):
-        with path.open("rb") as handle:
-            for number, line in enumerate(handle):
-                if number == 0 and line.startswith(src.BOM):
-                    line = line[len(src.BOM) :]
-                if line.strip():
-                    yield from _decoded([line])
+    """The decoded top-level records of a file's content (decompressed when it is zstd), in
+    order. Big JSONL content is read a chunk at a time, never held, as the engine reads it."""
+    content = _content(path)
+    try:
+        gathered = bytearray()
+        for chunk in content:
+            gathered += chunk
+            if len(gathered) >= stream.STREAM_THRESHOLD:
+                break
+        else:
+            yield from record_values(bytes(gathered))
+            return
+        head = bytes(gathered)
+        del gathered
+        start = src.content_start(head)
+        if src.looks_like_document(head[: 1 << 20], start):  # a document is read whole
+            yield from record_values(b"".join([head, *content]))
+            return
+        yield from _decoded(_lines(chain([head[start:]], content)))
+    finally:
+        content.close()
+
+
+def _content(path: Path) -> Generator[bytes, None, None]:
+    if compression.is_compressed_file(path):
+        yield from compression.chunks(path)
         return
-    yield from record_values(path.read_bytes())
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            yield chunk
+
+
+def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """The non-blank lines of content given in chunks."""
+    rest = b""
+    for chunk in chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        yield from (line for line in lines if line.strip())
+    if rest.strip():
+        yield rest
 
 
 def record_values(data: bytes) -> Iterator[Any]:
@@ -287,7 +319,7 @@ def _no_history_line(results: list[Checked], others: list[str]) -> str:
         else "No history found in the given paths"
     )
     if not results:
-        others = ["no *.json or *.jsonl files"]
+        others = ["no *.json, *.jsonl or *.jsonl.zst files"]
     return f"{head} ({', '.join(others)})." if others else f"{head}."
 
 

@@ -1,11 +1,12 @@
-"""Which files a command looks at: paths given, folders recursed over *.json and *.jsonl."""
+"""Which files a command looks at: paths given, folders recursed over *.json, *.jsonl and
+*.jsonl.zst (Codex's compressed rollouts)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
-SUFFIXES = (".json", ".jsonl")
+SUFFIXES = (".json", ".jsonl", ".jsonl.zst")
 SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "__pycache__", ".cache"})
 
 
@@ -39,5 +40,5 @@ def _walk(folder: Path) -> Iterator[Path]:
         if child.is_dir():
             if child.name not in SKIPPED_DIRS:
                 yield from _walk(child)
-        elif child.suffix.lower() in SUFFIXES and child.is_file():
+        elif child.name.lower().endswith(SUFFIXES) and child.is_file():
             yield child
