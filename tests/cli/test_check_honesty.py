@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 from context_ls.cli import check
 from context_ls.cli.check import require_dialect_records, run_check
 from context_ls.cli.files import UsageError
-from context_ls.history import stream
 
 from .conftest import EXAMPLES, REPO, Run
 
@@ -249,15 +248,19 @@ def test_forced_dialect_in_a_folder_skips_the_others(cli: Run, tmp_path: Path) -
 def test_forced_dialect_on_a_streamed_file(
     cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Big JSONL files are sniffed line by line (a BOM on the first line included)."""
-    monkeypatch.setattr(stream, "STREAM_THRESHOLD", 1)
+    """JSONL past the head is sniffed line by line (a BOM on the first line included)."""
+    monkeypatch.setattr(check, "HEAD", 64)
     claude = tmp_path / "claude.jsonl"
     claude.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "claude-code-session.jsonl").read_bytes())
-    assert stream.is_streamable(claude)
     accepted = cli("check", "--dialect", "claude-code", claude)
     assert accepted.code == 1 and "\n1 history checked.\n" in accepted.out
     refused = cli("check", "--dialect", "codex", claude)
     assert refused.code == 2 and "no codex records: it looks like claude-code" in refused.err
+    document = EXAMPLES / "anthropic-messages.json"  # past the head too, but held whole
+    assert document.stat().st_size > 64
+    assert cli("check", "--dialect", "anthropic", document).code == 1
+    refused = cli("check", "--dialect", "codex", document)
+    assert refused.code == 2 and "no codex records: it looks like anthropic" in refused.err
 
 
 def test_forced_dialect_on_a_compressed_rollout(
@@ -268,8 +271,8 @@ def test_forced_dialect_on_a_compressed_rollout(
     rollout.write_bytes(zstandard.ZstdCompressor().compress(CLEAN.read_bytes()))
     train = tmp_path / "train.jsonl.zst"
     train.write_bytes(zstandard.ZstdCompressor().compress(FINE_TUNING.encode()))
-    for threshold in (stream.STREAM_THRESHOLD, 1):
-        monkeypatch.setattr(stream, "STREAM_THRESHOLD", threshold)
+    for head in (check.HEAD, 64):
+        monkeypatch.setattr(check, "HEAD", head)
         assert cli("check", "--dialect", "codex", rollout).code == 0
         refused = cli("check", "--dialect", "claude-code", rollout)
         assert refused.code == 2

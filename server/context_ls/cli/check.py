@@ -16,7 +16,6 @@ from context_ls import compression
 from context_ls.cli.files import UsageError, expand_named
 from context_ls.cli.progress import Progress
 from context_ls.history import source as src
-from context_ls.history import stream
 from context_ls.history.api import Analysis, Options, analyze_path
 from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
 from context_ls.history.findings import Finding
@@ -150,15 +149,19 @@ def _check_one(
 MARKED = 2  # a sniff score from 2 up: the record carries the dialect's own marks (detect.py)
 
 
+HEAD = 1 << 20  # content read before JSONL and a JSON document are told apart (as stream.py)
+
+
 def _record_values(path: Path) -> Iterator[Any]:
     """The decoded top-level records of a file's content (decompressed when it is zstd), in
-    order. Big JSONL content is read a chunk at a time, never held, as the engine reads it."""
+    order. JSONL is read a line at a time (`--dialect` usually matches on the first line);
+    only a JSON document is held whole, as the engine holds it."""
     content = _content(path)
     try:
         gathered = bytearray()
         for chunk in content:
             gathered += chunk
-            if len(gathered) >= stream.STREAM_THRESHOLD:
+            if len(gathered) >= HEAD:
                 break
         else:
             yield from record_values(bytes(gathered))
@@ -166,7 +169,7 @@ def _record_values(path: Path) -> Iterator[Any]:
         head = bytes(gathered)
         del gathered
         start = src.content_start(head)
-        if src.looks_like_document(head[: 1 << 20], start):  # a document is read whole
+        if src.looks_like_document(head, start):
             yield from record_values(b"".join([head, *content]))
             return
         yield from _decoded(_lines(chain([head[start:]], content)))
