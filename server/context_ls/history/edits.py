@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 import msgspec
 
 from context_ls.history.blocks import find_content, removal_ranges
 from context_ls.history.items import KIND_CODES
-from context_ls.history.locate import key_value_span
 from context_ls.history.model import Item, ItemKind, Records, Span, TextEdit
-from context_ls.history.normalize import Plan
+from context_ls.history.normalize import Plan, parent_span
 
 _WS = b" \t\r\n"
 
@@ -128,7 +125,9 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
         anchor = _kept_anchor(items, anchor_index, removed)
         parent = _uuid_at_or_before(items, anchor, removed) if chained else None
         rendered: list[bytes] = []
-        for record in records:
+        for n, record in enumerate(records):
+            if n == 0 and record.own_parent is not None and record.own_parent in kept_uuids:
+                parent = record.own_parent  # a moved 2.1 result hangs off its call's line
             rendered.append(record.render(plan.style, parent, chained))
             if record.uuid is not None:
                 parent = record.uuid
@@ -205,20 +204,9 @@ def _element_gap(data: bytes, items: Records, anchor: int) -> bytes:
     return b"\n" + b" " * item.col if item.col else b" "
 
 
-_NULL_PARENT = re.compile(rb'"parentUuid"\s*:\s*(null)')
-
-
 def _relink(plan: Plan, item: Item, parent: str | None) -> TextEdit | None:
-    record = plan._bytes(item)
-    if item.parent_uuid is None:
-        match = _NULL_PARENT.search(record)
-        span = (
-            Span(item.span.start + match.start(1), item.span.start + match.end(1))
-            if match
-            else None
-        )
-    else:
-        span = key_value_span(record, item.span.start, "parentUuid", item.parent_uuid)
+    span = parent_span(plan._bytes(item), item.parent_uuid)
     if span is None:
         return None
-    return TextEdit(span, msgspec.json.encode(parent))
+    start = item.span.start
+    return TextEdit(Span(start + span[0], start + span[1]), msgspec.json.encode(parent))

@@ -160,6 +160,44 @@ _RULES = (
     ),
 )
 
+# The title of each rule's quick fix ({call_id}: the call it is about).
+FIX_TITLES = {
+    "H001": "Insert a synthetic output for {call_id}",
+    "H002": "Remove the orphan output {call_id}",
+    "H004": "Remove the duplicate output of {call_id}",
+    "H005": "Move the output of {call_id} right after its call",
+    "H006": "Move the output of {call_id} next to its call",
+    "H007": "Drop the truncated line",
+    "H009": "Re-link the parent to the previous line",
+}
+_WHERE = {"H005": "right after its call", "H006": "next to its call"}
+# How a misplaced output moves, by dialect and by what moves: its whole record, or blocks
+# that leave a record which stays (and keeps its fields).
+_MOVE_TITLES = {
+    ("claude-code", "record"): "Move the line with the result of {call_id} {where} "
+    "(uuid, timestamp, toolUseResult and every field kept; only parentUuid links change)",
+    ("claude-code", "blocks"): "Move the result of {call_id} {where}, in a new line "
+    "(the line it leaves keeps its uuid, timestamp, toolUseResult and its other blocks)",
+    ("anthropic", "record"): "Move the message with the result of {call_id} {where} "
+    "(the whole message, byte for byte)",
+    ("anthropic", "blocks"): "Move the result of {call_id} into the message after its call "
+    "(the message it leaves keeps its other blocks and fields)",
+    ("", "record"): "Move the output of {call_id} {where} (the whole record, byte for byte)",
+}
+
+
+def fix_template(code: str) -> str:
+    """The title of a rule's quick fix, with `{call_id}` to fill in."""
+    return FIX_TITLES.get(code, f"Fix {code}")
+
+
+def move_title(code: str, dialect: str, how: str, call_id: str) -> str:
+    """The title of a move (H005/H006): `how` is "record" (the whole record moves) or
+    "blocks" (blocks leave a record that stays)."""
+    template = _MOVE_TITLES.get((dialect, how)) or _MOVE_TITLES[("", "record")]
+    return template.format(call_id=call_id, where=_WHERE.get(code, "next to its call"))
+
+
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
 RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in _RULES}
 
