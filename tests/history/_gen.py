@@ -196,43 +196,63 @@ CC_BASE = {
 }
 
 
-def _claude_code(events: Sequence[Event]) -> list[Any]:
+def _claude_code(events: Sequence[Event], style: str = "2.0") -> list[Any]:
+    """Claude Code lines chained by parentUuid. `style` "2.0": one linear chain, each line
+    the child of the one before. "2.1" (FORMATS.md 5b): each result line hangs off its own
+    call's line and names it (`sourceToolAssistantUUID`), carries a `toolUseResult`, and the
+    next line hangs off the last result written; hook lines are `progress` lines."""
+    modern = style == "2.1"
     lines: list[Any] = [{"type": "summary", "summary": "a session", "leafUuid": "x"}]
     parent: str | None = None
     counter = 0
+    call_lines: dict[str, str] = {}  # call id -> uuid of the line that holds its tool_use
 
-    def line(kind: str, message: dict[str, Any]) -> None:
+    def line(kind: str, message: dict[str, Any], **extra: Any) -> str:
         nonlocal parent, counter
         counter += 1
         uuid = f"00000000-0000-4000-8000-{counter:012d}"
         lines.append(
             {
-                "parentUuid": parent,
+                "parentUuid": extra.pop("parent", parent),
                 **CC_BASE,
                 "type": kind,
                 "message": message,
                 "uuid": uuid,
                 "timestamp": f"2025-10-08T09:14:{counter % 60:02d}.000Z",
+                **extra,
             }
         )
         parent = uuid
+        return uuid
 
     for n, (kind, body) in enumerate(events):
         if kind == "system":  # a hook/system line chained into the conversation
             counter += 1
             uuid = f"00000000-0000-4000-8000-{counter:012d}"
-            lines.append(
-                {
-                    "parentUuid": parent,
-                    **CC_BASE,
-                    "type": "system",
-                    "subtype": "informational",
-                    "content": body,
-                    "isMeta": False,
-                    "uuid": uuid,
-                    "level": "info",
-                }
-            )
+            if modern:
+                lines.append(
+                    {
+                        "parentUuid": parent,
+                        **CC_BASE,
+                        "type": "progress",
+                        "data": {"type": "hook_progress", "hookEvent": "PostToolUse"},
+                        "uuid": uuid,
+                        "timestamp": f"2025-10-08T09:14:{counter % 60:02d}.000Z",
+                    }
+                )
+            else:
+                lines.append(
+                    {
+                        "parentUuid": parent,
+                        **CC_BASE,
+                        "type": "system",
+                        "subtype": "informational",
+                        "content": body,
+                        "isMeta": False,
+                        "uuid": uuid,
+                        "level": "info",
+                    }
+                )
             parent = uuid
         elif kind == "user":
             line("user", {"role": "user", "content": body})
@@ -257,16 +277,25 @@ def _claude_code(events: Sequence[Event]) -> list[Any]:
             )
             for c in body:
                 block = {"type": "tool_use", "id": c, "name": "Bash", "input": {"command": "ls"}}
-                line("assistant", {"id": f"msg_{n:04d}", "role": "assistant", "content": [block]})
+                call_lines[c] = line(
+                    "assistant", {"id": f"msg_{n:04d}", "role": "assistant", "content": [block]}
+                )
         elif kind == "outputs":
             for c in body:  # consecutive result lines, one tool_result each
-                line(
-                    "user",
-                    {
-                        "role": "user",
-                        "content": [{"tool_use_id": c, "type": "tool_result", "content": "ok"}],
-                    },
-                )
+                message = {
+                    "role": "user",
+                    "content": [{"tool_use_id": c, "type": "tool_result", "content": "ok"}],
+                }
+                if modern and c in call_lines:
+                    line(
+                        "user",
+                        message,
+                        parent=call_lines[c],
+                        toolUseResult={"stdout": "ok", "stderr": "", "interrupted": False},
+                        sourceToolAssistantUUID=call_lines[c],
+                    )
+                else:
+                    line("user", message)
     return lines
 
 
@@ -305,7 +334,10 @@ def _native(events: Sequence[Event]) -> list[Any]:
 
 
 def records_of(
-    dialect: str, events: Sequence[Event], kinds: dict[str, str] | None = None
+    dialect: str,
+    events: Sequence[Event],
+    kinds: dict[str, str] | None = None,
+    claude_style: str = "2.0",
 ) -> list[Any]:
     kinds = kinds or {}
     if dialect == "codex":
@@ -317,7 +349,7 @@ def records_of(
     if dialect == "anthropic":
         return _anthropic(events)
     if dialect == "claude-code":
-        return _claude_code(events)
+        return _claude_code(events, claude_style)
     if dialect == "native":
         return _native(events)
     raise ValueError(dialect)
@@ -474,3 +506,109 @@ def assert_untouched_records_kept(analysis: Analysis, out: bytes) -> None:
         assert claude and without_parent(raw) in out_relaxed, (
             f"record {item.index} changed: {raw[:200]!r}"
         )
+
+
+# --- Claude Code: a result delayed behind the next assistant line (H006) -----------------------
+
+_PARENT_VALUE = re.compile(rb'("parentUuid"\s*:\s*)(null|"(?:[^"\\]|\\.)*")')
+
+
+def _json_line(line: bytes) -> Any:
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None
+
+
+def with_parent(line: bytes, parent: str | None) -> bytes:
+    """`line` with the value of its first `parentUuid` replaced, nothing else touched."""
+    return _PARENT_VALUE.sub(lambda m: m.group(1) + json.dumps(parent).encode(), line, count=1)
+
+
+def _results_only(value: Any) -> bool:
+    if not isinstance(value, dict) or value.get("type") != "user":
+        return False
+    message = value.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    return (
+        isinstance(content, list)
+        and bool(content)
+        and all(isinstance(b, dict) and b.get("type") == "tool_result" for b in content)
+    )
+
+
+def delayable_results(data: bytes) -> list[int]:
+    """Lines (0-based) holding only tool results whose very next line is an assistant line
+    that hangs off them: the results that `delay_result` can put behind it."""
+    lines = data.splitlines(keepends=True)
+    values = [_json_line(line) for line in lines]
+    rows = []
+    for row in range(1, len(lines) - 1):
+        result, after = values[row], values[row + 1]
+        if not (
+            _results_only(result)
+            and isinstance(after, dict)
+            and after.get("type") == "assistant"
+            and isinstance(after.get("message"), dict)
+            and result.get("uuid")
+            and after.get("uuid")
+            and after.get("parentUuid") == result["uuid"]
+            and after.get("isSidechain") == result.get("isSidechain")
+            and lines[row + 1].endswith(b"\n")
+        ):
+            continue
+        ids = [u.get("uuid") for u in values if isinstance(u, dict) and u.get("uuid")]
+        if ids.count(result["uuid"]) == 1 and ids.count(after["uuid"]) == 1:
+            rows.append(row)
+    return rows
+
+
+def delay_result(data: bytes, row: int) -> bytes:
+    """The fault of issue 13: the result line at `row` written after the assistant line
+    that followed it, and chained there (that line takes the result's place in the chain,
+    the result hangs off it, and what hung off that line now hangs off the result). Every
+    line keeps its bytes but for its parentUuid value."""
+    lines = data.splitlines(keepends=True)
+    values = [_json_line(line) for line in lines]
+    result, after = values[row], values[row + 1]
+    before = next(
+        (
+            v["uuid"]
+            for v in reversed(values[:row])
+            if isinstance(v, dict)
+            and v.get("uuid")
+            and v.get("isSidechain") == result.get("isSidechain")
+        ),
+        None,
+    )
+    out = list(lines)
+    for n, value in enumerate(values):
+        if isinstance(value, dict) and value.get("parentUuid") == after["uuid"]:
+            out[n] = with_parent(lines[n], result["uuid"])
+    out[row] = with_parent(lines[row + 1], before)
+    out[row + 1] = with_parent(lines[row], after["uuid"])
+    return b"".join(out)
+
+
+def result_call_ids(line: bytes) -> list[str]:
+    value = _json_line(line)
+    return [b.get("tool_use_id") for b in value["message"]["content"]] if value else []
+
+
+def delay_is_undone_exactly(data: bytes, row: int) -> bool:
+    """Whether the repair can give back the very bytes: the line before the result is its
+    call's line or a result line of the same batch (nothing but them between the call and
+    its result), so the repair puts it back where it was."""
+    lines = data.splitlines(keepends=True)
+    values = [_json_line(line) for line in lines]
+    before = values[row - 1]
+    if not isinstance(before, dict):
+        return False
+    if _results_only(before):
+        return True
+    message = before.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    calls = {
+        b.get("id") for b in content or () if isinstance(b, dict) and b.get("type") == "tool_use"
+    }
+    return bool(calls & set(result_call_ids(lines[row])))

@@ -22,8 +22,12 @@ from ._gen import (
     call_prefix,
     codes,
     default_layout,
+    delay_is_undone_exactly,
+    delay_result,
+    delayable_results,
     records_of,
     render_records,
+    result_call_ids,
     without_parent,
 )
 
@@ -238,3 +242,70 @@ def test_claude_code_chain_stays_whole(data: st.DataObject) -> None:
     for r in records:
         if isinstance(r, dict) and r.get("parentUuid"):
             assert position[r["parentUuid"]] < position[r["uuid"]]
+
+
+# --- a delayed Claude Code result is moved back with its line intact (issue 13) ----------------
+
+
+@st.composite
+def clean_claude_code(draw: st.DrawFn) -> bytes:
+    """A healthy Claude Code session, in the 2.0 (one chain) or 2.1 (results hang off
+    their own call's line) way, with hook lines here and there."""
+    events: list = [("user", "start")]
+    counter = 0
+    batches = draw(st.integers(1, 4))
+    for batch in range(batches):
+        ids = [f"toolu_{counter + i:03d}x" for i in range(draw(st.integers(1, 3)))]
+        counter += len(ids)
+        events.append(("calls", ids))
+        if draw(st.integers(0, 3)) == 0:
+            events.append(("system", "PostToolUse hook ran"))
+        events.append(("outputs", draw(st.permutations(ids))))
+        # what follows the results: an assistant line (the next batch's own when nothing
+        # else comes), sometimes the user's word after it
+        if batch == batches - 1 or draw(st.booleans()):
+            events.append(("assistant", "ok"))
+        if draw(st.integers(0, 2)) == 0:
+            events.append(("user", "more"))
+    style = draw(st.sampled_from(["2.0", "2.1"]))
+    return render_records(records_of("claude-code", events, claude_style=style))
+
+
+@SETTINGS
+@given(data=st.data())
+def test_a_delayed_claude_code_result_moves_back_with_its_line_intact(
+    data: st.DataObject,
+) -> None:
+    clean = data.draw(clean_claude_code())
+    assert codes(analyze(clean)) == []
+    rows = [
+        row
+        for row in delayable_results(clean)
+        if ("H006", result_call_ids(clean.splitlines()[row])[0])
+        in codes(analyze(delay_result(clean, row)))
+    ]
+    assert rows  # the last batch at least is followed by an assistant line
+    row = data.draw(st.sampled_from(rows))
+    delayed = delay_result(clean, row)
+    out = apply_edits(delayed, normalize_edits(analyze(delayed)))
+    line = clean.splitlines()[row]
+    # the result's line is there once, every byte kept but for its parentUuid value …
+    assert [without_parent(x) for x in out.splitlines()].count(without_parent(line)) == 1
+    # … and so is every other line: none lost, none new
+    assert sorted(without_parent(x) for x in out.splitlines()) == sorted(
+        without_parent(x) for x in clean.splitlines()
+    )
+    assert codes(analyze(out)) == []
+    if delay_is_undone_exactly(clean, row):
+        assert out == clean  # the repair is the very inverse of the fault
+    parents = {}
+    for value in map(json.loads, out.splitlines()):
+        if value.get("uuid"):
+            parents[value["uuid"]] = value.get("parentUuid")
+    for uuid in parents:
+        seen: set[str] = set()
+        node: str | None = uuid
+        while node is not None:
+            assert node in parents and node not in seen
+            seen.add(node)
+            node = parents[node]
