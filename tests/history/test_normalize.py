@@ -682,3 +682,26 @@ def test_claude_code_synthetic_result_follows_the_chain_not_the_file_order() -> 
     out = normalize_bytes(data)
     assert codes(analyze(out)) == []
     _parents_resolve_without_loops(out)
+
+
+def test_claude_code_inserted_line_with_a_repeated_uuid_relinks_one_line() -> None:
+    # a fixture's trimmed uuids: every line carries the same one, so links are ambiguous
+    # and only the line right after the insertion may hang off the new line
+    same = "[trimmed]"
+    lines = [
+        _line(same, None, "user", "go"),
+        _line(same, same, "assistant", _USE_S, "m1"),
+        _line(same, same, "assistant", [{"type": "text", "text": "x"}], "m2"),
+        _line(same, same, "user", "more"),
+        _line(same, same, "assistant", [{"type": "text", "text": "y"}], "m3"),
+    ]
+    data = render_records(lines)
+    assert codes(analyze(data)) == [("H001", "toolu_S")]
+    out = normalize_bytes(data)
+    after = lines_of(out)
+    assert len(after) == len(lines) + 1
+    new = after[2]
+    assert new["parentUuid"] == same and new["uuid"] != same
+    assert after[3]["parentUuid"] == new["uuid"]
+    assert [r["parentUuid"] for r in after[4:]] == [same, same]
+    assert out.count(b'"parentUuid":"[trimmed]"') == data.count(b'"parentUuid":"[trimmed]"')

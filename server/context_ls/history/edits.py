@@ -120,6 +120,10 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
     }
     redirect: dict[str | None, str | None] = {}
     anchor_index_of: dict[str | None, int] = {}
+    # A uuid that several lines carry leaves its links ambiguous (Claude Code then reads
+    # the file in order): only the first line after the insertion that names it follows.
+    repeated = _repeated(uuids) if chained else set()
+    row_redirect: dict[int, tuple[str | None, str | None]] = {}
     for anchor_index in sorted(plan.insert_after):
         records = plan.insert_after[anchor_index]
         anchor = _kept_anchor(items, anchor_index, removed)
@@ -132,7 +136,11 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
             if record.uuid is not None:
                 parent = record.uuid
         first_parent = _uuid_at_or_before(items, anchor, removed) if chained else None
-        if chained and parent != first_parent:
+        if chained and parent != first_parent and first_parent in repeated:
+            row = _first_child_after(plan, anchor, first_parent, removed)
+            if row is not None:
+                row_redirect[row] = (first_parent, parent)
+        elif chained and parent != first_parent:
             redirect[first_parent] = parent
             # The inserted lines go between the anchor and its children in the chain, even
             # children written earlier in the file; when the anchor has no uuid of its own,
@@ -152,11 +160,34 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
             parent = removed_parent[parent]
         if parent in redirect and row > anchor_index_of[parent]:
             parent = redirect[parent]
+        elif row in row_redirect and parent == row_redirect[row][0]:
+            parent = row_redirect[row][1]
         if parent != own:
             edit = _relink(plan, items[row], parent)
             if edit is not None:
                 edits.append(edit)
     return edits
+
+
+def _repeated(uuids: list[str | None] | None) -> set[str]:
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for uuid in uuids or ():
+        if uuid:
+            (repeated if uuid in seen else seen).add(uuid)
+    return repeated
+
+
+def _first_child_after(plan: Plan, anchor: int, parent: str, removed: set[int]) -> int | None:
+    """The first kept line after `anchor` (in its thread) whose parentUuid is `parent`."""
+    items = plan.history.items
+    thread = items[anchor].thread
+    for later in items.views(range(anchor + 1, len(items))):
+        if later.index in removed or later.thread != thread:
+            continue
+        if plan.parent_override.get(later.index, later.parent_uuid) == parent:
+            return later.index
+    return None
 
 
 def _kept_anchor(items: Records, index: int, removed: set[int]) -> int:
