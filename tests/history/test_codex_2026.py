@@ -146,10 +146,6 @@ def test_a_compacted_line_is_where_codex_resumes() -> None:
     assert codex.resume_start(read_history(rollout(META, USER))) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="validate must leave out codex rows before codex.resume_start (lead's validate.py)",
-)
 def test_calls_before_the_last_compaction_are_never_sent_again() -> None:
     """Codex replaces everything before a compacted line: a call cut off before it is gone
     from the conversation it resumes, so it is not a missing output."""
@@ -549,3 +545,26 @@ def test_real_calls_cut_off_are_true_missing_outputs(
     assert answers == []  # no output, and no compacted line holding one
     first = analysis.history.items[analysis.findings[0].item].line
     assert {r["payload"].get("type") for r in records[first + 1 :]} - {"function_call"} <= after
+
+
+def test_the_sparse_scan_of_a_big_rollout_judges_compaction_as_the_full_read_does() -> None:
+    """`check` on a big rollout keeps only the records findings need; a compacted line
+    resets what it must keep, so the same findings come out as from the full read."""
+    from context_ls.history.fastscan import line_views, scan_codex
+    from context_ls.history.model import History
+    from context_ls.history.validate import validate
+
+    data = rollout(
+        META,
+        USER,
+        item(call("before")),  # cut off before the compaction: never sent again
+        item(call("across")),
+        compacted([KEPT_USER, call("kept"), SUMMARY]),
+        item(output("across")),  # its call is not in the replacement history: an orphan
+        item(output("kept")),
+        item(call("after")),  # dangling after the compaction
+    )
+    full = [(f.code, f.call_id) for f in analyze(data).findings]
+    sparse_history = scan_codex(line_views(data), History(dialect="codex"), lambda a, b: data[a:b])
+    sparse = [(f.code, f.call_id) for f in validate(sparse_history)]
+    assert full == sparse == [("H002", "across"), ("H001", "after")]

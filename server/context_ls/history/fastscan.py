@@ -66,7 +66,15 @@ class CodexScan:
                 offset += size
                 continue
             payload = record.payload
-            if payload is not None and record.type == "response_item":
+            if record.type == "compacted":
+                # Codex resumes from here: what came before is never sent again, and the
+                # replacement history inside the line is read with the full reader.
+                first_call.clear()
+                first_output.clear()
+                repeated.clear()
+                pairing.clear()
+                special.append((line_no, offset, bytes(line).rstrip(b"\r\n")))
+            elif payload is not None and record.type == "response_item":
                 kind = payload.type
                 call_id = payload.call_id
                 if kind in calls or kind in outputs:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from context_ls.history import messages as msg
+from context_ls.history.dialects import codex
 from context_ls.history.dialects.claude_code import is_subagent_thread
 from context_ls.history.dialects.native import STATUSES
 from context_ls.history.findings import Finding, Related
@@ -115,13 +116,15 @@ def _malformed(history: History, out: _Collector) -> None:
 
 
 def _by_id(
-    records: list[Any], items: Records, branches: bool
+    records: list[Any], items: Records, branches: bool, first_row: int = 0
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """The first record of each id (in file order), and the later ones of ids used again.
     `branches`: the dialect marks abandoned branches (Claude Code); their records are left
-    out."""
+    out. `first_row`: records before it are never sent again (before a Codex compaction)."""
     if branches and items.any_abandoned():
         records = [r for r in records if not items[r.item].abandoned]
+    if first_row:
+        records = [r for r in records if r.item >= first_row]
     first: dict[str, Any] = {}
     more: dict[str, list[Any]] = {}
     for record in records:
@@ -133,8 +136,9 @@ def _by_id(
 def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) -> None:
     items = history.items
     branches = history.dialect == "claude-code"
-    first_calls, more_calls = _by_id(history.calls, items, branches)
-    first_outputs, more_outputs = _by_id(history.outputs, items, branches)
+    first_row = codex.resume_start(history) if history.dialect == "codex" else 0
+    first_calls, more_calls = _by_id(history.calls, items, branches, first_row)
+    first_outputs, more_outputs = _by_id(history.outputs, items, branches, first_row)
     dialect = history.dialect
     adjacency = dialect in ADJACENCY_DIALECTS
     pending_from = _pending_start(history) if trailing_calls_pending else len(items)
