@@ -568,3 +568,14 @@ def test_the_sparse_scan_of_a_big_rollout_judges_compaction_as_the_full_read_doe
     sparse_history = scan_codex(line_views(data), History(dialect="codex"), lambda a, b: data[a:b])
     sparse = [(f.code, f.call_id) for f in validate(sparse_history)]
     assert full == sparse == [("H002", "across"), ("H001", "after")]
+
+
+def test_a_hover_on_a_call_inside_the_replacement_history_shows_its_arguments() -> None:
+    from context_ls.history.api import call_details
+
+    kept = call("kept", arguments='{"cmd": "ls -la"}')
+    analysis = analyze(rollout(META, USER, compacted([KEPT_USER, kept, SUMMARY])))
+    (found,) = analysis.history.calls
+    details = call_details(analysis, found)
+    assert details.tool == "exec_command"
+    assert "ls -la" in details.arguments_summary

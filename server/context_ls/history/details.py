@@ -52,6 +52,8 @@ def _get(value: Any, *path: str | int) -> Any:
 def _block(dialect: DialectName | None, value: Any, block: int) -> Any:
     """The part of a record that is the call or output itself."""
     if dialect == "codex":
+        if block >= 0:  # a call inside a compacted line's replacement history
+            return _get(value, "payload", "replacement_history", block)
         return _get(value, "payload")
     if dialect == "openai-chat":
         return _get(value, "tool_calls", block) if block >= 0 else value
