@@ -83,7 +83,18 @@ EXPECTED: dict[str, tuple[str | None, dict[str, int]]] = {
         "codex",
         {"H007": 1},
     ),
+    # A sub-agent's rollout forked from its parent up to the parent's spawn_agent call,
+    # whose output only the parent's rollout holds: Codex answers it "aborted" on resume.
+    "daaain__claude-code-log/rollout-2026-01-03T04-05-10-33333333-3333-4333-8333-333333333333.jsonl": (
+        "codex",
+        {"H001": 1},
+    ),
     "jazzyalex__agent-sessions/codex_large.jsonl": ("codex", {}),
+    # Ids trimmed to one string: the repeats all come before the last compaction, which is
+    # where Codex resumes.
+    "jazzyalex__agent-sessions/codex_small.jsonl": ("codex", {}),
+    # Hand-made: spawn and wait calls whose outputs only event_msg lines mention.
+    "codemie-ai__codemie-code/turn-spawn-skill.jsonl": ("codex", {"H001": 2}),
     # One line out of a session: an output whose call was left out.
     "jnarowski__agentcmd/function-output-error.jsonl": ("codex", {"H002": 1}),
     "jnarowski__agentcmd/rollout-2025-09-24T19-22-20-01997e76-d124-7592-9cac-2ec05abbca08.jsonl": (
@@ -94,9 +105,20 @@ EXPECTED: dict[str, tuple[str | None, dict[str, int]]] = {
         "codex",
         {},
     ),
+    # Interrupted mid-command and resumed 15 minutes later without an output.
+    "madshn__localpush/rollout-2026-02-23T12-47-42-019c8a53-a0dd-7130-bcd7-95445d84846a.jsonl": (
+        "codex",
+        {"H001": 1},
+    ),
+    # Has a compacted line in mid-turn (39 items and a compaction item).
     "madshn__localpush/rollout-2026-02-23T12-54-34-019c8a59-e9dd-71f0-9ae3-4079fe9726a9.jsonl": (
         "codex",
         {},
+    ),
+    # Cut while its last call ran (only a token count follows it).
+    "madshn__localpush/rollout-2026-02-23T13-19-38-019c8a70-dda7-7f33-98ea-f30553347322.jsonl": (
+        "codex",
+        {"H001": 1},
     ),
     "madshn__localpush/rollout-2026-02-23T20-34-25-019c8bfe-ec25-79e0-97d7-bda6a9c575ff.jsonl": (
         "codex",
@@ -136,7 +158,7 @@ def findings_by_code(path: Path) -> dict[str, int]:
 def test_the_folder_is_read_and_most_of_it_is_known() -> None:
     assert len(FILES) >= 40
     known = [p for p in FILES if name(p) in EXPECTED]
-    assert len(known) >= len(FILES) - 5, sorted(set(map(name, FILES)) - set(EXPECTED))
+    assert len(known) >= 46  # every file of today's folder; files added later are still read
 
 
 @pytest.mark.parametrize("path", FILES, ids=name)
