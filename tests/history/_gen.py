@@ -566,8 +566,9 @@ def delayable_results(data: bytes) -> list[int]:
 def delay_result(data: bytes, row: int) -> bytes:
     """The fault of issue 13: the result line at `row` written after the assistant line
     that followed it, and chained there (that line takes the result's place in the chain,
-    the result hangs off it, and what hung off that line now hangs off the result). Every
-    line keeps its bytes but for its parentUuid value."""
+    the result hangs off it, and what went on from that line now goes on from the result;
+    a 2.1 result or hook line of that line's own calls stays on it). Every line keeps its
+    bytes but for its parentUuid value."""
     lines = data.splitlines(keepends=True)
     values = [_json_line(line) for line in lines]
     result, after = values[row], values[row + 1]
@@ -583,7 +584,13 @@ def delay_result(data: bytes, row: int) -> bytes:
     )
     out = list(lines)
     for n, value in enumerate(values):
-        if isinstance(value, dict) and value.get("parentUuid") == after["uuid"]:
+        if (
+            isinstance(value, dict)
+            and value.get("parentUuid") == after["uuid"]
+            # 2.1: its own results and hook progress hang off the line they belong to
+            and value.get("sourceToolAssistantUUID") != after["uuid"]
+            and value.get("type") != "progress"
+        ):
             out[n] = with_parent(lines[n], result["uuid"])
     out[row] = with_parent(lines[row + 1], before)
     out[row + 1] = with_parent(lines[row], after["uuid"])
@@ -596,19 +603,34 @@ def result_call_ids(line: bytes) -> list[str]:
 
 
 def delay_is_undone_exactly(data: bytes, row: int) -> bool:
-    """Whether the repair can give back the very bytes: the line before the result is its
-    call's line or a result line of the same batch (nothing but them between the call and
-    its result), so the repair puts it back where it was."""
-    lines = data.splitlines(keepends=True)
-    values = [_json_line(line) for line in lines]
-    before = values[row - 1]
-    if not isinstance(before, dict):
+    """Whether the repair can give back the very bytes: between the result's call line and
+    the result stand only lines of the call's message, results of its batch, and lines that
+    are no messages and hang off those (hook progress) or off nothing (queue operations),
+    so the repair puts it back where it was."""
+    values = [_json_line(line) for line in data.splitlines(keepends=True)]
+    ids = set(result_call_ids(data.splitlines()[row]))
+    for start in range(row - 1, -1, -1):
+        value = values[start]
+        message = value.get("message") if isinstance(value, dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
+        if isinstance(content, list) and any(
+            isinstance(b, dict) and b.get("type") == "tool_use" and b.get("id") in ids
+            for b in content
+        ):
+            break
+    else:
         return False
-    if _results_only(before):
-        return True
-    message = before.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    calls = {
-        b.get("id") for b in content or () if isinstance(b, dict) and b.get("type") == "tool_use"
-    }
-    return bool(calls & set(result_call_ids(lines[row])))
+    assert isinstance(message, dict)
+    run = {values[start].get("uuid")}
+    for value in values[start + 1 : row]:
+        if not isinstance(value, dict):
+            return False
+        inner = value.get("message")
+        if isinstance(inner, dict):
+            same = value.get("type") == "assistant" and inner.get("id") == message.get("id")
+            if not (same or _results_only(value)):
+                return False
+        elif value.get("uuid") and value.get("parentUuid") not in run:
+            return False
+        run.add(value.get("uuid"))
+    return True

@@ -389,18 +389,24 @@ class Plan:
         return end
 
     def _reply_end(self, call_item: Item) -> int:
-        """Claude Code: the last line of the call's message and of the results after it."""
+        """Claude Code: the last line of the call's message and of the results after it,
+        and of the lines that are no messages after them but hang off them (hook progress)
+        or off nothing (queue operations): a result goes where Claude Code writes it."""
         end = call_item.index
+        run = {call_item.uuid}
         for later in self._after(call_item):
-            if (
-                later.kind in (ItemKind.OTHER, ItemKind.MALFORMED)
-                or later.thread != call_item.thread
-            ):
+            if later.kind is ItemKind.MALFORMED or later.thread != call_item.thread:
+                continue
+            if later.kind is ItemKind.OTHER:
+                if later.uuid is None or later.parent_uuid in run:
+                    run.add(later.uuid)
+                    end = later.index
                 continue
             same_message = later.turn == call_item.turn
             results = later.turn == call_item.turn + 1 and later.results_only
             if not (same_message or results):
                 break
+            run.add(later.uuid)
             end = later.index
         return end
 
