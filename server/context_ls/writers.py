@@ -169,28 +169,39 @@ def _scan_proc(targets: dict[tuple[int, int], str]) -> dict[tuple[int, int], lis
     A link's base name is compared first (one string test per descriptor), then the
     descriptor is stat'ed to compare device and inode, so a path seen through another
     mount namespace still matches. Processes that vanish or are not ours to read are
-    skipped."""
+    skipped. The cost is one readlink per open descriptor on the machine (~2-3 µs each:
+    tens of milliseconds on a desktop with tens of thousands), so callers scan once per
+    write, not per line."""
     names = set(targets.values())
     found: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    readlink = os.readlink
     for pid in _pids():
         folder = f"{PROC}/{pid}/fd"
         try:
-            fds = os.listdir(folder)
+            # Links are read relative to the folder's descriptor: no path walk per link.
+            dir_fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         except OSError:  # gone, or another user's process
             continue
-        for fd in fds:
-            link = f"{folder}/{fd}"
+        try:
             try:
-                target = os.readlink(link)
+                fds = os.listdir(dir_fd)
             except OSError:
                 continue
-            if target.removesuffix(" (deleted)").rsplit("/", 1)[-1] not in names:
-                continue
-            key = _identity(link)
-            if key is None or key not in targets:
-                continue
-            flags = _fd_flags(pid, fd)
-            found.setdefault(key, []).append((pid, 0 if flags is None else flags))
+            for fd in fds:
+                try:
+                    target = readlink(fd, dir_fd=dir_fd)
+                except OSError:
+                    continue
+                name = target[target.rfind("/") + 1 :].removesuffix(" (deleted)")
+                if name not in names:
+                    continue
+                key = _identity(f"{folder}/{fd}")
+                if key is None or key not in targets:
+                    continue
+                flags = _fd_flags(pid, fd)
+                found.setdefault(key, []).append((pid, 0 if flags is None else flags))
+        finally:
+            os.close(dir_fd)
     return found
 
 

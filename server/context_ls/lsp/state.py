@@ -17,6 +17,7 @@ from context_ls.lsp.documents import TextSnapshot
 if TYPE_CHECKING:
     from context_ls.history.analyzer import Analyzer
     from context_ls.history.api import Analysis
+    from context_ls.writers import Writer
 
 
 @dataclass(slots=True)
@@ -113,6 +114,14 @@ class DocumentState:
     lookup_of: object | None = None  # …for this analysis
     # The quick first look's scan of a text, done while a big didOpen arrived (used once).
     scan: tuple[TextSnapshot, CodexScan] | None = None
+    # Other processes writing the file (an agent still running): its trailing calls are
+    # pending, and rewrites say so. Scanned beside the validation at open and after
+    # on-disk changes, and every few seconds while it lasts; `writers_seen_at` is the
+    # time.monotonic() of the last scan (0: the next validation starts one).
+    writers: tuple[Writer, ...] = ()
+    writers_seen_at: float = 0.0
+    writers_scan: asyncio.Future[None] | None = None
+    writers_timer: asyncio.TimerHandle | None = None
 
     @property
     def result_id(self) -> str:

@@ -12,6 +12,7 @@ from lsprotocol import types
 from context_ls.history.api import fix_edits
 from context_ls.lsp.convert import to_text_edits, workspace_edit
 from context_ls.lsp.features import commands
+from context_ls.lsp.features.diagnostics import Diagnostics
 from context_ls.lsp.features.snapshots import Snapshots
 
 if TYPE_CHECKING:
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from context_ls.lsp.documents import TextSnapshot
     from context_ls.lsp.server import ContextLanguageServer
     from context_ls.lsp.state import DocumentState
+    from context_ls.writers import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +92,15 @@ def quick_fixes(
     return actions
 
 
+def writer_warning(writers: tuple[Writer, ...]) -> str:
+    """What a rewrite's title says while another process writes the file: the agent's
+    next lines would land beside the rewritten text, or be lost."""
+    if not writers:
+        return ""
+    names = ", ".join(dict.fromkeys(w.name for w in writers))
+    return f" (an agent is still writing this file: {names})"
+
+
 def _when(timestamp_ms: int) -> str:
     return datetime.fromtimestamp(timestamp_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
@@ -126,21 +137,32 @@ async def code_actions(
     actions: list[types.CodeAction] = []
     if wants(only, types.CodeActionKind.QuickFix):
         actions += quick_fixes(ls, doc, analysis, text, params.range)
-    if wants(only, FIX_ALL_KIND) and any(f.fixable for f in analysis.findings):
+    keep = ls.settings.trim_keep
+    normalize = wants(only, FIX_ALL_KIND) and any(f.fixable for f in analysis.findings)
+    restores = await restore_actions(ls, doc) if wants(only, RESTORE_KIND) else []
+    trim = wants(only, types.CodeActionKind.RefactorRewrite) and len(analysis.history.items) > keep
+    # A rewrite while the agent still writes the file says so before anything is edited
+    # (asked only when a rewrite is offered: a scan of the processes is not free).
+    warning = (
+        writer_warning(await ls.feature_of(Diagnostics).writers_of(doc))
+        if normalize or restores or trim
+        else ""
+    )
+    if normalize:
         actions.append(
             types.CodeAction(
-                title="Normalize history",
+                title=f"Normalize history{warning}",
                 kind=FIX_ALL_KIND,
                 command=types.Command(
                     title="Normalize history", command=commands.NORMALIZE, arguments=[doc.uri]
                 ),
             )
         )
-    if wants(only, RESTORE_KIND):
-        actions += await restore_actions(ls, doc)
-    keep = ls.settings.trim_keep
-    if wants(only, types.CodeActionKind.RefactorRewrite) and len(analysis.history.items) > keep:
-        title = f"Trim history to the last {keep} items"
+    for action in restores:
+        action.title += warning
+    actions += restores
+    if trim:
+        title = f"Trim history to the last {keep} items{warning}"
         actions.append(
             types.CodeAction(
                 title=title,

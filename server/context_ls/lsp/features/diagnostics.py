@@ -24,10 +24,12 @@ from context_ls.history.api import Analysis, Options
 from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.memory import release_free_memory
+from context_ls.writers import live_writers
 
 if TYPE_CHECKING:
     from context_ls.lsp.documents import TextSnapshot
     from context_ls.lsp.state import DocumentState
+    from context_ls.writers import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,8 @@ PROGRESS_THRESHOLD = 5 * 1024 * 1024  # bytes: bigger documents report $/progres
 TRIM_THRESHOLD = 1024 * 1024  # bytes: after validating bigger documents, memory goes back…
 TRIM_DELAY = 5.0  # seconds: …once no validation ran for this long (a pause, not typing)
 COPY_DELAY = 0.03  # seconds after an edit's diagnostics before its bytes are copied
+WRITERS_RECHECK = 2.0  # seconds between scans while a live writer keeps calls pending
+WRITERS_FRESH = 2.0  # seconds a scan of the writers answers a code action request
 
 
 def disk_stamp(path: str | None) -> tuple[int, int] | None:
@@ -49,6 +53,16 @@ def disk_stamp(path: str | None) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_mtime_ns, stat.st_size
+
+
+def scan_writers(path: str) -> tuple[Writer, ...]:
+    """Worker-thread part: the other processes writing `path` (see `context_ls.writers`);
+    none when the scan itself fails (it only ever makes calls pending)."""
+    try:
+        return tuple(live_writers(path))
+    except Exception:
+        logger.warning("cannot tell who writes %s", path, exc_info=True)
+        return ()
 
 
 def _quick(
@@ -105,6 +119,8 @@ class Diagnostics(LanguageFeature):
                     continue  # the same change reported twice (client and watchfiles)
                 doc.disk_stamp = stamp
                 doc.changed_at = time.time()
+                if time.monotonic() - doc.writers_seen_at > WRITERS_FRESH:
+                    doc.writers_seen_at = 0.0  # the next validation asks who writes it
                 self.schedule(doc, refresh=True)
 
     def document_close(self, doc: DocumentState) -> None:
@@ -112,6 +128,11 @@ class Diagnostics(LanguageFeature):
             doc.copy_timer.cancel()
         if doc.pending_timer is not None:
             doc.pending_timer.cancel()
+        if doc.writers_timer is not None:
+            doc.writers_timer.cancel()
+            doc.writers_timer = None
+        if doc.writers_scan is not None:
+            doc.writers_scan.cancel()
         if doc.task is not None and not doc.task.done():
             doc.task.cancel()
         doc.settled.set()  # requests still waiting on it answer (for a closed document)
@@ -133,9 +154,74 @@ class Diagnostics(LanguageFeature):
 
     # validation -----------------------------------------------------------------------
 
-    def is_pending_window(self, doc: DocumentState) -> bool:
+    def in_grace(self, doc: DocumentState) -> bool:
+        """The file changed within `pendingGraceSeconds`."""
         grace = self.server.settings.pending_grace_seconds
         return grace > 0 and time.time() - doc.changed_at < grace
+
+    def is_pending_window(self, doc: DocumentState) -> bool:
+        """Trailing calls are waiting for output, not missing: the file changed within the
+        grace, or another process (the agent) still holds it for writing."""
+        return self.in_grace(doc) or bool(doc.writers)
+
+    # live writers ---------------------------------------------------------------------
+
+    async def refresh_writers(self, doc: DocumentState) -> bool:
+        """Scan for the processes writing `doc`'s file; True when they changed."""
+        if doc.path is None:
+            return False
+        loop = asyncio.get_running_loop()
+        found = await loop.run_in_executor(self.server.analysis_pool, scan_writers, doc.path)
+        doc.writers_seen_at = time.monotonic()
+        changed = found != doc.writers
+        doc.writers = found
+        return changed
+
+    async def writers_of(self, doc: DocumentState) -> tuple[Writer, ...]:
+        """Who writes `doc`'s file, scanned again when the last scan is a few seconds old
+        (a code action must not promise a safe rewrite on old news)."""
+        stale = doc.path is not None and time.monotonic() - doc.writers_seen_at > WRITERS_FRESH
+        if stale and await self.refresh_writers(doc) and self.server.documents.get(doc.uri) is doc:
+            self.schedule(doc, refresh=True)  # calls become pending, or stop being
+        return doc.writers
+
+    def _scan_writers_beside(self, doc: DocumentState) -> None:
+        """Scan in the background: a scan reads every open descriptor on the machine
+        (tens of milliseconds on a busy desktop), which the diagnostics do not wait for.
+        Found writers re-validate the document (its trailing calls become pending; a
+        file the agent wrote within the grace is pending meanwhile anyway)."""
+        if doc.writers_scan is not None and not doc.writers_scan.done():
+            return
+        doc.writers_seen_at = time.monotonic()  # asked: keystrokes do not ask again
+
+        async def scan() -> None:
+            if await self.refresh_writers(doc) and self.server.documents.get(doc.uri) is doc:
+                self.schedule(doc, refresh=True)
+
+        doc.writers_scan = asyncio.ensure_future(scan())
+
+    def _recheck_writers_later(self, doc: DocumentState) -> None:
+        """While a live writer keeps calls pending, look again every few seconds: when it
+        is gone (the agent quit or was killed), they are missing outputs."""
+        if doc.writers_timer is not None:
+            doc.writers_timer.cancel()
+        doc.writers_timer = asyncio.get_running_loop().call_later(
+            WRITERS_RECHECK, self._start_recheck, doc
+        )
+
+    def _start_recheck(self, doc: DocumentState) -> None:
+        doc.writers_timer = None
+        if doc.writers_scan is None or doc.writers_scan.done():
+            doc.writers_scan = asyncio.ensure_future(self._recheck_writers(doc))
+
+    async def _recheck_writers(self, doc: DocumentState) -> None:
+        if self.server.documents.get(doc.uri) is not doc:
+            return
+        if await self.refresh_writers(doc):
+            if self.server.documents.get(doc.uri) is doc:
+                self.schedule(doc, refresh=True)
+        elif doc.writers:
+            self._recheck_writers_later(doc)
 
     def schedule(self, doc: DocumentState, *, refresh: bool = False) -> None:
         """Validate `doc`'s newest text soon; at most one validation per document runs.
@@ -190,7 +276,8 @@ class Diagnostics(LanguageFeature):
 
     async def _validate_once(self, doc: DocumentState) -> None:
         text = doc.text
-        pending = self.is_pending_window(doc)
+        in_grace = self.in_grace(doc)
+        pending = in_grace or bool(doc.writers)
         options = self.server.settings.options(pending=pending)
         loop = asyncio.get_running_loop()
         first_read = doc.analysis is None
@@ -229,8 +316,15 @@ class Diagnostics(LanguageFeature):
             doc.refresh = doc.refresh or doc.diagnosed is text  # a pull got the quick look
             self._diagnosed(doc, text, diagnostics)
         if pending and any(f.pending for f in analysis.findings):
-            delay = self.server.settings.pending_grace_seconds - (time.time() - doc.changed_at)
-            doc.pending_timer = loop.call_later(max(delay, 0) + 0.05, self._grace_over, doc)
+            if in_grace:
+                delay = self.server.settings.pending_grace_seconds - (time.time() - doc.changed_at)
+                doc.pending_timer = loop.call_later(max(delay, 0) + 0.05, self._grace_over, doc)
+            if doc.writers:
+                self._recheck_writers_later(doc)
+        if doc.path is not None and doc.writers_seen_at == 0.0 and analysis.dialect is not None:
+            # At open and after on-disk changes (not per keystroke), once the diagnostics
+            # are out: who else writes this history?
+            self._scan_writers_beside(doc)
         self.server.fan_out("document_analyzed", doc)
         if text.copy_pending:
             doc.copy_timer = loop.call_later(COPY_DELAY, self._copy, text)

@@ -21,6 +21,7 @@ from context_ls.history.api import analyze
 from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.documents import TextSnapshot
 from context_ls.lsp.feature import LanguageFeature
+from context_ls.writers import live_writers_many
 
 if TYPE_CHECKING:
     from context_ls.lsp.server import ContextLanguageServer
@@ -31,6 +32,7 @@ HISTORY_SUFFIXES = (".json", ".jsonl")
 SKIP_FOLDERS = frozenset({".git", "node_modules", ".venv", "venv", "__pycache__", ".cache"})
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_FILES = 5000
+LIVE_FRESH = 2.0  # seconds a scan for the processes writing closed histories is reused
 
 Report = (
     types.WorkspaceFullDocumentDiagnosticReport | types.WorkspaceUnchangedDocumentDiagnosticReport
@@ -59,9 +61,11 @@ def history_candidates(folders: list[str]) -> Iterator[str]:
 class PullDiagnostics(LanguageFeature):
     def __init__(self, server: ContextLanguageServer) -> None:
         super().__init__(server)
-        # path -> ((mtime_ns, size), result_id, diagnostics) for files not open
-        self._disk: dict[str, tuple[tuple[int, int], str, list[types.Diagnostic]]] = {}
+        # path -> ((mtime_ns, size, pending), result_id, diagnostics) for files not open
+        self._disk: dict[str, tuple[tuple[int, int, bool], str, list[types.Diagnostic]]] = {}
         self._seq = 0
+        # (time.monotonic(), paths, the live ones) of the last scan for writers
+        self._live_seen: tuple[float, frozenset[str], set[str]] | None = None
 
     def settings_changed(self) -> None:
         self._disk.clear()
@@ -117,16 +121,20 @@ class PullDiagnostics(LanguageFeature):
         return types.WorkspaceDiagnosticReport(items=items)
 
     def _scan(self, folders: list[str], skip: set[str], previous: dict[str, str]) -> list[Report]:
-        """Worker thread: analyse the closed history files (cached by mtime and size)."""
+        """Worker thread: analyse the closed history files (cached by mtime, size and
+        whether their trailing calls are pending)."""
         reports: list[Report] = []
-        for path in history_candidates(folders):
-            if path in skip:
-                continue
+        paths = [p for p in history_candidates(folders) if p not in skip]
+        live = self._live(paths)
+        grace = self.server.settings.pending_grace_seconds
+        now = time.time()
+        for path in paths:
             try:
                 stat = os.stat(path)
                 if stat.st_size > MAX_FILE_BYTES:
                     continue
-                stamp = (stat.st_mtime_ns, stat.st_size)
+                in_grace = grace > 0 and now - stat.st_mtime_ns / 1e9 < grace
+                stamp = (stat.st_mtime_ns, stat.st_size, in_grace or path in live)
                 cached = self._disk.get(path)
                 if cached is None or cached[0] != stamp:
                     cached = self._analyze_file(path, stamp)
@@ -152,14 +160,31 @@ class PullDiagnostics(LanguageFeature):
                 )
         return reports
 
+    def _live(self, paths: list[str]) -> set[str]:
+        """The files another process (an agent) still writes: one scan for all of them,
+        at most every `LIVE_FRESH` seconds (clients may pull back to back). Codex's
+        thread lock is looked up by the rollout's name only (no file is read)."""
+        now = time.monotonic()
+        key = frozenset(paths)
+        if self._live_seen is not None:
+            seen_at, seen_paths, live = self._live_seen
+            if seen_paths == key and now - seen_at < LIVE_FRESH:
+                return live
+        try:
+            found = live_writers_many(paths, {p: b"" for p in paths})
+        except Exception:
+            logger.warning("cannot tell who writes the workspace's histories", exc_info=True)
+            found = {}
+        live = {path for path, writers in found.items() if writers}
+        self._live_seen = (now, key, live)
+        return live
+
     def _analyze_file(
-        self, path: str, stamp: tuple[int, int]
-    ) -> tuple[tuple[int, int], str, list[types.Diagnostic]]:
+        self, path: str, stamp: tuple[int, int, bool]
+    ) -> tuple[tuple[int, int, bool], str, list[types.Diagnostic]]:
         with open(path, "rb") as handle:
             data = handle.read()
-        grace = self.server.settings.pending_grace_seconds
-        pending = grace > 0 and time.time() - stamp[0] / 1e9 < grace
-        options = self.server.settings.options(pending=pending)
+        options = self.server.settings.options(pending=stamp[2])
         analysis = analyze(data, options=options)
         if analysis.dialect is None:
             return stamp, "", []
