@@ -513,3 +513,26 @@ def test_real_files_a_delayed_result_moves_back_with_its_line(path: Path) -> Non
         if healthy and delay_is_undone_exactly(data, row):
             assert out == data, row
         assert not {c for c, _ in codes(analyze(out))} & {"H005", "H006", "H009"}
+
+
+def test_results_of_one_message_go_to_one_place_before_a_branching_hook_line() -> None:
+    # a hook line of the first call comes after the second call's line and branches off
+    # the first: both delayed results, in one line, go right after the message, and the
+    # chain goes on from them
+    lines = [
+        _cc_line("u", None, "user", "go"),
+        _cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
+        _cc_line("a2", "a1", "assistant", _use("toolu_B"), "m1"),
+        {"parentUuid": "a1", **CC_BASE, "type": "progress", "data": {}, "uuid": "p1"},
+        _cc_line("t", "a2", "assistant", TEXT, "m2"),
+        _cc_line("r", "t", "user", [_result("toolu_A"), _result("toolu_B")], toolUseResult="x"),
+        _cc_line("n", "r", "user", "next"),
+    ]
+    data = render_records(lines)
+    assert sorted(codes(analyze(data))) == [("H006", "toolu_A"), ("H006", "toolu_B")]
+    out = normalize_bytes(data)
+    got = lines_of(out)
+    assert [r["uuid"] for r in got] == ["u", "a1", "a2", "r", "p1", "t", "n"]
+    assert [r["parentUuid"] for r in got] == [None, "u", "a1", "a2", "a1", "r", "t"]
+    assert without_parent(raw_lines(out)[3]) == without_parent(raw_lines(data)[5])
+    assert codes(analyze(out)) == []

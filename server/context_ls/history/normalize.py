@@ -390,23 +390,24 @@ class Plan:
 
     def _reply_end(self, call_item: Item) -> int:
         """Claude Code: the last line of the call's message and of the results after it,
-        and of the lines that are no messages after them but hang off them (hook progress)
-        or off nothing (queue operations): a result goes where Claude Code writes it."""
+        and of the lines that are no messages after them but go on from them (hook
+        progress) or stand outside the chain (queue operations): a result goes where
+        Claude Code writes it. A line that branches off an earlier one is passed over."""
         end = call_item.index
-        run = {call_item.uuid}
+        tip = call_item.uuid  # the uuid the run ends on, so far
         for later in self._after(call_item):
             if later.kind is ItemKind.MALFORMED or later.thread != call_item.thread:
                 continue
             if later.kind is ItemKind.OTHER:
-                if later.uuid is None or later.parent_uuid in run:
-                    run.add(later.uuid)
+                if later.uuid is None or (tip is not None and later.parent_uuid == tip):
+                    tip = later.uuid or tip
                     end = later.index
                 continue
             same_message = later.turn == call_item.turn
             results = later.turn == call_item.turn + 1 and later.results_only
             if not (same_message or results):
                 break
-            run.add(later.uuid)
+            tip = later.uuid or tip
             end = later.index
         return end
 
