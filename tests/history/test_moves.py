@@ -536,3 +536,10 @@ def test_results_of_one_message_go_to_one_place_before_a_branching_hook_line() -
     assert [r["parentUuid"] for r in got] == [None, "u", "a1", "a2", "a1", "r", "t"]
     assert without_parent(raw_lines(out)[3]) == without_parent(raw_lines(data)[5])
     assert codes(analyze(out)) == []
+
+
+def test_a_rule_without_a_fix_title_is_named() -> None:
+    from context_ls.history.rules import fix_template
+
+    assert fix_template("H008") == "Fix H008 (invalid-status)"
+    assert fix_template("H006") == "Move the output of {call_id} next to its call"

@@ -188,7 +188,8 @@ _MOVE_TITLES = {
 
 def fix_template(code: str) -> str:
     """The title of a rule's quick fix, with `{call_id}` to fill in."""
-    return FIX_TITLES.get(code, f"Fix {code}")
+    rule = RULES.get(code)
+    return FIX_TITLES.get(code) or (f"Fix {code} ({rule.name})" if rule else f"Fix {code}")
 
 
 def move_title(code: str, dialect: str, how: str, call_id: str) -> str:
