@@ -13,6 +13,7 @@ import pytest
 from context_ls.history.api import analyze, fix_edits, normalize_bytes
 from context_ls.history.model import apply_edits
 from context_ls.history.normalize import fix_title
+from context_ls.history.rules import fix_template
 
 from ._gen import (
     CC_BASE,
@@ -539,7 +540,5 @@ def test_results_of_one_message_go_to_one_place_before_a_branching_hook_line() -
 
 
 def test_a_rule_without_a_fix_title_is_named() -> None:
-    from context_ls.history.rules import fix_template
-
     assert fix_template("H008") == "Fix H008 (invalid-status)"
     assert fix_template("H006") == "Move the output of {call_id} next to its call"
