@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from context_ls import compression
-from context_ls.history import details
+from context_ls.history import details, normalize
 from context_ls.history.details import CallDetails, OutputDetails
 from context_ls.history.dialects import claude_code
 from context_ls.history.edits import plan_edits
@@ -264,6 +264,13 @@ def fix_edits(
 ) -> list[TextEdit]:
     """The quick fix of one finding ([] when it has none)."""
     return _edits_for(analysis, [finding], options)
+
+
+def fix_title(analysis: Analysis, finding: Finding, options: Options | None = None) -> str:
+    """The title of the quick fix of one finding: a move says whether its record goes whole
+    or which fields stay behind with the blocks that stay."""
+    texts = _options(options).synthetic_output_text
+    return normalize.fix_title(analysis.history, analysis.data, finding, texts)
 
 
 def _edits_for(

@@ -113,7 +113,9 @@ _RULES = (
         "Chat Completions: `An assistant message with 'tool_calls' must be followed by tool "
         "messages responding to each 'tool_call_id'.`",
         "assistant tool_use toolu_A, user text, user tool_result toolu_A",
-        "Safe fix: move the output into the message right after its call.",
+        "Safe fix: move the output into the message right after its call. A record that "
+        "holds nothing else moves whole, byte for byte (a Claude Code line keeps its uuid, "
+        "timestamp and `toolUseResult`; only `parentUuid` links change).",
     ),
     Rule(
         "H007",
@@ -142,7 +144,10 @@ _RULES = (
         "H009",
         "broken-parent-link",
         "error",
-        "Claude Code: finds a line whose `parentUuid` names a uuid that is not in the file.",
+        "Claude Code: finds a line whose `parentUuid` names a uuid that is not in the file. "
+        "A sub-agent file's first lines may name lines of the session that launched it: "
+        "those links are checked against `<session>.jsonl` beside its `subagents/` folder, "
+        "and left alone when that file is not there.",
         "Claude Code rebuilds the conversation by following `parentUuid`; a broken link cuts "
         "the conversation and breaks `--resume`.",
         '{"type":"user","uuid":"b","parentUuid":"gone", …}',
