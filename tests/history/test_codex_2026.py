@@ -579,3 +579,38 @@ def test_a_hover_on_a_call_inside_the_replacement_history_shows_its_arguments() 
     details = call_details(analysis, found)
     assert details.tool == "exec_command"
     assert "ls -la" in details.arguments_summary
+
+
+def numbered(*lines: bytes) -> bytes:
+    """Number the lines as a paginated rollout does (`ordinal` on each line)."""
+    out = []
+    for number, raw in enumerate(lines):
+        value = json.loads(raw)
+        out.append(json.dumps({"ordinal": number, **value}).encode() + b"\n")
+    return b"".join(out)
+
+
+PAGINATED_META = line(
+    "session_meta", {"id": "s2", "cwd": "/p", "cli_version": "0.140.0", "history_mode": "paginated"}
+)
+
+
+def test_a_paginated_rollout_gets_its_synthetic_output_at_the_end_with_the_next_ordinal() -> None:
+    """No ordinal is free between two numbered lines: the output Codex would add goes at
+    the end, numbered next; every line before it stays byte for byte."""
+    data = numbered(PAGINATED_META, USER, item(call("c1")), item(call("c2")), USER)
+    repaired = normalize_bytes(data)
+    assert repaired.startswith(data)
+    added = [json.loads(raw) for raw in repaired[len(data) :].splitlines()]
+    assert [(a["ordinal"], a["payload"]["call_id"]) for a in added] == [(5, "c1"), (6, "c2")]
+    assert codes(repaired) == []
+    ordinals = codex.read_ordinals(repaired.splitlines())
+    assert ordinals.paginated and not ordinals.faults and ordinals.last == 6
+
+
+def test_a_rollout_that_is_not_paginated_gets_its_output_right_after_the_call() -> None:
+    data = rollout(META, USER, item(call("c1")), USER)
+    repaired = normalize_bytes(data)
+    lines_after = repaired.splitlines()
+    assert json.loads(lines_after[3])["payload"]["call_id"] == "c1"
+    assert "ordinal" not in json.loads(lines_after[3])

@@ -89,6 +89,8 @@ class Plan:
         # Built only for findings made without their subjects (by hand, in tests).
         self._calls_by_id: dict[str, Call] | None = None
         self._outputs_at: dict[tuple[int, str], Output] | None = None
+        # Codex paginated rollouts: the ordinals given so far (None: not paginated).
+        self._ordinals: list[int | None] | None = None
 
     # --- what each finding asks for -------------------------------------------------
 
@@ -130,8 +132,14 @@ class Plan:
         dialect = self.dialect
         call_item = self.history.items[call.item]
         if dialect == "codex":
-            value = codex.synthetic_line(call.call_id, call.kind, self.text, call_item.timestamp)
-            self.insert_after[call.item].append(NewRecord(value))
+            ordinal = self._next_ordinal()
+            value = codex.synthetic_line(
+                call.call_id, call.kind, self.text, call_item.timestamp, ordinal
+            )
+            # A paginated rollout numbers its lines: no number is free between two of them,
+            # so the output goes at the end (the Responses API does not ask for adjacency).
+            anchor = call.item if ordinal is None else len(self.history.items) - 1
+            self.insert_after[anchor].append(NewRecord(value))
         elif dialect == "openai-responses":
             value = responses.synthetic_output(call.call_id, call.kind, self.text)
             self.insert_after[call.item].append(NewRecord(value))
@@ -144,6 +152,19 @@ class Plan:
         else:
             block = anthropic.synthetic_result(call.call_id, self.text)
             self._deliver_block(call, self.style.render(block, 2), call.call_id)
+
+    def _next_ordinal(self) -> int | None:
+        """The ordinal the next appended line of a paginated rollout gets (None when the
+        rollout is not paginated)."""
+        if self._ordinals is None:
+            lines = bytes(self.data).splitlines() if self.data else []
+            ordinals = codex.read_ordinals(lines)
+            self._ordinals = [ordinals.last] if ordinals.paginated else [None]
+        last = self._ordinals[-1]
+        if last is None:
+            return None
+        self._ordinals.append(last + 1)
+        return last + 1
 
     def remove_output(self, output: Output) -> None:
         if self.dialect in BLOCK_DIALECTS and output.block >= 0:
