@@ -352,7 +352,7 @@ def test_a_checked_write_of_an_unchanged_file_writes(tmp_path: Path) -> None:
     path = tmp_path / "h.jsonl"
     path.write_bytes(b"old\n")
     _, fp = read_with_fingerprint(path)
-    assert atomic_write(path, b"new\n", expected=fp) == 0
+    assert atomic_write(path, b"new\n", expected=fp) == (0, [])
     assert path.read_bytes() == b"new\n"
 
 
@@ -372,5 +372,48 @@ def test_lines_appended_to_the_old_file_during_the_rename_are_carried_over(
         real_replace(src, dst)
 
     monkeypatch.setattr(fileio.os, "replace", late_writer_then_replace)
-    assert atomic_write(path, b"new\n", expected=fp) == len(b'{"late":1}\n')
+    assert atomic_write(path, b"new\n", expected=fp).carried == len(b'{"late":1}\n')
     assert path.read_bytes() == b'new\n{"late":1}\n'
+
+
+# Holds argv[1] open for appending, says "ready", waits until the file at that path is
+# another file (it was replaced), then appends one line to the old one and exits.
+LATE_APPENDER = """
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
+ino = os.fstat(fd).st_ino
+print("ready", flush=True)
+while os.stat(sys.argv[1]).st_ino == ino:
+    time.sleep(0.001)
+os.write(fd, b'{"after":"rename"}\\n')
+"""
+
+
+@needs_proc
+def test_a_writer_that_opened_the_file_before_the_rename_is_drained(
+    tmp_path: Path, holder: type[Child], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It writes into the replaced file after the rename: the write waits for it to let
+    go and carries its line over."""
+    monkeypatch.setattr(fileio, "DRAIN_SECONDS", 60.0)  # however slow the machine is
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(b"old\n")
+    _, fp = read_with_fingerprint(path)
+    holder(LATE_APPENDER, str(path))
+    replaced = atomic_write(path, b"new\n", expected=fp)
+    assert replaced == (len(b'{"after":"rename"}\n'), [])
+    assert path.read_bytes() == b'new\n{"after":"rename"}\n'
+
+
+@needs_proc
+def test_a_writer_that_keeps_the_old_file_is_reported(
+    tmp_path: Path, holder: type[Child], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(fileio, "DRAIN_SECONDS", 0.0)
+    path = tmp_path / "h.jsonl"
+    path.write_bytes(b"old\n")
+    _, fp = read_with_fingerprint(path)
+    child = holder(HOLDER, str(path), "append")
+    replaced = atomic_write(path, b"new\n", expected=fp)
+    assert [w.pid for w in replaced.still_writing] == [child.pid]
+    assert path.read_bytes() == b"new\n"

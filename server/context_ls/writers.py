@@ -36,6 +36,7 @@ __all__ = [
     "codex_lock_paths",
     "codex_thread_ids",
     "describe_writers",
+    "inode_writers",
     "live_writers",
     "live_writers_many",
     "open_writers",
@@ -96,15 +97,16 @@ def stop_advice(writers: Iterable[Writer]) -> str:
     return " and ".join(parts)
 
 
-def describe_writers(writers: Iterable[Writer]) -> str:
-    """One clause naming every writer: `codex (pid 1234) has it open for appending`."""
+def describe_writers(writers: Iterable[Writer], it: str = "it") -> str:
+    """One clause naming every writer: `codex (pid 1234) has it open for appending`
+    (`it`: what to call the file)."""
     seen: dict[tuple[int | None, str], list[str]] = {}
     for writer in writers:
         hows = seen.setdefault((writer.pid, writer.command), [])
         if writer.how not in hows:
             hows.append(writer.how)
     parts = [
-        f"{Writer(pid, command, '').name} {' and '.join(hows)}"
+        f"{Writer(pid, command, '').name} {' and '.join(hows).replace(' it ', f' {it} ')}"
         for (pid, command), hows in seen.items()
     ]
     return "; ".join(parts)
@@ -285,6 +287,18 @@ def open_writers_many(paths: Iterable[str | Path]) -> dict[str, list[Writer]]:
     return {path: _writers(found) for path, found in openers.items()}
 
 
+def inode_writers(fd: int, name: str) -> list[Writer] | None:
+    """Other processes that hold the file open on our descriptor `fd` for writing, found
+    by inode: also once it has been renamed over or deleted (`name` is its base name
+    then). None where there is no /proc to ask."""
+    if not os.path.isdir(f"{PROC}/self/fd"):
+        return None
+    st = os.fstat(fd)
+    key = (st.st_dev, st.st_ino)
+    found = _scan_proc({key: name}).get(key, [])
+    return _writers([(pid, flags, _command(pid)) for pid, flags in found])
+
+
 def open_writers(path: str | Path) -> list[Writer]:
     """Processes other than this one that hold `path` open for writing or appending."""
     return open_writers_many([path])[str(path)]
@@ -367,13 +381,13 @@ def codex_lock_paths(path: str | Path, head: bytes | None = None) -> list[str]:
 def _proc_lock_pids(key: tuple[int, int]) -> list[int] | None:
     """Pids holding a lock on the inode `key` per /proc/locks ([] for none, -1 for an
     open-file-description lock); None when /proc/locks cannot be read."""
-    dev, ino = key
-    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"
     try:
         with open(f"{PROC}/locks", encoding="ascii", errors="replace") as handle:
             lines = handle.read().splitlines()
     except OSError:
         return None
+    dev, ino = key
+    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"  # as the kernel prints it
     pids = []
     for line in lines:
         fields = line.split()

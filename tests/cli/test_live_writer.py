@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from context_ls import fileio
 from context_ls.cli import repair
 from context_ls.history.api import normalize_bytes
 
@@ -188,14 +189,21 @@ def test_a_restore_is_refused_too(cli: Run, history: Path, agents: list[Agent]) 
     assert f"pid {agent.pid}" in result.err
     assert history.read_bytes() == repaired
     assert len(cli("snapshot", "list", history, "--format", "json").out.split('"id"')) == 2
+    forced = cli("snapshot", "restore", "--force", history)
+    assert forced.code == 0, forced.err
+    assert history.read_bytes() == broken_rollout()
 
 
 @needs_proc_or_lsof
 def test_force_writes_anyway(cli: Run, history: Path, agents: list[Agent]) -> None:
-    agents.append(Agent(history))
+    agent = Agent(history)
+    agents.append(agent)
     result = cli("normalize", "--write", "--force", history)
     assert result.code == 0, result.err
     assert history.read_bytes() == normalize_bytes(broken_rollout())
+    # It still writes to the file it holds, which is no longer the history: said so.
+    assert f"(pid {agent.pid}) has the replaced file open for appending" in result.err
+    assert "what it writes from now on is lost" in result.err
 
 
 def test_nothing_is_asked_when_nothing_is_written(
@@ -291,12 +299,41 @@ def test_a_file_rewritten_since_it_was_read_is_refused_even_with_force(
 # a writer appending every 5 ms ----------------------------------------------------------
 
 
+def leases_work(folder: Path) -> bool:
+    """Whether the kernel gives file leases in `folder` (Linux, a local filesystem)."""
+    if not fileio.LEASES:
+        return False
+    import fcntl
+
+    probe = folder / ".lease-probe"
+    fd = os.open(probe, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_WRLCK)
+        fcntl.fcntl(fd, fcntl.F_SETLEASE, fcntl.F_UNLCK)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+        probe.unlink()
+
+
+def _tick_number(line: bytes) -> int:
+    return int(line.rsplit(b"_", 1)[1].split(b'"')[0])
+
+
+@pytest.mark.parametrize("leases", [True, False], ids=["leases", "no-leases"])
 @pytest.mark.parametrize("force", [False, True], ids=["refuse-or-write", "force"])
 def test_a_writer_appending_every_5ms_during_repairs_loses_nothing(
-    cli: Run, history: Path, force: bool
+    cli: Run, history: Path, force: bool, leases: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Repairs run back to back while a writer appends a line every 5 ms: each repair is
-    refused or written, and every line the writer wrote is in the file exactly once."""
+    refused or written, and every line the writer wrote is in the file exactly once.
+    With leases (Linux) also in the order it wrote them: its next line waits for those
+    carried over from the replaced file."""
+    if leases and not leases_work(history.parent):
+        pytest.skip("no file leases on this filesystem")
+    monkeypatch.setattr(fileio, "LEASES", leases)
     count = 300
     ticker = subprocess.Popen([sys.executable, "-c", TICKER, str(history), str(count)])
     outcomes: list[int] = []
@@ -310,14 +347,18 @@ def test_a_writer_appending_every_5ms_during_repairs_loses_nothing(
     data = history.read_bytes()
     calls = [line for line in data.splitlines(keepends=True) if b'"type":"function_call"' in line]
     ticks = [line for line in calls if b"call_tick_" in line]
-    assert ticks == [
+    expected = [
         b'{"timestamp":"2026-01-01T00:01:00.000Z","type":"response_item","payload":'
         b'{"type":"function_call","name":"shell","arguments":"{}","call_id":"call_tick_%d"}}\n' % n
         for n in range(count)
     ]
+    assert sorted(ticks, key=_tick_number) == expected  # each exactly once
+    if leases:
+        assert ticks == expected  # and in order
     # Once the writer is gone the repair goes through, and it is the repair of everything.
     assert cli("normalize", "--write", history).code == 0
-    assert history.read_bytes() == normalize_bytes(broken_rollout() + b"".join(ticks))
+    if leases:
+        assert history.read_bytes() == normalize_bytes(broken_rollout() + b"".join(ticks))
 
 
 def test_a_writer_thread_in_this_process_is_covered_by_the_fingerprint(

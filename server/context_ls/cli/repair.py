@@ -15,6 +15,7 @@ import msgspec
 
 from context_ls.cli.check import check_dialect
 from context_ls.cli.files import UsageError, expand
+from context_ls.fileio import Replaced
 from context_ls.history.api import analyze, normalize_edits, trim_edits
 from context_ls.history.model import TextEdit, apply_edits
 from context_ls.writers import Fingerprint, read_with_fingerprint
@@ -68,12 +69,12 @@ def _changed(path: Path, reason: str) -> Refused:
 
 def replace_checked(
     args: Any, path: Path, before: bytes, fingerprint: Fingerprint, after: bytes, reason: str
-) -> tuple[Any, int]:
+) -> tuple[Any, Replaced]:
     """Snapshot `before`, then replace `path` with `after`, unless another process writes
     the file or it is no longer `before` (see `context_ls.writers`).
 
-    Returns the snapshot record and how many bytes another process appended during the
-    write (kept at the end of the new file). With `--force`, live writers are not asked
+    Returns the snapshot record and what the write saw after the rename (bytes other
+    processes appended meanwhile, kept at the end of the new file). With `--force`, live writers are not asked
     about, and lines appended since the read are kept after the new content; a file
     changed in any other way is still refused (the new content was made from other bytes).
     """
@@ -89,10 +90,10 @@ def replace_checked(
     try:
         record = store.save(path, before, reason)
         try:
-            carried = atomic_write(path, after, expected=fingerprint, keep_appended=force)
+            replaced = atomic_write(path, after, expected=fingerprint, keep_appended=force)
         except FileChangedError as error:
             raise _changed(path, str(error)) from error
-        return record, carried
+        return record, replaced
     finally:
         store.close()
 
@@ -106,13 +107,25 @@ def _write(
     reason: str,
     err: TextIO,
 ) -> None:
-    record, carried = replace_checked(args, path, before, fingerprint, after, reason)
-    kept = (
-        f"; {carried} bytes another process appended meanwhile are kept at the end"
-        if carried
-        else ""
+    record, replaced = replace_checked(args, path, before, fingerprint, after, reason)
+    err.write(
+        f"{path}: written (snapshot {record.id} keeps the previous content){_aftermath(replaced)}\n"
     )
-    err.write(f"{path}: written (snapshot {record.id} keeps the previous content){kept}\n")
+
+
+def _aftermath(replaced: Replaced) -> str:
+    """What the message adds about other writers seen during the rename."""
+    from context_ls.writers import describe_writers
+
+    text = ""
+    if replaced.carried:
+        text += f"; {replaced.carried} bytes appended meanwhile are kept at the end"
+    if replaced.still_writing:
+        text += (
+            f"; {describe_writers(replaced.still_writing, 'the replaced file')}:"
+            " what it writes from now on is lost"
+        )
+    return text
 
 
 def _apply(
@@ -228,12 +241,11 @@ def run_snapshot(args: Any, out: TextIO | None = None, err: TextIO | None = None
     finally:
         store.close()
     current, fingerprint = read_with_fingerprint(path)
-    record, carried = replace_checked(
+    record, replaced = replace_checked(
         args, path, current, fingerprint, snapshot.data, f"before restore of {snapshot.id}"
     )
-    kept = f"; {carried} bytes appended meanwhile are kept at the end" if carried else ""
     err.write(
         f"{path}: restored snapshot {snapshot.id} from {_iso(snapshot.timestamp)}"
-        f" (previous content kept as {record.id}){kept}\n"
+        f" (previous content kept as {record.id}){_aftermath(replaced)}\n"
     )
     return 0
