@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--select", help="only these rules (codes, prefixes or names, comma-separated)"
     )
     check.add_argument("--ignore", help="skip these rules")
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="also list skipped files found in folders"
+    )
 
     normalize = sub.add_parser(
         "normalize", help="repair histories (diff by default)", epilog=EPILOG

@@ -13,10 +13,17 @@ from typing import Any, TextIO
 
 import msgspec
 
-from context_ls.cli.check import check_dialect
-from context_ls.cli.files import UsageError, expand
+from context_ls import compression
+from context_ls.cli.check import check_dialect, require_dialect_records
+from context_ls.cli.files import UsageError, expand_named
 from context_ls.fileio import Replaced
-from context_ls.history.api import analyze, normalize_edits, trim_edits
+from context_ls.history.api import (
+    Options,
+    analyze,
+    normalize_edits,
+    trim_edits,
+    with_linked_session,
+)
 from context_ls.history.model import TextEdit, apply_edits
 from context_ls.writers import Fingerprint, read_with_fingerprint
 
@@ -128,25 +135,40 @@ def _aftermath(replaced: Replaced) -> str:
     return text
 
 
+class Read:
+    """A file as a repair reads it: `raw` the bytes on disk (what the fingerprint, the
+    snapshot and the change check are about), `data` its content (decompressed when it is
+    a `.jsonl.zst` rollout)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.raw, self.fingerprint = read_with_fingerprint(path)
+        self.data = compression.decompress_if_needed(path, self.raw)
+        self.compressed = self.data is not self.raw
+
+    def stored(self, after: bytes) -> bytes:
+        """What goes on disk for the content `after`: compressed again like the original."""
+        if not self.compressed:
+            return after
+        refusal = compression.write_refusal(self.path)
+        if refusal is not None:
+            raise Refused(refusal)
+        return compression.compress_like(self.path, after)
+
+
 def _apply(
-    args: Any,
-    path: Path,
-    data: bytes,
-    fingerprint: Fingerprint,
-    edits: list[TextEdit],
-    reason: str,
-    out: TextIO,
-    err: TextIO,
+    args: Any, read: Read, edits: list[TextEdit], reason: str, out: TextIO, err: TextIO
 ) -> bool:
     """Show or write the edits for one file; True when anything would change."""
     if not edits:
         return False
+    path, data = read.path, read.data
     after = apply_edits(data, edits)
     if after == data:
         return False
     mode = args.mode
     if mode == "write":
-        _write(args, path, data, fingerprint, after, reason, err)
+        _write(args, path, read.raw, read.fingerprint, read.stored(after), reason, err)
     elif mode == "diff":
         out.write(unified_diff(path, data, after))
     else:
@@ -158,16 +180,22 @@ def run_normalize(args: Any, out: TextIO | None = None, err: TextIO | None = Non
     out = out or sys.stdout
     err = err or sys.stderr
     dialect = check_dialect(args.dialect)
-    changed = refused = 0
-    for path in expand(args.paths):
-        data, fingerprint = read_with_fingerprint(path)
-        analysis = analyze(data, dialect)
+    changed = refused = skipped = 0
+    for path, named in expand_named(args.paths):
+        read = Read(path)
+        if dialect is not None and named:
+            require_dialect_records(path, read.data, dialect)
+        options = with_linked_session(Options(), path)
+        analysis = analyze(read.data, dialect, options)
         if not analysis.history.is_history:
+            skipped += 1
+            if named:
+                err.write(f"{path}: not a history; skipped\n")
             continue
         left = [f.code for f in analysis.findings if not f.fixable and not f.pending]
         edits = normalize_edits(analysis)
         try:
-            if _apply(args, path, data, fingerprint, edits, "normalize", out, err):
+            if _apply(args, read, edits, "normalize", out, err):
                 changed += 1
         except Refused as error:  # this file only: the others are still repaired
             err.write(f"context-ls: error: {error}\n")
@@ -181,7 +209,10 @@ def run_normalize(args: Any, out: TextIO | None = None, err: TextIO | None = Non
         return 1 if changed else 0
     if args.mode == "write":
         err.write(
-            f"{changed} file(s) normalized" + (f", {refused} refused" if refused else "") + "\n"
+            f"{changed} file(s) normalized"
+            + (f", {refused} refused" if refused else "")
+            + (f", {skipped} skipped (not histories)" if skipped else "")
+            + "\n"
         )
     return 2 if refused else 0
 
@@ -194,12 +225,14 @@ def run_trim(args: Any, out: TextIO | None = None, err: TextIO | None = None) ->
     path = Path(args.path)
     if not path.is_file():
         raise UsageError(f"{path}: no such file")
-    data, fingerprint = read_with_fingerprint(path)
-    analysis = analyze(data, check_dialect(args.dialect))
+    read = Read(path)
+    dialect = check_dialect(args.dialect)
+    require_dialect_records(path, read.data, dialect)
+    analysis = analyze(read.data, dialect)
     if not analysis.history.is_history:
         raise UsageError(f"{path}: not an agent history (no dialect recognised); use --dialect")
     edits = trim_edits(analysis, args.keep)
-    if not _apply(args, path, data, fingerprint, edits, f"trim to {args.keep}", out, err):
+    if not _apply(args, read, edits, f"trim to {args.keep}", out, err):
         err.write(f"{path}: {args.keep} or fewer conversation records already; nothing to trim\n")
     return 0
 
