@@ -183,3 +183,73 @@ async def test_commands_from_the_palette_use_the_active_editor(session: Session)
         types.ExecuteCommandParams(command="contextLs.listSnapshots", arguments=[])
     )
     assert [r["id"] for r in listed] == [record["id"]]
+
+
+async def test_a_delayed_claude_code_result_moves_back_as_its_own_line(session: Session) -> None:
+    """The quick fix says the whole line moves, and applying it keeps the line's uuid,
+    timestamp and toolUseResult: only parentUuid links change."""
+    import json
+
+    def line(value: dict) -> str:
+        return json.dumps({"sessionId": "s", **value}) + "\n"
+
+    call = {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {}}
+    result_line = line(
+        {
+            "type": "user",
+            "uuid": "r1",
+            "parentUuid": "a2",
+            "timestamp": "2026-01-01T00:00:09.479Z",
+            "message": {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": "ok"}],
+            },
+            "toolUseResult": {"stdout": "ok", "stderr": "", "interrupted": False},
+        }
+    )
+    text = (
+        line(
+            {
+                "type": "user",
+                "uuid": "u1",
+                "parentUuid": None,
+                "message": {"role": "user", "content": "go"},
+            }
+        )
+        + line(
+            {
+                "type": "assistant",
+                "uuid": "a1",
+                "parentUuid": "u1",
+                "message": {"id": "m1", "role": "assistant", "content": [call]},
+            }
+        )
+        + line(
+            {
+                "type": "assistant",
+                "uuid": "a2",
+                "parentUuid": "a1",
+                "message": {
+                    "id": "m2",
+                    "role": "assistant",
+                    "content": [{"type": "text", "text": "hm"}],
+                },
+            }
+        )
+        + result_line
+    )
+    path = session.workspace / "delayed.jsonl"
+    path.write_text(text)
+    editor = session.editor
+    uri = editor.open(path)
+    found = await editor.diagnostics(uri)
+    assert [d.code for d in found] == ["H006"]
+    actions = await editor.code_actions(uri, found[0].range, found, [types.CodeActionKind.QuickFix])
+    assert "Move the line with the result of toolu_1" in actions[0].title
+    assert "toolUseResult" in actions[0].title
+    assert actions[0].edit is not None and editor.apply_workspace_edit(actions[0].edit)
+    moved = [json.loads(raw) for raw in editor.texts[uri].splitlines()]
+    assert [m["uuid"] for m in moved] == ["u1", "a1", "r1", "a2"]
+    assert moved[2] == {**json.loads(result_line), "parentUuid": "a1"}
+    assert moved[3]["parentUuid"] == "r1"
+    assert await editor.diagnostics(uri) == []

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from context_ls.history.api import fix_edits
+from context_ls.history.api import fix_edits, fix_title
 from context_ls.lsp.convert import to_text_edits, workspace_edit
 from context_ls.lsp.features import commands
 from context_ls.lsp.features.diagnostics import Diagnostics
@@ -27,22 +27,6 @@ logger = logging.getLogger(__name__)
 
 MAX_RESTORE_ACTIONS = 5
 RESTORE_KIND = "source.restoreSnapshot"
-
-_FIX_TITLES = {
-    "H001": "Insert a synthetic output for {call_id}",
-    "H002": "Remove the orphan output {call_id}",
-    "H004": "Remove the duplicate output of {call_id}",
-    "H005": "Move the output of {call_id} right after its call",
-    "H006": "Move the output of {call_id} next to its call",
-    "H007": "Drop the truncated line",
-    "H009": "Re-link the parent to the previous line",
-}
-
-
-def fix_title(finding: Finding) -> str:
-    template = _FIX_TITLES.get(finding.code, f"Fix {finding.code} ({finding.rule})")
-    return template.format(call_id=finding.call_id or "")
-
 
 # VS Code's `editor.codeActionsOnSave` asks for this exact kind; a request for `source.fixAll`
 # or `source` still matches it (kinds are hierarchical).
@@ -80,7 +64,7 @@ def quick_fixes(
             continue
         actions.append(
             types.CodeAction(
-                title=fix_title(finding),
+                title=fix_title(analysis, finding, options),
                 kind=types.CodeActionKind.QuickFix,
                 diagnostics=[diagnostic],
                 is_preferred=True,
