@@ -77,6 +77,30 @@ def build_parser() -> argparse.ArgumentParser:
     snap_restore.add_argument("--id", help="snapshot id (default: the newest)")
     _force(snap_restore)
 
+    sessions = sub.add_parser(
+        "sessions", help="the agents' sessions of this project: problems, writers, resume"
+    )
+    _agent(sessions)
+    sessions.add_argument("--all", action="store_true", help="every project's sessions")
+    sessions.add_argument("--format", choices=("text", "json"), default="text")
+
+    fix = sub.add_parser(
+        "fix",
+        help="check, snapshot, repair and check again one session; print how to resume it",
+        epilog="Exit codes: 0 repaired or clean, 1 problems left that need a person,"
+        " 2 refused (the agent still writes it) or error.",
+    )
+    fix.add_argument("path", nargs="?", metavar="PATH", help="a session file or session id")
+    fix.add_argument("--latest", action="store_true", help="the newest session of this project")
+    _agent(fix)
+    _force(fix)
+
+    sub.add_parser(
+        "hook",
+        help="for Claude Code (and Codex) hooks: reads the hook's JSON on stdin;"
+        " never blocks or fails the agent",
+    )
+
     explain = sub.add_parser("explain", help="a rule's documentation")
     explain.add_argument("code", nargs="?", help="H001 … or a rule name; all rules when omitted")
 
@@ -109,6 +133,12 @@ def _dialect(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dialect", choices=DIALECTS, help="skip detection and read as this dialect"
     )
+
+
+def _agent(parser: argparse.ArgumentParser) -> None:
+    from context_ls.agents import AGENTS
+
+    parser.add_argument("--agent", choices=AGENTS, help="only this agent's sessions")
 
 
 def _force(parser: argparse.ArgumentParser) -> None:
@@ -187,6 +217,18 @@ def _dispatch(args: argparse.Namespace) -> int:
         from context_ls.cli.repair import run_snapshot
 
         return run_snapshot(args)
+    if command == "sessions":
+        from context_ls.cli.sessions import run_sessions
+
+        return run_sessions(args)
+    if command == "fix":
+        from context_ls.cli.fix import run_fix
+
+        return run_fix(args)
+    if command == "hook":
+        from context_ls.cli.hook import run_hook
+
+        return run_hook()
     if command == "explain":
         from context_ls.cli.explain import run_explain
 

@@ -1,0 +1,309 @@
+"""The folders each agent writes its sessions to, as the agents lay them out:
+
+- Codex: `$CODEX_HOME/sessions` (default `~/.codex/sessions`), `YYYY/MM/DD/rollout-<time>-
+  <uuid>.jsonl` or `.jsonl.zst`; the first line is `session_meta`, whose payload names the
+  session (`id`) and the folder Codex ran in (`cwd`).
+- Claude Code: `$CLAUDE_CONFIG_DIR/projects` (default `~/.claude/projects`),
+  `<cwd, every character but letters and digits made '-'>/<sessionId>.jsonl`; sub-agents
+  under `<sessionId>/subagents/` are not sessions of their own (they are not resumed).
+- Gemini CLI: `$GEMINI_CLI_HOME/.gemini/tmp` (default `~/.gemini/tmp`),
+  `<project>/chats/session-<time>-<id8>.json|jsonl`, where `<project>` was the sha256 of
+  the project root and is now a short name kept in `~/.gemini/projects.json`
+  (`{"projects": {root: name}}`), with the root also written in `<project>/.project_root`.
+  Sub-agent chats sit in `chats/<parent session id>/`.
+
+`known`: what an earlier look saw of each path (by `str(path)`); a file whose size, mtime
+and inode are unchanged is not opened again."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import msgspec
+
+from context_ls import compression
+from context_ls.agents import Found, Session, same_or_under
+
+HEAD = 16384  # bytes read from each file: enough for the fields that name a session
+CODEX_HEAD = 1 << 18  # a session_meta line carries the base instructions: read further
+
+_STRING = r'"((?:[^"\\]|\\.)*)"'
+_CWD = re.compile(rb'"cwd"\s*:\s*' + _STRING.encode())
+_SESSION_ID = re.compile(rb'"sessionId"\s*:\s*' + _STRING.encode())
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_ROLLOUT = re.compile(r"\Arollout-.*\.jsonl(?:\.zst)?\Z")
+_GEMINI_CHAT = re.compile(r"\Asession-.*\.jsonl?\Z")
+
+
+def codex_sessions() -> Path:
+    home = os.environ.get("CODEX_HOME")
+    return Path(home).expanduser() / "sessions" if home else Path.home() / ".codex" / "sessions"
+
+
+def claude_projects() -> Path:
+    config = os.environ.get("CLAUDE_CONFIG_DIR")
+    base = Path(config).expanduser() if config else Path.home() / ".claude"
+    return base / "projects"
+
+
+def gemini_home() -> Path:
+    home = os.environ.get("GEMINI_CLI_HOME")
+    return (Path(home).expanduser() if home else Path.home()) / ".gemini"
+
+
+def claude_folder_names(project: str) -> set[str]:
+    """The names Claude Code has given `project`'s folder: every character but ASCII
+    letters and digits made `-` (older versions: only `/`)."""
+    return {re.sub(r"[^A-Za-z0-9]", "-", project), project.replace("/", "-")}
+
+
+# reading a little of each file ------------------------------------------------------
+
+
+def _head(path: Path, limit: int) -> bytes:
+    """The first `limit` bytes of the file's content (decompressed when it is zstd)."""
+    with path.open("rb") as handle:
+        raw = handle.read(limit)
+    if not compression.is_zstd(raw):
+        return raw
+    head = b""
+    for chunk in compression.chunks(path):
+        head += chunk
+        if len(head) >= limit:
+            break
+    return head[:limit]
+
+
+def _string(match: re.Match[bytes] | None) -> str | None:
+    if match is None:
+        return None
+    try:
+        value = msgspec.json.decode(b'"' + match.group(1) + b'"')
+    except msgspec.DecodeError:
+        return None
+    return value if isinstance(value, str) and value else None
+
+
+class _MetaPayload(msgspec.Struct):
+    id: str | None = None
+    cwd: str | None = None
+
+
+class _Meta(msgspec.Struct):
+    type: str | None = None
+    payload: _MetaPayload | None = None
+
+
+_decode_meta = msgspec.json.Decoder(_Meta).decode
+
+
+def codex_head(head: bytes) -> tuple[str | None, str | None]:
+    """(session id, cwd) from a rollout's first line: its `session_meta` payload; from the
+    first `"cwd"` written in it when the line is longer than what was read."""
+    end = head.find(b"\n")
+    if end >= 0:
+        try:
+            meta = _decode_meta(head[:end])
+        except (msgspec.DecodeError, msgspec.ValidationError):
+            return None, None
+        if meta.type == "session_meta" and meta.payload is not None:
+            return meta.payload.id, meta.payload.cwd
+        return None, None
+    return None, _string(_CWD.search(head))
+
+
+# the three layouts ------------------------------------------------------------------
+
+
+def _stat_files(
+    folder: Path, wanted: re.Pattern[str], problems: list[str]
+) -> Iterator[tuple[Path, os.stat_result]]:
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if wanted.match(entry.name) and entry.is_file():
+                    try:
+                        yield Path(entry.path), entry.stat()
+                    except OSError as error:
+                        problems.append(_unreadable(Path(entry.path), error))
+    except FileNotFoundError:
+        return
+    except OSError as error:
+        problems.append(_unreadable(folder, error))
+
+
+def _subfolders(folder: Path, problems: list[str]) -> list[Path]:
+    try:
+        with os.scandir(folder) as entries:
+            return sorted(
+                Path(e.path) for e in entries if e.is_dir() and not e.name.startswith(".")
+            )
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        problems.append(_unreadable(folder, error))
+        return []
+
+
+def _unreadable(path: Path, error: OSError) -> str:
+    return f"{path}: cannot read ({error.strerror or error}); its sessions are not listed"
+
+
+def _unchanged(known: Mapping[str, Session], path: Path, st: os.stat_result) -> Session | None:
+    seen = known.get(str(path))
+    if seen and (seen.mtime_ns, seen.size, seen.ino) == (st.st_mtime_ns, st.st_size, st.st_ino):
+        return seen
+    return None
+
+
+def _session(
+    agent: str, path: Path, st: os.stat_result, sid: str | None, cwd: str | None
+) -> Session:
+    return Session(agent, path, sid, cwd, st.st_mtime_ns, st.st_size, st.st_ino)
+
+
+def find_codex(project: str | None, known: Mapping[str, Session]) -> Found:
+    """Codex rollouts; of `project` (and folders under it) unless None."""
+    root = codex_sessions()
+    found = Found([], [], [root])
+    files: dict[str, tuple[Path, os.stat_result]] = {}
+    for year in _subfolders(root, found.problems):
+        for month in _subfolders(year, found.problems):
+            for day in _subfolders(month, found.problems):
+                for path, st in _stat_files(day, _ROLLOUT, found.problems):
+                    plain = str(compression.plain_name(path))
+                    # Codex reads the plain file when both are there.
+                    if plain not in files or not path.name.endswith(compression.SUFFIX):
+                        files[plain] = (path, st)
+    for path, st in files.values():
+        session = _unchanged(known, path, st)
+        if session is None:
+            try:
+                sid, cwd = codex_head(_head(path, CODEX_HEAD))
+            except OSError as error:
+                found.problems.append(f"{path}: cannot read ({error.strerror or error})")
+                continue
+            from_name = _UUID.search(path.name)
+            sid = sid or (from_name.group(0) if from_name else None)
+            session = _session("codex", path, st, sid, cwd)
+        if project is None or same_or_under(session.cwd, project):
+            found.sessions.append(session)
+    return found
+
+
+def claude_session_id(path: Path, head: bytes) -> str | None:
+    """Claude Code names the file after the session (`--resume` looks the name up); lines
+    copied from an earlier session keep that one's `sessionId`, so the name wins."""
+    stem = path.name.removesuffix(".jsonl")
+    if _UUID.fullmatch(stem):
+        return stem
+    return _string(_SESSION_ID.search(head)) or stem
+
+
+def find_claude(project: str | None, known: Mapping[str, Session]) -> Found:
+    """Claude Code transcripts; of `project` (and folders under it) unless None."""
+    root = claude_projects()
+    found = Found([], [], [root])
+    names = claude_folder_names(project) if project else set()
+    for folder in _subfolders(root, found.problems):
+        name = folder.name
+        exact = name in names
+        # A folder under the project has a name that goes on from the project's.
+        if project is not None and not exact and not any(name.startswith(n + "-") for n in names):
+            continue
+        for path, st in _stat_files(folder, re.compile(r"\A(?!agent-).*\.jsonl\Z"), found.problems):
+            session = _unchanged(known, path, st)
+            if session is None:
+                try:
+                    head = _head(path, HEAD)
+                except OSError as error:
+                    found.problems.append(f"{path}: cannot read ({error.strerror or error})")
+                    continue
+                sid = claude_session_id(path, head)
+                session = _session("claude-code", path, st, sid, _string(_CWD.search(head)))
+            # The project's own folder is where `claude --resume` looks: its files count
+            # whatever cwd they name; a folder below it counts by the cwd in the file.
+            if project is None or exact or same_or_under(session.cwd, project):
+                found.sessions.append(session)
+    return found
+
+
+def gemini_projects(home: Path, problems: list[str]) -> dict[str, str]:
+    """Project folder name under `tmp` -> project root, from `projects.json` and the
+    `.project_root` files."""
+    roots: dict[str, str] = {}
+    registry = home / "projects.json"
+    try:
+        data = msgspec.json.decode(registry.read_bytes())
+    except FileNotFoundError:
+        data = None
+    except (OSError, msgspec.DecodeError) as error:
+        problems.append(f"{registry}: cannot read ({getattr(error, 'strerror', None) or error})")
+        data = None
+    projects = data.get("projects") if isinstance(data, dict) else None
+    if isinstance(projects, dict):
+        for root, name in projects.items():
+            if isinstance(root, str) and isinstance(name, str):
+                roots[name] = root
+    for folder in _subfolders(home / "tmp", problems):
+        try:
+            marker = (folder / ".project_root").read_text("utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if marker:
+            roots[folder.name] = marker
+    return roots
+
+
+def find_gemini(project: str | None, known: Mapping[str, Session]) -> Found:
+    """Gemini CLI chats; of `project` (and folders under it) unless None."""
+    home = gemini_home()
+    tmp = home / "tmp"
+    found = Found([], [], [tmp])
+    roots = gemini_projects(home, found.problems)
+    if project is not None:  # the legacy folder name: the root's sha256
+        roots.setdefault(hashlib.sha256(project.encode("utf-8")).hexdigest(), project)
+    for folder in _subfolders(tmp, found.problems):
+        root = roots.get(folder.name)
+        if project is not None and not same_or_under(root, project):
+            continue
+        for path, st in _stat_files(folder / "chats", _GEMINI_CHAT, found.problems):
+            session = _unchanged(known, path, st)
+            if session is None:
+                try:
+                    head = _head(path, HEAD)
+                except OSError as error:
+                    found.problems.append(f"{path}: cannot read ({error.strerror or error})")
+                    continue
+                session = _session("gemini", path, st, _string(_SESSION_ID.search(head)), root)
+            found.sessions.append(session)
+    return found
+
+
+FINDERS = {"codex": find_codex, "claude-code": find_claude, "gemini": find_gemini}
+
+
+def session_of(path: Path, dialect: str | None) -> Session | None:
+    """The session a file named on the command line (or by a hook) holds, told by the
+    dialect the engine read in it: agent, id and project from its first bytes."""
+    if dialect is None:
+        return None
+    st = path.stat()
+    if dialect == "codex":
+        sid, cwd = codex_head(_head(path, CODEX_HEAD))
+        from_name = _UUID.search(path.name)
+        return _session("codex", path, st, sid or (from_name.group(0) if from_name else None), cwd)
+    head = _head(path, HEAD)
+    sid = _string(_SESSION_ID.search(head))
+    if dialect == "claude-code":
+        sid = claude_session_id(path, head)
+        return _session("claude-code", path, st, sid, _string(_CWD.search(head)))
+    if dialect.startswith("gemini"):
+        problems: list[str] = []
+        roots = gemini_projects(gemini_home(), problems)
+        return _session("gemini", path, st, sid, roots.get(path.parent.parent.name))
+    return None

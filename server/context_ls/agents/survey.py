@@ -1,0 +1,191 @@
+"""The agents' sessions with what the engine says of each: records, findings per code, and
+whether a writer still holds the file.
+
+Listing must stay quick on a home with thousands of sessions, so a file is analysed only
+when it changed since the last listing: the counts are kept in a small cache in the state
+folder, keyed by path and checked against size, mtime and inode. The analysis is `check`'s
+(the fast Codex scan for big rollouts), so `sessions` and `check` agree on the counts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from context_ls.agents import AGENT_NAMES, AGENTS, Found, Session
+from context_ls.agents.layouts import FINDERS
+
+CACHE_NAME = "sessions-cache.json"
+CACHE_VERSION = 1
+CACHE_LIMIT = 20000  # entries kept; the oldest files go first
+
+
+@dataclass(slots=True)
+class Surveyed:
+    """A session and the engine's word on it. `records`/`findings` are None when the
+    engine cannot read the agent's format yet (they are unknown, not zero)."""
+
+    session: Session
+    dialect: str | None = None
+    records: int | None = None
+    findings: dict[str, int] | None = None
+    writers: list[Any] = field(default_factory=list)  # context_ls.writers.Writer
+
+    @property
+    def problems(self) -> int:
+        return sum(self.findings.values()) if self.findings else 0
+
+
+class _Entry(msgspec.Struct, array_like=True):
+    mtime_ns: int
+    size: int
+    ino: int
+    agent: str
+    session_id: str | None
+    cwd: str | None
+    dialect: str | None
+    records: int | None
+    findings: dict[str, int] | None
+
+
+class _Cache(msgspec.Struct):
+    version: int = CACHE_VERSION
+    files: dict[str, _Entry] = {}
+
+
+def _cache_path(state_dir: str | Path | None) -> Path | None:
+    from context_ls.context.errors import ContextError
+    from context_ls.context.paths import state_dir as resolve
+
+    try:
+        return resolve(state_dir) / CACHE_NAME
+    except (ContextError, OSError):
+        return None  # no state folder: every listing analyses every file
+
+
+def load_cache(path: Path | None) -> dict[str, _Entry]:
+    if path is None:
+        return {}
+    try:
+        cache = msgspec.json.decode(path.read_bytes(), type=_Cache)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError):
+        return {}
+    return cache.files if cache.version == CACHE_VERSION else {}
+
+
+def save_cache(path: Path | None, files: dict[str, _Entry]) -> None:
+    if path is None:
+        return
+    from context_ls.fileio import atomic_write
+
+    if len(files) > CACHE_LIMIT:
+        newest = sorted(files.items(), key=lambda kv: kv[1].mtime_ns, reverse=True)
+        files = dict(newest[:CACHE_LIMIT])
+    # A cache that cannot be written costs time, never a result.
+    with contextlib.suppress(OSError):
+        atomic_write(path, msgspec.json.encode(_Cache(CACHE_VERSION, files)))
+
+
+def _known(cache: Mapping[str, _Entry]) -> dict[str, Session]:
+    return {
+        key: Session(e.agent, Path(key), e.session_id, e.cwd, e.mtime_ns, e.size, e.ino)
+        for key, e in cache.items()
+    }
+
+
+def find_sessions(
+    agents: Iterable[str], project: str | None, known: Mapping[str, Session] | None = None
+) -> Found:
+    """The sessions of `agents` (of `project`, or all when None), newest first."""
+    found = Found([], [], [])
+    for agent in agents:
+        part = FINDERS[agent](project, known or {})
+        found.sessions += part.sessions
+        found.problems += part.problems
+        found.searched += part.searched
+    found.sessions.sort(key=lambda s: s.mtime_ns, reverse=True)
+    return found
+
+
+def not_a_session(agent: str) -> str:
+    return f"not a {AGENT_NAMES[agent]} session (no records the engine reads); skipped"
+
+
+def analyse(session: Session) -> tuple[str | None, int | None, dict[str, int] | None, str | None]:
+    """(dialect, records, findings per code, why it cannot be read) of one file, as `check`
+    sees it. No dialect: not a history (for Gemini CLI: not one the engine reads yet)."""
+    from context_ls.history.api import Options, analyze_path
+
+    try:
+        analysis = analyze_path(session.path, None, Options(), findings_only=True)
+    except OSError as error:
+        return None, None, None, f"cannot read ({error.strerror or error})"
+    dialect = analysis.dialect
+    if dialect is None or (session.agent == "gemini" and not dialect.startswith("gemini")):
+        return None, None, None, None  # Gemini: unknown, not clean
+    counts = Counter(f.code for f in analysis.findings)
+    return dialect, analysis.history.record_count, dict(sorted(counts.items())), None
+
+
+def survey(
+    agents: Iterable[str] = AGENTS,
+    project: str | None = None,
+    state_dir: str | Path | None = None,
+    *,
+    writers: bool = True,
+) -> tuple[list[Surveyed], Found]:
+    """Every session of `agents` (of `project`, or all when None) with its counts, newest
+    first; `Found.problems` also holds the files that are no session."""
+    cache_file = _cache_path(state_dir)
+    cache = load_cache(cache_file)
+    found = find_sessions(agents, project, _known(cache))
+    listed: list[Surveyed] = []
+    changed = False
+    for session in found.sessions:
+        key = str(session.path)
+        entry = cache.get(key)
+        stamp = (session.mtime_ns, session.size, session.ino)
+        if entry is None or (entry.mtime_ns, entry.size, entry.ino) != stamp:
+            dialect, records, findings, unreadable = analyse(session)
+            if unreadable is not None:
+                found.problems.append(f"{session.path}: {unreadable}")
+                continue
+            sid, cwd = session.session_id, session.cwd
+            entry = _Entry(*stamp, session.agent, sid, cwd, dialect, records, findings)
+            cache[key] = entry
+            changed = True
+        if entry.dialect is None and session.agent != "gemini":
+            found.problems.append(f"{session.path}: {not_a_session(session.agent)}")
+            continue
+        listed.append(Surveyed(session, entry.dialect, entry.records, entry.findings))
+    if changed:
+        save_cache(cache_file, cache)
+    if writers and listed:
+        attach_writers(listed)
+    return listed, found
+
+
+def attach_writers(listed: list[Surveyed]) -> None:
+    """Who still writes each file: one scan of the processes for all of them. A Codex
+    rollout's thread is told by its name (Codex names it after the thread)."""
+    from context_ls.writers import live_writers_many
+
+    paths = [str(s.session.path) for s in listed]
+    heads = dict.fromkeys(paths, b"")
+    try:
+        found = live_writers_many(paths, heads)
+    except OSError:
+        return
+    for item in listed:
+        item.writers = found.get(str(item.session.path), [])
+
+
+def here() -> str:
+    """The current project: the folder the command runs in."""
+    return os.getcwd()
