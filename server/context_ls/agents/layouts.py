@@ -232,9 +232,11 @@ def find_claude(project: str | None, known: Mapping[str, Session]) -> Found:
     return found
 
 
-def gemini_projects(home: Path, problems: list[str]) -> dict[str, str]:
+def gemini_projects(
+    home: Path, problems: list[str], folders: list[Path] | None = None
+) -> dict[str, str]:
     """Project folder name under `tmp` -> project root, from `projects.json` and the
-    `.project_root` files."""
+    `.project_root` files (of `folders`, the folders under `tmp`, when already listed)."""
     roots: dict[str, str] = {}
     registry = home / "projects.json"
     try:
@@ -249,7 +251,7 @@ def gemini_projects(home: Path, problems: list[str]) -> dict[str, str]:
         for root, name in projects.items():
             if isinstance(root, str) and isinstance(name, str):
                 roots[name] = root
-    for folder in _subfolders(home / "tmp", problems):
+    for folder in _subfolders(home / "tmp", problems) if folders is None else folders:
         try:
             marker = (folder / ".project_root").read_text("utf-8").strip()
         except (OSError, UnicodeDecodeError):
@@ -264,10 +266,11 @@ def find_gemini(project: str | None, known: Mapping[str, Session]) -> Found:
     home = gemini_home()
     tmp = home / "tmp"
     found = Found([], [], [tmp])
-    roots = gemini_projects(home, found.problems)
+    folders = _subfolders(tmp, found.problems)
+    roots = gemini_projects(home, found.problems, folders)
     if project is not None:  # the legacy folder name: the root's sha256
         roots.setdefault(hashlib.sha256(project.encode("utf-8")).hexdigest(), project)
-    for folder in _subfolders(tmp, found.problems):
+    for folder in folders:
         root = roots.get(folder.name)
         if project is not None and not same_or_under(root, project):
             continue
@@ -285,6 +288,13 @@ def find_gemini(project: str | None, known: Mapping[str, Session]) -> Found:
 
 
 FINDERS = {"codex": find_codex, "claude-code": find_claude, "gemini": find_gemini}
+
+
+def kept_by_agent(session: Session) -> bool:
+    """Whether the file is where its agent looks sessions up (`--resume` finds only those)."""
+    roots = {"codex": codex_sessions(), "claude-code": claude_projects(), "gemini": gemini_home()}
+    root = os.path.realpath(roots[session.agent])
+    return same_or_under(os.path.realpath(session.path), root)
 
 
 def session_of(path: Path, dialect: str | None) -> Session | None:

@@ -12,7 +12,7 @@ from typing import Any, TextIO
 
 from context_ls.agents import AGENT_NAMES, Session, resume_command
 from context_ls.agents import survey as surveying
-from context_ls.agents.layouts import session_of
+from context_ls.agents.layouts import kept_by_agent, session_of
 from context_ls.agents.survey import find_sessions
 from context_ls.cli.files import UsageError
 from context_ls.cli.repair import Read, Refused, replace_checked
@@ -40,7 +40,9 @@ def run_fix(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> 
     if not analysis.is_history:
         raise UsageError(f"{path}: not a session context-ls can read{_gemini_hint(path)}")
     findings = analysis.findings
-    resume = resume_command(session, surveying.here()) if session is not None else None
+    resume = None
+    if session is not None and kept_by_agent(session):
+        resume = resume_command(session, surveying.here())
     if not findings:
         out.write(f"{path}: no problems found; nothing to fix.\n")
         _print_resume(out, resume)

@@ -98,7 +98,7 @@ def diagnose(path: Path, payload: dict[str, Any], lead: str) -> str | None:
     """The message for a transcript with problems that make the API refuse it (`lead`
     goes before it: what happened)."""
     from context_ls.agents import AGENT_NAMES, resume_command
-    from context_ls.agents.layouts import session_of
+    from context_ls.agents.layouts import kept_by_agent, session_of
     from context_ls.history.api import Options, analyze_path
 
     analysis = analyze_path(path, None, Options(detect_secrets=False), findings_only=True)
@@ -119,7 +119,8 @@ def diagnose(path: Path, payload: dict[str, Any], lead: str) -> str | None:
         f" the API refuses ({codes}). Quit {agent}, then run"
         f" `{fix_command()} {shlex.quote(str(path))}`"
     )
-    resume = resume_command(session, here) if session is not None else None
+    known = session is not None and kept_by_agent(session)
+    resume = resume_command(session, here) if session is not None and known else None
     return text + (f" and `{resume}`." if resume else ".")
 
 
