@@ -6,7 +6,7 @@ import sys
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -17,9 +17,10 @@ from context_ls.cli.files import UsageError, expand_named
 from context_ls.cli.progress import Progress
 from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, analyze_path
-from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
+from context_ls.history.detect import dialect_mismatch, why_not_history
+from context_ls.history.dialects import NAMES
 from context_ls.history.findings import Finding
-from context_ls.history.model import DIALECTS, DialectName
+from context_ls.history.model import DialectName
 from context_ls.history.records import DECODE_ERRORS
 from context_ls.history.rules import RULES, get_rule
 from context_ls.history.where import where
@@ -53,10 +54,9 @@ def parse_codes(text: str | None) -> set[str] | None:
 def check_dialect(name: str | None) -> DialectName | None:
     if name is None:
         return None
-    for dialect in DIALECTS:
-        if dialect == name:
-            return dialect
-    raise UsageError(f"unknown dialect {name!r}; one of: {', '.join(DIALECTS)}")
+    if name in NAMES:
+        return name
+    raise UsageError(f"unknown dialect {name!r}; one of: {', '.join(NAMES)}")
 
 
 @dataclass(slots=True)
@@ -146,9 +146,6 @@ def _check_one(
 
 # --- what a file holds, judged on its decoded records -----------------------------------------
 
-MARKED = 2  # a sniff score from 2 up: the record carries the dialect's own marks (detect.py)
-
-
 HEAD = 1 << 20  # content read before JSONL and a JSON document are told apart (as stream.py)
 
 
@@ -215,21 +212,6 @@ def _decoded(chunks: Iterable[bytes]) -> Iterator[Any]:
             continue
 
 
-def dialect_mismatch(values: Iterable[Any], dialect: DialectName) -> str | None:
-    """Why a source forced to `dialect` cannot be read as one (no record carries its marks),
-    or None when it can. Stops at the first record of the dialect."""
-    sniff = DIALECT_MODULES[dialect].sniff
-    head: list[Any] = []
-    for value in values:
-        if sniff(value) >= MARKED:
-            return None
-        if len(head) < SAMPLE_SIZE:
-            head.append(value)
-    detected = detect_dialect(head)
-    looks = f"it looks like {detected}" if detected else "it does not look like a history"
-    return f"no {dialect} records: {looks}"
-
-
 def require_dialect_records(path: Path, data: bytes, dialect: DialectName | None) -> None:
     """For commands that read a file whole (`normalize`, `trim`): refuse with exit 2 when
     `--dialect` names a dialect the file holds no record of."""
@@ -237,32 +219,6 @@ def require_dialect_records(path: Path, data: bytes, dialect: DialectName | None
         mismatch = dialect_mismatch(record_values(data), dialect)
         if mismatch is not None:
             raise UsageError(f"{path}: {mismatch}")
-
-
-def why_not_history(values: Iterable[Any]) -> str:
-    """What detection saw in a source it did not take for a history, with the `--dialect`
-    that would read it when some records do look like one dialect."""
-    head = list(islice(values, SAMPLE_SIZE))
-    whole = sum(1 for v in head if isinstance(v, dict) and isinstance(v.get("messages"), list))
-    if head and whole * 2 >= len(head):
-        return (
-            "each record holds a whole conversation, as in a fine-tuning data set; "
-            "a history is one conversation per file"
-        )
-    best: DialectName | None = None
-    best_count = 0
-    for name, module in DIALECT_MODULES.items():
-        count = sum(1 for value in head if module.sniff(value) >= MARKED)
-        if count > best_count:
-            best, best_count = name, count
-    if best is None:
-        return "no records of a known dialect"
-    first = "the first " if len(head) == SAMPLE_SIZE else ""
-    return (
-        f"only {best_count} of {first}{len(head)} records "
-        f"{'looks' if best_count == 1 else 'look'} like {best}; "
-        f"--dialect {best} checks it as one"
-    )
 
 
 def _skip_reason(checked: Checked) -> str:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, _finish, _options, find
 from context_ls.history.detect import SAMPLE_SIZE
-from context_ls.history.fastscan import CodexScan, line_views, scan_codex
+from context_ls.history.dialects import DIALECTS
+from context_ls.history.fastscan import CodexScan, line_views
 from context_ls.history.findings import Finding
 from context_ls.history.incremental import (
     NO_SHIFTS,
@@ -187,13 +188,19 @@ def _reuse_secrets(
 QUICK_MIN_BYTES = 4 * 1024 * 1024
 
 
-def is_quick_candidate(head: bytes) -> bool:
-    """Whether the quick first look applies to a source that starts with `head`: a Codex
-    rollout in JSONL (the lean scan knows that dialect only)."""
+def quick_dialect(head: bytes) -> DialectName | None:
+    """The dialect of a JSONL source that starts with `head`, when it has a lean scan
+    (a Codex rollout): the quick first look applies to it."""
     start = src.content_start(head)
     if start or src.looks_like_document(head, start):
-        return False
-    return head_dialect(head, start) == "codex"
+        return None
+    dialect = head_dialect(head, start)
+    return dialect if dialect is not None and DIALECTS[dialect].sparse_scan else None
+
+
+def is_quick_candidate(head: bytes) -> bool:
+    """Whether the quick first look applies to a source that starts with `head`."""
+    return quick_dialect(head) is not None
 
 
 def quick_findings(
@@ -206,16 +213,19 @@ def quick_findings(
     options = _options(options)
     if len(data) < QUICK_MIN_BYTES or options.trailing_calls_pending:
         return None  # small, or "waiting for output" needs the whole picture
-    if not is_quick_candidate(data):
+    dialect = quick_dialect(data)
+    if dialect is None:
         return None
-    history = History(dialect="codex", size=len(data), newline=src.detect_newline(data))
+    history = History(dialect=dialect, size=len(data), newline=src.detect_newline(data))
     history.ends_with_newline = data.endswith(b"\n")
 
     def fetch(start: int, end: int) -> bytes:
         return data[start:end]
 
+    scan = DIALECTS[dialect].sparse_scan
+    assert scan is not None  # `quick_dialect` said so
     if scanned is None or scanned.offset != len(data):
-        scan_codex(line_views(data), history, fetch)
+        scan(line_views(data), history, fetch)
     else:
         scanned.finish(history, fetch)
     quick = Options(

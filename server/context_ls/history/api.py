@@ -17,7 +17,7 @@ from pathlib import Path
 from context_ls import compression
 from context_ls.history import details, normalize
 from context_ls.history.details import CallDetails, OutputDetails
-from context_ls.history.dialects import claude_code
+from context_ls.history.dialects import DIALECTS
 from context_ls.history.edits import plan_edits
 from context_ls.history.findings import Finding
 from context_ls.history.locate import id_span_in, key_value_span
@@ -386,19 +386,21 @@ def _analyze_compressed(
 
 
 def with_linked_session(options: Options, path: Path) -> Options:
-    """Options that know the parent session of a Claude Code sub-agent file, when it sits
-    where Claude Code puts it."""
+    """Options that know the parent session of a sub-agent file (Claude Code's), when it
+    sits where its agent puts it."""
     if options.linked_uuids is not None:
         return options
-    parent = claude_code.parent_session_of(path)
-    if parent is None:
+    chains = (d.chain for d in DIALECTS.values() if d.chain is not None)
+    found = next(((c, p) for c in chains if (p := c.parent_session(path)) is not None), None)
+    if found is None:
         return options
+    chain, parent = found
     cache: list[frozenset[str] | None] = []
 
     def linked() -> frozenset[str] | None:
         if not cache:
             try:
-                cache.append(claude_code.uuids_in(parent))
+                cache.append(chain.uuids_in(parent))
             except OSError:
                 cache.append(None)  # unreadable: the links are not judged
         return cache[0]

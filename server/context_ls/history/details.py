@@ -8,8 +8,9 @@ from typing import Any
 
 import msgspec
 
+from context_ls.history.dialects import DIALECTS
 from context_ls.history.model import Call, DialectName, Output
-from context_ls.history.records import DECODE_ERRORS
+from context_ls.history.records import DECODE_ERRORS, get_path
 from context_ls.history.stamps import Stamp
 
 SUMMARY_CHARS = 200
@@ -38,30 +39,9 @@ def _decode(record: bytes) -> Any:
         return None
 
 
-def _get(value: Any, *path: str | int) -> Any:
-    for key in path:
-        if isinstance(key, int):
-            value = (
-                value[key] if isinstance(value, list) and -len(value) <= key < len(value) else None
-            )
-        else:
-            value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
 def _block(dialect: DialectName | None, value: Any, block: int) -> Any:
     """The part of a record that is the call or output itself."""
-    if dialect == "codex":
-        if block >= 0:  # a call inside a compacted line's replacement history
-            return _get(value, "payload", "replacement_history", block)
-        return _get(value, "payload")
-    if dialect == "openai-chat":
-        return _get(value, "tool_calls", block) if block >= 0 else value
-    if dialect == "anthropic":
-        return _get(value, "content", block)
-    if dialect == "claude-code":
-        return _get(value, "message", "content", block)
-    return value
+    return value if dialect is None else DIALECTS[dialect].subject(value, block)
 
 
 def _shorten(text: str) -> str:
@@ -78,7 +58,7 @@ def _as_text(value: Any) -> str:
     if isinstance(value, list):
         parts = []
         for part in value:
-            text = _get(part, "text") if isinstance(part, dict) else part
+            text = get_path(part, "text") if isinstance(part, dict) else part
             parts.append(text if isinstance(text, str) else msgspec.json.encode(part).decode())
         return "\n".join(parts)
     return msgspec.json.encode(value).decode()

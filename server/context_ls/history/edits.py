@@ -7,7 +7,8 @@ import msgspec
 from context_ls.history.blocks import find_content, removal_ranges
 from context_ls.history.items import KIND_CODES
 from context_ls.history.model import Item, ItemKind, Records, Span, TextEdit
-from context_ls.history.normalize import Plan, parent_span
+from context_ls.history.new_records import parent_span
+from context_ls.history.normalize import Plan
 
 _WS = b" \t\r\n"
 
@@ -21,7 +22,7 @@ def plan_edits(plan: Plan) -> list[TextEdit]:
     # Whole records whose every block goes (and that receive none) are removed whole;
     # those that receive new blocks get their array's contents replaced in one edit.
     for index, blocks in plan.remove_blocks.items():
-        content = find_content(plan._bytes(items[index]), plan._content_path())
+        content = find_content(plan.bytes_of(items[index]), plan.content_path())
         if content is None or not content.is_array:
             continue
         base = items[index].span.start
@@ -30,7 +31,7 @@ def plan_edits(plan: Plan) -> list[TextEdit]:
                 removed.add(index)
                 continue
             first, last = content.elements[0][0], content.elements[-1][1]
-            joined = _block_separator(plan, plan._bytes(items[index]), content.start, first).join(
+            joined = _block_separator(plan, plan.bytes_of(items[index]), content.start, first).join(
                 plan.prepend[index]
             )
             edits.append(TextEdit(Span(base + first, base + last), joined))
@@ -71,8 +72,8 @@ def _removals(plan: Plan, removed: list[int]) -> list[TextEdit]:
 
 
 def _prepend(plan: Plan, item: Item, blocks: list[bytes]) -> list[TextEdit]:
-    record = plan._bytes(item)
-    content = find_content(record, plan._content_path())
+    record = plan.bytes_of(item)
+    content = find_content(record, plan.content_path())
     base = item.span.start
     sep = plan.style.item_separators[0].encode()
     joined = sep.join(blocks)
@@ -106,7 +107,7 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
     history = plan.history
     items = history.items
     data = plan.data
-    chained = history.dialect == "claude-code" and any(items.parent_uuids or ())
+    chained = plan.dialect.chain is not None and any(items.parent_uuids or ())
     edits: list[TextEdit] = []
     # Claude Code: parents of removed lines, and where each insertion point now leads.
     kept_uuids = {uuid for row, uuid in enumerate(items.uuids or ()) if uuid and row not in removed}
@@ -236,7 +237,7 @@ def _element_gap(data: bytes, items: Records, anchor: int) -> bytes:
 
 
 def _relink(plan: Plan, item: Item, parent: str | None) -> TextEdit | None:
-    span = parent_span(plan._bytes(item), item.parent_uuid)
+    span = parent_span(plan.bytes_of(item), item.parent_uuid)
     if span is None:
         return None
     start = item.span.start

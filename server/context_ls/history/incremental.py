@@ -14,10 +14,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from context_ls.history import source as src
+from context_ls.history.dialects import dialect_of
 from context_ls.history.model import Call, History, Item, Output, Records, Span
 from context_ls.history.reader import HistoryBuilder, facts_reader
 from context_ls.history.spliced import Source
-from context_ls.history.turns import ADJACENCY_DIALECTS, sequential_turns
+from context_ls.history.turns import sequential_turns
 
 _CHUNK = 1 << 20
 
@@ -155,11 +156,6 @@ def plan_edit(
     return Reuse(start, old_end, new_end, prefix_items, suffix_from)
 
 
-def reread(old: Source, new: Source, old_history: History, reuse: Reuse) -> History:
-    """The history of `new`, reusing `old_history`'s records outside the edited lines."""
-    return Reread(old, new, old_history, reuse).finish()
-
-
 class Reread:
     """An edited JSONL source read against its previous read.
 
@@ -212,9 +208,9 @@ class Reread:
 
     def view(self) -> tuple[History, Shifts] | None:
         """The new history with the later records not yet moved, and where they are; None
-        when the edit changed later records' item index or line, or when the dialect's
-        turns (adjacency) must be counted again."""
-        if self.index_shift or self.line_shift or self.history.dialect in ADJACENCY_DIALECTS:
+        when the edit changed later records' item index or line, or when the dialect counts
+        turns its own way (they must be counted again)."""
+        if self.index_shift or self.line_shift or _own_turns(self.history):
             return None
         old, built, first = self.old_history, self.history, self.reuse.suffix_from
         view = History(
@@ -247,13 +243,18 @@ class Reread:
 def materialize(view: History, shifts: Shifts) -> History:
     """The history `view` stands for: every record at its offset, turns counted (a copy:
     the view's records stay as they are)."""
-    assert view.dialect not in ADJACENCY_DIALECTS  # their views are never made
+    assert not _own_turns(view)  # their views are never made
     exact = view.items.copy()
     bounds = [*shifts.firsts, len(exact)]
     for k, offset in enumerate(shifts.offsets):
         exact.move(bounds[k], bounds[k + 1], offset)
     exact.turns = array("q", sequential_turns(exact.kinds))
     return replace(view, items=exact)
+
+
+def _own_turns(history: History) -> bool:
+    """The dialect counts turns its own way (not one per conversation record)."""
+    return dialect_of(history.dialect).turns is not None
 
 
 def _numbered_threads(records: Records, names: dict[str | None, int]) -> dict[str | None, int]:

@@ -32,6 +32,8 @@ class ItemKind(enum.Enum):
 
 KINDS: tuple[ItemKind, ...] = tuple(ItemKind)  # a record's kind code is its place here
 KIND_CODES: dict[ItemKind, int] = {kind: code for code, kind in enumerate(KINDS)}
+CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)  # records with a turn
+CONVERSATION_CODES = frozenset(KIND_CODES[kind] for kind in CONVERSATION)
 FLAG_RESULTS_ONLY, FLAG_ABANDONED = 1, 2  # bits of `Records.flags`
 _NOT_ABANDONED = bytes(flag & ~FLAG_ABANDONED for flag in range(256))
 
@@ -166,6 +168,20 @@ class Item:
 
     def __repr__(self) -> str:
         return f"Item{self.fields()!r}"
+
+
+def later(item: Item) -> Iterator[Item]:
+    """The records after `item`, in file order."""
+    records = item.records
+    return records.views(range(item.index + 1, len(records)))
+
+
+def next_conversation(item: Item) -> Item | None:
+    """The first conversation record (message, calls, outputs) after `item`."""
+    for after in later(item):
+        if after.kind in CONVERSATION:
+            return after
+    return None
 
 
 def _rare(column: list[str | None] | None, index: int) -> str | None:

@@ -11,8 +11,8 @@ from typing import Any
 import msgspec
 
 from context_ls.history import source as src
-from context_ls.history.detect import DIALECT_MODULES, SAMPLE_SIZE, detect_dialect
-from context_ls.history.dialects import codex, responses
+from context_ls.history.detect import SAMPLE_SIZE, detect_dialect, document_dialect
+from context_ls.history.dialects import dialect_of
 from context_ls.history.model import Call, DialectName, History, Output
 from context_ls.history.records import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.turns import assign_turns
@@ -21,18 +21,17 @@ _decode = msgspec.json.decode
 
 
 def facts_reader(dialect: DialectName) -> Callable[[bytes], RecordFacts]:
-    """bytes of one record -> its facts (Codex has a typed fast path)."""
-    if dialect == "codex":
-        return codex.facts_from_line
-    facts_of = DIALECT_MODULES[dialect].facts
+    """bytes of one record -> its facts (a dialect may have a typed fast path)."""
+    described = dialect_of(dialect)
+    if described.read_line is not None:
+        return described.read_line
+    facts_of = described.facts
 
     def read(raw: bytes) -> RecordFacts:
         try:
             value = _decode(raw)
         except DECODE_ERRORS as error:
             return malformed(str(error))
-        except RecursionError:
-            return malformed("nested too deeply")
         return facts_of(value)
 
     return read
@@ -91,17 +90,14 @@ def read_history(data: bytes, dialect: DialectName | None = None) -> History:
     rows = chain(head, rows)
     around = src.envelope(data, start) if document else src.Envelope()
     if dialect is None:
-        sample = list(_sample_values(head))
-        dialect = detect_dialect(sample)
-        if around.key == "input" and dialect == "openai-chat" and all(map(responses.sniff, sample)):
-            dialect = "openai-responses"  # plain {role, content} items fit both; the key decides
+        dialect = document_dialect(around.key, list(_sample_values(head)))
     history = History(
         dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document
     )
     history.ends_with_newline = data.endswith(b"\n")
     if dialect is None:
         return history
-    history.server_state = dialect == "openai-responses" and around.server_state
+    history.server_state = dialect_of(dialect).server_state and around.server_state
     read = facts_reader(dialect)
     builder = HistoryBuilder(history)
     add = builder.add

@@ -32,8 +32,6 @@ class OutputFact:
     block: int
     kind: str
     status: str | None = None
-    # Never an orphan (e.g. tool_search_output executed by the server).
-    unpaired_ok: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -68,6 +66,18 @@ def message_kind(calls: tuple[CallFact, ...], outputs: tuple[OutputFact, ...]) -
     if outputs:
         return ItemKind.OUTPUTS
     return ItemKind.MESSAGE
+
+
+def get_path(value: Any, *path: str | int) -> Any:
+    """`value[k1][k2]…` of a decoded record, or None where a key or index is missing."""
+    for key in path:
+        if isinstance(key, int):
+            value = (
+                value[key] if isinstance(value, list) and -len(value) <= key < len(value) else None
+            )
+        else:
+            value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def str_or_none(value: Any) -> str | None:

@@ -1,11 +1,21 @@
-"""The rule registry: each rule is defined once (code, name, default severity, docs) and
-drives `context-ls explain`, the README reference, LSP `codeDescription` and the CLI."""
+"""The rule registry: each rule is one `Rule` object (code, name, default severity, docs,
+message templates, fix title and fixer) and drives the validator's messages, the
+normalizer's fixes, `context-ls explain`, the README reference, LSP `codeDescription`,
+quick-fix titles and the CLI. A new rule is one object here (and its check in
+`validate.py`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+from context_ls.history import fixes
 from context_ls.history.findings import Severity
+
+if TYPE_CHECKING:
+    from context_ls.history.findings import Finding
+    from context_ls.history.normalize import Plan
 
 DOCS_URL = "https://github.com/context-ls/context-ls/blob/main/README.md"
 
@@ -19,6 +29,19 @@ class Rule:
     why: str
     example: str
     fix: str
+    # What a finding says: "" the usual message, other keys its variants. Fields in
+    # braces are filled in by the check (`message`).
+    messages: Mapping[str, str] = field(default_factory=dict)
+    # The title of its quick fix ({call_id}: the call it is about); None: "Fix CODE (name)".
+    fix_title: str | None = None
+    # What its fix asks of a repair plan; None: no automatic fix.
+    fixer: Callable[[Plan, Finding], None] | None = field(default=None, repr=False)
+    # A fix that moves an output: where to (move titles say it).
+    moves_to: str | None = None
+
+    def message(self, variant: str = "", **fields: Any) -> str:
+        """A finding's message from its template."""
+        return self.messages[variant].format(**fields)
 
     @property
     def anchor(self) -> str:
@@ -58,6 +81,12 @@ _RULES = (
         "(`aborted` for Codex/Responses, an `is_error` tool_result for Anthropic and Claude Code, "
         "a tool message for Chat Completions, status `canceled` for the native dialect). "
         "The text is configurable (`syntheticOutputText`).",
+        messages={
+            "": 'call {call_id}{tool} has no output; the API will answer: "{api_error}"',
+            "pending": "call {call_id}{tool} is waiting for output",
+        },
+        fix_title="Insert a synthetic output for {call_id}",
+        fixer=fixes.insert_synthetic_output,
     ),
     Rule(
         "H002",
@@ -70,6 +99,12 @@ _RULES = (
         "to a preceeding message with 'tool_calls'.`",
         '{"type":"function_call_output","call_id":"call_gone","output":"ok"}  (no call_gone call)',
         "Safe fix: remove the orphan output (the snapshot taken before the write keeps it).",
+        messages={
+            "": "output names call {call_id}, which no call has; the API will answer: "
+            '"{api_error}"',
+        },
+        fix_title="Remove the orphan output {call_id}",
+        fixer=fixes.remove_output,
     ),
     Rule(
         "H003",
@@ -80,6 +115,10 @@ _RULES = (
         "Anthropic answers ``messages.N.content.M: `tool_use` ids must be unique``.",
         "Two function_call records with call_id call_A.",
         "No automatic fix: which call the outputs belong to cannot be known. Rename one id by hand.",
+        messages={
+            "": "call id {call_id} is used by another call ({first}); outputs cannot be "
+            "matched: {api_error}",
+        },
     ),
     Rule(
         "H004",
@@ -90,6 +129,11 @@ _RULES = (
         "the model. Codex keeps only the first.",
         "Two function_call_output records with call_id call_A.",
         "Safe fix: keep the first output, remove the later ones.",
+        messages={
+            "": "call {call_id}{tool} has more than one output; the first ({kept}) is kept",
+        },
+        fix_title="Remove the duplicate output of {call_id}",
+        fixer=fixes.remove_output,
     ),
     Rule(
         "H005",
@@ -101,6 +145,13 @@ _RULES = (
         "call later is a call without an output.",
         "function_call_output call_A … then function_call call_A",
         "Safe fix: move the output right after its call (its bytes unchanged).",
+        messages={
+            "": "output of call {call_id} comes before its call ({call}); the API will "
+            'answer: "{api_error}"',
+        },
+        fix_title="Move the output of {call_id} right after its call",
+        fixer=fixes.move_output,
+        moves_to="right after its call",
     ),
     Rule(
         "H006",
@@ -116,6 +167,13 @@ _RULES = (
         "Safe fix: move the output into the message right after its call. A record that "
         "holds nothing else moves whole, byte for byte (a Claude Code line keeps its uuid, "
         "timestamp and `toolUseResult`; only `parentUuid` links change).",
+        messages={
+            "": "output of call {call_id} is not in the message right after its call "
+            '({call}); the API will answer: "{api_error}"',
+        },
+        fix_title="Move the output of {call_id} next to its call",
+        fixer=fixes.move_output,
+        moves_to="next to its call",
     ),
     Rule(
         "H007",
@@ -128,6 +186,12 @@ _RULES = (
         '{"timestamp":"2026-01-01T00:00:02Z","type":"response_it   (the process was killed)',
         "Safe fix for a truncated last line: drop it. A malformed line in the middle of a "
         "file is reported, never guessed at.",
+        messages={
+            "": "{where} is not valid JSON{hint}: {error}; agents refuse to load the file",
+            "no-id": "{what}: it can never be paired with its partner",
+        },
+        fix_title="Drop the truncated line",
+        fixer=fixes.drop_record,
     ),
     Rule(
         "H008",
@@ -139,6 +203,9 @@ _RULES = (
         "as a failure or crashes the reader.",
         '{"type":"tool_output","call_id":"c1","status":"done","content":"…"}',
         "No automatic fix: the right status cannot be guessed.",
+        messages={
+            "": "output of call {call_id} has status {status!r}; expected one of {statuses}",
+        },
     ),
     Rule(
         "H009",
@@ -152,6 +219,12 @@ _RULES = (
         "the conversation and breaks `--resume`.",
         '{"type":"user","uuid":"b","parentUuid":"gone", …}',
         "Safe fix: re-link the line to the line before it.",
+        messages={
+            "": "parentUuid {parent} names a line that {where}; Claude Code cuts the "
+            "conversation here and `--resume` loses everything before it",
+        },
+        fix_title="Re-link the parent to the previous line",
+        fixer=fixes.relink_parent,
     ),
     Rule(
         "H010",
@@ -162,50 +235,34 @@ _RULES = (
         "leaked account.",
         '"output": "OPENAI_API_KEY=sk-proj-…"',
         "No automatic fix: rotate the key, then remove it from the file.",
+        messages={
+            "": "this looks like {article} {kind}: transcripts get shared and synced; "
+            "rotate the key and remove it from the history",
+        },
     ),
 )
 
-# The title of each rule's quick fix ({call_id}: the call it is about).
-FIX_TITLES = {
-    "H001": "Insert a synthetic output for {call_id}",
-    "H002": "Remove the orphan output {call_id}",
-    "H004": "Remove the duplicate output of {call_id}",
-    "H005": "Move the output of {call_id} right after its call",
-    "H006": "Move the output of {call_id} next to its call",
-    "H007": "Drop the truncated line",
-    "H009": "Re-link the parent to the previous line",
-}
-_WHERE = {"H005": "right after its call", "H006": "next to its call"}
-# How a misplaced output moves, by dialect and by what moves: its whole record, or blocks
-# that leave a record which stays (and keeps its fields).
-_MOVE_TITLES = {
-    ("claude-code", "record"): "Move the line with the result of {call_id} {where} "
-    "(uuid, timestamp, toolUseResult and every field kept; only parentUuid links change)",
-    ("claude-code", "blocks"): "Move the result of {call_id} {where}, in a new line "
-    "(the line it leaves keeps its uuid, timestamp, toolUseResult and its other blocks)",
-    ("anthropic", "record"): "Move the message with the result of {call_id} {where} "
-    "(the whole message, byte for byte)",
-    ("anthropic", "blocks"): "Move the result of {call_id} into the message after its call "
-    "(the message it leaves keeps its other blocks and fields)",
-    ("", "record"): "Move the output of {call_id} {where} (the whole record, byte for byte)",
-}
+RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
+RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in _RULES}
+
+
+# A move of a whole record, in dialects that do not say more (`Dialect.move_titles`).
+_MOVE_TITLE = "Move the output of {call_id} {where} (the whole record, byte for byte)"
 
 
 def fix_template(code: str) -> str:
     """The title of a rule's quick fix, with `{call_id}` to fill in."""
     rule = RULES.get(code)
-    return FIX_TITLES.get(code) or (f"Fix {code} ({rule.name})" if rule else f"Fix {code}")
+    if rule is None:
+        return f"Fix {code}"
+    return rule.fix_title or f"Fix {code} ({rule.name})"
 
 
-def move_title(code: str, dialect: str, how: str, call_id: str) -> str:
+def move_title(code: str, titles: Mapping[str, str], how: str, call_id: str) -> str:
     """The title of a move (H005/H006): `how` is "record" (the whole record moves) or
-    "blocks" (blocks leave a record that stays)."""
-    template = _MOVE_TITLES.get((dialect, how)) or _MOVE_TITLES[("", "record")]
-    return template.format(call_id=call_id, where=_WHERE.get(code, "next to its call"))
-
-
-RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}
-RULES_BY_NAME: dict[str, Rule] = {rule.name: rule for rule in _RULES}
+    "blocks" (blocks leave a record that stays); `titles`: the dialect's own."""
+    template = titles.get(how) or _MOVE_TITLE
+    return template.format(call_id=call_id, where=RULES[code].moves_to or "next to its call")
 
 
 def get_rule(code_or_name: str) -> Rule | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from context_ls.history import source as src
-from context_ls.history.fastscan import scan_codex
+from context_ls.history.dialects import dialect_of
 from context_ls.history.model import DialectName, History
 from context_ls.history.reader import HEAD_BYTES, HistoryBuilder, facts_reader, head_dialect
 
@@ -35,11 +35,12 @@ def read_history_stream(
         history = History(dialect=dialect, size=size)
         if dialect is None:
             return history
-        if dialect == "codex" and sparse:
+        scan = dialect_of(dialect).sparse_scan
+        if scan is not None and sparse:
             newline_probe = handle.readline()
             history.newline = b"\r\n" if newline_probe.endswith(b"\r\n") else b"\n"
             handle.seek(0)
-            scan_codex(handle, history, file_fetcher(path))
+            scan(handle, history, file_fetcher(path))
             history.ends_with_newline = size == 0 or _ends_with_newline(path)
             return history
         read = facts_reader(dialect)

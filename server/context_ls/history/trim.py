@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+from context_ls.history.dialects import dialect_of
 from context_ls.history.edits import plan_edits
-from context_ls.history.items import KIND_CODES
+from context_ls.history.items import CONVERSATION, KIND_CODES
 from context_ls.history.model import History, ItemKind, TextEdit
 from context_ls.history.normalize import Plan
-from context_ls.history.turns import CONVERSATION
 
 
 def trim_cut(history: History, keep: int) -> int:
     """Index of the first item kept. Records before the first conversation record (session
     headers) are always kept; the cut moves later until no kept output lost its call (and
-    no kept call lost an output that stood before it), and, for Anthropic, until the kept
-    part starts with a user message."""
+    no kept call lost an output that stood before it), and, when the dialect says which
+    role starts a conversation (Anthropic: the user), until the kept part starts with it."""
     codes = {KIND_CODES[kind] for kind in CONVERSATION}
     conversation = [row for row, kind in enumerate(history.items.kinds) if kind in codes]
     if keep < 0:
@@ -27,6 +27,7 @@ def trim_cut(history: History, keep: int) -> int:
     outputs_by_id: dict[str, list[int]] = {}
     for output in history.outputs:
         outputs_by_id.setdefault(output.call_id, []).append(output.item)
+    first_role = dialect_of(history.dialect).first_role
     moved = True
     while moved and cut < len(history.items):
         moved = False
@@ -37,29 +38,28 @@ def trim_cut(history: History, keep: int) -> int:
         for call in history.calls:
             if call.item >= cut and any(o < cut for o in outputs_by_id.get(call.call_id, ())):
                 cut, moved = call.item + 1, True
-        if history.dialect == "anthropic":
-            start = _starts_with_user(history, cut)
+        if first_role is not None:
+            start = _starts_with(history, cut, first_role)
             cut, moved = start, moved or start != cut
     return cut
 
 
 def _first_conversation(history: History) -> int:
-    """Where trimming may start: after headers, and for Chat after the leading system and
-    developer messages (the instructions stay)."""
+    """Where trimming may start: after headers, and after the leading messages the dialect
+    keeps (Chat: the system and developer instructions stay)."""
+    kept = dialect_of(history.dialect).leading_roles
     for item in history.items:
-        if item.kind in CONVERSATION and not (
-            history.dialect == "openai-chat" and item.role in ("system", "developer")
-        ):
+        if item.kind in CONVERSATION and item.role not in kept:
             return item.index
     return len(history.items)
 
 
-def _starts_with_user(history: History, cut: int) -> int:
-    """Anthropic requires the first message to come from the user: move the cut on to one
-    (a user message that only carries tool results cannot start a conversation either)."""
+def _starts_with(history: History, cut: int, role: str) -> int:
+    """Move the cut on to a message from `role` (a message that only carries tool results
+    cannot start a conversation either)."""
     items = history.items
     while cut < len(items) and not (
-        items[cut].kind is ItemKind.MESSAGE and items[cut].role == "user"
+        items[cut].kind is ItemKind.MESSAGE and items[cut].role == role
     ):
         cut += 1
     return cut

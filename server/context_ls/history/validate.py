@@ -1,19 +1,18 @@
-"""The pairing invariants (H001–H009). Linear: ids are grouped in one pass."""
+"""The pairing invariants (H001–H009), as named passes over a history. Linear: ids are
+grouped once (`Pairs`), then each pass reads them. What a dialect requires (adjacency,
+statuses, parent links, where its conversation starts) comes from its `Dialect`."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from typing import Any
 
-from context_ls.history import messages as msg
-from context_ls.history.dialects import codex
-from context_ls.history.dialects.claude_code import is_subagent_thread
-from context_ls.history.dialects.native import STATUSES
+from context_ls.history.dialects import Dialect, dialect_of
 from context_ls.history.findings import Finding, Related
 from context_ls.history.items import KIND_CODES
 from context_ls.history.model import Call, History, Item, ItemKind, Output, Records, Span
 from context_ls.history.rules import RULES
-from context_ls.history.turns import ADJACENCY_DIALECTS
 
 SpanOf = Callable[[int], Span]
 # The uuids of a sub-agent's parent session; None when it cannot be read.
@@ -79,19 +78,24 @@ def validate(
     session is unknown."""
     if history.dialect is None:
         return []
+    dialect = dialect_of(history.dialect)
     out = _Collector(history, span_of)
     _malformed(history, out)
     if enforce_invariants:
-        _pairing(history, out, trailing_calls_pending)
-        if history.dialect == "native":
-            _statuses(history, out)
-        if history.dialect == "claude-code":
-            _parent_links(history, out, linked_uuids)
+        pairs = Pairs.of(history, dialect, trailing_calls_pending)
+        for check in PAIRING_PASSES:
+            check(pairs, out)
+        if dialect.statuses is not None:
+            _statuses(history, dialect.statuses, out)
+        if dialect.chain is not None:
+            _parent_links(history, dialect, out, linked_uuids)
     out.findings.sort(key=lambda f: (f.span.start, f.code))
     return out.findings
 
 
 def _malformed(history: History, out: _Collector) -> None:
+    """H007: records that are not JSON, and calls or outputs without an id."""
+    rule = RULES["H007"]
     items = history.items
     last_index = len(items) - 1
     malformed = ItemKind.MALFORMED
@@ -105,14 +109,55 @@ def _malformed(history: History, out: _Collector) -> None:
             else ("this record" if history.document else f"line {item.line + 1}")
         )
         hint = " (a half-written line left by a crash?)" if tail else ""
-        out.add(
-            "H007",
-            f"{where} is not valid JSON{hint}: {item.error}; agents refuse to load the file",
-            item.index,
-            fixable=tail,
-        )
+        message = rule.message(where=where, hint=hint, error=item.error)
+        out.add("H007", message, item.index, fixable=tail)
     for index, _block, what in history.missing_ids:
-        out.add("H007", f"{what}: it can never be paired with its partner", index)
+        out.add("H007", rule.message("no-id", what=what), index)
+
+
+# --- pairing ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Pairs:
+    """Calls and outputs grouped by id: the first of each id (file order) and the later
+    ones of ids used again, with what the passes need to judge them."""
+
+    history: History
+    dialect: Dialect
+    first_calls: dict[str, Call]
+    more_calls: dict[str, list[Call]]
+    first_outputs: dict[str, Output]
+    more_outputs: dict[str, list[Output]]
+    pending_from: int  # calls from this item on may still get their output
+    chain: dict[str, int]  # uuid -> row, when records link by uuid (adjacency)
+    # Each call that has an output, with the output that is kept (the first).
+    answered: list[tuple[Call, Output]]
+
+    @classmethod
+    def of(cls, history: History, dialect: Dialect, trailing_calls_pending: bool) -> Pairs:
+        items = history.items
+        branches = dialect.chain is not None
+        first_row = dialect.resume_start(history) if dialect.resume_start is not None else 0
+        first_calls, more_calls = _by_id(history.calls, items, branches, first_row)
+        first_outputs, more_outputs = _by_id(history.outputs, items, branches, first_row)
+        pending_from = _pending_start(history) if trailing_calls_pending else len(items)
+        chain = _uuid_index(history) if branches else {}
+        answered = [(c, first_outputs[i]) for i, c in first_calls.items() if i in first_outputs]
+        return cls(
+            history,
+            dialect,
+            first_calls,
+            more_calls,
+            first_outputs,
+            more_outputs,
+            pending_from,
+            chain,
+            answered,
+        )
+
+
+_NONE: list[Any] = []
 
 
 def _by_id(
@@ -133,105 +178,106 @@ def _by_id(
     return first, more
 
 
-def _pairing(history: History, out: _Collector, trailing_calls_pending: bool) -> None:
-    items = history.items
-    branches = history.dialect == "claude-code"
-    first_row = codex.resume_start(history) if history.dialect == "codex" else 0
-    first_calls, more_calls = _by_id(history.calls, items, branches, first_row)
-    first_outputs, more_outputs = _by_id(history.outputs, items, branches, first_row)
-    dialect = history.dialect
-    adjacency = dialect in ADJACENCY_DIALECTS
-    pending_from = _pending_start(history) if trailing_calls_pending else len(items)
-    chain = _uuid_index(history) if dialect == "claude-code" else {}
+def _tool(call: Call) -> str:
+    return f" ({call.tool})" if call.tool else ""
 
-    no_more: list[Any] = []
-    for call_id, first in first_calls.items():
-        for duplicate in more_calls.get(call_id, no_more):
-            out.add(
-                "H003",
-                f"call id {call_id} is used by another call ({out.where(first.item)}); "
-                f"outputs cannot be matched: {msg.api_error_duplicate_call(dialect)}",
-                duplicate.item,
-                call_id,
-                [out.related(first.item, "first call with this id")],
-                call=duplicate,
+
+def duplicate_calls(p: Pairs, out: _Collector) -> None:
+    """H003: a second call with an id already used."""
+    rule, api = RULES["H003"], p.dialect.api
+    for call_id, first in p.first_calls.items():
+        for duplicate in p.more_calls.get(call_id, _NONE):
+            message = rule.message(
+                call_id=call_id, first=out.where(first.item), api_error=api.duplicate_call
             )
-        kept = first_outputs.get(call_id)
-        if kept is None:
-            if first.item >= pending_from:
-                out.add(
-                    "H001",
-                    f"call {call_id}{msg.tool_label(first)} is waiting for output",
-                    first.item,
-                    call_id,
-                    pending=True,
-                    call=first,
-                )
-            else:
-                out.add(
-                    "H001",
-                    f"call {call_id}{msg.tool_label(first)} has no output; the API will answer: "
-                    f'"{msg.api_error_missing_output(dialect, first)}"',
-                    first.item,
-                    call_id,
-                    fixable=True,
-                    call=first,
-                )
+            related = [out.related(first.item, "first call with this id")]
+            out.add("H003", message, duplicate.item, call_id, related, call=duplicate)
+
+
+def missing_outputs(p: Pairs, out: _Collector) -> None:
+    """H001: a call no output answers (only waiting, in the live tail of a history)."""
+    rule, api = RULES["H001"], p.dialect.api
+    for call_id, call in p.first_calls.items():
+        if call_id in p.first_outputs:
             continue
-        for extra in more_outputs.get(call_id, no_more):
-            out.add(
-                "H004",
-                f"call {call_id}{msg.tool_label(first)} has more than one output; the first "
-                f"({out.where(kept.item)}) is kept",
-                extra.item,
-                call_id,
-                [
-                    out.related(kept.item, "the output that is kept"),
-                    out.related(first.item, "the call"),
-                ],
-                fixable=True,
-                call=first,
-                output=extra,
+        if call.item >= p.pending_from:
+            message = rule.message("pending", call_id=call_id, tool=_tool(call))
+            out.add("H001", message, call.item, call_id, pending=True, call=call)
+        else:
+            error = api.missing_output(call)
+            message = rule.message(call_id=call_id, tool=_tool(call), api_error=error)
+            out.add("H001", message, call.item, call_id, fixable=True, call=call)
+
+
+def extra_outputs(p: Pairs, out: _Collector) -> None:
+    """H004: outputs after the first one of a call."""
+    rule = RULES["H004"]
+    for call, kept in p.answered:
+        for extra in p.more_outputs.get(call.call_id, _NONE):
+            message = rule.message(
+                call_id=call.call_id, tool=_tool(call), kept=out.where(kept.item)
             )
-        if kept.item < first.item:
+            related = [
+                out.related(kept.item, "the output that is kept"),
+                out.related(call.item, "the call"),
+            ]
             out.add(
-                "H005",
-                f"output of call {call_id} comes before its call ({out.where(first.item)}); "
-                f'the API will answer: "{msg.api_error_orphan(dialect, call_id)}"',
-                kept.item,
-                call_id,
-                [out.related(first.item, "the call")],
-                fixable=True,
-                call=first,
-                output=kept,
-            )
-        elif adjacency and not _adjacent(dialect, chain, items[first.item], items[kept.item]):
-            out.add(
-                "H006",
-                f"output of call {call_id} is not in the message right after its call "
-                f"({out.where(first.item)}); the API will answer: "
-                f'"{msg.api_error_not_adjacent(dialect, call_id)}"',
-                kept.item,
-                call_id,
-                [out.related(first.item, "the call")],
-                fixable=True,
-                call=first,
-                output=kept,
+                "H004", message, extra.item, call.call_id, related, True, call=call, output=extra
             )
 
-    for call_id, kept in first_outputs.items():
-        if call_id in first_calls or history.server_state:
-            continue
-        for orphan in [kept, *more_outputs.get(call_id, no_more)]:
-            out.add(
-                "H002",
-                f"output names call {call_id}, which no call has; the API will answer: "
-                f'"{msg.api_error_orphan(dialect, call_id)}"',
-                orphan.item,
-                call_id,
-                fixable=True,
-                output=orphan,
+
+def early_outputs(p: Pairs, out: _Collector) -> None:
+    """H005: an output before its call."""
+    rule, api = RULES["H005"], p.dialect.api
+    for call, kept in p.answered:
+        if kept.item < call.item:
+            call_id = call.call_id
+            message = rule.message(
+                call_id=call_id, call=out.where(call.item), api_error=api.orphan(call_id)
             )
+            related = [out.related(call.item, "the call")]
+            out.add("H005", message, kept.item, call_id, related, True, call=call, output=kept)
+
+
+def misplaced_outputs(p: Pairs, out: _Collector) -> None:
+    """H006: an output that is not in the message right after its call's (dialects that
+    require adjacency)."""
+    dialect = p.dialect
+    if not dialect.adjacency or dialect.api.not_adjacent is None:
+        return
+    rule, not_adjacent, items = RULES["H006"], dialect.api.not_adjacent, p.history.items
+    for call, kept in p.answered:
+        if kept.item < call.item or _adjacent(p, items[call.item], items[kept.item]):
+            continue
+        call_id = call.call_id
+        message = rule.message(
+            call_id=call_id, call=out.where(call.item), api_error=not_adjacent(call_id)
+        )
+        related = [out.related(call.item, "the call")]
+        out.add("H006", message, kept.item, call_id, related, True, call=call, output=kept)
+
+
+def orphan_outputs(p: Pairs, out: _Collector) -> None:
+    """H002: outputs whose call is nowhere (legal when the server keeps the history)."""
+    if p.history.server_state:
+        return
+    rule, api = RULES["H002"], p.dialect.api
+    for call_id, kept in p.first_outputs.items():
+        if call_id in p.first_calls:
+            continue
+        message = rule.message(call_id=call_id, api_error=api.orphan(call_id))
+        for orphan in [kept, *p.more_outputs.get(call_id, _NONE)]:
+            out.add("H002", message, orphan.item, call_id, fixable=True, output=orphan)
+
+
+PAIRING_PASSES: tuple[Callable[[Pairs, _Collector], None], ...] = (
+    duplicate_calls,
+    missing_outputs,
+    extra_outputs,
+    early_outputs,
+    misplaced_outputs,
+    orphan_outputs,
+)
 
 
 def _uuid_index(history: History) -> dict[str, int]:
@@ -245,15 +291,14 @@ def _uuid_index(history: History) -> dict[str, int]:
     return index
 
 
-def _adjacent(
-    dialect: str | None, chain: dict[str, int], call_item: Item, output_item: Item
-) -> bool:
-    """Is the output in the message right after its call's message? Claude Code lines say
-    so through parentUuid (walk up over result lines and non-message lines to the
+def _adjacent(p: Pairs, call_item: Item, output_item: Item) -> bool:
+    """Is the output in the message right after its call's message? Chained records say
+    so through their parent links (walk up over result lines and non-message lines to the
     assistant message); without a link, the order of turns in the file decides."""
-    if dialect == "anthropic" and output_item.role != "user":
-        return False  # tool_result blocks belong in a user message
-    by_chain = _reply_of_by_chain(chain, output_item) if call_item.uuid else None
+    role = p.dialect.results_role
+    if role is not None and output_item.role != role:
+        return False
+    by_chain = _reply_of_by_chain(p.chain, output_item) if call_item.uuid else None
     if by_chain is not None:
         return by_chain.index == call_item.index or (
             by_chain.message_id is not None and by_chain.message_id == call_item.message_id
@@ -285,28 +330,30 @@ def _pending_start(history: History) -> int:
     return history.items.kinds.rfind(KIND_CODES[ItemKind.MESSAGE]) + 1
 
 
-def _statuses(history: History, out: _Collector) -> None:
+# --- what some dialects add ------------------------------------------------------------
+
+
+def _statuses(history: History, statuses: tuple[str, ...], out: _Collector) -> None:
+    """H008: an output status the dialect does not know."""
+    rule, expected = RULES["H008"], ", ".join(statuses)
     for output in history.outputs:
-        if output.status not in STATUSES:
-            out.add(
-                "H008",
-                f"output of call {output.call_id} has status {output.status!r}; expected one of "
-                "success, failed, canceled, timeout",
-                output.item,
-                output.call_id,
-                output=output,
-            )
+        if output.status not in statuses:
+            message = rule.message(call_id=output.call_id, status=output.status, statuses=expected)
+            out.add("H008", message, output.item, output.call_id, output=output)
 
 
-def _parent_links(history: History, out: _Collector, linked: LinkedUuids | None) -> None:
+def _parent_links(
+    history: History, dialect: Dialect, out: _Collector, linked: LinkedUuids | None
+) -> None:
     """H009. A sub-agent's first lines name lines of the session that started it: that is
     only a break when the parent session is at hand and lacks them too."""
     records = history.items
-    if records.parent_uuids is None:
+    if records.parent_uuids is None or dialect.chain is None:
         return
+    rule, linked_thread = RULES["H009"], dialect.chain.linked_thread
     known = {uuid for uuid in records.uuids or () if uuid}
     subagent_threads = {
-        number for name, number in history.thread_names.items() if is_subagent_thread(name)
+        number for name, number in history.thread_names.items() if linked_thread(name)
     }
     threads = records.threads
     outside: Collection[str] | None = None
@@ -321,10 +368,4 @@ def _parent_links(history: History, out: _Collector, linked: LinkedUuids | None)
             if outside is None or parent in outside:
                 continue
             where = "is neither in this sub-agent file nor in its parent session"
-        out.add(
-            "H009",
-            f"parentUuid {parent} names a line that {where}; Claude Code cuts the "
-            "conversation here and `--resume` loses everything before it",
-            row,
-            fixable=True,
-        )
+        out.add("H009", rule.message(parent=parent, where=where), row, fixable=True)

@@ -1,2 +1,68 @@
-"""One module per dialect: how to recognise its records (`sniff`), what a record says
-(`facts`), and how a synthetic output for a dangling call looks (`synthetic_output`)."""
+"""The dialect registry. One module per dialect holds everything about it (how to recognise
+and read its records, what its API requires, how to repair it) and ends with one
+`DIALECT = Dialect(...)` (see `base.py`); this list names them, and the rest of the engine,
+the CLI's `--dialect`, the README's table and the server's settings ask it.
+
+A new dialect is a new module here and one line in `_ALL`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from context_ls.history.dialects import anthropic, chat, claude_code, codex, native, responses
+from context_ls.history.dialects.base import Dialect
+
+# Order breaks detection ties: the more specific line formats first.
+_ALL = (
+    codex.DIALECT,
+    claude_code.DIALECT,
+    native.DIALECT,
+    responses.DIALECT,
+    anthropic.DIALECT,
+    chat.DIALECT,
+)
+
+DIALECTS: dict[str, Dialect] = {dialect.name: dialect for dialect in _ALL}
+NAMES: tuple[str, ...] = tuple(DIALECTS)
+
+
+def dialect_of(name: str | None) -> Dialect:
+    """The dialect called `name`. A history of no dialect is read with the first one's
+    rules (callers ask only once a history is known; this keeps them total)."""
+    return DIALECTS[name] if name is not None else _ALL[0]
+
+
+def synthetic_texts() -> dict[str, str]:
+    """Each dialect's default synthetic output text: the keys and defaults of the
+    `syntheticOutputText` setting."""
+    return {dialect.name: dialect.default_text for dialect in _ALL}
+
+
+def session_globs() -> list[str]:
+    """Where the agents that write these dialects keep their sessions."""
+    return [glob for dialect in _ALL for glob in dialect.session_globs]
+
+
+def agent_of(path: str | Path) -> str | None:
+    """The dialect of the agent whose home folder (`.codex`) holds `path`, if any."""
+    parts = Path(path).parts
+    return next((d.name for d in _ALL if d.home_folder and d.home_folder in parts), None)
+
+
+def table_markdown() -> str:
+    """The README's dialect table, from this registry."""
+    rows = [f"| `{d.name}` | {d.what} | {d.shape} |" for d in _ALL]
+    return "\n".join(["| name | what | shape |", "|---|---|---|", *rows]) + "\n"
+
+
+__all__ = [
+    "DIALECTS",
+    "NAMES",
+    "Dialect",
+    "agent_of",
+    "dialect_of",
+    "session_globs",
+    "synthetic_texts",
+    "table_markdown",
+]

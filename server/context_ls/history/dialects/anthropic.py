@@ -3,20 +3,32 @@ blocks in the very next (user) message."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
 
+from context_ls.history.blocks import find_content
+from context_ls.history.dialects.base import ApiErrors, Dialect
+from context_ls.history.items import ItemKind, next_conversation
+from context_ls.history.new_records import NewRecord, raw_slot
 from context_ls.history.records import (
     OTHER,
     CallFact,
     OutputFact,
     RecordFacts,
+    get_path,
     message_kind,
     str_or_none,
     usable_id,
 )
 
+if TYPE_CHECKING:
+    from context_ls.history.dialects.base import Moves
+    from context_ls.history.model import Call
+    from context_ls.history.normalize import Plan
+
 NAME = "anthropic"
 DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
+CONTENT = ("content",)
 _DISTINCT_BLOCKS = frozenset(
     {"tool_use", "tool_result", "thinking", "redacted_thinking", "document"}
 )
@@ -88,3 +100,117 @@ def facts(value: Any) -> RecordFacts:
 
 def synthetic_result(call_id: str, text: str) -> dict[str, Any]:
     return {"type": "tool_result", "tool_use_id": call_id, "content": text, "is_error": True}
+
+
+API_ERRORS = ApiErrors(
+    missing_output=lambda call: (
+        f"`tool_use` ids were found without `tool_result` blocks immediately after: {call.call_id}"
+    ),
+    orphan=lambda call_id: f"unexpected `tool_use_id` found in `tool_result` blocks: {call_id}",
+    not_adjacent=lambda call_id: (
+        f"`tool_use` ids were found without `tool_result` blocks immediately after: {call_id}"
+    ),
+    duplicate_call="Anthropic answers: `tool_use` ids must be unique",
+)
+
+
+# --- repairs: results go into the user message right after their call's message ----------
+
+
+def synthesize(plan: Plan, call: Call) -> None:
+    block = synthetic_result(call.call_id, plan.text)
+    plan.deliver_block(call, plan.style.render(block, 2), call.call_id)
+
+
+def reply_of(plan: Plan, call: Call) -> int | None:
+    """The user message right after a call's message, which its results go into."""
+    call_item = plan.history.items[call.item]
+    reply = next_conversation(call_item)
+    if (
+        reply is not None
+        and reply.role == "user"
+        and reply.turn == call_item.turn + 1
+        and find_content(plan.bytes_of(reply), CONTENT) is not None
+    ):
+        return reply.index
+    return None
+
+
+def _targets(plan: Plan) -> set[int]:
+    """The call messages that get result blocks delivered into their reply."""
+    targets: set[int] = plan.state.setdefault("block_targets", set())
+    return targets
+
+
+def deliver_block(plan: Plan, call: Call, block: bytes, key: str) -> None:
+    """Into the next user message, or into a new one after the call's message."""
+    _targets(plan).add(call.item)
+    reply = reply_of(plan, call)
+    if reply is not None:
+        plan.prepend[reply].append(block)
+        return
+    # No user message follows: every result of this call's message goes in one new one.
+    new_replies: dict[int, NewRecord] = plan.state.setdefault("new_replies", {})
+    new_message = new_replies.get(call.item)
+    if new_message is None:
+        new_message = new_replies[call.item] = NewRecord({"role": "user", "content": []})
+        plan.insert(call.item, new_message)
+    new_message.value["content"].append(raw_slot(len(new_message.raws)))
+    new_message.raws.append(block)
+
+
+def keep_replies_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
+    """Every result of one assistant message goes in the one message after it: a message
+    moves whole only when it alone brings results there. Otherwise its blocks go into
+    that reply, which must not itself be a message on the move."""
+    changed = True
+    while changed:
+        changed = False
+        targets = set(_targets(plan))
+        replies: set[int] = set(plan.prepend)
+        movers: dict[int, int] = defaultdict(int)
+        for index, moving in by_record.items():
+            along = whole.get(index, {})
+            if along:
+                movers[along[min(along)].item] += 1
+            for block, call in moving.items():
+                if block in along:
+                    continue
+                targets.add(call.item)
+                reply = reply_of(plan, call)
+                if reply is not None:
+                    replies.add(reply)
+        for index, along in list(whole.items()):
+            call = along[min(along)]
+            reply = reply_of(plan, call)
+            holds_results = reply is not None and (
+                plan.history.items[reply].kind is ItemKind.OUTPUTS
+            )
+            if call.item in targets or movers[call.item] > 1 or holds_results or index in replies:
+                del whole[index]
+                changed = True
+
+
+DIALECT = Dialect(
+    name=NAME,
+    what="Anthropic Messages API",
+    shape='`{"messages": […]}` or array of messages',
+    sniff=sniff,
+    facts=facts,
+    subject=lambda value, block: get_path(value, "content", block),
+    content_path=CONTENT,
+    api=API_ERRORS,
+    adjacency=True,
+    results_role="user",  # tool_result blocks belong in a user message
+    default_text=DEFAULT_SYNTHETIC_TEXT,
+    synthesize=synthesize,
+    deliver_block=deliver_block,
+    keep_whole=keep_replies_whole,
+    move_titles={
+        "record": "Move the message with the result of {call_id} {where} "
+        "(the whole message, byte for byte)",
+        "blocks": "Move the result of {call_id} into the message after its call "
+        "(the message it leaves keeps its other blocks and fields)",
+    },
+    first_role="user",  # the API requires the first message to come from the user
+)

@@ -3,18 +3,28 @@ as `role: tool` messages that must come directly after that assistant message.""
 
 from __future__ import annotations
 
-from typing import Any
+from array import array
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
-from context_ls.history.model import ItemKind
+from context_ls.history.dialects.base import ApiErrors, Dialect
+from context_ls.history.items import CONVERSATION_CODES, ItemKind, later
+from context_ls.history.new_records import NewRecord
 from context_ls.history.records import (
     OTHER,
     CallFact,
     OutputFact,
     RecordFacts,
+    get_path,
     message_kind,
     str_or_none,
     usable_id,
 )
+
+if TYPE_CHECKING:
+    from context_ls.history.items import Item, Records
+    from context_ls.history.model import Call, History
+    from context_ls.history.normalize import Plan
 
 NAME = "openai-chat"
 DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
@@ -85,3 +95,77 @@ def facts(value: Any) -> RecordFacts:
 
 def synthetic_output(call_id: str, text: str) -> dict[str, Any]:
     return {"role": "tool", "tool_call_id": call_id, "content": text}
+
+
+def _missing_output(call_id: str) -> str:
+    return (
+        "An assistant message with 'tool_calls' must be followed by tool messages responding "
+        "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+        f"{call_id}"
+    )
+
+
+API_ERRORS = ApiErrors(
+    missing_output=lambda call: _missing_output(call.call_id),
+    orphan=lambda call_id: (
+        "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
+        "message with 'tool_calls'."
+    ),
+    not_adjacent=_missing_output,
+    duplicate_call="the API pairs outputs with calls by id, so one of the two calls goes unanswered",
+)
+
+
+def turns(history: History) -> None:
+    """Tool messages directly after a message share the turn after it."""
+    history.items.turns = array("q", _turns(history.items))
+
+
+def _turns(records: Records) -> Iterator[int]:
+    turn = -1
+    previous_was_tool = False
+    conversation = CONVERSATION_CODES
+    for kind, role in zip(records.kinds, records.roles, strict=True):
+        if kind not in conversation:
+            yield -1
+            continue
+        is_tool = role == "tool"
+        if not (is_tool and previous_was_tool):
+            turn += 1
+        previous_was_tool = is_tool
+        yield turn
+
+
+def after_tool_messages(call_item: Item) -> int:
+    """The last of the tool messages right after a call's message (the message itself when
+    none follows): where another tool message for it goes."""
+    end = call_item.index
+    for after in later(call_item):
+        if after.kind is ItemKind.OTHER:
+            continue
+        if after.role != "tool" or after.turn != call_item.turn + 1:
+            break
+        end = after.index
+    return end
+
+
+def synthesize(plan: Plan, call: Call) -> None:
+    value = synthetic_output(call.call_id, plan.text)
+    plan.insert(after_tool_messages(plan.history.items[call.item]), NewRecord(value))
+
+
+DIALECT = Dialect(
+    name=NAME,
+    what="OpenAI Chat Completions messages",
+    shape='JSON array, `{"messages": […]}` or JSONL',
+    sniff=sniff,
+    facts=facts,
+    subject=lambda value, block: get_path(value, "tool_calls", block) if block >= 0 else value,
+    turns=turns,
+    api=API_ERRORS,
+    adjacency=True,
+    default_text=DEFAULT_SYNTHETIC_TEXT,
+    synthesize=synthesize,
+    output_anchor=after_tool_messages,
+    leading_roles=frozenset({"system", "developer"}),  # instructions stay when trimming
+)

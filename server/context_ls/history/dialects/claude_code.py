@@ -5,16 +5,31 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from context_ls.history.dialects import anthropic
+from context_ls.history.dialects.base import Chain, Dialect
+from context_ls.history.dialects.claude_code_chain import count_turns, reply_end
 from context_ls.history.model import ItemKind
-from context_ls.history.records import OTHER, RecordFacts, message_kind, stamp, str_or_none
+from context_ls.history.new_records import NewRecord, raw_slot
+from context_ls.history.records import (
+    OTHER,
+    RecordFacts,
+    get_path,
+    message_kind,
+    stamp,
+    str_or_none,
+)
+
+if TYPE_CHECKING:
+    from context_ls.history.model import Call
+    from context_ls.history.normalize import Plan
 
 NAME = "claude-code"
 DEFAULT_SYNTHETIC_TEXT = anthropic.DEFAULT_SYNTHETIC_TEXT
+CONTENT = ("message", "content")
 _NAMESPACE = uuid.UUID("5c1e2d4a-8f3b-4c6d-9e7f-0a1b2c3d4e5f")
 # Fields copied from the neighbouring line onto an inserted line.
 INHERITED_FIELDS = (
@@ -129,3 +144,66 @@ def uuids_in(path: Path) -> frozenset[str]:
             if isinstance(value.uuid, str):
                 found.add(value.uuid)
     return frozenset(found)
+
+
+# --- repairs: a result is a line of its own, chained after its call's message ------------
+
+
+def deliver_block(plan: Plan, call: Call, block: bytes, key: str) -> None:
+    """A new line holding `block`, after the call's message and its results, in the
+    call's thread and session (fields copied from the call's line)."""
+    call_item = plan.history.items[call.item]
+    neighbour = plan.value(call.item)
+    value = synthetic_line(
+        call.call_id,
+        plan.text,
+        None,
+        neighbour if isinstance(neighbour, dict) else {},
+        call_item.timestamp,
+    )
+    new_uuid = synthetic_uuid(key)
+    value["message"] = {"role": "user", "content": [raw_slot(0)]}
+    value["uuid"] = new_uuid
+    if key.startswith("moved:"):
+        value.pop("toolUseResult", None)
+    plan.insert(reply_end(call_item), NewRecord(value, [block], new_uuid))
+
+
+def moved_parent(value: Any, call_uuid: str) -> str | None:
+    """Claude Code 2.1: a result line that names its call's line as its source
+    (`sourceToolAssistantUUID`) hangs off it, moved or not."""
+    if isinstance(value, dict) and value.get("sourceToolAssistantUUID") == call_uuid:
+        return call_uuid
+    return None
+
+
+DIALECT = Dialect(
+    name=NAME,
+    what="Claude Code transcript (`~/.claude/projects/…/*.jsonl`)",
+    shape="JSONL chained by `parentUuid`",
+    sniff=sniff,
+    facts=facts,
+    subject=lambda value, block: get_path(value, "message", "content", block),
+    turns=count_turns,
+    content_path=CONTENT,
+    chain=Chain(
+        linked_thread=is_subagent_thread,
+        parent_session=parent_session_of,
+        uuids_in=uuids_in,
+        moved_parent=moved_parent,
+    ),
+    api=anthropic.API_ERRORS,
+    adjacency=True,
+    default_text=DEFAULT_SYNTHETIC_TEXT,
+    synthesize=anthropic.synthesize,
+    output_anchor=reply_end,
+    deliver_block=deliver_block,
+    move_titles={
+        "record": "Move the line with the result of {call_id} {where} "
+        "(uuid, timestamp, toolUseResult and every field kept; only parentUuid links change)",
+        "blocks": "Move the result of {call_id} {where}, in a new line "
+        "(the line it leaves keeps its uuid, timestamp, toolUseResult and its other blocks)",
+    },
+    home_folder=".claude",
+    session_globs=("~/.claude/projects/**/*.jsonl",),
+)

@@ -8,22 +8,29 @@ again therefore starts at the last compacted line (`resume_start`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from context_ls.history.dialects import responses
+from context_ls.history.dialects.base import Dialect
 from context_ls.history.model import History, ItemKind
+from context_ls.history.new_records import NewRecord
 from context_ls.history.records import (
     DECODE_ERRORS,
     OTHER,
     CallFact,
     RecordFacts,
+    get_path,
     stamp,
     str_or_none,
 )
+
+if TYPE_CHECKING:
+    from context_ls.history.model import Call
+    from context_ls.history.normalize import Plan
 
 NAME = "codex"
 DEFAULT_SYNTHETIC_TEXT = responses.DEFAULT_SYNTHETIC_TEXT
@@ -275,3 +282,65 @@ def read_ordinals(lines: Iterable[bytes]) -> Ordinals:
             (last_line, "the last line has no ordinal: Codex refuses to resume this rollout")
         )
     return Ordinals(paginated, previous if not last_missing else None, tuple(faults))
+
+
+# --- repairs -------------------------------------------------------------------------
+
+
+def synthesize(plan: Plan, call: Call) -> None:
+    """The output Codex itself inserts, right after the call. A paginated rollout numbers
+    its lines: no number is free between two of them, so the output goes at the end with
+    the next one (the Responses API does not ask for adjacency)."""
+    ordinal = _next_ordinal(plan)
+    value = synthetic_line(
+        call.call_id, call.kind, plan.text, plan.history.items[call.item].timestamp, ordinal
+    )
+    anchor = call.item if ordinal is None else len(plan.history.items) - 1
+    plan.insert(anchor, NewRecord(value))
+
+
+def _next_ordinal(plan: Plan) -> int | None:
+    """The ordinal the next appended line of a paginated rollout gets (None when the
+    rollout is not paginated)."""
+    given: list[int | None] | None = plan.state.get("ordinals")
+    if given is None:
+        ordinals = read_ordinals(bytes(plan.data).splitlines() if plan.data else [])
+        given = plan.state["ordinals"] = [ordinals.last] if ordinals.paginated else [None]
+    last = given[-1]
+    if last is None:
+        return None
+    given.append(last + 1)
+    return last + 1
+
+
+def _subject(value: Any, block: int) -> Any:
+    if block >= 0:  # a call inside a compacted line's replacement history
+        return get_path(value, "payload", "replacement_history", block)
+    return get_path(value, "payload")
+
+
+def sparse_scan(
+    lines: Iterable[bytes | memoryview], history: History, fetch: Callable[[int, int], bytes]
+) -> History:
+    """`check`'s lean pass over a big rollout (`fastscan.py`, which reads this module)."""
+    from context_ls.history.fastscan import scan_codex
+
+    return scan_codex(lines, history, fetch)
+
+
+DIALECT = Dialect(
+    name=NAME,
+    what="Codex CLI rollout (`~/.codex/sessions/…/rollout-*.jsonl`)",
+    shape='JSONL, `{"timestamp","type","payload"}`',
+    sniff=sniff,
+    facts=facts,
+    read_line=facts_from_line,
+    sparse_scan=sparse_scan,
+    subject=_subject,
+    resume_start=resume_start,
+    api=responses.API_ERRORS,
+    default_text=DEFAULT_SYNTHETIC_TEXT,
+    synthesize=synthesize,
+    home_folder=".codex",
+    session_globs=("~/.codex/sessions/**/*.jsonl",),
+)

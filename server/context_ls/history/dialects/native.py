@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.model import ItemKind
+from context_ls.history.new_records import NewRecord
 from context_ls.history.records import (
     OTHER,
     CallFact,
@@ -17,7 +19,11 @@ from context_ls.history.records import (
 
 NAME = "native"
 DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
-STATUSES = frozenset({"success", "failed", "canceled", "timeout"})
+STATUSES = ("success", "failed", "canceled", "timeout")
+
+if TYPE_CHECKING:
+    from context_ls.history.model import Call
+    from context_ls.history.normalize import Plan
 
 
 def sniff(value: Any) -> int:
@@ -73,3 +79,27 @@ def synthetic_output(call_id: str, text: str, timestamp: Any) -> dict[str, Any]:
     if timestamp is not None:
         record["timestamp"] = timestamp
     return record
+
+
+def synthesize(plan: Plan, call: Call) -> None:
+    timestamp = plan.history.items[call.item].timestamp
+    plan.insert(call.item, NewRecord(synthetic_output(call.call_id, plan.text, timestamp)))
+
+
+DIALECT = Dialect(
+    name=NAME,
+    what="`tool_call` / `tool_output` records",
+    shape="JSONL",
+    sniff=sniff,
+    facts=facts,
+    api=ApiErrors(
+        missing_output=lambda call: (
+            "every tool_call needs a tool_output; readers of the native format stop here"
+        ),
+        orphan=lambda call_id: "a tool_output must answer a tool_call",
+        duplicate_call="readers of the native format pair the first call only",
+    ),
+    statuses=STATUSES,
+    default_text=DEFAULT_SYNTHETIC_TEXT,
+    synthesize=synthesize,
+)

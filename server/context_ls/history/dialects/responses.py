@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
+from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.model import ItemKind
+from context_ls.history.new_records import NewRecord
 from context_ls.history.records import (
     OTHER,
     CallFact,
@@ -13,6 +16,10 @@ from context_ls.history.records import (
     str_or_none,
     usable_id,
 )
+
+if TYPE_CHECKING:
+    from context_ls.history.model import Call
+    from context_ls.history.normalize import Plan
 
 NAME = "openai-responses"
 DEFAULT_SYNTHETIC_TEXT = "aborted"
@@ -150,3 +157,40 @@ def synthetic_output(call_id: str, call_kind: str, text: str) -> dict[str, Any]:
     if output_type == "tool_search_output":
         return {"type": output_type, "call_id": call_id, "status": "completed", "tools": []}
     return {"type": output_type, "call_id": call_id, "output": text}
+
+
+def _missing_output(call: Call) -> str:
+    what = "custom tool call" if call.kind == "custom_tool_call" else "function call"
+    return f"No tool output found for {what} {call.call_id}."
+
+
+API_ERRORS = ApiErrors(
+    missing_output=_missing_output,
+    orphan=lambda call_id: f"No tool call found for function call output with call_id {call_id}.",
+    duplicate_call="the API pairs outputs with calls by id, so one of the two calls goes unanswered",
+)
+
+
+def claims_document(key: str | None, detected: str | None, sample: Sequence[Any]) -> bool:
+    """A body under `input` is a Responses request even when its items are plain
+    `{role, content}` messages that fit Chat Completions too: the key decides."""
+    return key == "input" and detected == "openai-chat" and all(map(sniff, sample))
+
+
+def synthesize(plan: Plan, call: Call) -> None:
+    value = synthetic_output(call.call_id, call.kind, plan.text)
+    plan.insert(call.item, NewRecord(value))
+
+
+DIALECT = Dialect(
+    name=NAME,
+    what="OpenAI Responses API input",
+    shape='JSON array, `{"input": […]}` or JSONL of items',
+    sniff=sniff,
+    facts=facts,
+    claims_document=claims_document,
+    server_state=True,
+    api=API_ERRORS,
+    default_text=DEFAULT_SYNTHETIC_TEXT,
+    synthesize=synthesize,
+)

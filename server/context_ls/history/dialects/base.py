@@ -1,0 +1,133 @@
+"""What the engine needs to know about a dialect, as one object (`Dialect`).
+
+Every dialect module ends with one `DIALECT = Dialect(...)`; the registry
+(`dialects/__init__.py`) lists them, and the rest of the engine asks the registry instead
+of comparing dialect names. A field left at its default means "like most dialects": each
+record is its own turn, outputs are whole records that go right after their call, and
+nothing links records but call ids.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from context_ls.history.items import Item
+    from context_ls.history.model import Call, History
+    from context_ls.history.normalize import Plan
+    from context_ls.history.records import RecordFacts
+
+    # A plan's moves: record index -> {block: the call it answers}.
+    Moves = dict[int, dict[int, Call]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiErrors:
+    """What the dialect's API answers when it is sent a broken history (findings quote it)."""
+
+    missing_output: Callable[[Call], str]
+    orphan: Callable[[str], str]  # the output's call id
+    duplicate_call: str
+    # Dialects that judge adjacency: the answer to an output that is not right after its call.
+    not_adjacent: Callable[[str], str] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chain:
+    """Records that name their parent by uuid (`parentUuid`): the conversation is the path
+    from the newest record up, branches left by a rewind are not sent again, and a repair
+    keeps every link right."""
+
+    # Whether a thread (a `RecordFacts.thread` key) is a sub-agent's, whose first parents
+    # live in the session that started it.
+    linked_thread: Callable[[str | None], bool]
+    # Where the session a sub-agent file belongs to is kept (None: not a sub-agent file).
+    parent_session: Callable[[Path], Path | None]
+    # The uuids of every record of a file.
+    uuids_in: Callable[[Path], frozenset[str]]
+    # The parent a moved result record names when it goes first at its place (its decoded
+    # value, the uuid of its call's record), or None: the record before it.
+    moved_parent: Callable[[Any, str], str | None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Dialect:
+    """One dialect: how to read it, what its API requires, how to repair it."""
+
+    # --- who it is (the README table and `--dialect` come from these) ----------------------
+    name: str
+    what: str  # the program or API that writes or reads it
+    shape: str  # what a file of it looks like
+
+    # --- reading ---------------------------------------------------------------------------
+    # A decoded record -> 0 (does not fit), 1 (fits loosely), 2-3 (carries the dialect's
+    # own marks). Detection picks the dialect most records fit.
+    sniff: Callable[[Any], int]
+    # A decoded record -> what it says (kind, role, calls, outputs, ids, links).
+    facts: Callable[[Any], RecordFacts]
+    # The bytes of one record -> its facts, decoding only what pairing needs (hot loop).
+    read_line: Callable[[bytes], RecordFacts] | None = None
+    # `check`'s sparse scan of a big JSONL file (lines, history, fetch) -> the history
+    # with only the records findings need; None: read every record.
+    sparse_scan: Callable[[Any, History, Callable[[int, int], bytes]], History] | None = None
+    # Whether a JSON document under `key`, detected as `detected`, whose sampled records
+    # all fit, is this dialect's after all (a request body's key can decide).
+    claims_document: Callable[[str | None, str | None, Sequence[Any]], bool] | None = None
+    # A request body may continue a history the server keeps (`previous_response_id`).
+    server_state: bool = False
+    # The part of a decoded record that is call or output number `block` (hovers).
+    subject: Callable[[Any, int], Any] = lambda value, block: value
+
+    # --- the conversation ------------------------------------------------------------------
+    # Counts the history's turns (the message each record belongs to); None: each
+    # conversation record is a turn of its own.
+    turns: Callable[[History], None] | None = None
+    # Where a record's content blocks are (tool_use / tool_result); None: a call or an
+    # output is a whole record.
+    content_path: tuple[str, ...] | None = None
+    chain: Chain | None = None
+    # The record the conversation the agent would send again starts at (0: the first).
+    resume_start: Callable[[History], int] | None = None
+
+    # --- what its API requires -------------------------------------------------------------
+    api: ApiErrors
+    # An output must be in the message right after its call's message (H006).
+    adjacency: bool = False
+    # The role a message holding results must have (None: any).
+    results_role: str | None = None
+    # The statuses an output may have (H008); None: not judged.
+    statuses: tuple[str, ...] | None = None
+
+    # --- repairs ---------------------------------------------------------------------------
+    default_text: str  # of a synthetic output (`syntheticOutputText` overrides it)
+    # Insert a synthetic output for a call that has none.
+    synthesize: Callable[[Plan, Call], None]
+    # The record after which an output record of the call in `item` goes; None: `item`.
+    output_anchor: Callable[[Item], int] | None = None
+    # Put one block (an output's bytes) where the call's results go (`content_path`
+    # dialects); `key` names it (a new record's uuid is made from it).
+    deliver_block: Callable[[Plan, Call, bytes, str], None] | None = None
+    # Settle which records move whole, when the dialect has a say (plan, whole, all moves).
+    keep_whole: Callable[[Plan, Moves, Moves], None] | None = None
+    # Titles of a move's quick fix: "record" (the whole record moves), "blocks" (blocks
+    # leave a record that stays); {call_id} and {where} are filled in.
+    move_titles: Mapping[str, str] = field(default_factory=dict)
+    # Trimming: the role the kept part must start with, and the leading roles it keeps.
+    first_role: str | None = None
+    leading_roles: frozenset[str] = frozenset()
+
+    # --- the agent that writes it ----------------------------------------------------------
+    home_folder: str | None = None  # its folder in the user's home (`.codex`)
+    session_globs: tuple[str, ...] = ()  # where it keeps its sessions
+
+    def anchor(self, item: Item) -> int:
+        """The record after which an output record of the call in `item` goes."""
+        return item.index if self.output_anchor is None else self.output_anchor(item)
+
+    @property
+    def blocks(self) -> bool:
+        """Calls and outputs are content blocks inside messages."""
+        return self.content_path is not None
