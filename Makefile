@@ -61,10 +61,10 @@ pytest: $(STAMP) $(CLIENT_STAMP) $(E2E_TOOLS)
 ## make test: everything the tests need, then lint, types, the client's checks and all tests
 test: lint typecheck client-test pytest
 
-## make bench: speed figures (check vs the floor, normalize, server, context store)
+## make bench: speed figures (check vs the floor, normalize, server, context store, sessions)
 bench: $(STAMP)
 	$(PY) bench/bench_check.py
-	@for b in bench/bench_lsp.py bench/bench_context.py; do \
+	@for b in bench/bench_lsp.py bench/bench_context.py bench/bench_sessions.py; do \
 		if [ -f $$b ]; then echo "== $$b"; $(PY) $$b || exit 1; fi; done
 
 clean:
