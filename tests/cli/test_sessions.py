@@ -313,3 +313,12 @@ def test_real_project_filter(
     assert rows[0]["resume"] == f"claude --resume {rows[0]['session_id']}"
     monkeypatch.setattr(surveying, "here", lambda: "/redacted/path/59b923df4d")
     assert [row["agent"] for row in listing(cli)] == ["codex", "codex"]
+
+
+def test_many_files_are_analysed_over_processes_alike(
+    cli: Run, home: homes.Home, monkeypatch: pytest.MonkeyPatch, state_dir: Path
+) -> None:
+    one_by_one = listing(cli, "--all")
+    (state_dir / surveying.CACHE_NAME).unlink()
+    monkeypatch.setattr(surveying, "POOL_FROM", 2)
+    assert listing(cli, "--all") == one_by_one

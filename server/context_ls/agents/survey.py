@@ -117,7 +117,10 @@ def not_a_session(agent: str) -> str:
     return f"not a {AGENT_NAMES[agent]} session (no records the engine reads); skipped"
 
 
-def analyse(session: Session) -> tuple[str | None, int | None, dict[str, int] | None, str | None]:
+Analysed = tuple[str | None, int | None, "dict[str, int] | None", str | None]
+
+
+def analyse(session: Session) -> Analysed:
     """(dialect, records, findings per code, why it cannot be read) of one file, as `check`
     sees it. No dialect: not a history (for Gemini CLI: not one the engine reads yet)."""
     from context_ls.history.api import Options, analyze_path
@@ -133,6 +136,29 @@ def analyse(session: Session) -> tuple[str | None, int | None, dict[str, int] | 
     return dialect, analysis.history.record_count, dict(sorted(counts.items())), None
 
 
+def _stamp(session: Session) -> tuple[int, int, int]:
+    return session.mtime_ns, session.size, session.ino
+
+
+POOL_FROM = 24  # files to analyse before the work is spread over processes
+
+
+def analyse_all(sessions: list[Session]) -> list[Analysed]:
+    """`analyse` for each session; over one process per core when there are many (a first
+    listing of a big home), as the engine is bound by one core's speed."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(sessions) < POOL_FROM or workers < 2:
+        return [analyse(s) for s in sessions]
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        with ProcessPoolExecutor(workers) as pool:
+            return list(pool.map(analyse, sessions, chunksize=8))
+    except (OSError, BrokenProcessPool):  # no processes to be had here: one at a time
+        return [analyse(s) for s in sessions]
+
+
 def survey(
     agents: Iterable[str] = AGENTS,
     project: str | None = None,
@@ -146,24 +172,29 @@ def survey(
     cache = load_cache(cache_file)
     found = find_sessions(agents, project, _known(cache))
     listed: list[Surveyed] = []
-    changed = False
+    stale = [
+        s
+        for s in found.sessions
+        if (e := cache.get(str(s.path))) is None or (e.mtime_ns, e.size, e.ino) != _stamp(s)
+    ]
+    results = dict(zip([str(s.path) for s in stale], analyse_all(stale), strict=True))
     for session in found.sessions:
         key = str(session.path)
-        entry = cache.get(key)
-        stamp = (session.mtime_ns, session.size, session.ino)
-        if entry is None or (entry.mtime_ns, entry.size, entry.ino) != stamp:
-            dialect, records, findings, unreadable = analyse(session)
+        if key in results:
+            dialect, records, findings, unreadable = results[key]
             if unreadable is not None:
                 found.problems.append(f"{session.path}: {unreadable}")
                 continue
             sid, cwd = session.session_id, session.cwd
-            entry = _Entry(*stamp, session.agent, sid, cwd, dialect, records, findings)
-            cache[key] = entry
-            changed = True
+            cache[key] = _Entry(
+                *_stamp(session), session.agent, sid, cwd, dialect, records, findings
+            )
+        entry = cache[key]
         if entry.dialect is None and session.agent != "gemini":
             found.problems.append(f"{session.path}: {not_a_session(session.agent)}")
             continue
         listed.append(Surveyed(session, entry.dialect, entry.records, entry.findings))
+    changed = bool(results)
     if changed:
         save_cache(cache_file, cache)
     if writers and listed:

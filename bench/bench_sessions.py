@@ -1,0 +1,251 @@
+"""`context-ls sessions` on a home with 2,000 sessions: `python bench/bench_sessions.py [N]`.
+
+Generates (seeded, in a temporary folder) N sessions laid out as the agents lay them out:
+60% Codex rollouts over two months of date folders, 30% Claude Code transcripts over 30
+projects, 10% Gemini CLI chats over 10 projects; 10 to 150 turns each, one in 20 with a
+call that has no output. Then times the whole command, as a process:
+
+- cold: `sessions --all --format json` with an empty state folder (every file analysed);
+- warm: the same again (counts from the cache, files only stat'ed);
+- project: `sessions` of one project, warm (what a user types first).
+
+The goal is a listing under 2 s; the figures are printed, not asserted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SEED = 17
+
+
+def _codex(rng: random.Random, sid: str, cwd: str, turns: int, broken: bool) -> str:
+    t = "2026-03-01T10:00:00.000Z"
+    meta = {
+        "id": sid,
+        "timestamp": t,
+        "cwd": cwd,
+        "originator": "codex_cli_rs",
+        "cli_version": "0.60.0",
+        "base_instructions": {"text": "x" * 4000},
+    }
+    lines = [{"timestamp": t, "type": "session_meta", "payload": meta}]
+    for n in range(turns):
+        call = f"call_{n}"
+        lines.append(
+            {
+                "timestamp": t,
+                "type": "response_item",
+                "payload": {
+                    "type": "function_call",
+                    "name": "shell",
+                    "call_id": call,
+                    "arguments": json.dumps(
+                        {"command": ["rg", "-n", f"word{rng.randint(0, 999)}"]}
+                    ),
+                },
+            }
+        )
+        if not (broken and n == turns - 1):
+            lines.append(
+                {
+                    "timestamp": t,
+                    "type": "response_item",
+                    "payload": {
+                        "type": "function_call_output",
+                        "call_id": call,
+                        "output": "src/a.py:1:x" * rng.randint(1, 20),
+                    },
+                }
+            )
+        lines.append({"timestamp": t, "type": "event_msg", "payload": {"type": "token_count"}})
+    return "".join(json.dumps(v) + "\n" for v in lines)
+
+
+def _claude(rng: random.Random, sid: str, cwd: str, turns: int, broken: bool) -> str:
+    base = {
+        "isSidechain": False,
+        "userType": "external",
+        "cwd": cwd,
+        "sessionId": sid,
+        "version": "2.1.38",
+    }
+    t = "2026-03-01T10:00:00.000Z"
+    lines = [
+        {
+            **base,
+            "parentUuid": None,
+            "type": "user",
+            "uuid": "u0",
+            "timestamp": t,
+            "message": {"role": "user", "content": "go"},
+        }
+    ]
+    parent = "u0"
+    for n in range(turns):
+        tool = f"toolu_{n}"
+        lines.append(
+            {
+                **base,
+                "parentUuid": parent,
+                "type": "assistant",
+                "uuid": f"a{n}",
+                "timestamp": t,
+                "message": {
+                    "id": f"msg_{n}",
+                    "role": "assistant",
+                    "content": [
+                        {
+                            "type": "tool_use",
+                            "id": tool,
+                            "name": "Read",
+                            "input": {"file_path": f"f{n}.py"},
+                        }
+                    ],
+                },
+            }
+        )
+        parent = f"a{n}"
+        if broken and n == turns - 1:
+            break
+        lines.append(
+            {
+                **base,
+                "parentUuid": parent,
+                "type": "user",
+                "uuid": f"r{n}",
+                "timestamp": t,
+                "message": {
+                    "role": "user",
+                    "content": [
+                        {
+                            "type": "tool_result",
+                            "tool_use_id": tool,
+                            "content": "y" * rng.randint(50, 900),
+                        }
+                    ],
+                },
+            }
+        )
+        parent = f"r{n}"
+    return "".join(json.dumps(v) + "\n" for v in lines)
+
+
+def _gemini(sid: str, turns: int) -> str:
+    messages = [
+        {
+            "id": f"m{n}",
+            "timestamp": "2026-03-01T10:00:00.000Z",
+            "type": "user" if n % 2 else "gemini",
+            "content": "z" * 200,
+        }
+        for n in range(turns)
+    ]
+    return json.dumps(
+        {
+            "sessionId": sid,
+            "projectHash": "h",
+            "startTime": "2026-03-01T10:00:00.000Z",
+            "lastUpdated": "2026-03-01T10:00:00.000Z",
+            "messages": messages,
+        },
+        indent=2,
+    )
+
+
+def make_home(root: Path, count: int, projects: list[str]) -> int:
+    """Writes `count` sessions of `projects` (30) under `root`; returns their size."""
+    rng = random.Random(SEED)
+    total = 0
+    for n in range(count):
+        sid = f"019c{n:04x}-0000-7000-8000-{rng.getrandbits(48):012x}"
+        turns = rng.randint(10, 150)
+        broken = n % 20 == 0
+        kind = n % 10
+        if kind < 6:
+            day = 1 + n % 28
+            month = 1 + (n // 28) % 2
+            folder = root / f".codex/sessions/2026/{month:02d}/{day:02d}"
+            path = folder / f"rollout-2026-{month:02d}-{day:02d}T10-00-00-{sid}.jsonl"
+            text = _codex(rng, sid, projects[n % 30], turns, broken)
+        elif kind < 9:
+            cwd = projects[n % 30]
+            path = root / ".claude/projects" / re.sub(r"[^A-Za-z0-9]", "-", cwd) / f"{sid}.jsonl"
+            text = _claude(rng, sid, cwd, turns, broken)
+        else:
+            project = hashlib.sha256(projects[n % 10].encode()).hexdigest()
+            path = (
+                root
+                / ".gemini/tmp"
+                / project
+                / "chats"
+                / f"session-2026-03-01T10-00-{sid[:8]}.json"
+            )
+            text = _gemini(sid, turns)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = text.encode()
+        path.write_bytes(data)
+        stamp = 1_770_000_000 + n * 60
+        os.utime(path, (stamp, stamp))
+        total += len(data)
+    return total
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, int]:
+    """Seconds for one run of the command, and how many sessions it printed."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "context_ls", *argv],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        check=True,
+    )
+    took = time.perf_counter() - start
+    listed = (
+        len(json.loads(done.stdout)) if "--format" in argv else done.stdout.count(b"\n  resume: ")
+    )
+    return took, listed
+
+
+def main() -> int:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    with tempfile.TemporaryDirectory(prefix="bench-sessions-") as tmp:
+        root = Path(tmp) / "home"
+        projects = [str(Path(tmp) / "src" / f"project-{n:02d}") for n in range(30)]
+        for folder in projects:
+            Path(folder).mkdir(parents=True)
+        started = time.perf_counter()
+        size = make_home(root, count, projects)
+        print(
+            f"{count} sessions, {size / 1e6:.1f} MB, generated in {time.perf_counter() - started:.1f} s"
+        )
+        env = {**os.environ, "HOME": str(root), "CONTEXT_LS_STATE_DIR": str(Path(tmp) / "state")}
+        for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME"):
+            env.pop(name, None)
+        listing = ["sessions", "--all", "--format", "json"]
+        cold, listed = timed(listing, env, Path(tmp))
+        warm = min(timed(listing, env, Path(tmp))[0] for _ in range(3))
+        one, in_project = timed(["sessions", "--format", "json"], env, Path(projects[3]))
+        print(f"listed {listed} sessions")
+        print(
+            f"cold (every file analysed):     {cold:6.2f} s  {'under' if cold < 2 else 'OVER'} 2 s"
+        )
+        print(
+            f"warm (counts from the cache):   {warm:6.2f} s  {'under' if warm < 2 else 'OVER'} 2 s"
+        )
+        print(f"one project, warm ({in_project:>3} listed): {one:6.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
