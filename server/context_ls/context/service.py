@@ -35,6 +35,7 @@ from context_ls.context.manager import ContextManager, ContextTrackerFactory, Er
 from context_ls.context.model import ContextConfig, ContextKind, ContextState
 from context_ls.context.stores import ContextStore, InMemoryContextStore
 from context_ls.context.tracker import ApplyChange, ContextTracker
+from context_ls.history.dialects import agent_of, session_globs
 from context_ls.secrets import redact
 
 if TYPE_CHECKING:
@@ -44,11 +45,10 @@ __all__ = ["DEFAULT_SESSION_GLOBS", "ContextService", "state_as_json"]
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SESSION_GLOBS = ["~/.codex/sessions/**/*.jsonl", "~/.claude/projects/**/*.jsonl"]
+DEFAULT_SESSION_GLOBS = session_globs()
 DOCUMENT_EVENTS = ("open", "change", "save", "close")
 FILE_CHANGES = ("created", "changed", "deleted")
 TOOL_PHASES = ("started", "finished")
-_AGENT_BY_FOLDER = {".codex": "codex", ".claude": "claude-code"}
 
 
 def uri_to_path(uri_or_path: str) -> str:
@@ -310,9 +310,7 @@ class ContextService:
         if not self._is_session_file(file_path):
             return
         now = self._manager.clock()
-        agent = next(
-            (a for part, a in _AGENT_BY_FOLDER.items() if part in Path(file_path).parts), None
-        )
+        agent = agent_of(file_path)
 
         def tool(data: dict[str, Any]) -> dict[str, Any]:
             sessions = data.setdefault("sessions", {})
