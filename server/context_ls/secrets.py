@@ -37,8 +37,8 @@ _PATTERN = "|".join(
     [
         # OpenAI (sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…) and Anthropic (sk-ant-…).
         rf"k-(?<=sk-)(?<![{_TOKEN_CHARS}]sk-)"
-        rf"(?:(?P<anthropic>ant-{_TOKEN}{{20,}})"
-        rf"|(?P<openai>(?:proj|svcacct|admin)-{_TOKEN}{{20,}}|[A-Za-z0-9]{{32,}}))",
+        rf"(?:(?P<anthropic_key>ant-{_TOKEN}{{20,}})"
+        rf"|(?P<openai_key>(?:proj|svcacct|admin)-{_TOKEN}{{20,}}|[A-Za-z0-9]{{32,}}))",
         # AWS access key ids (long-term AKIA, temporary ASIA): exactly 20 characters.
         rf"A(?<![{_TOKEN_CHARS}]A)(?P<aws>(?:KIA|SIA)[0-9A-Z]{{16}})(?![A-Za-z0-9])",
         # GitHub personal, OAuth, user, server and refresh tokens; fine-grained PATs.
@@ -57,8 +57,8 @@ _PATTERN = "|".join(
 )
 
 _GROUP_KIND = {
-    "openai": "openai-key",
-    "anthropic": "anthropic-key",
+    "openai_key": "openai-key",
+    "anthropic_key": "anthropic-key",
     "aws": "aws-access-key",
     "github": "github-token",
     "slack": "slack-token",
@@ -68,7 +68,7 @@ _GROUP_KIND = {
 }
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(_GROUP_KIND.values()))
 # How many bytes of the secret come before where the regex match starts (the lookbehinds).
-_LEAD_BEFORE_MATCH = {"openai": 1, "anthropic": 1, "private_key": 5}
+_LEAD_BEFORE_MATCH = {"openai_key": 1, "anthropic_key": 1, "private_key": 5}
 # Where the secret starts at its named group rather than at the match.
 _STARTS_AT_GROUP = {"bearer", "bearer_lower"}
 _GROUP_START_OFFSET = {"aws": -1, "github": -1, "slack": -3}
