@@ -1,10 +1,12 @@
-"""The README's rule reference is generated from the rule registry: keep them equal."""
+"""The README's rule reference and dialect table are generated from the registries: keep
+them equal."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from context_ls.history.dialects import NAMES, table_markdown
 from context_ls.history.rules import RULES, reference_markdown
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -27,3 +29,11 @@ def test_every_rule_has_an_anchor_the_server_links_to() -> None:
     for rule in RULES.values():
         assert rule.anchor in headings
         assert rule.url.endswith("#" + rule.anchor)
+
+
+def test_dialect_table_matches_registry() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = re.search(r"<!-- dialects:begin[^>]*-->\n(.*)<!-- dialects:end -->", text, re.S)
+    assert block is not None, "README lost its dialects:begin/dialects:end markers"
+    assert block.group(1) == table_markdown()
+    assert [row.split("`")[1] for row in block.group(1).splitlines()[2:]] == list(NAMES)

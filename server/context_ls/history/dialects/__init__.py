@@ -51,9 +51,10 @@ def agent_of(path: str | Path) -> str | None:
 
 
 def table_markdown() -> str:
-    """The README's dialect table, from this registry."""
-    rows = [f"| `{d.name}` | {d.what} | {d.shape} |" for d in _ALL]
-    return "\n".join(["| name | what | shape |", "|---|---|---|", *rows]) + "\n"
+    """The README's dialect table, from this registry (a test keeps them equal)."""
+    head = "| name | what | shape | synthetic output text |"
+    rows = [f"| `{d.name}` | {d.what} | {d.shape} | `{d.default_text}` |" for d in _ALL]
+    return "\n".join([head, "|---|---|---|---|", *rows]) + "\n"
 
 
 __all__ = [
