@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from context_ls import compression
 from context_ls.cli.main import main
-from context_ls.history import api, stream
+from context_ls.history import api, files, stream
 from context_ls.history.analyzer import Analyzer
 from context_ls.history.api import analyze, analyze_path, normalize_bytes
 from context_ls.history.dialects import codex
@@ -437,7 +437,7 @@ def test_a_big_compressed_rollout_is_streamed_from_a_temporary_file(
     plain = tmp_path / "big.jsonl"
     plain.write_bytes(data)
     small = 4096  # "big" for this test: both the spill and the streamed read start here
-    monkeypatch.setattr(api, "STREAM_THRESHOLD", small)
+    monkeypatch.setattr(files, "STREAM_THRESHOLD", small)
     monkeypatch.setattr(stream, "STREAM_THRESHOLD", small)
     made: list[Path] = []
     mkstemp = tempfile.mkstemp

@@ -1,0 +1,155 @@
+"""Analysing a file: a big JSONL file is streamed rather than held, a zstd-compressed one
+is read through its decompressed content, and a sub-agent file learns its parent
+session's uuids."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import weakref
+from bisect import bisect_right
+from dataclasses import replace
+from pathlib import Path
+
+from context_ls import compression
+from context_ls.history.analysis import Analysis, Options, _analyze, _options
+from context_ls.history.dialects import DIALECTS
+from context_ls.history.find import apply_severity, refine_spans, secret_findings
+from context_ls.history.findings import Finding
+from context_ls.history.model import DialectName, History, Span
+from context_ls.history.stream import (
+    STREAM_THRESHOLD,
+    file_fetcher,
+    is_streamable,
+    read_history_stream,
+)
+from context_ls.history.validate import validate
+
+
+def analyze_path(
+    path: Path,
+    dialect: DialectName | None = None,
+    options: Options | None = None,
+    *,
+    findings_only: bool = False,
+    scan_secrets_when_streaming: bool = False,
+) -> Analysis:
+    """Analyze a file; a big JSONL file is streamed (then `Analysis.data` is empty and
+    `Analysis.fetch` reads the bytes findings need). `findings_only` lets a big Codex
+    rollout keep just the records findings point at (what `check` needs). Secrets are
+    scanned in a streamed file only when asked: it costs more than the rest of the check."""
+    options = with_linked_session(_options(options), path)
+    if compression.is_compressed_file(path):
+        return _analyze_compressed(
+            path, dialect, options, findings_only, scan_secrets_when_streaming
+        )
+    return _analyze_file(path, dialect, options, findings_only, scan_secrets_when_streaming)
+
+
+def _analyze_file(
+    path: Path,
+    dialect: DialectName | None,
+    options: Options,
+    findings_only: bool,
+    scan_secrets_when_streaming: bool,
+) -> Analysis:
+    if not is_streamable(path):
+        return _analyze(path.read_bytes(), dialect, options)
+    history = read_history_stream(path, dialect, sparse=findings_only)
+    findings = validate(
+        history,
+        options.enforce_invariants,
+        options.trailing_calls_pending,
+        linked_uuids=options.linked_uuids,
+    )
+    fetch = file_fetcher(path)
+    if options.detect_secrets and history.is_history and scan_secrets_when_streaming:
+        findings.extend(_streamed_secret_findings(path, history))
+    analysis = Analysis(b"", history, apply_severity(findings, options.severity))
+    analysis.fetch = fetch
+    refine_spans(analysis.findings, history, fetch)
+    return analysis
+
+
+def _analyze_compressed(
+    path: Path,
+    dialect: DialectName | None,
+    options: Options,
+    findings_only: bool,
+    scan_secrets_when_streaming: bool,
+) -> Analysis:
+    """A zstd-compressed file (Codex's `.jsonl.zst`): its content is analysed. Content
+    that would be streamed were it plain is decompressed into a private temporary file
+    and streamed from there (a rollout may decompress to gigabytes); the file goes when
+    the analysis' `fetch` does. Positions are in the decompressed content."""
+    parts = compression.chunks(path)
+    head = bytearray()
+    for chunk in parts:
+        head += chunk
+        if len(head) >= STREAM_THRESHOLD:
+            break
+    else:
+        return _analyze(bytes(head), dialect, options)
+    fd, name = tempfile.mkstemp(prefix="context-ls-", suffix=compression.plain_name(path).suffix)
+    spilled = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(head)
+            del head
+            for chunk in parts:
+                out.write(chunk)
+        analysis = _analyze_file(
+            spilled, dialect, options, findings_only, scan_secrets_when_streaming
+        )
+    except BaseException:
+        spilled.unlink(missing_ok=True)
+        raise
+    if analysis.fetch is None:
+        spilled.unlink(missing_ok=True)  # read whole: nothing is fetched later
+    else:
+        # The file goes with the last holder of the function that reads it.
+        weakref.finalize(analysis.fetch, spilled.unlink, missing_ok=True)
+    return analysis
+
+
+def with_linked_session(options: Options, path: Path) -> Options:
+    """Options that know the parent session of a sub-agent file (Claude Code's), when it
+    sits where its agent puts it."""
+    if options.linked_uuids is not None:
+        return options
+    chains = (d.chain for d in DIALECTS.values() if d.chain is not None)
+    found = next(((c, p) for c in chains if (p := c.parent_session(path)) is not None), None)
+    if found is None:
+        return options
+    chain, parent = found
+    cache: list[frozenset[str] | None] = []
+
+    def linked() -> frozenset[str] | None:
+        if not cache:
+            try:
+                cache.append(chain.uuids_in(parent))
+            except OSError:
+                cache.append(None)  # unreadable: the links are not judged
+        return cache[0]
+
+    return replace(options, linked_uuids=linked)
+
+
+def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
+    found: list[Finding] = []
+    starts = _starts(history)
+    with path.open("rb") as handle:
+        offset = 0
+        while chunk := handle.read(8 << 20):
+            extra = handle.readline()  # never cut a line in two
+            chunk += extra
+            for finding in secret_findings(history, chunk):
+                finding.span = Span(finding.span.start + offset, finding.span.end + offset)
+                finding.item = max(bisect_right(starts, finding.span.start) - 1, 0)
+                found.append(finding)
+            offset += len(chunk)
+    return found
+
+
+def _starts(history: History) -> list[int]:
+    return list(history.items.starts)
