@@ -16,7 +16,7 @@ from context_ls.history.incremental import common_prefix, common_suffix
 from context_ls.history.reader import facts_reader
 from context_ls.history.spliced import Spliced
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 JSONL_EXAMPLES = sorted((ROOT / "examples").glob("*.jsonl"))
 SNIPPETS = [
     b"\n",
