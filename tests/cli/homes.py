@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 REALDATA = Path(__file__).resolve().parents[2].parent / "shared" / "realdata"
+needs_proc = pytest.mark.skipif(
+    not os.path.isdir("/proc/self/fd"), reason="needs /proc to see writers"
+)
 needs_realdata = pytest.mark.skipif(
     not REALDATA.is_dir(), reason="needs ../shared/realdata (the real third-party histories)"
 )
@@ -167,6 +175,29 @@ def gemini_chat(sid: str) -> bytes:
     ).encode()
 
 
+@contextmanager
+def appending(path: Path) -> Iterator[int]:
+    """Another process holding `path` open for appending, as Codex holds its rollout; its
+    pid while the block runs."""
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import os,sys; os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND);"
+            " print('ok', flush=True); sys.stdin.read()",
+            str(path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "ok\n"
+        yield holder.pid
+    finally:
+        holder.communicate("")
+
+
 @dataclass
 class Home:
     """A fake HOME: `project` the folder the user runs the command in."""
@@ -188,6 +219,13 @@ def use_home(monkeypatch: pytest.MonkeyPatch, root: Path) -> None:
     monkeypatch.setenv("HOME", str(root))
     for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME"):
         monkeypatch.delenv(name, raising=False)
+
+
+def enter(home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """Use `home` as HOME and work in its project folder."""
+    use_home(monkeypatch, home.root)
+    monkeypatch.chdir(home.project)
+    return home
 
 
 def self_made_home(tmp_path: Path) -> Home:

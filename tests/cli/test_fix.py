@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,10 +18,7 @@ from .homes import CLAUDE_BROKEN, CODEX_BROKEN, CODEX_CLEAN, needs_realdata
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> homes.Home:
-    made = homes.self_made_home(tmp_path)
-    homes.use_home(monkeypatch, made.root)
-    monkeypatch.chdir(made.project)
-    return made
+    return homes.enter(homes.self_made_home(tmp_path), monkeypatch)
 
 
 def problems(cli: Run, path: Path) -> list[str]:
@@ -94,30 +89,15 @@ def test_a_clean_session_is_left_alone(cli: Run, home: homes.Home) -> None:
     assert path.read_bytes() == before and snapshots(cli, path) == []
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to see writers")
+@homes.needs_proc
 def test_refused_while_the_agent_still_writes(cli: Run, home: homes.Home) -> None:
     path = home.files["codex-broken"]
     before = path.read_bytes()
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import os,sys; os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND);"
-            " print('ok', flush=True); sys.stdin.read()",
-            str(path),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "ok\n"
+    with homes.appending(path) as pid:
         result = cli("fix", path)
-    finally:
-        holder.communicate("")
     assert result.code == 2
     assert len(result.err.splitlines()) == 1
-    assert f"(pid {holder.pid}) has it open for appending" in result.err
+    assert f"(pid {pid}) has it open for appending" in result.err
     assert "Stop python" in result.err or "Quit" in result.err
     assert result.err.rstrip().endswith("Nothing was written.")
     assert path.read_bytes() == before and snapshots(cli, path) == []
@@ -169,9 +149,7 @@ def test_real_sessions(
     cli: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
 ) -> None:
     """Every real session: repaired and clean afterwards, or says what a person must do."""
-    made = homes.realdata_home(tmp_path)
-    homes.use_home(monkeypatch, made.root)
-    monkeypatch.chdir(made.project)
+    made = homes.enter(homes.realdata_home(tmp_path), monkeypatch)
     path = made.files[name]
     found = problems(cli, path)
     result = cli("fix", path)

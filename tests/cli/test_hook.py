@@ -23,10 +23,7 @@ from .homes import CLAUDE_BROKEN, CODEX_BROKEN, needs_realdata
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_dir: Path) -> homes.Home:
-    made = homes.self_made_home(tmp_path)
-    homes.use_home(monkeypatch, made.root)
-    monkeypatch.chdir(made.project)
-    return made
+    return homes.enter(homes.self_made_home(tmp_path), monkeypatch)
 
 
 def claude_input(event: str, transcript: Path, cwd: Path, **extra: Any) -> dict[str, Any]:
@@ -205,8 +202,7 @@ def test_the_command_as_claude_code_runs_it(home: homes.Home, state_dir: Path) -
 def test_a_real_broken_claude_transcript(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, state_dir: Path
 ) -> None:
-    made = homes.realdata_home(tmp_path)
-    homes.use_home(monkeypatch, made.root)
+    made = homes.enter(homes.realdata_home(tmp_path), monkeypatch)
     path = made.files["jnarowski__agentcmd/full-session-three.jsonl"]
     event = claude_input("SessionStart", path, made.project, source="resume")
     code, out, _ = hook(event)

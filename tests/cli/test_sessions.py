@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -35,10 +33,7 @@ KEYS = {"path", "agent", "session_id", "modified", "records", "findings", "live"
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> homes.Home:
-    made = homes.self_made_home(tmp_path)
-    homes.use_home(monkeypatch, made.root)
-    monkeypatch.chdir(made.project)
-    return made
+    return homes.enter(homes.self_made_home(tmp_path), monkeypatch)
 
 
 def listing(cli: Run, *argv: str) -> list[dict]:
@@ -219,30 +214,15 @@ def test_a_folder_without_permission(cli: Run, home: homes.Home) -> None:
     assert result.err == f"{folder}: cannot read (Permission denied); its sessions are not listed\n"
 
 
-@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to see writers")
+@homes.needs_proc
 def test_a_rollout_codex_still_appends_to_is_live(cli: Run, home: homes.Home) -> None:
     path = home.files["codex-broken"]
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import os,sys; os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND);"
-            " print('ok', flush=True); sys.stdin.read()",
-            str(path),
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "ok\n"
+    with homes.appending(path) as pid:
         rows = by_id(listing(cli))
         text = cli("sessions").out
-    finally:
-        holder.communicate("")
     assert rows[CODEX_BROKEN]["live"] is True
     assert rows[CODEX_CLEAN]["live"] is False
-    assert f"(pid {holder.pid}) has it open for appending" in text
+    assert f"(pid {pid}) has it open for appending" in text
     assert "before fixing it" in text
 
 
@@ -271,10 +251,7 @@ def test_resume_commands_survive_the_shell(agent: str, sid: str, cwd: str) -> No
 
 @pytest.fixture
 def real_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> homes.Home:
-    made = homes.realdata_home(tmp_path)
-    homes.use_home(monkeypatch, made.root)
-    monkeypatch.chdir(made.project)
-    return made
+    return homes.enter(homes.realdata_home(tmp_path), monkeypatch)
 
 
 @needs_realdata

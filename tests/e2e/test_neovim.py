@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -116,20 +117,17 @@ end })
 """
 
 
-@pytest.mark.parametrize("example", ["codex-rollout-crashed.jsonl", "openai-chat-messages.json"])
-def test_neovim_diagnostics_and_normalize(
-    example: str, tmp_path: Path, isolated_home: dict[str, str]
-) -> None:
-    nvim = require_tool("nvim", "apt-get install -y neovim (Debian 12 ships 0.7.2)")
-    work = tmp_path / "work"
-    history = copy_history(example, work)
-    script = tmp_path / "test.lua"
-    script.write_text(LUA, encoding="utf-8")
-    env = dict(isolated_home, CONTEXT_LS_CMD=json.dumps(SERVER_CMD))
+def run_headless(
+    nvim: str, lua: str, history: Path, env: dict[str, str]
+) -> tuple[dict[str, Any], subprocess.CompletedProcess[str], float]:
+    """Neovim headless on `history` (from its folder) with `lua` as its init: the JSON the
+    script prints, the process, and the seconds it took. Fails on the script's errors."""
+    script = history.parent.parent / "test.lua"
+    script.write_text(lua, encoding="utf-8")
     start = time.monotonic()
     proc = subprocess.run(
         [nvim, "--headless", "--clean", "-u", str(script), str(history)],
-        cwd=work,
+        cwd=history.parent,
         env=env,
         capture_output=True,
         text=True,
@@ -139,10 +137,22 @@ def test_neovim_diagnostics_and_normalize(
     elapsed = time.monotonic() - start
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     assert lines, f"no result from Neovim (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    result = json.loads(lines[-1])
+    result: dict[str, Any] = json.loads(lines[-1])
     assert not result["errors"], (
         f"{result['errors']}\nstderr: {proc.stderr}\nlsp.log: {result.get('log', '')}"
     )
+    return result, proc, elapsed
+
+
+@pytest.mark.parametrize("example", ["codex-rollout-crashed.jsonl", "openai-chat-messages.json"])
+def test_neovim_diagnostics_and_normalize(
+    example: str, tmp_path: Path, isolated_home: dict[str, str]
+) -> None:
+    nvim = require_tool("nvim", "apt-get install -y neovim (Debian 12 ships 0.7.2)")
+    work = tmp_path / "work"
+    history = copy_history(example, work)
+    env = dict(isolated_home, CONTEXT_LS_CMD=json.dumps(SERVER_CMD))
+    result, proc, elapsed = run_headless(nvim, LUA, history, env)
 
     before = sorted(d["code"] for d in result["before"] if d["source"] == "context-ls")
     assert before == expected_codes(example), result["before"]
@@ -246,27 +256,9 @@ def test_neovim_011_readme_recipe(
     work = tmp_path / "work"
     history = copy_history(example, work)
     (work / ".git").mkdir()  # the recipe's root marker: a project, as users have one
-    script = tmp_path / "test.lua"
-    script.write_text(LUA_011, encoding="utf-8")
     recipe, normalize = readme_recipe()
     env = dict(isolated_home, README_RECIPE=recipe, README_NORMALIZE=normalize)
-    start = time.monotonic()
-    proc = subprocess.run(
-        [nvim, "--headless", "--clean", "-u", str(script), str(history)],
-        cwd=work,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
-    elapsed = time.monotonic() - start
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    assert lines, f"no result from Neovim (exit {proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    result = json.loads(lines[-1])
-    assert not result["errors"], (
-        f"{result['errors']}\nstderr: {proc.stderr}\nlsp.log: {result.get('log', '')}"
-    )
+    result, proc, elapsed = run_headless(nvim, LUA_011, history, env)
     before = sorted(d["code"] for d in result["before"] if d["source"] == "context-ls")
     assert before == expected_codes(example), result["before"]
     assert result["after"] == [], f"diagnostics left after Normalize: {result['after']}"

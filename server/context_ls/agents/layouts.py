@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -35,6 +36,7 @@ _STRING = r'"((?:[^"\\]|\\.)*)"'
 _CWD = re.compile(rb'"cwd"\s*:\s*' + _STRING.encode())
 _SESSION_ID = re.compile(rb'"sessionId"\s*:\s*' + _STRING.encode())
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_CLAUDE_SESSION = re.compile(r"\A(?!agent-).*\.jsonl\Z")  # agent-*: old sub-agent files
 _ROLLOUT = re.compile(r"\Arollout-.*\.jsonl(?:\.zst)?\Z")
 _GEMINI_CHAT = re.compile(r"\Asession-.*\.jsonl?\Z")
 
@@ -166,6 +168,41 @@ def _session(
     return Session(agent, path, sid, cwd, st.st_mtime_ns, st.st_size, st.st_ino)
 
 
+def _read(
+    known: Mapping[str, Session],
+    path: Path,
+    st: os.stat_result,
+    limit: int,
+    problems: list[str],
+    parse: Callable[[Path, os.stat_result, bytes], Session],
+) -> Session | None:
+    """The session a file holds: as seen before when unchanged, else from its first bytes."""
+    session = _unchanged(known, path, st)
+    if session is not None:
+        return session
+    try:
+        head = _head(path, limit)
+    except OSError as error:
+        problems.append(f"{path}: cannot read ({error.strerror or error})")
+        return None
+    return parse(path, st, head)
+
+
+def _codex_session(path: Path, st: os.stat_result, head: bytes) -> Session:
+    sid, cwd = codex_head(head)
+    from_name = _UUID.search(path.name)
+    return _session("codex", path, st, sid or (from_name.group(0) if from_name else None), cwd)
+
+
+def _claude_session(path: Path, st: os.stat_result, head: bytes) -> Session:
+    cwd = _string(_CWD.search(head))
+    return _session("claude-code", path, st, claude_session_id(path, head), cwd)
+
+
+def _gemini_session(path: Path, st: os.stat_result, head: bytes, root: str | None) -> Session:
+    return _session("gemini", path, st, _string(_SESSION_ID.search(head)), root)
+
+
 def find_codex(project: str | None, known: Mapping[str, Session]) -> Found:
     """Codex rollouts; of `project` (and folders under it) unless None."""
     root = codex_sessions()
@@ -180,16 +217,9 @@ def find_codex(project: str | None, known: Mapping[str, Session]) -> Found:
                     if plain not in files or not path.name.endswith(compression.SUFFIX):
                         files[plain] = (path, st)
     for path, st in files.values():
-        session = _unchanged(known, path, st)
+        session = _read(known, path, st, CODEX_HEAD, found.problems, _codex_session)
         if session is None:
-            try:
-                sid, cwd = codex_head(_head(path, CODEX_HEAD))
-            except OSError as error:
-                found.problems.append(f"{path}: cannot read ({error.strerror or error})")
-                continue
-            from_name = _UUID.search(path.name)
-            sid = sid or (from_name.group(0) if from_name else None)
-            session = _session("codex", path, st, sid, cwd)
+            continue
         if project is None or same_or_under(session.cwd, project):
             found.sessions.append(session)
     return found
@@ -215,16 +245,10 @@ def find_claude(project: str | None, known: Mapping[str, Session]) -> Found:
         # A folder under the project has a name that goes on from the project's.
         if project is not None and not exact and not any(name.startswith(n + "-") for n in names):
             continue
-        for path, st in _stat_files(folder, re.compile(r"\A(?!agent-).*\.jsonl\Z"), found.problems):
-            session = _unchanged(known, path, st)
+        for path, st in _stat_files(folder, _CLAUDE_SESSION, found.problems):
+            session = _read(known, path, st, HEAD, found.problems, _claude_session)
             if session is None:
-                try:
-                    head = _head(path, HEAD)
-                except OSError as error:
-                    found.problems.append(f"{path}: cannot read ({error.strerror or error})")
-                    continue
-                sid = claude_session_id(path, head)
-                session = _session("claude-code", path, st, sid, _string(_CWD.search(head)))
+                continue
             # The project's own folder is where `claude --resume` looks: its files count
             # whatever cwd they name; a folder below it counts by the cwd in the file.
             if project is None or exact or same_or_under(session.cwd, project):
@@ -275,14 +299,11 @@ def find_gemini(project: str | None, known: Mapping[str, Session]) -> Found:
         if project is not None and not same_or_under(root, project):
             continue
         for path, st in _stat_files(folder / "chats", _GEMINI_CHAT, found.problems):
-            session = _unchanged(known, path, st)
+            session = _read(
+                known, path, st, HEAD, found.problems, partial(_gemini_session, root=root)
+            )
             if session is None:
-                try:
-                    head = _head(path, HEAD)
-                except OSError as error:
-                    found.problems.append(f"{path}: cannot read ({error.strerror or error})")
-                    continue
-                session = _session("gemini", path, st, _string(_SESSION_ID.search(head)), root)
+                continue
             found.sessions.append(session)
     return found
 
@@ -304,16 +325,10 @@ def session_of(path: Path, dialect: str | None) -> Session | None:
         return None
     st = path.stat()
     if dialect == "codex":
-        sid, cwd = codex_head(_head(path, CODEX_HEAD))
-        from_name = _UUID.search(path.name)
-        return _session("codex", path, st, sid or (from_name.group(0) if from_name else None), cwd)
-    head = _head(path, HEAD)
-    sid = _string(_SESSION_ID.search(head))
+        return _codex_session(path, st, _head(path, CODEX_HEAD))
     if dialect == "claude-code":
-        sid = claude_session_id(path, head)
-        return _session("claude-code", path, st, sid, _string(_CWD.search(head)))
+        return _claude_session(path, st, _head(path, HEAD))
     if dialect.startswith("gemini"):
-        problems: list[str] = []
-        roots = gemini_projects(gemini_home(), problems)
-        return _session("gemini", path, st, sid, roots.get(path.parent.parent.name))
+        roots = gemini_projects(gemini_home(), [])
+        return _gemini_session(path, st, _head(path, HEAD), roots.get(path.parent.parent.name))
     return None

@@ -14,8 +14,9 @@ from context_ls.agents import AGENT_NAMES, Session, resume_command
 from context_ls.agents import survey as surveying
 from context_ls.agents.layouts import kept_by_agent, session_of
 from context_ls.agents.survey import find_sessions
+from context_ls.cli import repair
 from context_ls.cli.files import UsageError
-from context_ls.cli.repair import Read, Refused, replace_checked
+from context_ls.cli.repair import Read, replace_checked
 from context_ls.cli.sessions import agents_of, counts_text
 from context_ls.history.api import (
     Options,
@@ -63,7 +64,7 @@ def run_fix(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> 
         _print_left(out, blocking, path)
         return 1
     if not getattr(args, "force", False):
-        _refuse_while_written(path, read.data)
+        repair._refuse_writers(path, read.data)  # names what to quit, or --force
     record, replaced = replace_checked(
         args, path, read.raw, read.fingerprint, read.stored(after), "fix"
     )
@@ -131,19 +132,6 @@ def _by_id(sid: str, agents: tuple[str, ...]) -> Path:
     if len({s.session_id for s in chosen}) > 1:
         raise UsageError(f"{sid}: more than one session id starts so; give more characters")
     return chosen[0].path
-
-
-def _refuse_while_written(path: Path, data: bytes) -> None:
-    from context_ls.writers import describe_writers, live_writers, stop_advice
-
-    writers = live_writers(path, data[:65536])
-    if writers:
-        advice = stop_advice(writers)
-        raise Refused(
-            f"{path}: {describe_writers(writers)}; a repair now would lose every line it"
-            f" writes next. {advice[:1].upper()}{advice[1:]}, then run"
-            f" `context-ls fix {shlex.quote(str(path))}` again. Nothing was written."
-        )
 
 
 def _problems(counts: Counter[str]) -> str:

@@ -30,9 +30,13 @@ MAX_INPUT = 1 << 20  # a hook's JSON is a few hundred bytes; more is not a hook'
 def run_hook(
     stdin: BinaryIO | None = None, out: TextIO | None = None, err: TextIO | None = None
 ) -> int:
-    stdin = stdin or sys.stdin.buffer
     out = out or sys.stdout
     err = err or sys.stderr
+    if stdin is None:
+        if sys.stdin is None or sys.stdin.isatty():  # run by hand: say what it wants
+            err.write("context-ls hook: reads a Claude Code or Codex hook's JSON on stdin\n")
+            return 0
+        stdin = sys.stdin.buffer
     try:
         message = handle(stdin.read(MAX_INPUT + 1))
     except Exception as error:
