@@ -11,10 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -143,20 +143,49 @@ def _stamp(session: Session) -> tuple[int, int, int]:
 POOL_FROM = 24  # files to analyse before the work is spread over processes
 
 
-def analyse_all(sessions: list[Session]) -> list[Analysed]:
+class Steps(Protocol):
+    """A progress display: `step` after each file, `done` at the end."""
+
+    def step(self, label: str) -> None: ...
+
+    def done(self) -> None: ...
+
+
+def analyse_all(
+    sessions: list[Session], progress: Callable[[int], Steps] | None = None
+) -> list[Analysed]:
     """`analyse` for each session; over one process per core when there are many (a first
     listing of a big home), as the engine is bound by one core's speed."""
-    workers = min(os.cpu_count() or 1, 8)
-    if len(sessions) < POOL_FROM or workers < 2:
-        return [analyse(s) for s in sessions]
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
+    steps = progress(len(sessions)) if progress is not None and sessions else None
     try:
-        with ProcessPoolExecutor(workers) as pool:
-            return list(pool.map(analyse, sessions, chunksize=8))
-    except (OSError, BrokenProcessPool):  # no processes to be had here: one at a time
-        return [analyse(s) for s in sessions]
+        return list(_analysed(sessions, steps))
+    finally:
+        if steps is not None:
+            steps.done()
+
+
+def _analysed(sessions: list[Session], steps: Steps | None) -> Iterator[Analysed]:
+    workers = min(os.cpu_count() or 1, 8)
+    results: Iterable[Analysed]
+    pool = None
+    if len(sessions) >= POOL_FROM and workers >= 2:
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            pool = ProcessPoolExecutor(workers)
+            results = pool.map(analyse, sessions, chunksize=8)
+        except OSError:  # no processes to be had here: one at a time
+            pool = None
+    if pool is None:
+        results = map(analyse, sessions)
+    try:
+        for session, result in zip(sessions, results, strict=True):
+            if steps is not None:
+                steps.step(str(session.path))
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
 
 
 def survey(
@@ -165,6 +194,7 @@ def survey(
     state_dir: str | Path | None = None,
     *,
     writers: bool = True,
+    progress: Callable[[int], Steps] | None = None,
 ) -> tuple[list[Surveyed], Found]:
     """Every session of `agents` (of `project`, or all when None) with its counts, newest
     first; `Found.problems` also holds the files that are no session."""
@@ -177,7 +207,8 @@ def survey(
         for s in found.sessions
         if (e := cache.get(str(s.path))) is None or (e.mtime_ns, e.size, e.ino) != _stamp(s)
     ]
-    results = dict(zip([str(s.path) for s in stale], analyse_all(stale), strict=True))
+    analysed = analyse_all(stale, progress)
+    results = dict(zip([str(s.path) for s in stale], analysed, strict=True))
     for session in found.sessions:
         key = str(session.path)
         if key in results:

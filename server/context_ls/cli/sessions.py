@@ -30,7 +30,11 @@ def run_sessions(args: Any, out: TextIO | None = None, err: TextIO | None = None
     err = err or sys.stderr
     agents = agents_of(args.agent)
     project = None if args.all else surveying.here()
-    listed, found = survey(agents, project, getattr(args, "state_dir", None))
+    from context_ls.cli.progress import Progress
+
+    listed, found = survey(
+        agents, project, getattr(args, "state_dir", None), progress=lambda n: Progress(n, err)
+    )
     for problem in found.problems:
         err.write(f"{problem}\n")
     cwd = surveying.here()
