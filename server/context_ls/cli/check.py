@@ -19,9 +19,9 @@ from context_ls.history import source as src
 from context_ls.history.api import Analysis, Options, analyze_path
 from context_ls.history.detect import dialect_mismatch, why_not_history
 from context_ls.history.dialects import NAMES
+from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.findings import Finding
 from context_ls.history.model import DialectName
-from context_ls.history.records import DECODE_ERRORS
 from context_ls.history.rules import RULES, get_rule
 from context_ls.history.where import where
 

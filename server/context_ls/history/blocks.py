@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from context_ls.history.records import DECODE_ERRORS
+from context_ls.history.facts import DECODE_ERRORS
 
 _decode_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _decode_array = msgspec.json.Decoder(list[msgspec.Raw]).decode

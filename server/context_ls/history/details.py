@@ -9,8 +9,8 @@ from typing import Any
 import msgspec
 
 from context_ls.history.dialects import DIALECTS
+from context_ls.history.facts import DECODE_ERRORS, get_path
 from context_ls.history.model import Call, DialectName, Output
-from context_ls.history.records import DECODE_ERRORS, get_path
 from context_ls.history.stamps import Stamp
 
 SUMMARY_CHARS = 200

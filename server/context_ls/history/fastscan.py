@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterable, Iterator
 import msgspec
 
 from context_ls.history.dialects import codex, responses
+from context_ls.history.facts import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.model import History
 from context_ls.history.reader import HistoryBuilder
-from context_ls.history.records import DECODE_ERRORS, RecordFacts, malformed
 
 
 class _Payload(msgspec.Struct):
@@ -112,7 +112,7 @@ class CodexScan:
         for line_no, start, raw in kept:
             facts: RecordFacts = codex.facts_from_line(raw) if raw.strip() else malformed("empty")
             builder.add(start, start + len(raw), line_no, 0, facts)
-        history.records = self.lines
+        history.total_records = self.lines
         history.sparse = True
         return builder.finish()
 

@@ -301,10 +301,11 @@ def _copy_links(old: History, new: History, first: int, stop: int, index_shift: 
             new.missing_ids.append((index + index_shift, block, what))
 
 
-def _in_range(records: list[Any], first: int, stop: int) -> list[Any]:
-    low = bisect_left(records, first, key=_record_item)
-    return records[low : bisect_left(records, stop, low, key=_record_item)]
+def _in_range(subjects: list[Any], first: int, stop: int) -> list[Any]:
+    """The calls (or outputs) of records [first, stop)."""
+    low = bisect_left(subjects, first, key=_row)
+    return subjects[low : bisect_left(subjects, stop, low, key=_row)]
 
 
-def _record_item(record: Call | Output) -> int:
-    return record.item
+def _row(subject: Call | Output) -> int:
+    return subject.item

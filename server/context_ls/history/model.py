@@ -72,9 +72,10 @@ class History:
     missing_ids: list[tuple[int, int, str]] = field(default_factory=list)
     # A JSON document (array, {"messages": …}, {"input": …}) rather than JSONL.
     document: bool = False
-    # Only the records findings need were kept (the `check` fast path); `records` counts all.
+    # Only the records findings need were kept (the `check` fast path); `total_records`
+    # counts all of them.
     sparse: bool = False
-    records: int = -1
+    total_records: int = -1
     # A request body that continues a history the server keeps (`previous_response_id`,
     # `conversation`): outputs may answer calls that are not in the body.
     server_state: bool = False
@@ -83,7 +84,7 @@ class History:
 
     @property
     def record_count(self) -> int:
-        return self.records if self.records >= 0 else len(self.items)
+        return self.total_records if self.total_records >= 0 else len(self.items)
 
     @property
     def is_history(self) -> bool:

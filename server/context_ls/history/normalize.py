@@ -18,10 +18,10 @@ import msgspec
 
 from context_ls.history import moves
 from context_ls.history.dialects import dialect_of
+from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.findings import Finding
 from context_ls.history.model import Call, History, Item, Output
 from context_ls.history.new_records import NewRecord
-from context_ls.history.records import DECODE_ERRORS
 from context_ls.history.rules import RULES, fix_template, move_title
 from context_ls.history.style import detect_style
 

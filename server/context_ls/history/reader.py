@@ -13,8 +13,8 @@ import msgspec
 from context_ls.history import source as src
 from context_ls.history.detect import SAMPLE_SIZE, detect_dialect, document_dialect
 from context_ls.history.dialects import dialect_of
+from context_ls.history.facts import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.model import Call, DialectName, History, Output
-from context_ls.history.records import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.turns import assign_turns
 
 _decode = msgspec.json.decode

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import msgspec
 
-from context_ls.history.records import DECODE_ERRORS
+from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.spliced import Source
 
 BOM = b"\xef\xbb\xbf"

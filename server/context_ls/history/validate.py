@@ -161,20 +161,21 @@ _NONE: list[Any] = []
 
 
 def _by_id(
-    records: list[Any], items: Records, branches: bool, first_row: int = 0
+    subjects: list[Any], items: Records, branches: bool, first_row: int = 0
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
-    """The first record of each id (in file order), and the later ones of ids used again.
-    `branches`: the dialect marks abandoned branches (Claude Code); their records are left
-    out. `first_row`: records before it are never sent again (before a Codex compaction)."""
+    """The first call (or output) of each id in file order, and the later ones of ids used
+    again. `branches`: the dialect marks abandoned branches (Claude Code); what stands on
+    them is left out. `first_row`: records before it are never sent again (before a Codex
+    compaction)."""
     if branches and items.any_abandoned():
-        records = [r for r in records if not items[r.item].abandoned]
+        subjects = [s for s in subjects if not items[s.item].abandoned]
     if first_row:
-        records = [r for r in records if r.item >= first_row]
+        subjects = [s for s in subjects if s.item >= first_row]
     first: dict[str, Any] = {}
     more: dict[str, list[Any]] = {}
-    for record in records:
-        if first.setdefault(record.call_id, record) is not record:
-            more.setdefault(record.call_id, []).append(record)
+    for subject in subjects:
+        if first.setdefault(subject.call_id, subject) is not subject:
+            more.setdefault(subject.call_id, []).append(subject)
     return first, more
 
 

@@ -8,9 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from context_ls.history.blocks import find_content
 from context_ls.history.dialects.base import ApiErrors, Dialect
-from context_ls.history.items import ItemKind, next_conversation
-from context_ls.history.new_records import NewRecord, raw_slot
-from context_ls.history.records import (
+from context_ls.history.facts import (
     OTHER,
     CallFact,
     OutputFact,
@@ -20,6 +18,8 @@ from context_ls.history.records import (
     str_or_none,
     usable_id,
 )
+from context_ls.history.items import ItemKind, next_conversation
+from context_ls.history.new_records import NewRecord, raw_slot
 
 if TYPE_CHECKING:
     from context_ls.history.dialects.base import Moves

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from context_ls.history.facts import RecordFacts
     from context_ls.history.items import Item
     from context_ls.history.model import Call, History
     from context_ls.history.normalize import Plan
-    from context_ls.history.records import RecordFacts
 
     # A plan's moves: record index -> {block: the call it answers}.
     Moves = dict[int, dict[int, Call]]

@@ -12,9 +12,7 @@ import msgspec
 from context_ls.history.dialects import anthropic
 from context_ls.history.dialects.base import Chain, Dialect
 from context_ls.history.dialects.claude_code_chain import count_turns, reply_end
-from context_ls.history.model import ItemKind
-from context_ls.history.new_records import NewRecord, raw_slot
-from context_ls.history.records import (
+from context_ls.history.facts import (
     OTHER,
     RecordFacts,
     get_path,
@@ -22,6 +20,8 @@ from context_ls.history.records import (
     stamp,
     str_or_none,
 )
+from context_ls.history.model import ItemKind
+from context_ls.history.new_records import NewRecord, raw_slot
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call

@@ -16,9 +16,7 @@ import msgspec
 
 from context_ls.history.dialects import responses
 from context_ls.history.dialects.base import Dialect
-from context_ls.history.model import History, ItemKind
-from context_ls.history.new_records import NewRecord
-from context_ls.history.records import (
+from context_ls.history.facts import (
     DECODE_ERRORS,
     OTHER,
     CallFact,
@@ -27,6 +25,8 @@ from context_ls.history.records import (
     stamp,
     str_or_none,
 )
+from context_ls.history.model import History, ItemKind
+from context_ls.history.new_records import NewRecord
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call

@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from context_ls.history.dialects.base import ApiErrors, Dialect
-from context_ls.history.model import ItemKind
-from context_ls.history.new_records import NewRecord
-from context_ls.history.records import (
+from context_ls.history.facts import (
     OTHER,
     CallFact,
     OutputFact,
@@ -16,6 +14,8 @@ from context_ls.history.records import (
     str_or_none,
     usable_id,
 )
+from context_ls.history.model import ItemKind
+from context_ls.history.new_records import NewRecord
 
 NAME = "native"
 DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
