@@ -5,7 +5,6 @@ from __future__ import annotations
 import msgspec
 
 from context_ls.history.blocks import find_content, removal_ranges
-from context_ls.history.items import KIND_CODES
 from context_ls.history.model import Item, ItemKind, Records, Span, TextEdit
 from context_ls.history.new_records import parent_span
 from context_ls.history.normalize import Plan
@@ -60,12 +59,11 @@ def _line_end(data: bytes, end: int) -> int:
 def _removals(plan: Plan, removed: list[int]) -> list[TextEdit]:
     items = plan.history.items
     data = plan.data
-    starts, ends = items.starts, items.ends
     if not plan.history.document:
-        return [TextEdit(Span(starts[i], _line_end(data, ends[i])), b"") for i in removed]
-    malformed = KIND_CODES[ItemKind.MALFORMED]
-    rows = [row for row, kind in enumerate(items.kinds) if kind != malformed]
-    spans = [(starts[row], ends[row]) for row in rows]
+        gone = [items[i].span for i in removed]
+        return [TextEdit(Span(s.start, _line_end(data, s.end)), b"") for s in gone]
+    rows = items.rows_of(kind for kind in ItemKind if kind is not ItemKind.MALFORMED)
+    spans = [(span.start, span.end) for span in (items[row].span for row in rows)]
     positions = {row: n for n, row in enumerate(rows)}
     chosen = {positions[index] for index in removed if index in positions}
     return [TextEdit(Span(s, e), b"") for s, e in removal_ranges(spans, chosen)]
@@ -107,23 +105,20 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
     history = plan.history
     items = history.items
     data = plan.data
-    chained = plan.dialect.chain is not None and any(items.parent_uuids or ())
+    chained = plan.dialect.chain is not None and items.has_parent_links()
     edits: list[TextEdit] = []
-    # Claude Code: parents of removed lines, and where each insertion point now leads.
-    kept_uuids = {uuid for row, uuid in enumerate(items.uuids or ()) if uuid and row not in removed}
-    uuids, parents = items.uuids, items.parent_uuids
-    removed_parent = {
-        uuid: plan.parent_override.get(i, None if parents is None else parents[i])
-        for i in removed
-        if uuids is not None
-        and (uuid := uuids[i])
-        and uuid not in kept_uuids  # a copy that stays keeps its children
-    }
+    # Chained records: parents of removed lines, and where each insertion point now leads.
+    kept_uuids = items.known_uuids(skip=removed)
+    removed_parent: dict[str | None, str | None] = {}
+    for i in removed:
+        gone = items[i]
+        if gone.uuid and gone.uuid not in kept_uuids:  # a copy that stays keeps its children
+            removed_parent[gone.uuid] = plan.parent_override.get(i, gone.parent_uuid)
     redirect: dict[str | None, str | None] = {}
     anchor_index_of: dict[str | None, int] = {}
     # A uuid that several lines carry leaves its links ambiguous (Claude Code then reads
     # the file in order): only the first line after the insertion that names it follows.
-    repeated = _repeated(uuids) if chained else set()
+    repeated = items.repeated_uuids() if chained else set()
     row_redirect: dict[int, tuple[str | None, str | None]] = {}
     for anchor_index in sorted(plan.insert_after):
         records = plan.insert_after[anchor_index]
@@ -148,11 +143,11 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
             # only lines after it are its children.
             anchor_index_of[first_parent] = -1 if items[anchor].uuid == first_parent else anchor
         edits.append(_insert_after(plan, data, items, anchor, rendered))
-    if not chained or items.parent_uuids is None:
+    if not chained:
         return edits
-    malformed, override = KIND_CODES[ItemKind.MALFORMED], plan.parent_override
-    for row, (kind, own) in enumerate(zip(items.kinds, items.parent_uuids, strict=True)):
-        if row in removed or kind == malformed:
+    malformed, override = set(items.of_kind(ItemKind.MALFORMED)), plan.parent_override
+    for row, own in items.parent_links():
+        if row in removed or row in malformed:
             continue
         parent = override.get(row, own)
         seen: set[str | None] = set()
@@ -168,15 +163,6 @@ def _inserts_and_links(plan: Plan, removed: set[int]) -> list[TextEdit]:
             if edit is not None:
                 edits.append(edit)
     return edits
-
-
-def _repeated(uuids: list[str | None] | None) -> set[str]:
-    seen: set[str] = set()
-    repeated: set[str] = set()
-    for uuid in uuids or ():
-        if uuid:
-            (repeated if uuid in seen else seen).add(uuid)
-    return repeated
 
 
 def _first_child_after(plan: Plan, anchor: int, parent: str, removed: set[int]) -> int | None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import tempfile
 import weakref
-from bisect import bisect_right
 from dataclasses import replace
 from pathlib import Path
 
@@ -137,7 +136,7 @@ def with_linked_session(options: Options, path: Path) -> Options:
 
 def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
     found: list[Finding] = []
-    starts = _starts(history)
+    items = history.items
     with path.open("rb") as handle:
         offset = 0
         while chunk := handle.read(8 << 20):
@@ -145,11 +144,7 @@ def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
             chunk += extra
             for finding in secret_findings(history, chunk):
                 finding.span = Span(finding.span.start + offset, finding.span.end + offset)
-                finding.item = max(bisect_right(starts, finding.span.start) - 1, 0)
+                finding.item = max(items.row_at(finding.span.start), 0)
                 found.append(finding)
             offset += len(chunk)
     return found
-
-
-def _starts(history: History) -> list[int]:
-    return list(history.items.starts)

@@ -3,7 +3,6 @@ and each finding pointed at the id token inside its record."""
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
@@ -87,10 +86,10 @@ def refine_spans(
 
 def secret_findings(history: History, data: bytes) -> list[Finding]:
     rule = RULES["H010"]
-    starts = history.items.starts
+    items = history.items
     found: list[Finding] = []
     for match in find_secrets(data):
-        index = max(bisect_right(starts, match.start) - 1, 0) if starts else -1
+        index = max(items.row_at(match.start), 0) if items else -1
         found.append(_secret_finding(rule, match.kind, match.start, match.end, index))
     return found
 
@@ -102,22 +101,15 @@ def _findings_from_record_secrets(
 ) -> list[Finding]:
     rule = RULES["H010"]
     found: list[Finding] = []
-    starts = history.items.starts
-    for index, matches in enumerate(per_record[: len(starts)]):
+    items = history.items
+    for index, matches in enumerate(per_record[: len(items)]):
         for rel_start, rel_end, kind in matches:
-            start = span_of(index).start if span_of is not None else starts[index]
+            start = span_of(index).start if span_of is not None else items[index].span.start
             found.append(_secret_finding(rule, kind, start + rel_start, start + rel_end, index))
     return found
 
 
 def _secret_finding(rule: Rule, kind: str, start: int, end: int, item: int) -> Finding:
     article = "an" if kind[:1] in "aeiou" else "a"
-    return Finding(
-        "H010",
-        rule.name,
-        rule.severity,
-        f"this looks like {article} {kind}: transcripts get shared and synced; rotate the key "
-        "and remove it from the history",
-        Span(start, end),
-        item,
-    )
+    message = rule.message(article=article, kind=kind)
+    return Finding("H010", rule.name, rule.severity, message, Span(start, end), item)

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from context_ls.history.columns import Records as Records
 from context_ls.history.items import Item as Item
 from context_ls.history.items import ItemKind as ItemKind
-from context_ls.history.items import Records as Records
 from context_ls.history.items import Span as Span
 
 # A name from the dialect registry (`history/dialects/__init__.py`, `NAMES`).

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -125,13 +124,7 @@ class Plan:
         (re-linking to a descendant would close a loop)."""
         records = self.history.items
         broken = records[index].uuid
-        parents = {
-            uuid: parent
-            for uuid, parent in zip(
-                records.uuids or (), records.parent_uuids or repeat(None), strict=False
-            )
-            if uuid
-        }
+        parents = records.parent_of_uuid()
         for earlier in records.views(range(index - 1, -1, -1)):
             if (
                 earlier.uuid

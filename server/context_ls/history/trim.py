@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from context_ls.history.dialects import dialect_of
 from context_ls.history.edits import plan_edits
-from context_ls.history.items import CONVERSATION, KIND_CODES
+from context_ls.history.items import CONVERSATION
 from context_ls.history.model import History, ItemKind, TextEdit
 from context_ls.history.normalize import Plan
 
@@ -14,8 +14,7 @@ def trim_cut(history: History, keep: int) -> int:
     headers) are always kept; the cut moves later until no kept output lost its call (and
     no kept call lost an output that stood before it), and, when the dialect says which
     role starts a conversation (Anthropic: the user), until the kept part starts with it."""
-    codes = {KIND_CODES[kind] for kind in CONVERSATION}
-    conversation = [row for row, kind in enumerate(history.items.kinds) if kind in codes]
+    conversation = history.items.rows_of(CONVERSATION)
     if keep < 0:
         raise ValueError("keep must be zero or more")
     if len(conversation) <= keep:

@@ -10,7 +10,6 @@ from typing import Any
 
 from context_ls.history.dialects import Dialect, dialect_of
 from context_ls.history.findings import Finding, Related
-from context_ls.history.items import KIND_CODES
 from context_ls.history.model import Call, History, Item, ItemKind, Output, Records, Span
 from context_ls.history.rules import RULES
 
@@ -142,7 +141,7 @@ class Pairs:
         first_calls, more_calls = _by_id(history.calls, items, branches, first_row)
         first_outputs, more_outputs = _by_id(history.outputs, items, branches, first_row)
         pending_from = _pending_start(history) if trailing_calls_pending else len(items)
-        chain = _uuid_index(history) if branches else {}
+        chain = items.uuid_rows() if branches else {}
         answered = [(c, first_outputs[i]) for i, c in first_calls.items() if i in first_outputs]
         return cls(
             history,
@@ -281,17 +280,6 @@ PAIRING_PASSES: tuple[Callable[[Pairs, _Collector], None], ...] = (
 )
 
 
-def _uuid_index(history: History) -> dict[str, int]:
-    """uuid -> row; empty when uuids repeat (the chain is ambiguous: file order decides)."""
-    index: dict[str, int] = {}
-    for row, uuid in enumerate(history.items.uuids or ()):
-        if uuid:
-            if uuid in index:
-                return {}
-            index[uuid] = row
-    return index
-
-
 def _adjacent(p: Pairs, call_item: Item, output_item: Item) -> bool:
     """Is the output in the message right after its call's message? Chained records say
     so through their parent links (walk up over result lines and non-message lines to the
@@ -328,7 +316,7 @@ def _reply_of_by_chain(chain: dict[str, int], output_item: Item) -> Item | None:
 
 def _pending_start(history: History) -> int:
     """First item of the live tail: after the last message that is not a call or output."""
-    return history.items.kinds.rfind(KIND_CODES[ItemKind.MESSAGE]) + 1
+    return history.items.last_of(ItemKind.MESSAGE) + 1
 
 
 # --- what some dialects add ------------------------------------------------------------
@@ -349,21 +337,20 @@ def _parent_links(
     """H009. A sub-agent's first lines name lines of the session that started it: that is
     only a break when the parent session is at hand and lacks them too."""
     records = history.items
-    if records.parent_uuids is None or dialect.chain is None:
+    if dialect.chain is None:
         return
     rule, linked_thread = RULES["H009"], dialect.chain.linked_thread
-    known = {uuid for uuid in records.uuids or () if uuid}
+    known = records.known_uuids()
     subagent_threads = {
         number for name, number in history.thread_names.items() if linked_thread(name)
     }
-    threads = records.threads
     outside: Collection[str] | None = None
     asked = False
-    for row, parent in enumerate(records.parent_uuids):
+    for row, parent in records.parent_links():
         if parent is None or parent in known:
             continue
         where = "is not in the file"
-        if threads is not None and threads[row] in subagent_threads:
+        if records[row].thread in subagent_threads:
             if linked is not None and not asked:
                 outside, asked = linked(), True
             if outside is None or parent in outside:

@@ -22,7 +22,8 @@ from context_ls.history.items import CONVERSATION_CODES, ItemKind, later
 from context_ls.history.new_records import NewRecord
 
 if TYPE_CHECKING:
-    from context_ls.history.items import Item, Records
+    from context_ls.history.columns import Records
+    from context_ls.history.items import Item
     from context_ls.history.model import Call, History
     from context_ls.history.normalize import Plan
 

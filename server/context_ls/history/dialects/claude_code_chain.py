@@ -12,10 +12,9 @@ from context_ls.history.items import (
     FLAG_RESULTS_ONLY,
     Item,
     ItemKind,
-    Records,
     later,
 )
-from context_ls.history.model import History
+from context_ls.history.model import History, Records
 
 
 def count_turns(history: History) -> None:

@@ -110,10 +110,7 @@ def compacted_facts(replacement: Any, timestamp: str | int | float | None) -> Re
 def resume_start(history: History) -> int:
     """The row where the conversation Codex would resume starts: its last compacted line
     (0 when there is none). Calls and outputs on earlier rows are never sent again."""
-    roles = history.items.roles
-    if COMPACTION_ROLE not in roles:
-        return 0
-    return len(roles) - 1 - roles[::-1].index(COMPACTION_ROLE)
+    return max(history.items.last_with_role(COMPACTION_ROLE), 0)
 
 
 # --- the fast path: a typed decoder that skips every field but the pairing keys ----------
