@@ -15,7 +15,7 @@ import pytest
 
 from context_ls.context.database import DB_FILENAME, Database
 from context_ls.context.errors import ContextError, PersistenceError, RecoveryError, SyncError
-from context_ls.context.manager import ContextManager, ContextTrackerFactory
+from context_ls.context.manager import ContextManager
 from context_ls.context.model import ContextConfig, ContextKind, ContextState
 from context_ls.context.stores import InMemoryContextStore, SqliteContextStore
 from context_ls.context.tracker import ContextTracker
@@ -28,7 +28,7 @@ FAST_FAIL = {"batch_interval_ms": NEVER, "sync_retries": 2, "sync_backoff_ms": 1
 
 def tracker_on(manager: ContextManager, **config: Any) -> ContextTracker:
     config.setdefault("batch_interval_ms", NEVER)
-    return ContextTrackerFactory.with_config(manager, ContextConfig(**config)).create()
+    return manager.register(ContextConfig(**config))
 
 
 def bump(name: str) -> Any:
@@ -222,13 +222,13 @@ def test_corrupted_store_is_moved_aside_and_reported(state: Path) -> None:
 
 WRITER = """
 import sys
-from context_ls.context.manager import ContextManager, ContextTrackerFactory
+from context_ls.context.manager import ContextManager
 from context_ls.context.model import ContextConfig, ContextKind
 
 name, state = sys.argv[1], sys.argv[2]
 manager = ContextManager.open_sqlite(state, actor=name, busy_timeout_s=5.0)
 config = ContextConfig(kind=ContextKind.TOOL, batch_interval_ms=5)
-tracker = ContextTrackerFactory.with_config(manager, config).create()
+tracker = manager.register(config)
 
 def bump(data):
     data[name] = data.get(name, 0) + 1

@@ -19,7 +19,7 @@ from context_ls.context.errors import (
     SnapshotNotFound,
     VersionConflict,
 )
-from context_ls.context.manager import ContextManager, ContextTrackerFactory
+from context_ls.context.manager import ContextManager
 from context_ls.context.model import ContextConfig, ContextKind, ContextState, converter
 from context_ls.context.stores import InMemoryContextStore
 from context_ls.context.tracker import ContextTracker
@@ -38,7 +38,7 @@ def manager(clock: FakeClock) -> Iterator[ContextManager]:
 
 def make(manager: ContextManager, **config: Any) -> ContextTracker:
     config.setdefault("batch_interval_ms", NEVER)
-    return ContextTrackerFactory.with_config(manager, ContextConfig(**config)).create()
+    return manager.register(ContextConfig(**config))
 
 
 def test_update_increments_version_and_stamps_time(
@@ -231,17 +231,17 @@ def test_failing_change_function_leaves_state_alone(manager: ContextManager) -> 
     assert not tracker.has_pending_changes
 
 
-def test_factory_surface(manager: ContextManager) -> None:
-    default = ContextTrackerFactory.new(manager).create()
+def test_register_makes_one_tracker_per_context(manager: ContextManager) -> None:
+    default = manager.register(ContextConfig())
     assert default.kind is ContextKind.WORKSPACE and default.id == "workspace"
-    factory = ContextTrackerFactory.with_config(manager, ContextConfig(kind=ContextKind.USER))
-    assert factory.create().id == "user"
-    tool = factory.create_with_config(ContextConfig(kind=ContextKind.TOOL, context_id="tool:x"))
+    user = manager.register(ContextConfig(kind=ContextKind.USER))
+    assert user.id == "user"
+    tool = manager.register(ContextConfig(kind=ContextKind.TOOL, context_id="tool:x"))
     assert tool.id == "tool:x"
     assert manager.tracker("tool:x") is tool
-    assert factory.create() is manager.tracker("user")
+    assert manager.register(ContextConfig(kind=ContextKind.USER)) is user
     with pytest.raises(ContextError, match="already tracked as a user context"):
-        factory.create_with_config(ContextConfig(kind=ContextKind.TOOL, context_id="user"))
+        manager.register(ContextConfig(kind=ContextKind.TOOL, context_id="user"))
     with pytest.raises(NotInitialized, match="create it first"):
         manager.tracker("missing")
 

@@ -1,5 +1,5 @@
 """The owner of the store, the clock, the trackers, the active context and the batched
-writes. Trackers come from `ContextTrackerFactory`, so the store and the clock are
+writes. Trackers come from `ContextManager.register`, so the store and the clock are
 injected: an in-memory store and a fake clock in tests, SQLite in production.
 
 Why batching: the editor sends a change event per keystroke. Each one updates a context
@@ -258,7 +258,8 @@ class ContextManager:
 
 
 class ContextTrackerFactory:
-    """Makes trackers bound to one manager (and so one store and one clock)."""
+    """Makes trackers bound to one manager. Only bench/bench_context.py still uses it;
+    everything else calls `ContextManager.register`, which is all it does."""
 
     def __init__(self, manager: ContextManager, config: ContextConfig | None = None) -> None:
         self._manager = manager

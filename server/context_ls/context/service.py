@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
-from context_ls.context.access import ensure_inside
-from context_ls.context.errors import ContextError, InvalidState, PersistenceError, StateError
+from context_ls.context.errors import InvalidState, PersistenceError, StateError
 from context_ls.context.feeds import (
     answered_calls,
     classify_status,
@@ -31,7 +30,7 @@ from context_ls.context.feeds import (
     sum_counts,
     tool_counts,
 )
-from context_ls.context.manager import ContextManager, ContextTrackerFactory, ErrorHandler
+from context_ls.context.manager import ContextManager, ErrorHandler
 from context_ls.context.model import ContextConfig, ContextKind, ContextState
 from context_ls.context.stores import ContextStore, InMemoryContextStore
 from context_ls.context.tracker import ApplyChange, ContextTracker
@@ -96,9 +95,8 @@ class ContextService:
         self._manager = manager or ContextManager(
             store or InMemoryContextStore(), clock=clock, actor=actor, on_error=on_error
         )
-        factory = ContextTrackerFactory.new(self._manager)
         self._trackers = {
-            kind: factory.create_with_config(
+            kind: self._manager.register(
                 ContextConfig(kind=kind, batch_interval_ms=batch_interval_ms)
             )
             for kind in ContextKind
@@ -140,19 +138,6 @@ class ContextService:
             self._trackers[kind].update(change, summary=summary)
         except InvalidState as exc:
             self._manager.report(exc)
-
-    def allowed_roots(self) -> list[Path]:
-        """The workspace folders and the session folders: the only places to read or write."""
-        folders = self._trackers[ContextKind.WORKSPACE].get_data().get("folders", [])
-        roots = [Path(uri_to_path(f)) for f in folders]
-        for pattern in self._session_globs:
-            fixed = pattern.split("*", 1)[0].rstrip("/") or "/"
-            roots.append(Path(os.path.expanduser(fixed)))
-        return roots
-
-    def ensure_allowed(self, path: str) -> Path:
-        """`path` resolved, if inside a workspace or session folder; AccessDenied if not."""
-        return ensure_inside(uri_to_path(path), self.allowed_roots())
 
     def _is_session_file(self, path: str) -> bool:
         """Matches a session glob; `**/` also matches no folder at all, as in a shell."""
@@ -380,6 +365,3 @@ class ContextService:
 
     def close(self) -> None:
         self._manager.close()
-
-    def report(self, error: ContextError) -> None:
-        self._manager.report(error)
