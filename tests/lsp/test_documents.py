@@ -46,8 +46,8 @@ def test_incremental_edits_match_a_full_rebuild(
         assert snapshot.copy_pending and snapshot.size == fresh.size
         assert snapshot.starts == fresh.starts
         assert snapshot.version == version
-        for line in range(fresh.line_count):
-            assert snapshot.line_text(line) == fresh.line_text(line)
+        for start, end in zip(fresh.starts, [*fresh.starts[1:], fresh.size], strict=True):
+            assert snapshot.source[start:end] == fresh.data[start:end]
         for offset in range(fresh.size + 1):
             assert snapshot.position_at(offset) == fresh.position_at(offset)
         # …then, every other version, copied (the next edit applies to those bytes).

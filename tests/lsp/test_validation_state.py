@@ -14,6 +14,7 @@ from lsprotocol import types
 from context_ls.history.api import Options
 from context_ls.lsp.documents import TextSnapshot
 from context_ls.lsp.features import diagnostics
+from context_ls.lsp.features.diagnostics import Validation
 from context_ls.lsp.features.pull import PullDiagnostics
 from context_ls.lsp.state import ClientFeatures, DocumentState
 
@@ -28,7 +29,11 @@ class _Settings:
 
 
 def _server(pull: bool) -> Any:
+    """What the features read of the server (`features`: filled by `_validated`)."""
+    features: dict[type, Any] = {}
     return SimpleNamespace(
+        features=features,
+        feature_of=features.__getitem__,
         settings=_Settings(),
         analysis_pool=concurrent.futures.ThreadPoolExecutor(1),
         client=ClientFeatures(pull_diagnostics=pull),
@@ -44,10 +49,11 @@ async def _validated(server: Any, data: bytes) -> tuple[DocumentState, diagnosti
     """A document opened with `data` and its first validation done."""
     doc = DocumentState("file:///x.jsonl", None, TextSnapshot.from_bytes(data, 1))
     server.documents[doc.uri] = doc
-    feature = diagnostics.Diagnostics(server)
+    feature = server.features[diagnostics.Diagnostics] = diagnostics.Diagnostics(server)
     feature.schedule(doc)
-    assert doc.task is not None
-    await doc.task
+    task = doc.slot(Validation).task
+    assert task is not None
+    await task
     return doc, feature
 
 
@@ -81,6 +87,7 @@ async def test_an_edited_version_is_copied_after_its_diagnostics() -> None:
     # Edits past the records detection looks at (nearer the top, the bytes are needed).
     data = (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes() + event * 1000
     doc, feature = await _validated(server, data)
+    state = doc.slot(Validation)
     line = doc.text.line_count - 10
     at = types.Position(line=line, character=0)
     for version in (2, 3):
@@ -88,12 +95,13 @@ async def test_an_edited_version_is_copied_after_its_diagnostics() -> None:
             types.TextDocumentContentChangePartial(range=types.Range(start=at, end=at), text="x"),
             version,
         )
-        timer = doc.copy_timer  # none before the first edit
+        timer = state.copy_timer  # none before the first edit
         feature.schedule(doc)
         assert timer is None or timer.cancelled()  # the version before is not copied
-        await doc.task
+        assert state.task is not None
+        await state.task
         assert published[-1] == version and doc.text.copy_pending
-        assert doc.copy_timer is not None
+        assert state.copy_timer is not None
     third = doc.text
     base = third.source.base  # type: ignore[union-attr]
     assert base is not None and base.base is not None  # version 2 was never copied

@@ -21,6 +21,7 @@ def _real(path: Path | str) -> Path:
 
 
 def is_inside(path: Path | str, allowed_roots: Iterable[Path | str]) -> bool:
+    """`ensure_inside` as a question (the server asks it before watching a folder)."""
     try:
         ensure_inside(path, allowed_roots)
     except AccessDenied:

@@ -119,13 +119,6 @@ class TextSnapshot:
     def range_of(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position_at(start), end=self.position_at(end))
 
-    def end_position(self) -> types.Position:
-        return self.position_at(len(self.source))
-
-    def line_text(self, line: int) -> str:
-        start, end = self._line_bounds(line)
-        return self.source[start:end].decode("utf-8", "replace")
-
     def apply(self, change: types.TextDocumentContentChangeEvent, version: int) -> TextSnapshot:
         """The snapshot after one content change: its bytes are a `Spliced` of these."""
         new = change.text.encode("utf-8", "surrogatepass")

@@ -1,19 +1,33 @@
 """The base of every feature: one no-op method per server event (esbonio's shape).
 
-The server owns one handler per LSP notification and fans it out to every feature; a
-feature overrides only the events it cares about. Requests (hover, code actions…) are
-registered by the feature module itself, since exactly one feature answers each.
+`setup.py` owns one handler per LSP notification and fans it out to every feature; a
+feature overrides only the events it cares about. Each request (hover, code actions…) is
+answered by exactly one feature, through a typed method `setup.py` routes it to.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from lsprotocol import types
 
     from context_ls.lsp.server import ContextLanguageServer
     from context_ls.lsp.state import DocumentState
+
+# The events `ContextLanguageServer.fan_out` hands to every feature (method names below).
+Event = Literal[
+    "initialize",
+    "document_open",
+    "document_change",
+    "document_save",
+    "document_close",
+    "document_analyzed",
+    "settings_changed",
+    "file_changed",
+    "folders_changed",
+    "shutdown",
+]
 
 
 class LanguageFeature:

@@ -27,7 +27,7 @@ def serve(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> int:
     from context_ls.lsp.memory import import_asyncio_without_openssl
 
     import_asyncio_without_openssl()
-    from context_ls.lsp.server import start_server
+    from context_ls.lsp.setup import start_server
 
     start_server(tcp=tcp, host=host, port=port)
     return 0

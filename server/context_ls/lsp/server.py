@@ -1,6 +1,6 @@
-"""The context-ls language server: a small pygls server that hands each LSP event to the
-feature modules in `features/` (esbonio's shape). Decisions live in `history/` and
-`context/`; this module only routes."""
+"""The context-ls language server: a small pygls server holding the open documents and the
+features of `features/`, to which it fans out each event (esbonio's shape; `setup.py`
+wires them up). Decisions live in `history/` and `context/`; this module only routes."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ import logging
 import os
 import sys
 import threading
-import time
 from collections.abc import Generator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 from lsprotocol import types
 from pygls.io_ import StdoutWriter
@@ -21,17 +20,16 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from context_ls import __version__
+from context_ls.context.access import is_inside
 from context_ls.lsp.documents import UTF16, TextSnapshot
-from context_ls.lsp.feature import LanguageFeature
-from context_ls.lsp.features.diagnostics import disk_stamp
-from context_ls.lsp.memory import forget_generated_sources, share_one_heap
+from context_ls.lsp.feature import Event, LanguageFeature
 from context_ls.lsp.settings import Settings
 from context_ls.lsp.state import ClientFeatures, DocumentState, uri_to_path
 from context_ls.lsp.streamed import OpenedText
 from context_ls.lsp.transport import StreamingStdinReader, run_messages, widen_pipe
-from context_ls.lsp.warmup import warm_up
 
 logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=LanguageFeature)
 
 
 class ContextProtocol(LanguageServerProtocol):
@@ -86,7 +84,7 @@ class ContextLanguageServer(LanguageServer):
         self.client = ClientFeatures()
         self.encoding: str = UTF16
         self.active_uri: str | None = None  # from contextLs/didChangeActiveEditor
-        self.features: list[LanguageFeature] = []
+        self.features: dict[type[LanguageFeature], LanguageFeature] = {}  # in fan-out order
         # Analyses run here, off the event loop (the loop keeps answering meanwhile).
         self.analysis_pool = ThreadPoolExecutor(2, thread_name_prefix="context-ls-analysis")
 
@@ -115,18 +113,61 @@ class ContextLanguageServer(LanguageServer):
             self.shutdown()
 
     def add_feature(self, feature: LanguageFeature) -> None:
-        self.features.append(feature)
+        kind = type(feature)
+        if kind in self.features:
+            raise ValueError(f"{kind.__name__} is wired up twice")
+        self.features[kind] = feature
 
-    def fan_out(self, event: str, *args: Any) -> None:
+    def feature_of(self, kind: type[F]) -> F:
+        """The one instance of a feature class (what a feature asks another for)."""
+        feature = self.features.get(kind)
+        if not isinstance(feature, kind):
+            raise LookupError(f"{kind.__name__} is not wired up (see setup.py)")
+        return feature
+
+    def fan_out(self, event: Event, *args: Any) -> None:
         """Call `event` on every feature; one feature failing never stops the others."""
-        for feature in self.features:
+        for feature in self.features.values():
             try:
                 getattr(feature, event)(*args)
             except Exception:
                 logger.exception("%s.%s failed", type(feature).__name__, event)
 
-    def feature_of(self, kind: type[LanguageFeature]) -> Any:
-        return next(f for f in self.features if isinstance(f, kind))
+    # documents ----------------------------------------------------------------------------
+
+    def open_document(self, item: types.TextDocumentItem) -> DocumentState:
+        """Keep a document the client opened (its text as the transport decoded it while
+        it arrived, when it did)."""
+        opened = cast(ContextProtocol, self.protocol).take_opened(item)
+        snapshot = (
+            TextSnapshot(opened.data, opened.starts, item.version, self.encoding)
+            if opened is not None
+            else TextSnapshot.from_text(item.text, item.version, self.encoding)
+        )
+        doc = DocumentState(
+            uri=item.uri,
+            path=uri_to_path(item.uri),
+            text=snapshot,
+            scan=(snapshot, opened.scan) if opened is not None and opened.scan else None,
+        )
+        self.documents[item.uri] = doc
+        return doc
+
+    def change_document(self, params: types.DidChangeTextDocumentParams) -> DocumentState | None:
+        """Apply a didChange to the document's text (None: the document is not open)."""
+        doc = self.documents.get(params.text_document.uri)
+        if doc is None:
+            logger.warning(
+                "didChange for a document that is not open: %s", params.text_document.uri
+            )
+            return None
+        text = doc.text
+        for change in params.content_changes:
+            text = text.apply(change, params.text_document.version)
+        doc.text = text
+        return doc
+
+    # folders ------------------------------------------------------------------------------
 
     def workspace_paths(self) -> list[str]:
         """The workspace folders as real paths (where the server may read files)."""
@@ -143,134 +184,10 @@ class ContextLanguageServer(LanguageServer):
                 paths.append(os.path.realpath(path))
         return paths
 
-    def readable_folders(self) -> list[str]:
-        """Workspace folders plus the configured session folders: nothing else is read."""
-        folders = self.workspace_paths()
-        folders += [os.path.realpath(f) for f in self.settings.session_folders()]
-        return folders
-
     def may_read(self, path: str) -> bool:
-        real = os.path.realpath(path)
-        return any(real == f or real.startswith(f + os.sep) for f in self.readable_folders())
-
-
-def register_lifecycle(server: ContextLanguageServer) -> None:
-    """The notification handlers; each fans out to every feature."""
-
-    @server.feature(types.INITIALIZE)
-    def initialize(ls: ContextLanguageServer, params: types.InitializeParams) -> None:
-        ls.client = ClientFeatures.read(params)
-        ls.encoding = str(ls.workspace.position_encoding or UTF16)
-        ls.fan_out("initialize", params)
-
-    @server.feature(types.INITIALIZED)
-    async def initialized(ls: ContextLanguageServer, params: types.InitializedParams) -> None:
-        for feature in ls.features:
-            try:
-                await feature.initialized()
-            except Exception:
-                logger.exception("%s.initialized failed", type(feature).__name__)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: ContextLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        item = params.text_document
-        if (old := ls.documents.pop(item.uri, None)) is not None:
-            ls.fan_out("document_close", old)
-        path = uri_to_path(item.uri)
-        stamp = disk_stamp(path)
-        opened = cast(ContextProtocol, ls.protocol).take_opened(item)
-        snapshot = (
-            TextSnapshot(opened.data, opened.starts, item.version, ls.encoding)
-            if opened is not None
-            else TextSnapshot.from_text(item.text, item.version, ls.encoding)
-        )
-        doc = DocumentState(
-            uri=item.uri,
-            path=path,
-            text=snapshot,
-            # A file the agent wrote moments ago may still be growing.
-            changed_at=stamp[0] / 1e9 if stamp else 0.0,
-            disk_stamp=stamp,
-            scan=(snapshot, opened.scan) if opened is not None and opened.scan else None,
-        )
-        ls.documents[item.uri] = doc
-        ls.fan_out("document_open", doc)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: ContextLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
-        doc = ls.documents.get(params.text_document.uri)
-        if doc is None:
-            logger.warning(
-                "didChange for a document that is not open: %s", params.text_document.uri
-            )
-            return
-        text = doc.text
-        for change in params.content_changes:
-            text = text.apply(change, params.text_document.version)
-        doc.text = text
-        doc.changed_at = time.time()
-        ls.fan_out("document_change", doc)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    def did_save(ls: ContextLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        doc = ls.documents.get(params.text_document.uri)
-        if doc is not None:
-            doc.disk_stamp = disk_stamp(doc.path)  # our own save is not the agent writing
-            ls.fan_out("document_save", doc)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: ContextLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        doc = ls.documents.pop(params.text_document.uri, None)
-        if doc is not None:
-            ls.fan_out("document_close", doc)
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(
-        ls: ContextLanguageServer, params: types.DidChangeWatchedFilesParams
-    ) -> None:
-        names = {1: "created", 2: "changed", 3: "deleted"}
-        for event in params.changes:
-            path = uri_to_path(event.uri)
-            if path is not None:
-                ls.fan_out("file_changed", path, names.get(int(event.type), "changed"))
-
-    @server.feature(types.SHUTDOWN)
-    def shutdown(ls: ContextLanguageServer, params: None) -> None:
-        ls.fan_out("shutdown")
-        ls.analysis_pool.shutdown(wait=False, cancel_futures=True)
-
-
-def create_server() -> ContextLanguageServer:
-    """Build the server from its feature modules."""
-    from context_ls.lsp.features import (
-        code_actions,
-        commands,
-        configuration,
-        context_bridge,
-        diagnostics,
-        navigation,
-        pull,
-        snapshots,
-        symbols,
-        watching,
-    )
-
-    server = ContextLanguageServer()
-    register_lifecycle(server)
-    server.add_feature(configuration.Configuration(server))
-    server.add_feature(diagnostics.Diagnostics(server))
-    server.add_feature(pull.PullDiagnostics(server))
-    server.add_feature(context_bridge.ContextBridge(server))
-    server.add_feature(watching.Watching(server))
-    server.add_feature(snapshots.Snapshots(server))
-    commands.register(server)
-    code_actions.register(server)
-    navigation.register(server)
-    symbols.register(server)
-    pull.register(server)
-    configuration.register(server)
-    context_bridge.register(server)
-    return server
+        """Inside a workspace folder or a configured session folder (by where the path
+        really leads): nothing else is watched."""
+        return is_inside(path, [*self.workspace_paths(), *self.settings.session_folders()])
 
 
 def tune_runtime() -> None:
@@ -285,25 +202,3 @@ def tune_runtime() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 100)
-
-
-def start_server(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> None:
-    share_one_heap()
-    server = create_server()
-    warm_up(server.protocol)
-    forget_generated_sources()
-    tune_runtime()
-    if tcp:
-        server.start_tcp(host, port)
-    else:
-        server.start_io()
-
-
-def run(args: Any) -> int:
-    """Entry point for an argparse namespace with `tcp`, `host`, `port`."""
-    start_server(
-        bool(getattr(args, "tcp", False)),
-        str(getattr(args, "host", "127.0.0.1")),
-        int(getattr(args, "port", 2087)),
-    )
-    return 0

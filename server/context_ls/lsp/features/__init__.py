@@ -1,1 +1,1 @@
-"""One module per concern; `server.create_server` builds the server from them."""
+"""One module per feature; `setup.create_server` wires them up."""

@@ -11,6 +11,7 @@ from lsprotocol import types
 
 from context_ls.history.api import fix_edits, fix_title
 from context_ls.lsp.convert import to_text_edits, workspace_edit
+from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features import commands
 from context_ls.lsp.features.diagnostics import Diagnostics
 from context_ls.lsp.features.snapshots import Snapshots
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from context_ls.history.api import Analysis
     from context_ls.history.findings import Finding
     from context_ls.lsp.documents import TextSnapshot
-    from context_ls.lsp.server import ContextLanguageServer
     from context_ls.lsp.state import DocumentState
     from context_ls.writers import Writer
 
@@ -45,37 +45,6 @@ def _touches(finding: Finding, start: int, end: int) -> bool:
     return finding.span.start <= end and start <= finding.span.end
 
 
-def quick_fixes(
-    ls: ContextLanguageServer,
-    doc: DocumentState,
-    analysis: Analysis,
-    text: TextSnapshot,
-    rng: types.Range,
-) -> list[types.CodeAction]:
-    start = text.offset_at(rng.start.line, rng.start.character)
-    end = text.offset_at(rng.end.line, rng.end.character)
-    options = ls.settings.options(pending=False)
-    actions = []
-    for finding, diagnostic in zip(analysis.findings, doc.diagnostics, strict=False):
-        if not finding.fixable or not _touches(finding, start, end):
-            continue
-        edits = fix_edits(analysis, finding, options)
-        if not edits:
-            continue
-        actions.append(
-            types.CodeAction(
-                title=fix_title(analysis, finding, options),
-                kind=types.CodeActionKind.QuickFix,
-                diagnostics=[diagnostic],
-                is_preferred=True,
-                edit=workspace_edit(
-                    doc.uri, text, to_text_edits(text, edits), ls.client.document_changes
-                ),
-            )
-        )
-    return actions
-
-
 def writer_warning(writers: tuple[Writer, ...]) -> str:
     """What a rewrite's title says while another process writes the file: the agent's
     next lines would land beside the rewritten text, or be lost."""
@@ -89,111 +58,132 @@ def _when(timestamp_ms: int) -> str:
     return datetime.fromtimestamp(timestamp_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
 
 
-async def restore_actions(ls: ContextLanguageServer, doc: DocumentState) -> list[types.CodeAction]:
-    try:
-        records = await ls.feature_of(Snapshots).list(commands.snapshot_key(doc))
-    except Exception:
-        logger.warning("cannot list snapshots of %s", doc.uri, exc_info=True)
-        return []
-    return [
-        types.CodeAction(
-            title=f"Restore snapshot from {_when(r.timestamp)} ({r.reason})",
-            kind=RESTORE_KIND,
-            command=types.Command(
-                title=f"Restore snapshot from {_when(r.timestamp)}",
-                command=commands.RESTORE_SNAPSHOT,
-                arguments=[doc.uri, r.id],
-            ),
-        )
-        for r in records[:MAX_RESTORE_ACTIONS]
-    ]
+class CodeActions(LanguageFeature):
+    """Quick fixes and rewrites for a range of a history, and the code lens at its top."""
 
+    def quick_fixes(
+        self, doc: DocumentState, analysis: Analysis, text: TextSnapshot, rng: types.Range
+    ) -> list[types.CodeAction]:
+        """The fixes of the findings `rng` touches, each with its diagnostic."""
+        start = text.offset_at(rng.start.line, rng.start.character)
+        end = text.offset_at(rng.end.line, rng.end.character)
+        options = self.server.settings.options(pending=False)
+        shown = self.server.feature_of(Diagnostics).shown(doc)
+        document_changes = self.server.client.document_changes
+        actions = []
+        for finding, diagnostic in zip(analysis.findings, shown, strict=False):
+            if not finding.fixable or not _touches(finding, start, end):
+                continue
+            edits = fix_edits(analysis, finding, options)
+            if not edits:
+                continue
+            to_lsp = to_text_edits(text, edits)
+            actions.append(
+                types.CodeAction(
+                    title=fix_title(analysis, finding, options),
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    is_preferred=True,
+                    edit=workspace_edit(doc.uri, text, to_lsp, document_changes),
+                )
+            )
+        return actions
 
-async def code_actions(
-    ls: ContextLanguageServer, params: types.CodeActionParams
-) -> list[types.CodeAction] | None:
-    doc = ls.documents.get(params.text_document.uri)
-    current = await doc.current_history() if doc is not None else None
-    if doc is None or current is None:
-        return None
-    analysis, text = current
-    only = [getattr(k, "value", k) for k in params.context.only] if params.context.only else None
-    actions: list[types.CodeAction] = []
-    if wants(only, types.CodeActionKind.QuickFix):
-        actions += quick_fixes(ls, doc, analysis, text, params.range)
-    keep = ls.settings.trim_keep
-    normalize = wants(only, FIX_ALL_KIND) and any(f.fixable for f in analysis.findings)
-    restores = await restore_actions(ls, doc) if wants(only, RESTORE_KIND) else []
-    trim = wants(only, types.CodeActionKind.RefactorRewrite) and len(analysis.history.items) > keep
-    # A rewrite while the agent still writes the file says so before anything is edited
-    # (asked only when a rewrite is offered: a scan of the processes is not free).
-    warning = (
-        writer_warning(await ls.feature_of(Diagnostics).writers_of(doc))
-        if normalize or restores or trim
-        else ""
-    )
-    if normalize:
-        actions.append(
+    async def restore_actions(self, doc: DocumentState) -> list[types.CodeAction]:
+        try:
+            records = await self.server.feature_of(Snapshots).list(commands.snapshot_key(doc))
+        except Exception:
+            logger.warning("cannot list snapshots of %s", doc.uri, exc_info=True)
+            return []
+        return [
             types.CodeAction(
-                title=f"Normalize history{warning}",
-                kind=FIX_ALL_KIND,
+                title=f"Restore snapshot from {_when(r.timestamp)} ({r.reason})",
+                kind=RESTORE_KIND,
                 command=types.Command(
-                    title="Normalize history", command=commands.NORMALIZE, arguments=[doc.uri]
+                    title=f"Restore snapshot from {_when(r.timestamp)}",
+                    command=commands.RESTORE_SNAPSHOT,
+                    arguments=[doc.uri, r.id],
                 ),
             )
+            for r in records[:MAX_RESTORE_ACTIONS]
+        ]
+
+    async def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        ls = self.server
+        doc = ls.documents.get(params.text_document.uri)
+        current = await doc.current_history() if doc is not None else None
+        if doc is None or current is None:
+            return None
+        analysis, text = current
+        context = params.context
+        only = [getattr(k, "value", k) for k in context.only] if context.only else None
+        diagnostics = ls.feature_of(Diagnostics)
+        actions: list[types.CodeAction] = []
+        if wants(only, types.CodeActionKind.QuickFix):
+            actions += self.quick_fixes(doc, analysis, text, params.range)
+        keep = ls.settings.trim_keep
+        normalize = wants(only, FIX_ALL_KIND) and any(f.fixable for f in analysis.findings)
+        restores = await self.restore_actions(doc) if wants(only, RESTORE_KIND) else []
+        rewrite = types.CodeActionKind.RefactorRewrite
+        trim = wants(only, rewrite) and len(analysis.history.items) > keep
+        # A rewrite while the agent still writes the file says so before anything is edited
+        # (asked only when a rewrite is offered: a scan of the processes is not free).
+        warning = (
+            writer_warning(await diagnostics.writers.of(doc))
+            if normalize or restores or trim
+            else ""
         )
-    for action in restores:
-        action.title += warning
-    actions += restores
-    if trim:
-        title = f"Trim history to the last {keep} items{warning}"
-        actions.append(
-            types.CodeAction(
-                title=title,
-                kind=types.CodeActionKind.RefactorRewrite,
-                command=types.Command(
-                    title=title, command=commands.TRIM, arguments=[doc.uri, keep]
-                ),
+        if normalize:
+            actions.append(
+                types.CodeAction(
+                    title=f"Normalize history{warning}",
+                    kind=FIX_ALL_KIND,
+                    command=types.Command(
+                        title="Normalize history", command=commands.NORMALIZE, arguments=[doc.uri]
+                    ),
+                )
             )
+        for action in restores:
+            action.title += warning
+        actions += restores
+        if trim:
+            title = f"Trim history to the last {keep} items{warning}"
+            actions.append(
+                types.CodeAction(
+                    title=title,
+                    kind=rewrite,
+                    command=types.Command(
+                        title=title, command=commands.TRIM, arguments=[doc.uri, keep]
+                    ),
+                )
+            )
+        return actions
+
+    async def code_lens(self, params: types.CodeLensParams) -> list[types.CodeLens] | None:
+        doc = self.server.documents.get(params.text_document.uri)
+        if doc is None:
+            return None
+        analysis, _ = await doc.current()
+        if analysis is None or analysis.dialect is None:
+            return None
+        calls = len(analysis.history.calls)
+        missing = sum(1 for f in analysis.findings if f.code == "H001" or f.pending)
+        plural = "" if calls == 1 else "s"
+        outputs = "output" if missing == 1 else "outputs"
+        title = f"{calls} call{plural} · {missing} missing {outputs} · open timeline"
+        top = types.Range(
+            start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
         )
-    return actions
+        arguments: list[Any] = [doc.uri]
+        command = types.Command(title=title, command=commands.SHOW_TIMELINE, arguments=arguments)
+        return [types.CodeLens(range=top, command=command)]
 
 
-async def code_lens(
-    ls: ContextLanguageServer, params: types.CodeLensParams
-) -> list[types.CodeLens] | None:
-    doc = ls.documents.get(params.text_document.uri)
-    if doc is None:
-        return None
-    analysis, _ = await doc.current()
-    if analysis is None or analysis.dialect is None:
-        return None
-    calls = len(analysis.history.calls)
-    missing = sum(1 for f in analysis.findings if f.code == "H001" or f.pending)
-    plural = "" if calls == 1 else "s"
-    outputs = "output" if missing == 1 else "outputs"
-    title = f"{calls} call{plural} · {missing} missing {outputs} · open timeline"
-    top = types.Range(
-        start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
-    )
-    arguments: list[Any] = [doc.uri]
-    return [
-        types.CodeLens(
-            range=top,
-            command=types.Command(title=title, command=commands.SHOW_TIMELINE, arguments=arguments),
-        )
-    ]
-
-
-def register(server: ContextLanguageServer) -> None:
-    kinds = [
-        types.CodeActionKind.QuickFix,
-        types.CodeActionKind.SourceFixAll,
-        FIX_ALL_KIND,
-        types.CodeActionKind.RefactorRewrite,
-        RESTORE_KIND,
-    ]
-    server.feature(
-        types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(code_action_kinds=kinds)
-    )(code_actions)
-    server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions())(code_lens)
+# What `code_actions` may offer (the server declares them at initialize).
+KINDS = [
+    types.CodeActionKind.QuickFix,
+    types.CodeActionKind.SourceFixAll,
+    FIX_ALL_KIND,
+    types.CodeActionKind.RefactorRewrite,
+    RESTORE_KIND,
+]

@@ -16,10 +16,9 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from context_ls.history.api import normalize_edits, trim_edits
 from context_ls.lsp.convert import replace_all, to_text_edits, workspace_edit
+from context_ls.lsp.feature import LanguageFeature
+from context_ls.lsp.features.context_bridge import ContextBridge
 from context_ls.lsp.features.snapshots import Snapshots, record_json
-
-# Imported at run time: pygls reads command handlers' annotations with get_type_hints.
-from context_ls.lsp.server import ContextLanguageServer
 
 if TYPE_CHECKING:
     from context_ls.history.api import Analysis
@@ -44,18 +43,6 @@ class CommandError(JsonRpcException):
     CODE = -32803  # RequestFailed
 
 
-def open_document(ls: ContextLanguageServer, args: tuple[Any, ...]) -> DocumentState:
-    """The document named by the first argument, else the editor's active one (a command
-    run from the palette has no arguments)."""
-    uri = args[0] if args else ls.active_uri
-    if not isinstance(uri, str):
-        raise JsonRpcInvalidParams("The first argument must be a document URI.")
-    doc = ls.documents.get(uri)
-    if doc is None:
-        raise CommandError(f"{uri} is not open in the editor; open it and run the command again.")
-    return doc
-
-
 async def current_history(doc: DocumentState) -> tuple[Analysis, TextSnapshot]:
     analysis, text = await doc.current()
     if analysis is None or text is None or analysis.dialect is None:
@@ -67,122 +54,115 @@ def snapshot_key(doc: DocumentState) -> str:
     return doc.path or doc.uri
 
 
-async def save_snapshot(
-    ls: ContextLanguageServer, doc: DocumentState, data: bytes, reason: str
-) -> dict[str, Any]:
-    try:
-        record = await ls.feature_of(Snapshots).save(snapshot_key(doc), data, reason)
-    except Exception as exc:
-        raise CommandError(f"Could not save a snapshot, so nothing was changed: {exc}") from exc
-    return record_json(record)
+class Commands(LanguageFeature):
+    """One method per command; each gets the command's arguments as sent."""
 
+    def open_document(self, args: tuple[Any, ...]) -> DocumentState:
+        """The document named by the first argument, else the editor's active one (a
+        command run from the palette has no arguments)."""
+        uri = args[0] if args else self.server.active_uri
+        if not isinstance(uri, str):
+            raise JsonRpcInvalidParams("The first argument must be a document URI.")
+        doc = self.server.documents.get(uri)
+        if doc is None:
+            raise CommandError(
+                f"{uri} is not open in the editor; open it and run the command again."
+            )
+        return doc
 
-async def apply(
-    ls: ContextLanguageServer,
-    doc: DocumentState,
-    text: TextSnapshot,
-    edits: list[types.TextEdit],
-    label: str,
-) -> bool:
-    edit = workspace_edit(doc.uri, text, edits, ls.client.document_changes)
-    result = await ls.workspace_apply_edit_async(
-        types.ApplyWorkspaceEditParams(edit=edit, label=label)
-    )
-    if not result.applied:
-        logger.warning("the editor did not apply %r: %s", label, result.failure_reason)
-    return bool(result.applied)
+    async def save_snapshot(self, doc: DocumentState, data: bytes, reason: str) -> dict[str, Any]:
+        try:
+            record = await self.server.feature_of(Snapshots).save(snapshot_key(doc), data, reason)
+        except Exception as exc:
+            raise CommandError(f"Could not save a snapshot, so nothing was changed: {exc}") from exc
+        return record_json(record)
 
+    async def apply(
+        self, doc: DocumentState, text: TextSnapshot, edits: list[types.TextEdit], label: str
+    ) -> bool:
+        edit = workspace_edit(doc.uri, text, edits, self.server.client.document_changes)
+        result = await self.server.workspace_apply_edit_async(
+            types.ApplyWorkspaceEditParams(edit=edit, label=label)
+        )
+        if not result.applied:
+            logger.warning("the editor did not apply %r: %s", label, result.failure_reason)
+        return bool(result.applied)
 
-async def rewrite(
-    ls: ContextLanguageServer,
-    doc: DocumentState,
-    text: TextSnapshot,
-    edits: list[types.TextEdit],
-    label: str,
-    reason: str,
-) -> dict[str, Any]:
-    """Snapshot the current text, then ask the editor to apply `edits`."""
-    if not edits:
-        return {"applied": False, "edits": 0, "snapshot": None}
-    record = await save_snapshot(ls, doc, text.data, reason)
-    applied = await apply(ls, doc, text, edits, label)
-    return {"applied": applied, "edits": len(edits), "snapshot": record}
+    async def rewrite(
+        self,
+        doc: DocumentState,
+        text: TextSnapshot,
+        edits: list[types.TextEdit],
+        label: str,
+        reason: str,
+    ) -> dict[str, Any]:
+        """Snapshot the current text, then ask the editor to apply `edits`."""
+        if not edits:
+            return {"applied": False, "edits": 0, "snapshot": None}
+        record = await self.save_snapshot(doc, text.data, reason)
+        applied = await self.apply(doc, text, edits, label)
+        return {"applied": applied, "edits": len(edits), "snapshot": record}
 
-
-def register(server: ContextLanguageServer) -> None:
-    @server.command(NORMALIZE)
-    async def normalize(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        doc = open_document(ls, args)
+    async def normalize(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        doc = self.open_document(args)
         analysis, text = await current_history(doc)
-        options = ls.settings.options(pending=False)
+        options = self.server.settings.options(pending=False)
         loop = asyncio.get_running_loop()
-        edits = await loop.run_in_executor(ls.analysis_pool, normalize_edits, analysis, options)
-        return await rewrite(
-            ls, doc, text, to_text_edits(text, edits), "Normalize history", "normalize"
+        pool = self.server.analysis_pool
+        edits = await loop.run_in_executor(pool, normalize_edits, analysis, options)
+        return await self.rewrite(
+            doc, text, to_text_edits(text, edits), "Normalize history", "normalize"
         )
 
-    @server.command(TRIM)
-    async def trim(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        doc = open_document(ls, args)
+    async def trim(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        doc = self.open_document(args)
         rest = args[1:]
-        keep = (
-            rest[0] if rest and isinstance(rest[0], int) and rest[0] > 0 else ls.settings.trim_keep
-        )
+        wanted = rest[0] if rest else None
+        keep = wanted if isinstance(wanted, int) and wanted > 0 else self.server.settings.trim_keep
         analysis, text = await current_history(doc)
         edits = trim_edits(analysis, keep)
         label = f"Trim history to the last {keep} items"
-        return await rewrite(ls, doc, text, to_text_edits(text, edits), label, f"trim to {keep}")
+        return await self.rewrite(doc, text, to_text_edits(text, edits), label, f"trim to {keep}")
 
-    @server.command(CREATE_SNAPSHOT)
-    async def create_snapshot(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        doc = open_document(ls, args)
+    async def create_snapshot(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        doc = self.open_document(args)
         rest = args[1:]
         reason = rest[0] if rest and isinstance(rest[0], str) and rest[0] else "manual"
-        return await save_snapshot(ls, doc, doc.text.data, reason)
+        return await self.save_snapshot(doc, doc.text.data, reason)
 
-    @server.command(LIST_SNAPSHOTS)
-    async def list_snapshots(ls: ContextLanguageServer, *args: Any) -> list[dict[str, Any]]:
-        doc = open_document(ls, args)
-        records = await ls.feature_of(Snapshots).list(snapshot_key(doc))
+    async def list_snapshots(self, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        doc = self.open_document(args)
+        records = await self.server.feature_of(Snapshots).list(snapshot_key(doc))
         return [record_json(r) for r in records]
 
-    @server.command(RESTORE_SNAPSHOT)
-    async def restore_snapshot(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        doc = open_document(ls, args)
+    async def restore_snapshot(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        doc = self.open_document(args)
         rest = args[1:]
         snapshot_id = rest[0] if rest and isinstance(rest[0], str) else None
         try:
-            snapshot = await ls.feature_of(Snapshots).get(snapshot_key(doc), snapshot_id)
+            snapshot = await self.server.feature_of(Snapshots).get(snapshot_key(doc), snapshot_id)
         except Exception as exc:
             raise CommandError(str(exc)) from exc
         text = doc.text
         if snapshot.data == text.data:
             return {"applied": False, "edits": 0, "snapshot": None, "restored": snapshot.id}
         edits = replace_all(text, snapshot.data)
-        result = await rewrite(
-            ls, doc, text, edits, "Restore snapshot", f"before restoring {snapshot.id}"
-        )
+        reason = f"before restoring {snapshot.id}"
+        result = await self.rewrite(doc, text, edits, "Restore snapshot", reason)
         result["restored"] = snapshot.id
         return result
 
-    @server.command(SHOW_CONTEXT)
-    async def show_context(ls: ContextLanguageServer, *args: Any) -> Any:
-        from context_ls.lsp.features.context_bridge import ContextBridge
+    async def show_context(self, args: tuple[Any, ...]) -> dict[str, Any]:
+        return await self.server.feature_of(ContextBridge).show()
 
-        return await ls.feature_of(ContextBridge).show()
-
-    @server.command(ACTIVATE_CONTEXT)
-    def activate_context(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
+    def activate_context(self, args: tuple[Any, ...]) -> dict[str, Any]:
         """What `contextLs/didChangeActiveEditor` does, for clients that cannot send it."""
-        from context_ls.lsp.features.context_bridge import ContextBridge
-
         uri = args[0] if args and isinstance(args[0], str) else None
-        ls.feature_of(ContextBridge).activate(uri)
+        self.server.feature_of(ContextBridge).activate(uri)
         return {"active": uri}
 
-    @server.command(SHOW_TIMELINE)
-    async def show_timeline(ls: ContextLanguageServer, *args: Any) -> str:
-        doc = open_document(ls, args)
+    async def show_timeline(self, args: tuple[Any, ...]) -> str:
+        doc = self.open_document(args)
         analysis, _ = await current_history(doc)
         try:
             render_report = importlib.import_module("context_ls.report.html").render_report
@@ -190,5 +170,6 @@ def register(server: ContextLanguageServer) -> None:
             raise CommandError("The timeline report is not available in this build.") from exc
         title = doc.uri.rsplit("/", 1)[-1]
         loop = asyncio.get_running_loop()
-        html: str = await loop.run_in_executor(ls.analysis_pool, render_report, analysis, title)
+        pool = self.server.analysis_pool
+        html: str = await loop.run_in_executor(pool, render_report, analysis, title)
         return html

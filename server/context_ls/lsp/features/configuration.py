@@ -54,11 +54,3 @@ class Configuration(LanguageFeature):
             self.apply(parse_settings(raw, self.initial))
         else:
             await self.pull()
-
-
-def register(server: ContextLanguageServer) -> None:
-    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(
-        ls: ContextLanguageServer, params: types.DidChangeConfigurationParams
-    ) -> None:
-        await ls.feature_of(Configuration).did_change(params)

@@ -15,6 +15,7 @@ import logging
 import os
 import time
 import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 from lsprotocol import types
@@ -23,13 +24,13 @@ from context_ls.history.analyzer import Analyzer, quick_findings
 from context_ls.history.api import Analysis, Options
 from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.feature import LanguageFeature
+from context_ls.lsp.features.writers import LiveWriters
 from context_ls.lsp.memory import release_free_memory
-from context_ls.writers import live_writers
 
 if TYPE_CHECKING:
     from context_ls.lsp.documents import TextSnapshot
+    from context_ls.lsp.server import ContextLanguageServer
     from context_ls.lsp.state import DocumentState
-    from context_ls.writers import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -39,8 +40,6 @@ PROGRESS_THRESHOLD = 5 * 1024 * 1024  # bytes: bigger documents report $/progres
 TRIM_THRESHOLD = 1024 * 1024  # bytes: after validating bigger documents, memory goes back…
 TRIM_DELAY = 5.0  # seconds: …once no validation ran for this long (a pause, not typing)
 COPY_DELAY = 0.03  # seconds after an edit's diagnostics before its bytes are copied
-WRITERS_RECHECK = 2.0  # seconds between scans while a live writer keeps calls pending
-WRITERS_FRESH = 2.0  # seconds a scan of the writers answers a code action request
 
 
 def disk_stamp(path: str | None) -> tuple[int, int] | None:
@@ -55,14 +54,26 @@ def disk_stamp(path: str | None) -> tuple[int, int] | None:
     return stat.st_mtime_ns, stat.st_size
 
 
-def scan_writers(path: str) -> tuple[Writer, ...]:
-    """Worker-thread part: the other processes writing `path` (see `context_ls.writers`);
-    none when the scan itself fails (it only ever makes calls pending)."""
-    try:
-        return tuple(live_writers(path))
-    except Exception:
-        logger.warning("cannot tell who writes %s", path, exc_info=True)
-        return ()
+@dataclass(eq=False)
+class Validation:
+    """What the diagnostics feature keeps per document (its slot)."""
+
+    analyzer: Analyzer | None = None  # keeps the per-line cache between validations
+    # time.time() of the last content change (didChange, on-disk change, or the file's
+    # mtime at open): trailing calls are pending while this is within the grace.
+    changed_at: float = 0.0
+    disk_stamp: tuple[int, int] | None = None  # (mtime_ns, size) last seen on disk
+    diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    # The text `diagnostics` are of: ahead of `analyzed` after a big open's quick first look.
+    diagnosed: TextSnapshot | None = None
+    published_any: bool = False
+    result_seq: int = 0
+    dirty: bool = False
+    refresh: bool = False  # a pulling client must be asked to pull after this validation
+    task: asyncio.Task[None] | None = None
+    fresh: asyncio.Event = field(default_factory=asyncio.Event)  # `diagnostics` are of `text`
+    pending_timer: asyncio.TimerHandle | None = None
+    copy_timer: asyncio.TimerHandle | None = None  # copies an edited version's bytes
 
 
 def _quick(
@@ -83,9 +94,10 @@ def _analyze(
 ) -> tuple[Analysis, list[types.Diagnostic], bool]:
     """Worker-thread part: engine analysis plus the conversion to LSP diagnostics, and
     whether those equal `shown` (what a quick first look of the same text gave)."""
-    analyzer = doc.analyzer
+    state = doc.slot(Validation)
+    analyzer = state.analyzer
     if analyzer is None:
-        analyzer = doc.analyzer = Analyzer(options)
+        analyzer = state.analyzer = Analyzer(options)
     else:
         analyzer.options = options
     analysis = analyzer.analyze(text.source)
@@ -100,13 +112,40 @@ class Diagnostics(LanguageFeature):
 
     _trim: asyncio.TimerHandle | None = None
 
+    def __init__(self, server: ContextLanguageServer) -> None:
+        super().__init__(server)
+        self.writers = LiveWriters(server, lambda doc: self.schedule(doc, refresh=True))
+
+    # what other features ask ----------------------------------------------------------
+
+    def shown(self, doc: DocumentState) -> list[types.Diagnostic]:
+        """The diagnostics last published (or ready to be pulled) for `doc`."""
+        return doc.slot(Validation).diagnostics
+
+    def result_id(self, doc: DocumentState) -> str:
+        """Names `shown(doc)` for pull diagnostics: a new one for each new list."""
+        return f"{id(doc):x}-{doc.slot(Validation).result_seq}"
+
+    async def fresh(self, doc: DocumentState) -> None:
+        """Wait until `shown(doc)` are of the newest text (a big open's quick first look
+        counts, before the full read)."""
+        await doc.slot(Validation).fresh.wait()
+
     # events ---------------------------------------------------------------------------
 
     def document_open(self, doc: DocumentState) -> None:
+        state = doc.slot(Validation)
+        state.disk_stamp = disk_stamp(doc.path)
+        # A file the agent wrote moments ago may still be growing.
+        state.changed_at = state.disk_stamp[0] / 1e9 if state.disk_stamp else 0.0
         self.schedule(doc)
 
     def document_change(self, doc: DocumentState) -> None:
+        doc.slot(Validation).changed_at = time.time()
         self.schedule(doc)
+
+    def document_save(self, doc: DocumentState) -> None:
+        doc.slot(Validation).disk_stamp = disk_stamp(doc.path)  # our save is not the agent
 
     def file_changed(self, path: str, change: str) -> None:
         # The agent wrote the file of an open document: its trailing calls are pending
@@ -114,31 +153,28 @@ class Diagnostics(LanguageFeature):
         real = os.path.realpath(path)
         for doc in list(self.server.documents.values()):
             if doc.path is not None and os.path.realpath(doc.path) == real:
+                state = doc.slot(Validation)
                 stamp = disk_stamp(path)
-                if stamp == doc.disk_stamp:
+                if stamp == state.disk_stamp:
                     continue  # the same change reported twice (client and watchfiles)
-                doc.disk_stamp = stamp
-                doc.changed_at = time.time()
-                if time.monotonic() - doc.writers_seen_at > WRITERS_FRESH:
-                    doc.writers_seen_at = 0.0  # the next validation asks who writes it
+                state.disk_stamp = stamp
+                state.changed_at = time.time()
+                self.writers.disk_changed(doc)
                 self.schedule(doc, refresh=True)
 
     def document_close(self, doc: DocumentState) -> None:
-        if doc.copy_timer is not None:
-            doc.copy_timer.cancel()
-        if doc.pending_timer is not None:
-            doc.pending_timer.cancel()
-        if doc.writers_timer is not None:
-            doc.writers_timer.cancel()
-            doc.writers_timer = None
-        if doc.writers_scan is not None:
-            doc.writers_scan.cancel()
-        if doc.task is not None and not doc.task.done():
-            doc.task.cancel()
+        state = doc.slot(Validation)
+        if state.copy_timer is not None:
+            state.copy_timer.cancel()
+        if state.pending_timer is not None:
+            state.pending_timer.cancel()
+        self.writers.close(doc)
+        if state.task is not None and not state.task.done():
+            state.task.cancel()
         doc.settled.set()  # requests still waiting on it answer (for a closed document)
-        doc.fresh.set()
+        state.fresh.set()
         self._trim_later(doc)
-        if doc.published_any and not self.server.client.pull_diagnostics:
+        if state.published_any and not self.server.client.pull_diagnostics:
             self.server.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=doc.uri, diagnostics=[])
             )
@@ -149,112 +185,49 @@ class Diagnostics(LanguageFeature):
 
     def shutdown(self) -> None:
         for doc in self.server.documents.values():
-            if doc.copy_timer is not None:
-                doc.copy_timer.cancel()  # the worker threads are stopping
+            if (timer := doc.slot(Validation).copy_timer) is not None:
+                timer.cancel()  # the worker threads are stopping
 
     # validation -----------------------------------------------------------------------
 
     def in_grace(self, doc: DocumentState) -> bool:
         """The file changed within `pendingGraceSeconds`."""
         grace = self.server.settings.pending_grace_seconds
-        return grace > 0 and time.time() - doc.changed_at < grace
-
-    def is_pending_window(self, doc: DocumentState) -> bool:
-        """Trailing calls are waiting for output, not missing: the file changed within the
-        grace, or another process (the agent) still holds it for writing."""
-        return self.in_grace(doc) or bool(doc.writers)
-
-    # live writers ---------------------------------------------------------------------
-
-    async def refresh_writers(self, doc: DocumentState) -> bool:
-        """Scan for the processes writing `doc`'s file; True when they changed."""
-        if doc.path is None:
-            return False
-        loop = asyncio.get_running_loop()
-        found = await loop.run_in_executor(self.server.analysis_pool, scan_writers, doc.path)
-        doc.writers_seen_at = time.monotonic()
-        changed = found != doc.writers
-        doc.writers = found
-        return changed
-
-    async def writers_of(self, doc: DocumentState) -> tuple[Writer, ...]:
-        """Who writes `doc`'s file, scanned again when the last scan is a few seconds old
-        (a code action must not promise a safe rewrite on old news)."""
-        stale = doc.path is not None and time.monotonic() - doc.writers_seen_at > WRITERS_FRESH
-        if stale and await self.refresh_writers(doc) and self.server.documents.get(doc.uri) is doc:
-            self.schedule(doc, refresh=True)  # calls become pending, or stop being
-        return doc.writers
-
-    def _scan_writers_beside(self, doc: DocumentState) -> None:
-        """Scan in the background: a scan reads every open descriptor on the machine
-        (tens of milliseconds on a busy desktop), which the diagnostics do not wait for.
-        Found writers re-validate the document (its trailing calls become pending; a
-        file the agent wrote within the grace is pending meanwhile anyway)."""
-        if doc.writers_scan is not None and not doc.writers_scan.done():
-            return
-        doc.writers_seen_at = time.monotonic()  # asked: keystrokes do not ask again
-
-        async def scan() -> None:
-            if await self.refresh_writers(doc) and self.server.documents.get(doc.uri) is doc:
-                self.schedule(doc, refresh=True)
-
-        doc.writers_scan = asyncio.ensure_future(scan())
-
-    def _recheck_writers_later(self, doc: DocumentState) -> None:
-        """While a live writer keeps calls pending, look again every few seconds: when it
-        is gone (the agent quit or was killed), they are missing outputs."""
-        if doc.writers_timer is not None:
-            doc.writers_timer.cancel()
-        doc.writers_timer = asyncio.get_running_loop().call_later(
-            WRITERS_RECHECK, self._start_recheck, doc
-        )
-
-    def _start_recheck(self, doc: DocumentState) -> None:
-        doc.writers_timer = None
-        if doc.writers_scan is None or doc.writers_scan.done():
-            doc.writers_scan = asyncio.ensure_future(self._recheck_writers(doc))
-
-    async def _recheck_writers(self, doc: DocumentState) -> None:
-        if self.server.documents.get(doc.uri) is not doc:
-            return
-        if await self.refresh_writers(doc):
-            if self.server.documents.get(doc.uri) is doc:
-                self.schedule(doc, refresh=True)
-        elif doc.writers:
-            self._recheck_writers_later(doc)
+        return grace > 0 and time.time() - doc.slot(Validation).changed_at < grace
 
     def schedule(self, doc: DocumentState, *, refresh: bool = False) -> None:
         """Validate `doc`'s newest text soon; at most one validation per document runs.
 
         `refresh`: the change did not come from the client (timer, disk, settings), so a
         pulling client must be told to pull again."""
-        doc.dirty = True
-        doc.refresh = doc.refresh or refresh
+        state = doc.slot(Validation)
+        state.dirty = True
+        state.refresh = state.refresh or refresh
         doc.settled.clear()
-        doc.fresh.clear()
-        if doc.pending_timer is not None:
-            doc.pending_timer.cancel()
-            doc.pending_timer = None
-        if doc.copy_timer is not None:
-            doc.copy_timer.cancel()  # the next validation copies the newest version
-            doc.copy_timer = None
-        if doc.task is None or doc.task.done():
-            doc.task = asyncio.ensure_future(self._validate_loop(doc))
+        state.fresh.clear()
+        if state.pending_timer is not None:
+            state.pending_timer.cancel()
+            state.pending_timer = None
+        if state.copy_timer is not None:
+            state.copy_timer.cancel()  # the next validation copies the newest version
+            state.copy_timer = None
+        if state.task is None or state.task.done():
+            state.task = asyncio.ensure_future(self._validate_loop(doc, state))
 
-    async def _validate_loop(self, doc: DocumentState) -> None:
+    async def _validate_loop(self, doc: DocumentState, state: Validation) -> None:
         try:
-            while doc.dirty:
-                doc.dirty = False
+            while state.dirty:
+                state.dirty = False
                 try:
-                    await self._validate_once(doc)
+                    await self._validate_once(doc, state)
                 except asyncio.CancelledError:
                     raise
                 except Exception:  # an engine bug: keep the last diagnostics, keep serving
                     logger.exception("validation of %s failed", doc.uri)
         finally:
-            if not doc.dirty:
+            if not state.dirty:
                 doc.settled.set()
-                doc.fresh.set()  # also after a failed, cancelled or unchanged validation
+                state.fresh.set()  # also after a failed, cancelled or unchanged validation
                 self._trim_later(doc)
 
     def _trim_later(self, doc: DocumentState) -> None:
@@ -268,16 +241,17 @@ class Diagnostics(LanguageFeature):
 
     def _trim_now(self, doc: DocumentState) -> None:
         self._trim = None
-        documents = self.server.documents.values()
-        if any(d.task is not None and not d.task.done() for d in documents):
-            self._trim_later(doc)  # a validation is running: its buffers are still in use
-            return
+        for other in self.server.documents.values():
+            task = other.slot(Validation).task
+            if task is not None and not task.done():
+                self._trim_later(doc)  # a validation is running: its buffers are in use
+                return
         release_free_memory()
 
-    async def _validate_once(self, doc: DocumentState) -> None:
+    async def _validate_once(self, doc: DocumentState, state: Validation) -> None:
         text = doc.text
         in_grace = self.in_grace(doc)
-        pending = in_grace or bool(doc.writers)
+        pending = in_grace or bool(self.writers.known(doc))
         options = self.server.settings.options(pending=pending)
         loop = asyncio.get_running_loop()
         first_read = doc.analysis is None
@@ -293,7 +267,7 @@ class Diagnostics(LanguageFeature):
             if quick is not None:
                 self._diagnosed(doc, text, quick)
         doc.scan = None  # used by the first look, or of no use any more
-        shown = doc.diagnostics if doc.diagnosed is text else None
+        shown = state.diagnostics if state.diagnosed is text else None
         future = loop.run_in_executor(
             self.server.analysis_pool, _analyze, doc, text, options, shown
         )
@@ -307,27 +281,28 @@ class Diagnostics(LanguageFeature):
             return  # cancelled, closed, or the text changed meanwhile: the next round publishes
         analysis, diagnostics, seen = result
         doc.analysis, doc.analyzed = analysis, text
-        if seen and doc.diagnosed is text:
+        if seen and state.diagnosed is text:
             # Equal to what is shown (a first look, or a re-validation of the same text):
             # nothing to publish or to pull again; keep the list made from `analysis`.
-            doc.diagnostics = diagnostics
-            doc.refresh = False
+            state.diagnostics = diagnostics
+            state.refresh = False
         else:
-            doc.refresh = doc.refresh or doc.diagnosed is text  # a pull got the quick look
+            state.refresh = state.refresh or state.diagnosed is text  # a pull got the quick look
             self._diagnosed(doc, text, diagnostics)
         if pending and any(f.pending for f in analysis.findings):
             if in_grace:
-                delay = self.server.settings.pending_grace_seconds - (time.time() - doc.changed_at)
-                doc.pending_timer = loop.call_later(max(delay, 0) + 0.05, self._grace_over, doc)
-            if doc.writers:
-                self._recheck_writers_later(doc)
-        if doc.path is not None and doc.writers_seen_at == 0.0 and analysis.dialect is not None:
+                grace = self.server.settings.pending_grace_seconds
+                delay = grace - (time.time() - state.changed_at)
+                state.pending_timer = loop.call_later(max(delay, 0) + 0.05, self._grace_over, doc)
+            if self.writers.known(doc):
+                self.writers.recheck_later(doc)
+        if doc.path is not None and not self.writers.asked(doc) and analysis.dialect is not None:
             # At open and after on-disk changes (not per keystroke), once the diagnostics
             # are out: who else writes this history?
-            self._scan_writers_beside(doc)
+            self.writers.scan_beside(doc)
         self.server.fan_out("document_analyzed", doc)
         if text.copy_pending:
-            doc.copy_timer = loop.call_later(COPY_DELAY, self._copy, text)
+            state.copy_timer = loop.call_later(COPY_DELAY, self._copy, text)
 
     def _copy(self, text: TextSnapshot) -> None:
         """The diagnostics of an edit came from the pieces of the previous version: copy
@@ -346,13 +321,14 @@ class Diagnostics(LanguageFeature):
         """Diagnostics of `text` are known: publish them, or let a pull be answered."""
         if not self._is_current(doc, text):
             return
-        doc.diagnostics, doc.diagnosed = diagnostics, text
-        doc.result_seq += 1
-        doc.fresh.set()
+        state = doc.slot(Validation)
+        state.diagnostics, state.diagnosed = diagnostics, text
+        state.result_seq += 1
+        state.fresh.set()
         self.publish(doc)
 
     def _grace_over(self, doc: DocumentState) -> None:
-        doc.pending_timer = None
+        doc.slot(Validation).pending_timer = None
         if self.server.documents.get(doc.uri) is doc:
             self.schedule(doc, refresh=True)
 
@@ -394,21 +370,22 @@ class Diagnostics(LanguageFeature):
     def publish(self, doc: DocumentState) -> None:
         """Push the document's diagnostics (push mode) or ask the client to pull again."""
         client = self.server.client
-        refresh, doc.refresh = doc.refresh, False
+        state = doc.slot(Validation)
+        refresh, state.refresh = state.refresh, False
         if refresh and client.code_lens_refresh:
             self.server.workspace_code_lens_refresh(None)  # "N missing output" changed
         if client.pull_diagnostics:
             if refresh and client.diagnostic_refresh:
                 self.server.workspace_diagnostic_refresh(None)
             return
-        if not doc.diagnostics and not doc.published_any:
+        if not state.diagnostics and not state.published_any:
             return  # not a history, or clean and never reported: stay silent
-        diagnosed = doc.diagnosed
+        diagnosed = state.diagnosed
         self.server.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=doc.uri,
-                diagnostics=doc.diagnostics,
+                diagnostics=state.diagnostics,
                 version=diagnosed.version if diagnosed else None,
             )
         )
-        doc.published_any = bool(doc.diagnostics) or doc.published_any
+        state.published_any = bool(state.diagnostics) or state.published_any

@@ -1,7 +1,8 @@
 """Hover, go to definition and references on call ids and output ids.
 
 The index (id spans sorted by offset, outputs by call id) is built once per analysis on
-first use, so each request is a bisect, not a scan of a 20 MB transcript.
+first use (the document outline uses it too), so each request is a bisect, not a scan of
+a 20 MB transcript.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from lsprotocol import types
 
 from context_ls.history.api import call_details, id_span, output_details
 from context_ls.history.model import Call, Output
+from context_ls.lsp.feature import LanguageFeature
 from context_ls.report.timeline import parse_time
 
 if TYPE_CHECKING:
     from context_ls.history.api import Analysis
     from context_ls.history.model import Span
     from context_ls.lsp.documents import TextSnapshot
-    from context_ls.lsp.server import ContextLanguageServer
     from context_ls.lsp.state import DocumentState
 
 
@@ -58,30 +59,12 @@ class IdIndex:
         return None
 
 
-async def index_of(ls: ContextLanguageServer, doc: DocumentState, analysis: Analysis) -> IdIndex:
-    """The id index of `analysis`, built once in a worker thread (locating every id of a
-    20 MB transcript takes longer than the event loop may be blocked)."""
-    if doc.lookup_of is not analysis or doc.lookup is None:
-        loop = asyncio.get_running_loop()
-        doc.lookup = loop.run_in_executor(ls.analysis_pool, IdIndex.build, analysis)
-        doc.lookup_of = analysis
-    index: IdIndex = await doc.lookup
-    return index
+@dataclass(eq=False)
+class Lookup:
+    """Per document: the id index, being built or built, and the analysis it is of."""
 
-
-async def _target(
-    ls: ContextLanguageServer, uri: str, position: types.Position
-) -> tuple[DocumentState, Analysis, TextSnapshot, IdIndex, Call | Output] | None:
-    doc = ls.documents.get(uri)
-    current = await doc.current_history() if doc is not None else None
-    if doc is None or current is None:
-        return None
-    analysis, text = current
-    index = await index_of(ls, doc, analysis)
-    node = index.at(text.offset_at(position.line, position.character))
-    if node is None:
-        return None
-    return doc, analysis, text, index, node
+    index: asyncio.Future[IdIndex] | None = None
+    of: Analysis | None = None
 
 
 def _size(size: int) -> str:
@@ -125,20 +108,6 @@ def hover_text(analysis: Analysis, index: IdIndex, node: Call | Output) -> str:
     return "\n\n".join(lines)
 
 
-async def hover(ls: ContextLanguageServer, params: types.HoverParams) -> types.Hover | None:
-    found = await _target(ls, params.text_document.uri, params.position)
-    if found is None:
-        return None
-    _, analysis, text, index, node = found
-    span = index.spans[id(node)]
-    return types.Hover(
-        contents=types.MarkupContent(
-            kind=types.MarkupKind.Markdown, value=hover_text(analysis, index, node)
-        ),
-        range=text.range_of(span.start, span.end),
-    )
-
-
 def _locations(
     uri: str, text: TextSnapshot, index: IdIndex, nodes: list[Call] | list[Output]
 ) -> list[types.Location]:
@@ -150,33 +119,62 @@ def _locations(
     ]
 
 
-async def definition(
-    ls: ContextLanguageServer, params: types.DefinitionParams
-) -> list[types.Location] | None:
-    """From an output to its call; from a call to its output(s)."""
-    found = await _target(ls, params.text_document.uri, params.position)
-    if found is None:
-        return None
-    doc, _, text, index, node = found
-    if isinstance(node, Output):
-        return _locations(doc.uri, text, index, index.calls.get(node.call_id, []))
-    return _locations(doc.uri, text, index, index.outputs.get(node.call_id, []))
+class Navigation(LanguageFeature):
+    """Hover, definition and references on the ids of an open history."""
 
+    async def index_of(self, doc: DocumentState, analysis: Analysis) -> IdIndex:
+        """The id index of `analysis`, built once in a worker thread (locating every id
+        of a 20 MB transcript takes longer than the event loop may be blocked)."""
+        lookup = doc.slot(Lookup)
+        if lookup.of is not analysis or lookup.index is None:
+            loop = asyncio.get_running_loop()
+            lookup.index = loop.run_in_executor(self.server.analysis_pool, IdIndex.build, analysis)
+            lookup.of = analysis
+        return await lookup.index
 
-async def references(
-    ls: ContextLanguageServer, params: types.ReferenceParams
-) -> list[types.Location] | None:
-    found = await _target(ls, params.text_document.uri, params.position)
-    if found is None:
-        return None
-    doc, _, text, index, node = found
-    calls = index.calls.get(node.call_id, []) if params.context.include_declaration else []
-    return _locations(doc.uri, text, index, calls) + _locations(
-        doc.uri, text, index, index.outputs.get(node.call_id, [])
-    )
+    async def _target(
+        self, uri: str, position: types.Position
+    ) -> tuple[DocumentState, Analysis, TextSnapshot, IdIndex, Call | Output] | None:
+        doc = self.server.documents.get(uri)
+        current = await doc.current_history() if doc is not None else None
+        if doc is None or current is None:
+            return None
+        analysis, text = current
+        index = await self.index_of(doc, analysis)
+        node = index.at(text.offset_at(position.line, position.character))
+        if node is None:
+            return None
+        return doc, analysis, text, index, node
 
+    async def hover(self, params: types.HoverParams) -> types.Hover | None:
+        found = await self._target(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        _, analysis, text, index, node = found
+        span = index.spans[id(node)]
+        return types.Hover(
+            contents=types.MarkupContent(
+                kind=types.MarkupKind.Markdown, value=hover_text(analysis, index, node)
+            ),
+            range=text.range_of(span.start, span.end),
+        )
 
-def register(server: ContextLanguageServer) -> None:
-    server.feature(types.TEXT_DOCUMENT_HOVER)(hover)
-    server.feature(types.TEXT_DOCUMENT_DEFINITION)(definition)
-    server.feature(types.TEXT_DOCUMENT_REFERENCES)(references)
+    async def definition(self, params: types.DefinitionParams) -> list[types.Location] | None:
+        """From an output to its call; from a call to its output(s)."""
+        found = await self._target(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        doc, _, text, index, node = found
+        if isinstance(node, Output):
+            return _locations(doc.uri, text, index, index.calls.get(node.call_id, []))
+        return _locations(doc.uri, text, index, index.outputs.get(node.call_id, []))
+
+    async def references(self, params: types.ReferenceParams) -> list[types.Location] | None:
+        found = await self._target(params.text_document.uri, params.position)
+        if found is None:
+            return None
+        doc, _, text, index, node = found
+        calls = index.calls.get(node.call_id, []) if params.context.include_declaration else []
+        return _locations(doc.uri, text, index, calls) + _locations(
+            doc.uri, text, index, index.outputs.get(node.call_id, [])
+        )

@@ -21,6 +21,7 @@ from context_ls.history.api import analyze
 from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.documents import TextSnapshot
 from context_ls.lsp.feature import LanguageFeature
+from context_ls.lsp.features.diagnostics import Diagnostics
 from context_ls.writers import live_writers_many
 
 if TYPE_CHECKING:
@@ -76,18 +77,20 @@ class PullDiagnostics(LanguageFeature):
         doc = self.server.documents.get(params.text_document.uri)
         if doc is None:
             return types.RelatedFullDocumentDiagnosticReport(items=[])
-        await doc.fresh.wait()  # a big open's quick first look answers before the full read
-        result_id = doc.result_id
+        diagnostics = self.server.feature_of(Diagnostics)
+        await diagnostics.fresh(doc)  # a big open's quick first look answers before the full read
+        result_id = diagnostics.result_id(doc)
         if params.previous_result_id == result_id:
             return types.RelatedUnchangedDocumentDiagnosticReport(result_id=result_id)
         return types.RelatedFullDocumentDiagnosticReport(
-            items=list(doc.diagnostics), result_id=result_id
+            items=list(diagnostics.shown(doc)), result_id=result_id
         )
 
     async def workspace_diagnostic(
         self, params: types.WorkspaceDiagnosticParams
     ) -> types.WorkspaceDiagnosticReport:
         previous = {p.uri: p.value for p in params.previous_result_ids}
+        diagnostics = self.server.feature_of(Diagnostics)
         items: list[Report] = []
         open_paths = set()
         for doc in list(self.server.documents.values()):
@@ -97,10 +100,11 @@ class PullDiagnostics(LanguageFeature):
             if not doc.is_history:
                 continue
             version = doc.analyzed.version if doc.analyzed else None
-            if previous.get(doc.uri) == doc.result_id:
+            result_id = diagnostics.result_id(doc)
+            if previous.get(doc.uri) == result_id:
                 items.append(
                     types.WorkspaceUnchangedDocumentDiagnosticReport(
-                        uri=doc.uri, version=version, result_id=doc.result_id
+                        uri=doc.uri, version=version, result_id=result_id
                     )
                 )
             else:
@@ -108,8 +112,8 @@ class PullDiagnostics(LanguageFeature):
                     types.WorkspaceFullDocumentDiagnosticReport(
                         uri=doc.uri,
                         version=version,
-                        items=list(doc.diagnostics),
-                        result_id=doc.result_id,
+                        items=list(diagnostics.shown(doc)),
+                        result_id=result_id,
                     )
                 )
         loop = asyncio.get_running_loop()
@@ -192,27 +196,3 @@ class PullDiagnostics(LanguageFeature):
         uri = from_fs_path(path) or path
         self._seq += 1
         return stamp, f"disk-{self._seq}", to_diagnostics(analysis.findings, text, uri)
-
-
-def register(server: ContextLanguageServer) -> None:
-    options = types.DiagnosticOptions(
-        identifier="context-ls", inter_file_dependencies=False, workspace_diagnostics=True
-    )
-
-    @server.feature(types.TEXT_DOCUMENT_DIAGNOSTIC, options)
-    async def document_diagnostic(
-        ls: ContextLanguageServer, params: types.DocumentDiagnosticParams
-    ) -> types.DocumentDiagnosticReport:
-        result: types.DocumentDiagnosticReport = await ls.feature_of(
-            PullDiagnostics
-        ).document_diagnostic(params)
-        return result
-
-    @server.feature(types.WORKSPACE_DIAGNOSTIC)
-    async def workspace_diagnostic(
-        ls: ContextLanguageServer, params: types.WorkspaceDiagnosticParams
-    ) -> types.WorkspaceDiagnosticReport:
-        result: types.WorkspaceDiagnosticReport = await ls.feature_of(
-            PullDiagnostics
-        ).workspace_diagnostic(params)
-        return result

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 from lsprotocol import types
 
 from context_ls.history.model import ItemKind
-from context_ls.lsp.features.navigation import index_of
+from context_ls.lsp.feature import LanguageFeature
+from context_ls.lsp.features.navigation import Navigation
 
 if TYPE_CHECKING:
     from context_ls.history.api import Analysis
     from context_ls.history.model import Call, Item
     from context_ls.lsp.documents import TextSnapshot
     from context_ls.lsp.features.navigation import IdIndex
-    from context_ls.lsp.server import ContextLanguageServer
 
 
 def call_status(analysis: Analysis, index: IdIndex, call: Call, pending: set[str]) -> str:
@@ -96,21 +96,19 @@ def flatten(uri: str, symbols: list[types.DocumentSymbol]) -> list[types.SymbolI
     return flat
 
 
-async def document_symbols(
-    ls: ContextLanguageServer, params: types.DocumentSymbolParams
-) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
-    doc = ls.documents.get(params.text_document.uri)
-    current = await doc.current_history() if doc is not None else None
-    if doc is None or current is None:
-        return None
-    analysis, text = current
-    index = await index_of(ls, doc, analysis)
-    loop = asyncio.get_running_loop()
-    symbols = await loop.run_in_executor(ls.analysis_pool, outline, analysis, text, index)
-    if ls.client.hierarchical_symbols:
-        return symbols
-    return flatten(doc.uri, symbols)
-
-
-def register(server: ContextLanguageServer) -> None:
-    server.feature(types.TEXT_DOCUMENT_DOCUMENT_SYMBOL)(document_symbols)
+class Symbols(LanguageFeature):
+    async def document_symbols(
+        self, params: types.DocumentSymbolParams
+    ) -> list[types.DocumentSymbol] | list[types.SymbolInformation] | None:
+        doc = self.server.documents.get(params.text_document.uri)
+        current = await doc.current_history() if doc is not None else None
+        if doc is None or current is None:
+            return None
+        analysis, text = current
+        index = await self.server.feature_of(Navigation).index_of(doc, analysis)
+        loop = asyncio.get_running_loop()
+        pool = self.server.analysis_pool
+        symbols = await loop.run_in_executor(pool, outline, analysis, text, index)
+        if self.server.client.hierarchical_symbols:
+            return symbols
+        return flatten(doc.uri, symbols)
