@@ -39,13 +39,6 @@ class LineIndex:
         self._data = data
         self._starts = line_starts(data, first=0)
 
-    @property
-    def line_count(self) -> int:
-        return len(self._starts)
-
-    def line_start(self, line: int) -> int:
-        return self._starts[line]
-
     def position(self, offset: int) -> Position:
         line = bisect_right(self._starts, offset) - 1
         return Position(line, offset - self._starts[line])
