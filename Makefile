@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench install clean client-test client-package e2e-tools e2e
+.PHONY: run test lint typecheck pytest bench install clean client-test client-package client-package-all e2e-tools e2e
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ client-test: $(CLIENT_STAMP)
 client-package: $(STAMP) $(CLIENT_STAMP)
 	cd $(CLIENT) && CONTEXT_LS_BUNDLE_PYTHON=$(abspath $(PY)) $(NPM) run package
 
+## make client-package-all: a .vsix per VS Code target in client-vscode/vsix/, then their checks
+## (vsix/TARGETS.json lists the targets not offered and why). Wheels are cached in .cache/.
+client-package-all: $(STAMP) $(CLIENT_STAMP)
+	cd $(CLIENT) && CONTEXT_LS_BUNDLE_PYTHON=$(abspath $(PY)) $(NPM) run --silent package -- --all
+	CONTEXT_LS_CHECK_VSIX_DIR=$(abspath $(CLIENT))/vsix $(BIN)/pytest -q -p no:cacheprovider tests/release/test_vsix_targets.py
+
 # Real-editor e2e tools (Node 24, code-server, playwright-core) in the git-ignored .cache/e2e;
 # reused when present. CONTEXT_LS_SKIP_VSCODE_E2E=1 skips them (and the VS Code e2e test).
 E2E_TOOLS := $(if $(filter 1,$(CONTEXT_LS_SKIP_VSCODE_E2E)),,e2e-tools)
@@ -69,4 +75,4 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks
-	rm -rf $(CLIENT)/node_modules $(CLIENT)/dist $(CLIENT)/bundled $(CLIENT)/*.vsix tests/e2e/artifacts
+	rm -rf $(CLIENT)/node_modules $(CLIENT)/dist $(CLIENT)/bundled $(CLIENT)/*.vsix $(CLIENT)/vsix tests/e2e/artifacts

@@ -1,125 +1,116 @@
 #!/usr/bin/env node
-// `npm run package`: bundles the Python server and its dependencies into bundled/libs/py3.X
-// (one folder per supported Python version, since msgspec and watchfiles are native), builds the
-// extension with esbuild and packs everything with vsce into context-ls.vsix for this platform.
+// `npm run package [-- options]`: the .vsix of context-ls for VS Code targets, each with the
+// Python server and its dependencies in bundled/libs/pyX.Y (msgspec, watchfiles and zstandard
+// are native: one folder per Python version, built for that platform). Every target is built on
+// any machine: pip fetches the other platforms' wheels (scripts/targets.json lists their tags).
+//
+//   (no option)     this machine's target → context-ls.vsix
+//   --target T      (repeatable) → vsix/context-ls-T-<version>.vsix
+//   --all           every target, and vsix/TARGETS.json: the .vsix built, the targets not
+//                   offered and why (a dependency without a wheel for the platform)
+//   --bundle-only   only bundled/libs (of the last target), no .vsix
+//   --refresh       download the wheels again instead of reusing the cache
 //
 // Environment:
-//   CONTEXT_LS_BUNDLE_PYTHON      Python that runs pip (default: ../.venv/bin/python, else python3)
-//   CONTEXT_LS_BUNDLE_VERSIONS    Python versions to bundle (default "3.10 3.11 3.12 3.13 3.14")
-//   CONTEXT_LS_VSIX               output file (default context-ls.vsix)
+//   CONTEXT_LS_BUNDLE_PYTHON    Python that runs pip (default: ../.venv/bin/python, else python3)
+//   CONTEXT_LS_BUNDLE_VERSIONS  Python versions to bundle (default: targets.json)
+//   CONTEXT_LS_VSIX             output of the default build (default context-ls.vsix)
+//   CONTEXT_LS_VSIX_DIR         output folder of --target/--all (default vsix)
+//   CONTEXT_LS_WHEEL_CACHE      wheels downloaded per target (default <repo>/.cache/vsix-wheels)
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { buildServerWheel, bundleTarget, hostTarget, loadTargets } from './bundle.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const client = path.resolve(here, '..');
 const repo = path.resolve(client, '..');
 const libs = path.join(client, 'bundled', 'libs');
-const onlyBundle = process.argv.includes('--bundle-only');
+
+const { values: opts } = parseArgs({
+  options: {
+    target: { type: 'string', multiple: true, default: [] },
+    all: { type: 'boolean', default: false },
+    'bundle-only': { type: 'boolean', default: false },
+    refresh: { type: 'boolean', default: false },
+  },
+});
 
 const venvPython = path.join(repo, '.venv', process.platform === 'win32' ? 'Scripts/python.exe' : 'bin/python');
 const python = process.env.CONTEXT_LS_BUNDLE_PYTHON || (existsSync(venvPython) ? venvPython : 'python3');
-const versions = (process.env.CONTEXT_LS_BUNDLE_VERSIONS || '3.10 3.11 3.12 3.13 3.14').split(/[\s,]+/).filter(Boolean);
+const { targets, pythons: defaultVersions } = loadTargets();
+const versions = process.env.CONTEXT_LS_BUNDLE_VERSIONS?.split(/[\s,]+/).filter(Boolean) ?? defaultVersions;
+const cacheRoot = path.resolve(process.env.CONTEXT_LS_WHEEL_CACHE || path.join(repo, '.cache', 'vsix-wheels'));
+const outDir = path.resolve(client, process.env.CONTEXT_LS_VSIX_DIR || 'vsix');
+const version = JSON.parse(readFileSync(path.join(client, 'package.json'), 'utf8')).version;
 
-// pip platform tags and the matching vsce target, per Node platform/arch.
-const PLATFORMS = {
-  'linux-x64': { vsce: 'linux-x64', tags: ['manylinux_2_17_x86_64', 'manylinux2014_x86_64', 'manylinux_2_28_x86_64', 'linux_x86_64'] },
-  'linux-arm64': { vsce: 'linux-arm64', tags: ['manylinux_2_17_aarch64', 'manylinux2014_aarch64', 'manylinux_2_28_aarch64'] },
-  'darwin-arm64': { vsce: 'darwin-arm64', tags: ['macosx_11_0_arm64'] },
-  'darwin-x64': { vsce: 'darwin-x64', tags: ['macosx_10_12_x86_64', 'macosx_10_9_x86_64'] },
-  'win32-x64': { vsce: 'win32-x64', tags: ['win_amd64'] },
-};
-const key = `${process.platform}-${process.arch}`;
-const platform = PLATFORMS[key];
-if (!platform) {
-  console.error(`package: no Python wheel platform known for ${key}`);
+function fail(message) {
+  console.error(`package: ${message}`);
   process.exit(1);
 }
 
-function run(cmd, args, opts = {}) {
-  console.log(`$ ${cmd} ${args.join(' ')}`);
-  return execFileSync(cmd, args, { stdio: 'inherit', ...opts });
+const host = hostTarget();
+const hostBuild = !opts.all && opts.target.length === 0;
+let wanted = opts.all ? Object.keys(targets) : hostBuild ? [host] : opts.target;
+if (hostBuild && !host) fail(`no VS Code target is known for ${process.platform}-${process.arch}`);
+const unknown = wanted.filter((t) => !targets[t]);
+if (unknown.length) fail(`unknown target ${unknown.join(', ')} (known: ${Object.keys(targets).join(', ')})`);
+// This machine's target last: bundled/ is then the one a development host of VS Code can use.
+wanted = [...wanted.filter((t) => t !== host), ...wanted.filter((t) => t === host)];
+
+function run(cmd, args, options = {}) {
+  console.log(`$ ${path.basename(cmd)} ${args.join(' ')}`);
+  return execFileSync(cmd, args, { stdio: 'inherit', ...options });
 }
 
-function hostPythonVersion() {
-  return execFileSync(python, ['-c', 'import sys; print(f"{sys.version_info[0]}.{sys.version_info[1]}")'], {
-    encoding: 'utf8',
-  }).trim();
+const started = Date.now();
+const { wheel, cleanup } = buildServerWheel(python, repo);
+mkdirSync(outDir, { recursive: true });
+if (opts.all && !opts['bundle-only']) {
+  for (const f of readdirSync(outDir)) if (/^context-ls-.*\.vsix$|^TARGETS\.json$/.test(f)) rmSync(path.join(outDir, f));
 }
-
-function dirSize(dir) {
-  let total = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    total += e.isDirectory() ? dirSize(p) : statSync(p).size;
-  }
-  return total;
-}
-
-function prune(dir) {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) {
-      if (e.name === '__pycache__') rmSync(p, { recursive: true, force: true });
-      else prune(p);
-    }
-  }
-}
-
-// 1. A wheel of the server from this checkout.
-const wheelDir = mkdtempSync(path.join(tmpdir(), 'context-ls-wheel-'));
-run(python, ['-m', 'pip', 'wheel', '--quiet', '--quiet', '--no-deps', '--wheel-dir', wheelDir, repo]);
-const wheel = readdirSync(wheelDir).find((f) => f.startsWith('context_ls-') && f.endsWith('.whl'));
-if (!wheel) throw new Error('no context_ls wheel was built');
-
-// 2. The wheel and its dependencies, once per Python version, for this platform.
-rmSync(libs, { recursive: true, force: true });
-mkdirSync(libs, { recursive: true });
-const host = hostPythonVersion();
-const bundled = [];
-for (const version of versions) {
-  const target = path.join(libs, `py${version}`);
-  const args = [
-    '-m', 'pip', 'install', '--quiet', '--quiet', '--disable-pip-version-check', '--no-compile',
-    '--target', target, '--only-binary=:all:', '--implementation', 'cp', '--python-version', version,
-    ...platform.tags.flatMap((t) => ['--platform', t]),
-    path.join(wheelDir, wheel),
-  ];
-  try {
-    run(python, args);
-    // Dependencies behind markers of the target version (pip evaluates them for its own).
-    for (let round = 0; round < 5; round++) {
-      const missing = execFileSync(python, [path.join(here, 'missing_requirements.py'), target, version], {
-        encoding: 'utf8',
-      })
-        .split('\n')
-        .map((l) => l.trim())
-        .filter(Boolean);
-      if (missing.length === 0) break;
-      console.log(`package: Python ${version} also needs ${missing.join(', ')}`);
-      run(python, [...args.slice(0, -1), ...missing]);
-    }
-    rmSync(path.join(target, 'bin'), { recursive: true, force: true });
-    prune(target);
-    bundled.push(version);
-  } catch (err) {
-    rmSync(target, { recursive: true, force: true });
-    if (version === host) throw err;
-    console.warn(`package: no wheels for Python ${version} on ${key}; that version will use its own context-ls install`);
-  }
-}
-rmSync(wheelDir, { recursive: true, force: true });
-writeFileSync(
-  path.join(libs, 'MANIFEST.json'),
-  JSON.stringify({ wheel, platform: key, pythons: bundled, created: new Date().toISOString() }, null, 2) + '\n',
-);
-console.log(`package: bundled the server for Python ${bundled.join(', ')} (${(dirSize(libs) / 1e6).toFixed(1)} MB)`);
-if (onlyBundle) process.exit(0);
-
-// 3. Build and pack (vsce runs `vscode:prepublish`, the production esbuild build).
-const out = path.resolve(client, process.env.CONTEXT_LS_VSIX || 'context-ls.vsix');
+const summary = { version, offered: {}, notOffered: {} };
 const vsce = path.join(client, 'node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
-run(vsce, ['package', '--no-dependencies', '--target', platform.vsce, '--out', out], { cwd: client });
-console.log(`package: ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB)`);
+try {
+  for (const target of wanted) {
+    const manifest = bundleTarget({ python, target, spec: targets[target], versions, wheel, libs, cacheRoot, refresh: opts.refresh });
+    if (manifest.pythons.length === 0) {
+      const reasons = [...new Set(Object.values(manifest.skipped))].join('; ');
+      summary.notOffered[target] = `no Python version can be bundled: ${reasons}`;
+      console.warn(`package: ${target} is not offered: ${summary.notOffered[target]}`);
+      continue;
+    }
+    if (hostBuild) {
+      const own = execFileSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim();
+      if (!manifest.pythons.includes(own) && versions.includes(own)) {
+        fail(`Python ${own} of this machine could not be bundled: ${manifest.skipped[own]}`);
+      }
+    }
+    if (opts['bundle-only']) continue;
+    const out = hostBuild
+      ? path.resolve(client, process.env.CONTEXT_LS_VSIX || 'context-ls.vsix')
+      : path.join(outDir, `context-ls-${target}-${version}.vsix`);
+    // vsce runs `vscode:prepublish` (the production esbuild build) and packs bundled/ with it.
+    // Its secret scan reads every file (15 s for a Linux bundle): our own files are the same in
+    // every target, so one scan per run, on the last target, covers them.
+    const scan = target === wanted.at(-1) ? [] : ['--allow-package-all-secrets'];
+    run(vsce, ['package', '--no-dependencies', ...scan, '--target', target, '--out', out], {
+      cwd: client,
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    console.log(`package: ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB)`);
+    summary.offered[target] = { file: path.basename(out), pythons: manifest.pythons, skipped: manifest.skipped };
+  }
+} finally {
+  cleanup();
+}
+if (opts.all && !opts['bundle-only']) writeFileSync(path.join(outDir, 'TARGETS.json'), JSON.stringify(summary, null, 2) + '\n');
+const notOffered = Object.keys(summary.notOffered);
+console.log(
+  `package: ${Object.keys(summary.offered).length} target(s) built` +
+    (notOffered.length ? `, not offered: ${notOffered.join(', ')}` : '') +
+    ` in ${((Date.now() - started) / 1000).toFixed(0)} s`,
+);
+if (!opts.all && notOffered.length) process.exit(1);
