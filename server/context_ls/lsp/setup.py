@@ -8,6 +8,7 @@ through a typed method. To see what answers `textDocument/hover`, read this file
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from lsprotocol import types
@@ -194,40 +195,33 @@ def _requests(server: ContextLanguageServer) -> None:
         return await ls.feature_of(PullDiagnostics).workspace_diagnostic(params)
 
 
+# Each command and the method that runs it (with the arguments as sent).
+COMMANDS: dict[str, Callable[[Commands, tuple[Any, ...]], Awaitable[object]]] = {
+    command_names.NORMALIZE: Commands.normalize,
+    command_names.TRIM: Commands.trim,
+    command_names.CREATE_SNAPSHOT: Commands.create_snapshot,
+    command_names.LIST_SNAPSHOTS: Commands.list_snapshots,
+    command_names.RESTORE_SNAPSHOT: Commands.restore_snapshot,
+    command_names.SHOW_CONTEXT: Commands.show_context,
+    command_names.ACTIVATE_CONTEXT: Commands.activate_context,
+    command_names.SHOW_TIMELINE: Commands.show_timeline,
+}
+
+
 def _commands(server: ContextLanguageServer) -> None:
-    """`workspace/executeCommand`: each command's arguments go to `Commands` as sent."""
+    """`workspace/executeCommand`: each command goes to its method of `Commands`."""
+    for name, method in COMMANDS.items():
+        _command(server, name, method)
 
-    @server.command(command_names.NORMALIZE)
-    async def normalize(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        return await ls.feature_of(Commands).normalize(args)
 
-    @server.command(command_names.TRIM)
-    async def trim(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        return await ls.feature_of(Commands).trim(args)
-
-    @server.command(command_names.CREATE_SNAPSHOT)
-    async def create_snapshot(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        return await ls.feature_of(Commands).create_snapshot(args)
-
-    @server.command(command_names.LIST_SNAPSHOTS)
-    async def list_snapshots(ls: ContextLanguageServer, *args: Any) -> list[dict[str, Any]]:
-        return await ls.feature_of(Commands).list_snapshots(args)
-
-    @server.command(command_names.RESTORE_SNAPSHOT)
-    async def restore_snapshot(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        return await ls.feature_of(Commands).restore_snapshot(args)
-
-    @server.command(command_names.SHOW_CONTEXT)
-    async def show_context(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        return await ls.feature_of(Commands).show_context(args)
-
-    @server.command(command_names.ACTIVATE_CONTEXT)
-    def activate_context(ls: ContextLanguageServer, *args: Any) -> dict[str, Any]:
-        return ls.feature_of(Commands).activate_context(args)
-
-    @server.command(command_names.SHOW_TIMELINE)
-    async def show_timeline(ls: ContextLanguageServer, *args: Any) -> str:
-        return await ls.feature_of(Commands).show_timeline(args)
+def _command(
+    server: ContextLanguageServer,
+    name: str,
+    method: Callable[[Commands, tuple[Any, ...]], Awaitable[object]],
+) -> None:
+    @server.command(name)
+    async def run(ls: ContextLanguageServer, *args: Any) -> object:
+        return await method(ls.feature_of(Commands), args)
 
 
 def start_server(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -> None:

@@ -155,7 +155,7 @@ class Commands(LanguageFeature):
     async def show_context(self, args: tuple[Any, ...]) -> dict[str, Any]:
         return await self.server.feature_of(ContextBridge).show()
 
-    def activate_context(self, args: tuple[Any, ...]) -> dict[str, Any]:
+    async def activate_context(self, args: tuple[Any, ...]) -> dict[str, Any]:
         """What `contextLs/didChangeActiveEditor` does, for clients that cannot send it."""
         uri = args[0] if args and isinstance(args[0], str) else None
         self.server.feature_of(ContextBridge).activate(uri)
