@@ -6,8 +6,9 @@
 //
 //   (no option)     this machine's target → context-ls.vsix
 //   --target T      (repeatable) → vsix/context-ls-T-<version>.vsix
-//   --all           every target, and vsix/TARGETS.json: the .vsix built, the targets not
-//                   offered and why (a dependency without a wheel for the platform)
+//   --all           every target, the universal .vsix (no server inside: for other platforms),
+//                   and vsix/TARGETS.json: the .vsix built, the targets not offered and why
+//                   (a dependency without a wheel for the platform)
 //   --bundle-only   only bundled/libs (of the last target), no .vsix
 //   --refresh       download the wheels again instead of reusing the cache
 //
@@ -73,7 +74,27 @@ if (opts.all && !opts['bundle-only']) {
 }
 const summary = { version, offered: {}, notOffered: {} };
 const vsce = path.join(client, 'node_modules', '.bin', process.platform === 'win32' ? 'vsce.cmd' : 'vsce');
+
+function pack(target, out, scan) {
+  // vsce runs `vscode:prepublish` (the production esbuild build) and packs bundled/ with it.
+  // Its secret scan reads every file (15 s for a Linux bundle): our own files are the same in
+  // every .vsix, so one scan per run covers them.
+  const args = ['package', '--no-dependencies', ...(scan ? [] : ['--allow-package-all-secrets'])];
+  run(vsce, [...args, ...(target ? ['--target', target] : []), '--out', out], { cwd: client, stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log(`package: ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB)`);
+}
+
 try {
+  if (opts.all && !opts['bundle-only']) {
+    // The universal .vsix, for platforms without their own: no server inside, the extension
+    // offers the installed context-ls or one from PyPI.
+    rmSync(libs, { recursive: true, force: true });
+    mkdirSync(libs, { recursive: true });
+    writeFileSync(path.join(libs, 'MANIFEST.json'), JSON.stringify({ target: 'universal', pythons: [], skipped: {} }, null, 2) + '\n');
+    const out = path.join(outDir, `context-ls-universal-${version}.vsix`);
+    pack(undefined, out, false);
+    summary.universal = { file: path.basename(out) };
+  }
   for (const target of wanted) {
     const manifest = bundleTarget({ python, target, spec: targets[target], versions, wheel, libs, cacheRoot, refresh: opts.refresh });
     if (manifest.pythons.length === 0) {
@@ -92,15 +113,7 @@ try {
     const out = hostBuild
       ? path.resolve(client, process.env.CONTEXT_LS_VSIX || 'context-ls.vsix')
       : path.join(outDir, `context-ls-${target}-${version}.vsix`);
-    // vsce runs `vscode:prepublish` (the production esbuild build) and packs bundled/ with it.
-    // Its secret scan reads every file (15 s for a Linux bundle): our own files are the same in
-    // every target, so one scan per run, on the last target, covers them.
-    const scan = target === wanted.at(-1) ? [] : ['--allow-package-all-secrets'];
-    run(vsce, ['package', '--no-dependencies', ...scan, '--target', target, '--out', out], {
-      cwd: client,
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    console.log(`package: ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB)`);
+    pack(target, out, target === wanted.at(-1));
     summary.offered[target] = { file: path.basename(out), pythons: manifest.pythons, skipped: manifest.skipped };
   }
 } finally {

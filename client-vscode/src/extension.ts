@@ -1,6 +1,3 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as vscode from 'vscode';
 import {
   ExecuteCommandRequest,
@@ -29,16 +26,10 @@ import {
   validateKeep,
   type ExecuteCommandParams,
 } from './logic/commands';
-import {
-  buildServerLaunch,
-  chooseInterpreter,
-  interpreterCandidates,
-  noInterpreterMessage,
-  versionText,
-} from './logic/interpreter';
-import { probePython } from './logic/probe';
+import { versionText } from './logic/interpreter';
+import { forgetPendingQuestion, resolveServer } from './server';
 import { looksLikeHistory, statusFor } from './logic/status';
-import { isOpenMessage, isRevealMessage, prepareTimelineHtml, timelineTitle } from './logic/timeline';
+import { showTimelinePanel } from './timelinePanel';
 
 export const LANGUAGES = ['json', 'jsonl', 'jsonc'];
 const CONTEXT_SCHEME = 'context-ls';
@@ -58,42 +49,6 @@ function log(message: string): void {
   outputChannel?.info(message);
 }
 
-async function pythonExtensionInterpreter(resource: vscode.Uri | undefined): Promise<string | undefined> {
-  if (!vscode.extensions.getExtension('ms-python.python')) return undefined;
-  try {
-    const { PythonExtension } = await import('@vscode/python-extension');
-    const api = await PythonExtension.api();
-    const envPath = api.environments.getActiveEnvironmentPath(resource);
-    const resolved = await api.environments.resolveEnvironment(envPath);
-    return resolved?.executable.uri?.fsPath ?? envPath.path;
-  } catch (err) {
-    log(`Python extension: could not read the active interpreter: ${String(err)}`);
-    return undefined;
-  }
-}
-
-function bundledLibsDir(context: vscode.ExtensionContext): string {
-  return path.join(context.extensionPath, 'bundled', 'libs');
-}
-
-function listBundles(dir: string): string[] {
-  try {
-    return fs
-      .readdirSync(dir, { withFileTypes: true })
-      .filter((e) => e.isDirectory() && /^py\d+\.\d+$/.test(e.name))
-      .map((e) => e.name);
-  } catch {
-    return [];
-  }
-}
-
-async function showSettingsError(message: string): Promise<void> {
-  const choice = await vscode.window.showErrorMessage(message, 'Open settings');
-  if (choice === 'Open settings') {
-    await vscode.commands.executeCommand('workbench.action.openSettings', 'contextLs.server.pythonPath');
-  }
-}
-
 function serverSettings(): Record<string, unknown> {
   const cfg = vscode.workspace.getConfiguration('contextLs');
   return {
@@ -109,37 +64,12 @@ function serverSettings(): Record<string, unknown> {
 
 async function startClient(context: vscode.ExtensionContext): Promise<void> {
   const resource = vscode.window.activeTextEditor?.document.uri ?? vscode.workspace.workspaceFolders?.[0]?.uri;
-  const cfg = vscode.workspace.getConfiguration('contextLs', resource);
-  const candidates = interpreterCandidates({
-    settingPath: cfg.get<string>('server.pythonPath'),
-    pythonExtensionPath: cfg.get<string>('server.pythonPath') ? undefined : await pythonExtensionInterpreter(resource),
-    platform: process.platform,
-    home: os.homedir(),
-    workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
-  });
-  const chosen = await chooseInterpreter(candidates, (c) => probePython(c));
-  if (!chosen.ok) {
-    log(noInterpreterMessage(chosen.failures));
-    void showSettingsError(noInterpreterMessage(chosen.failures));
-    return;
-  }
-  const libs = bundledLibsDir(context);
-  const launch = buildServerLaunch({
-    python: chosen.candidate.command,
-    probe: chosen.probe,
-    bundles: listBundles(libs),
-    bundledLibsDir: libs,
-    pathSeparator: path.delimiter,
-    env: process.env,
-  });
-  if (!launch.ok) {
-    log(launch.message);
-    void showSettingsError(launch.message);
-    return;
-  }
+  const resolved = await resolveServer({ context, log, restart: () => startAgain(context) }, resource);
+  if (!resolved) return;
+  const { launch, probe, candidate } = resolved;
   log(
     `Starting the server: ${launch.command} ${launch.args.join(' ')} ` +
-      `(Python ${versionText(chosen.probe.version)} from ${chosen.candidate.source}, ${launch.origin} server` +
+      `(Python ${versionText(probe.version)} from ${candidate.source}, ${launch.origin} server` +
       (launch.env.PYTHONPATH ? `, PYTHONPATH=${launch.env.PYTHONPATH}` : '') +
       ')',
   );
@@ -196,6 +126,13 @@ async function ensureClient(context: vscode.ExtensionContext): Promise<LanguageC
     await starting;
   }
   return client;
+}
+
+/** After a start that found no server (the user answered the fallback question): try again. */
+async function startAgain(context: vscode.ExtensionContext): Promise<void> {
+  if (starting) await starting;
+  await ensureClient(context);
+  updateStatus();
 }
 
 async function execute(context: vscode.ExtensionContext, params: ExecuteCommandParams): Promise<unknown> {
@@ -273,41 +210,11 @@ async function notifyActiveEditor(): Promise<void> {
   }
 }
 
-const timelinePanels = new Map<string, vscode.WebviewPanel>();
-
 async function showTimeline(context: vscode.ExtensionContext, uri: vscode.Uri): Promise<void> {
   await ensureOpen(uri);
   const html = await execute(context, showTimelineCommand(uri.toString()));
   if (typeof html !== 'string' || !html.trim()) throw new Error('the server returned no timeline');
-  const key = uri.toString();
-  let panel = timelinePanels.get(key);
-  if (!panel) {
-    panel = vscode.window.createWebviewPanel(
-      'contextLs.timeline',
-      timelineTitle(uri.path),
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, enableFindWidget: true, localResourceRoots: [], retainContextWhenHidden: false },
-    );
-    timelinePanels.set(key, panel);
-    panel.onDidDispose(() => timelinePanels.delete(key));
-    panel.webview.onDidReceiveMessage(async (message: unknown) => {
-      if (isOpenMessage(message)) {
-        await vscode.env.openExternal(vscode.Uri.parse(message.url));
-        return;
-      }
-      if (!isRevealMessage(message)) return;
-      const doc = await vscode.workspace.openTextDocument(uri);
-      const line = Math.min(message.line - 1, doc.lineCount - 1);
-      const range = new vscode.Range(line, 0, line, 0);
-      await vscode.window.showTextDocument(doc, {
-        viewColumn: vscode.ViewColumn.One,
-        selection: range,
-      });
-    });
-  } else {
-    panel.reveal(vscode.ViewColumn.Beside, true);
-  }
-  panel.webview.html = prepareTimelineHtml(html, panel.webview.cspSource);
+  showTimelinePanel(uri, html);
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
@@ -470,6 +377,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
 }
 
 export async function deactivate(): Promise<void> {
+  forgetPendingQuestion();
   const c = client;
   client = undefined;
   if (c) await c.stop();

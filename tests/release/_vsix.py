@@ -93,16 +93,18 @@ class _Bundle:
         return self.zf.read(self.prefix + rel)
 
 
-def check_vsix(path: str, target: str, spec: dict[str, Any], markers: list[str]) -> list[str]:
+def check_vsix(
+    path: str, target: str, spec: dict[str, Any] | None, markers: list[str]
+) -> list[str]:
+    """The problems of the .vsix of `target` (spec None: the universal one, with no server)."""
     problems: list[str] = []
     with zipfile.ZipFile(path) as zf:
         names = [n for n in zf.namelist() if not n.endswith("/")]
         manifest_xml = zf.read("extension.vsixmanifest").decode()
         m = re.search(r'TargetPlatform="([^"]*)"', manifest_xml)
-        if not m or m[1] != target:
-            problems.append(
-                f"extension.vsixmanifest: TargetPlatform {m and m[1]!r}, not {target!r}"
-            )
+        found = m[1] if m else "universal"
+        if found != target:
+            problems.append(f"extension.vsixmanifest: TargetPlatform {found!r}, not {target!r}")
         for name in names:
             for pattern, what in FORBIDDEN:
                 if pattern.search(name):
@@ -110,7 +112,7 @@ def check_vsix(path: str, target: str, spec: dict[str, Any], markers: list[str])
         bundle_manifest = json.loads(zf.read(LIBS + "MANIFEST.json"))
         problems += _check_manifest(bundle_manifest, target, spec, names)
         own: list[str] = [n for n in names if not n.startswith(LIBS)] + [LIBS + "MANIFEST.json"]
-        for version in bundle_manifest.get("pythons", []):
+        for version in bundle_manifest.get("pythons", []) if spec else []:
             bundle = _Bundle(zf, version)
             problems += _check_bundle(bundle, spec)
             own += [bundle.prefix + f for f in bundle.files if _made_here(f)]
@@ -130,15 +132,19 @@ def _made_here(rel: str) -> bool:
 
 
 def _check_manifest(
-    manifest: dict[str, Any], target: str, spec: dict[str, Any], names: list[str]
+    manifest: dict[str, Any], target: str, spec: dict[str, Any] | None, names: list[str]
 ) -> list[str]:
     problems = []
     if manifest.get("target") != target:
         problems.append(f"MANIFEST.json: target {manifest.get('target')!r}, not {target!r}")
+    folders = {n[len(LIBS) :].split("/")[0] for n in names if n.startswith(LIBS + "py")}
+    if spec is None:
+        if folders or manifest.get("pythons"):
+            problems.append(f"the universal .vsix bundles {sorted(folders)}")
+        return problems
     for key, value in spec["runtime"].items():
         if manifest.get(key) != value:
             problems.append(f"MANIFEST.json: {key} {manifest.get(key)!r}, not {value!r}")
-    folders = {n[len(LIBS) :].split("/")[0] for n in names if n.startswith(LIBS + "py")}
     if folders != {f"py{v}" for v in manifest.get("pythons", [])}:
         problems.append(
             f"MANIFEST.json: pythons {manifest.get('pythons')} but folders {sorted(folders)}"

@@ -90,6 +90,14 @@ def test_vsix_holds_what_its_target_needs(
     assert problems == [], "\n".join(problems)
 
 
+def test_universal_vsix_has_no_server(summary: dict[str, Any], built: Path) -> None:
+    """The .vsix for the platforms without their own: no TargetPlatform, no bundled Python;
+    the extension offers the installed context-ls or one from PyPI there."""
+    vsix = built / summary["universal"]["file"]
+    problems = check_vsix(str(vsix), "universal", None, machine_markers())
+    assert problems == [], "\n".join(problems)
+
+
 def _rewrite(src: Path, dest: Path, edit: dict[str, bytes | None]) -> None:
     """A copy of a zip with members replaced (bytes), removed (None) or added."""
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dest, "w", zipfile.ZIP_DEFLATED) as zout:

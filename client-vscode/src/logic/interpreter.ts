@@ -17,6 +17,18 @@ export interface ProbeResult {
   readonly executable: string;
   /** `context_ls` importable from the interpreter itself (a developer install). */
   readonly hasContextLs: boolean;
+  /** Its version, when installed as a distribution. */
+  readonly contextLsVersion?: string;
+  /** sys.platform: "linux", "darwin", "win32"; empty when unknown. */
+  readonly platform?: string;
+  /** The CPU the interpreter runs on (x86_64, aarch64, arm64, amd64…); empty when unknown. */
+  readonly machine?: string;
+  /** Linux only: "glibc" or "musl". */
+  readonly libc?: string;
+  /** A free-threaded build (3.13t, 3.14t): the bundled native modules are not for it. */
+  readonly freeThreaded?: boolean;
+  /** 32 or 64: a 32-bit interpreter on a 64-bit system reports the system's machine. */
+  readonly bits?: number;
 }
 
 export interface ProbeFailure {
@@ -26,11 +38,24 @@ export interface ProbeFailure {
 
 export const MIN_PYTHON: readonly [number, number] = [3, 10];
 
-/** The script that `probe` runs with `-c`: one JSON line on stdout. */
+/**
+ * The script that `probe` runs with `-c`: one JSON line on stdout. The machine is the one the
+ * interpreter is built for (sysconfig), except on macOS where a universal2 build runs as the
+ * CPU it is started on (platform.machine()).
+ */
 export const PROBE_SCRIPT = [
-  'import importlib.util, json, sys',
+  'import importlib.util, json, platform, struct, sys, sysconfig',
+  'try:',
+  '    from importlib.metadata import version; cls = version("context-ls")',
+  'except Exception:',
+  '    cls = None',
+  'linux = sys.platform.startswith("linux")',
   'print(json.dumps({"version": list(sys.version_info[:3]), "executable": sys.executable,',
-  ' "hasContextLs": importlib.util.find_spec("context_ls") is not None}))',
+  ' "hasContextLs": importlib.util.find_spec("context_ls") is not None, "contextLsVersion": cls,',
+  ' "platform": "linux" if linux else sys.platform,',
+  ' "machine": platform.machine() if sys.platform == "darwin" else sysconfig.get_platform().split("-")[-1],',
+  ' "libc": ("glibc" if platform.libc_ver()[0] == "glibc" else "musl") if linux else "",',
+  ' "freeThreaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")), "bits": struct.calcsize("P") * 8}))',
 ].join('\n');
 
 export interface CandidateInputs {
@@ -94,15 +119,22 @@ export function parseProbeOutput(stdout: string): ProbeResult {
     .filter((l) => l.startsWith('{'))
     .pop();
   if (!line) throw new Error(`unexpected output: ${JSON.stringify(stdout.slice(0, 200))}`);
-  const data = JSON.parse(line) as { version?: unknown; executable?: unknown; hasContextLs?: unknown };
+  const data = JSON.parse(line) as Record<string, unknown>;
   const v = data.version;
   if (!Array.isArray(v) || v.length < 2 || !v.every((n) => typeof n === 'number')) {
     throw new Error(`unexpected version in ${line}`);
   }
+  const text = (key: string): string => (typeof data[key] === 'string' ? data[key] : '');
   return {
     version: [Number(v[0]), Number(v[1]), Number(v[2] ?? 0)],
-    executable: typeof data.executable === 'string' ? data.executable : '',
+    executable: text('executable'),
     hasContextLs: data.hasContextLs === true,
+    contextLsVersion: text('contextLsVersion') || undefined,
+    platform: text('platform'),
+    machine: text('machine'),
+    libc: text('libc'),
+    freeThreaded: data.freeThreaded === true,
+    bits: typeof data.bits === 'number' ? data.bits : undefined,
   };
 }
 
@@ -159,65 +191,4 @@ export function noInterpreterMessage(failures: readonly ProbeFailure[]): string 
     (tried.length ? `Tried: ${tried.join('; ')}. ` : '') +
     'Set "contextLs.server.pythonPath" to a Python 3.10+ interpreter.'
   );
-}
-
-export interface LaunchInputs {
-  readonly python: string;
-  readonly probe: ProbeResult;
-  /** Sub-folders of `bundled/libs` that exist, e.g. ["py3.10", "py3.11"]. */
-  readonly bundles: readonly string[];
-  /** Absolute path of `bundled/libs`. */
-  readonly bundledLibsDir: string;
-  readonly pathSeparator: string; // path.delimiter: ":" or ";"
-  readonly env: Readonly<Record<string, string | undefined>>;
-}
-
-export type Launch =
-  | {
-      readonly ok: true;
-      readonly command: string;
-      readonly args: string[];
-      readonly env: Record<string, string>;
-      /** "bundled" (libs shipped in the extension) or "interpreter" (its own context_ls). */
-      readonly origin: 'bundled' | 'interpreter';
-    }
-  | { readonly ok: false; readonly message: string };
-
-export function bundleNameFor(version: readonly number[]): string {
-  return `py${version[0]}.${version[1]}`;
-}
-
-/**
- * How to start the server: `python -m context_ls serve` with PYTHONPATH on the libraries bundled
- * for that Python version; without a bundle for it, the interpreter's own context_ls.
- */
-export function buildServerLaunch(inputs: LaunchInputs): Launch {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(inputs.env)) if (v !== undefined) env[k] = v;
-  env.PYTHONUNBUFFERED = '1';
-  env.PYTHONIOENCODING = 'utf-8';
-  const args = ['-m', 'context_ls', 'serve'];
-  const bundle = bundleNameFor(inputs.probe.version);
-  if (inputs.bundles.includes(bundle)) {
-    const libs = joinPath(inputs.bundledLibsDir, bundle, inputs.pathSeparator);
-    env.PYTHONPATH = env.PYTHONPATH ? `${libs}${inputs.pathSeparator}${env.PYTHONPATH}` : libs;
-    env.PYTHONNOUSERSITE = '1';
-    return { ok: true, command: inputs.python, args, env, origin: 'bundled' };
-  }
-  if (inputs.probe.hasContextLs) {
-    return { ok: true, command: inputs.python, args, env, origin: 'interpreter' };
-  }
-  const shipped = [...inputs.bundles].sort().map((b) => b.replace(/^py/, '')).join(', ');
-  return {
-    ok: false,
-    message:
-      `Context LS ships its server for Python ${shipped || '(none)'}, and ` +
-      `${inputs.python} is Python ${versionText(inputs.probe.version)} without context-ls installed. ` +
-      `Pick another interpreter in "contextLs.server.pythonPath", or run "${inputs.python} -m pip install context-ls".`,
-  };
-}
-
-function joinPath(dir: string, name: string, separator: string): string {
-  const slash = separator === ';' ? '\\' : '/';
-  return dir.endsWith('/') || dir.endsWith('\\') ? dir + name : dir + slash + name;
 }

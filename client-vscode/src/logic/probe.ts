@@ -27,3 +27,23 @@ export function probePython(command: string, timeoutMs = 15000): Promise<ProbeRe
     );
   });
 }
+
+/** Runs a command to completion; resolves with its output, rejects with the end of stderr. */
+export function runCommand(command: string, args: string[], timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { timeout: timeoutMs, windowsHide: true, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (!error) {
+          resolve(`${stdout}${stderr}`);
+          return;
+        }
+        const code = (error as NodeJS.ErrnoException).code;
+        const tail = (stderr || stdout || error.message).trim().split('\n').slice(-3).join(' ');
+        reject(new Error(code === 'ENOENT' ? `${command} not found` : tail || error.message));
+      },
+    );
+  });
+}

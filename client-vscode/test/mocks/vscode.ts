@@ -65,6 +65,12 @@ export enum ViewColumn {
   One = 1,
 }
 
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+
 export enum DiagnosticSeverity {
   Error = 0,
   Warning = 1,
@@ -173,6 +179,9 @@ export const window = {
   showWarningMessage: vi.fn(),
   showQuickPick: vi.fn(),
   showInputBox: vi.fn(),
+  withProgress: vi.fn(async (_options: unknown, task: (p: { report: (v: unknown) => void }) => Promise<unknown>) =>
+    task({ report: () => undefined }),
+  ),
   showTextDocument: vi.fn(async () => ({})),
   onDidChangeActiveTextEditor: (l: Listener<unknown>) => mock.activeEditorEmitter.event(l),
   createWebviewPanel: vi.fn((_viewType: string, title: string, _column: unknown, options: unknown) => {

@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import * as vscode from 'vscode';
 import { fakeDocument, mock, Uri } from '../mocks/vscode';
@@ -55,9 +57,21 @@ vi.mock('vscode-languageclient/node', () => {
   };
 });
 
+const PYTHON_311 = {
+  version: [3, 11, 7],
+  executable: '/usr/bin/python3',
+  hasContextLs: true,
+  platform: 'linux',
+  machine: 'x86_64',
+  libc: 'glibc',
+  bits: 64,
+};
 const probe = vi.hoisted(() => ({
-  result: { version: [3, 11, 7], executable: '/usr/bin/python3', hasContextLs: true } as any,
+  result: {} as any,
   calls: [] as string[],
+  // The commands of a private environment install, and what each does.
+  runs: [] as { command: string; args: string[] }[],
+  run: async (_command: string, _args: string[]): Promise<string> => '',
 }));
 
 vi.mock('../../src/logic/probe', () => ({
@@ -66,11 +80,33 @@ vi.mock('../../src/logic/probe', () => ({
     if (probe.result instanceof Error) throw probe.result;
     return probe.result;
   },
+  runCommand: async (command: string, args: string[]) => {
+    probe.runs.push({ command, args });
+    return probe.run(command, args);
+  },
 }));
 
 const ext = await import('../../src/extension');
 const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-const context = { subscriptions: [] as { dispose(): unknown }[], extensionPath: '/nonexistent/ext' } as any;
+// An installed linux-x64 .vsix with the server bundled for Python 3.11, and the storage folders.
+const root = mkdtempSync(path.join(tmpdir(), 'context-ls-ext-test-'));
+const extensionPath = path.join(root, 'ext');
+mkdirSync(path.join(extensionPath, 'bundled', 'libs', 'py3.11'), { recursive: true });
+writeFileSync(
+  path.join(extensionPath, 'bundled', 'libs', 'MANIFEST.json'),
+  JSON.stringify({ target: 'linux-x64', sysPlatform: 'linux', arch: 'x64', libc: 'glibc', pythons: ['3.11'], skipped: {} }),
+);
+const globalState = new Map<string, unknown>();
+const context = {
+  subscriptions: [] as { dispose(): unknown }[],
+  extensionPath,
+  extension: { packageJSON: { version: '0.1.0' } },
+  globalStorageUri: Uri.file(path.join(root, 'storage')),
+  globalState: {
+    get: (key: string, fallback?: unknown) => (globalState.has(key) ? globalState.get(key) : fallback),
+    update: async (key: string, value: unknown) => void globalState.set(key, value),
+  },
+} as any;
 const HISTORY = '{"timestamp":"t","type":"response_item","payload":{"type":"function_call","call_id":"c1"}}\n';
 
 function openHistory(path = '/w/rollout.jsonl') {
@@ -93,7 +129,11 @@ beforeEach(async () => {
   server.replies = {};
   server.started = [];
   probe.calls = [];
-  probe.result = { version: [3, 11, 7], executable: '/usr/bin/python3', hasContextLs: true };
+  probe.runs = [];
+  probe.run = async () => '';
+  probe.result = { ...PYTHON_311 };
+  globalState.clear();
+  rmSync(path.join(root, 'storage'), { recursive: true, force: true });
 });
 
 describe('activate', () => {
@@ -105,6 +145,9 @@ describe('activate', () => {
     const { serverOptions, clientOptions } = server.started[0];
     expect(serverOptions.command).toBe('python3');
     expect(serverOptions.args).toEqual(['-m', 'context_ls', 'serve']);
+    // The bundled server fits (linux-x64, Python 3.11): no question asked.
+    expect(serverOptions.options.env.PYTHONPATH.split(path.delimiter)[0]).toBe(path.join(extensionPath, 'bundled', 'libs', 'py3.11'));
+    expect(vscode.window.showWarningMessage).not.toHaveBeenCalled();
     expect(clientOptions.documentSelector).toContainEqual({ scheme: 'file', language: 'jsonl' });
     expect(clientOptions.documentSelector).toContainEqual({ scheme: 'file', language: 'json' });
     expect(clientOptions.synchronize.configurationSection).toBe('contextLs');
@@ -144,6 +187,111 @@ describe('activate', () => {
     expect(message).toContain('Python 3.10 or newer');
     expect(button).toBe('Open settings');
     expect(mock.executed).toContainEqual({ id: 'workbench.action.openSettings', args: ['contextLs.server.pythonPath'] });
+  });
+});
+
+describe('when nothing bundled fits', () => {
+  const never = () => new Promise<undefined>(() => undefined);
+  const prompts = () => (vscode.window.showWarningMessage as any).mock.calls;
+
+  it('asks once, with the installed context-ls and PyPI as the ways out', async () => {
+    probe.result = { ...PYTHON_311, version: [3, 15, 0], contextLsVersion: '0.1.0' };
+    (vscode.window.showWarningMessage as any).mockImplementation(never);
+    await ext.activate(context);
+    expect(server.started).toHaveLength(0);
+    // Commands while the question is open do not stack more notifications.
+    await vscode.commands.executeCommand('context-ls.normalizeHistory', Uri.file('/w/a.jsonl'));
+    await vscode.commands.executeCommand('context-ls.normalizeHistory', Uri.file('/w/a.jsonl'));
+    expect(prompts()).toHaveLength(1);
+    const [message, ...actions] = prompts()[0];
+    expect(message).toContain('the .vsix bundles it for Python 3.11, not 3.15');
+    expect(message).toContain('python3 has context-ls 0.1.0 installed');
+    expect(actions).toEqual(['Use Installed context-ls', 'Install from PyPI']);
+    expect((vscode.window.showErrorMessage as any).mock.calls.at(-1)[0]).toMatch(/server is not running/);
+  });
+
+  it('says the platform does not match: an arm64 Python with the x64 .vsix', async () => {
+    probe.result = { ...PYTHON_311, machine: 'aarch64', hasContextLs: false };
+    await ext.activate(context);
+    expect(prompts()[0][0]).toContain('the .vsix is built for linux-x64, and this Python is for linux-arm64');
+    expect(prompts()[0].slice(1)).toEqual(['Choose Interpreter…', 'Install from PyPI']);
+  });
+
+  it('"Use Installed context-ls" starts it and remembers the choice', async () => {
+    probe.result = { ...PYTHON_311, version: [3, 15, 0] };
+    (vscode.window.showWarningMessage as any).mockResolvedValue('Use Installed context-ls');
+    await ext.activate(context);
+    await vi.waitFor(() => expect(server.started).toHaveLength(1));
+    const { serverOptions } = server.started[0];
+    expect(serverOptions.command).toBe('python3');
+    expect(serverOptions.options.env.PYTHONPATH ?? '').not.toContain('bundled');
+    expect(globalState.get('contextLs.useInstalledContextLs')).toEqual(['/usr/bin/python3']);
+    await vscode.commands.executeCommand('context-ls.restartServer');
+    expect(server.started).toHaveLength(2);
+    expect(prompts()).toHaveLength(1);
+  });
+
+  it('"Install from PyPI" makes a private environment, then starts its server', async () => {
+    probe.result = { ...PYTHON_311, version: [3, 15, 0], executable: '/opt/py315/bin/python3', hasContextLs: false };
+    (vscode.window.showWarningMessage as any).mockResolvedValue('Install from PyPI');
+    probe.run = async (command, args) => {
+      if (args.includes('venv')) {
+        const dir = args.at(-1)!;
+        mkdirSync(path.join(dir, 'bin'), { recursive: true });
+        writeFileSync(path.join(dir, 'bin', 'python'), '');
+      }
+      return `ran ${command}`;
+    };
+    await ext.activate(context);
+    await vi.waitFor(() => expect(server.started).toHaveLength(1));
+    const [venv, pip] = probe.runs;
+    expect(venv.command).toBe('/opt/py315/bin/python3');
+    const dir = venv.args.at(-1)!;
+    expect(dir.startsWith(path.join(root, 'storage', 'server-env', 'py3.15-'))).toBe(true);
+    expect(pip).toEqual({
+      command: path.join(dir, 'bin', 'python'),
+      args: ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-input', 'context-ls==0.1.0'],
+    });
+    expect(vscode.window.withProgress).toHaveBeenCalledTimes(1);
+    expect(server.started[0].serverOptions.command).toBe(path.join(dir, 'bin', 'python'));
+    expect(JSON.parse(readFileSync(path.join(dir, 'context-ls-env.json'), 'utf8')).version).toBe('0.1.0');
+    // Next time the environment is used without asking or installing.
+    await vscode.commands.executeCommand('context-ls.restartServer');
+    expect(server.started).toHaveLength(2);
+    expect(probe.runs).toHaveLength(2);
+    expect(prompts()).toHaveLength(1);
+  });
+
+  it('a failed install says why and starts nothing', async () => {
+    probe.result = { ...PYTHON_311, version: [3, 15, 0], hasContextLs: false };
+    (vscode.window.showWarningMessage as any).mockResolvedValue('Install from PyPI');
+    probe.run = async (_command, args) => {
+      if (args.includes('pip')) throw new Error('No matching distribution found for context-ls==0.1.0');
+      return '';
+    };
+    await ext.activate(context);
+    await vi.waitFor(() => expect(vscode.window.showErrorMessage).toHaveBeenCalled());
+    expect((vscode.window.showErrorMessage as any).mock.calls[0][0]).toContain(
+      'installing context-ls 0.1.0 from PyPI failed: No matching distribution found',
+    );
+    expect(server.started).toHaveLength(0);
+    // No marker: the half-made environment is not used, and the next start asks again.
+    const dir = probe.runs[0].args.at(-1)!;
+    expect(existsSync(path.join(dir, 'context-ls-env.json'))).toBe(false);
+    await vscode.commands.executeCommand('context-ls.restartServer');
+    await vi.waitFor(() => expect(prompts()).toHaveLength(2));
+    expect(server.started).toHaveLength(0);
+  });
+
+  it('"Choose Interpreter…" opens the interpreter setting', async () => {
+    probe.result = { ...PYTHON_311, freeThreaded: true, hasContextLs: false };
+    (vscode.window.showWarningMessage as any).mockResolvedValue('Choose Interpreter…');
+    await ext.activate(context);
+    await vi.waitFor(() =>
+      expect(mock.executed).toContainEqual({ id: 'workbench.action.openSettings', args: ['contextLs.server.pythonPath'] }),
+    );
+    expect(prompts()[0][0]).toContain('free-threaded');
+    expect(server.started).toHaveLength(0);
   });
 });
 

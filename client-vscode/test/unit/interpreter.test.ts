@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildServerLaunch,
   chooseInterpreter,
   expandPath,
   interpreterCandidates,
@@ -108,7 +107,16 @@ describe('parseProbeOutput', () => {
   it('reads the JSON line', () => {
     expect(
       parseProbeOutput('noise\n{"version": [3, 11, 7], "executable": "/x/python", "hasContextLs": true}\n'),
-    ).toEqual({ version: [3, 11, 7], executable: '/x/python', hasContextLs: true });
+    ).toMatchObject({ version: [3, 11, 7], executable: '/x/python', hasContextLs: true, platform: '' });
+  });
+  it('reads the platform, CPU, C library and build of the interpreter', () => {
+    const r = parseProbeOutput(
+      '{"version": [3, 14, 0], "executable": "/p", "hasContextLs": true, "contextLsVersion": "0.1.0",' +
+        ' "platform": "linux", "machine": "aarch64", "libc": "musl", "freeThreaded": true, "bits": 64}',
+    );
+    expect(r).toMatchObject({ contextLsVersion: '0.1.0', platform: 'linux', machine: 'aarch64', libc: 'musl' });
+    expect(r.freeThreaded).toBe(true);
+    expect(r.bits).toBe(64);
   });
   it('refuses garbage', () => {
     expect(() => parseProbeOutput('Python 2.7')).toThrow(/unexpected output/);
@@ -121,54 +129,13 @@ describe('probePython (the real interpreter on this machine)', () => {
     const r = await probePython('python3');
     expect(r.version[0]).toBe(3);
     expect(r.executable).not.toBe('');
+    // The probe script runs on every Python 3.10+: it says where this one runs.
+    expect(r.platform).toBe(process.platform === 'win32' ? 'win32' : process.platform);
+    expect(r.machine).not.toBe('');
+    expect(r.bits).toBe(64);
+    expect(r.freeThreaded).toBe(false);
   });
   it('says "not found" for a missing interpreter', async () => {
     await expect(probePython('/no/such/python3')).rejects.toThrow('not found');
-  });
-});
-
-describe('buildServerLaunch', () => {
-  const base = {
-    python: '/usr/bin/python3',
-    bundles: ['py3.10', 'py3.11', 'py3.12', 'py3.13'],
-    bundledLibsDir: '/ext/bundled/libs',
-    pathSeparator: ':',
-    env: { PATH: '/usr/bin', PYTHONPATH: '/mine' },
-  };
-
-  it('puts the bundle of the matching Python version first on PYTHONPATH', () => {
-    const launch = buildServerLaunch({ ...base, probe: py(3, 11) });
-    expect(launch.ok).toBe(true);
-    if (!launch.ok) return;
-    expect(launch.command).toBe('/usr/bin/python3');
-    expect(launch.args).toEqual(['-m', 'context_ls', 'serve']);
-    expect(launch.env.PYTHONPATH).toBe('/ext/bundled/libs/py3.11:/mine');
-    expect(launch.env.PATH).toBe('/usr/bin');
-    expect(launch.origin).toBe('bundled');
-  });
-
-  it('uses Windows separators', () => {
-    const launch = buildServerLaunch({
-      ...base,
-      bundledLibsDir: 'C:\\ext\\bundled\\libs',
-      pathSeparator: ';',
-      env: {},
-      probe: py(3, 12),
-    });
-    expect(launch.ok && launch.env.PYTHONPATH).toBe('C:\\ext\\bundled\\libs\\py3.12');
-  });
-
-  it("falls back to the interpreter's own context_ls without a matching bundle", () => {
-    const launch = buildServerLaunch({ ...base, probe: py(3, 14, true) });
-    expect(launch.ok && launch.origin).toBe('interpreter');
-    expect(launch.ok && launch.env.PYTHONPATH).toBe('/mine');
-  });
-
-  it('explains what to do when neither is there', () => {
-    const launch = buildServerLaunch({ ...base, probe: py(3, 14, false) });
-    expect(launch.ok).toBe(false);
-    if (launch.ok) return;
-    expect(launch.message).toContain('Python 3.10, 3.11, 3.12, 3.13');
-    expect(launch.message).toContain('contextLs.server.pythonPath');
   });
 });
