@@ -130,8 +130,9 @@ class Pairs:
     more_outputs: dict[str, list[Output]]
     pending_from: int  # calls from this item on may still get their output
     chain: dict[str, int]  # uuid -> row, when records link by uuid (adjacency)
-    # Each call that has an output, with the output that is kept (the first).
+    # Each call that has an output, with the output that is kept (the first); the others.
     answered: list[tuple[Call, Output]]
+    unanswered: list[Call]
 
     @classmethod
     def of(cls, history: History, dialect: Dialect, trailing_calls_pending: bool) -> Pairs:
@@ -142,7 +143,14 @@ class Pairs:
         first_outputs, more_outputs = _by_id(history.outputs, items, branches, first_row)
         pending_from = _pending_start(history) if trailing_calls_pending else len(items)
         chain = items.uuid_rows() if branches else {}
-        answered = [(c, first_outputs[i]) for i, c in first_calls.items() if i in first_outputs]
+        answered: list[tuple[Call, Output]] = []
+        unanswered: list[Call] = []
+        for call_id, call in first_calls.items():
+            kept = first_outputs.get(call_id)
+            if kept is None:
+                unanswered.append(call)
+            else:
+                answered.append((call, kept))
         return cls(
             history,
             dialect,
@@ -153,6 +161,7 @@ class Pairs:
             pending_from,
             chain,
             answered,
+            unanswered,
         )
 
 
@@ -184,6 +193,8 @@ def _tool(call: Call) -> str:
 
 def duplicate_calls(p: Pairs, out: _Collector) -> None:
     """H003: a second call with an id already used."""
+    if not p.more_calls:
+        return
     rule, api = RULES["H003"], p.dialect.api
     for call_id, first in p.first_calls.items():
         for duplicate in p.more_calls.get(call_id, _NONE):
@@ -197,9 +208,8 @@ def duplicate_calls(p: Pairs, out: _Collector) -> None:
 def missing_outputs(p: Pairs, out: _Collector) -> None:
     """H001: a call no output answers (only waiting, in the live tail of a history)."""
     rule, api = RULES["H001"], p.dialect.api
-    for call_id, call in p.first_calls.items():
-        if call_id in p.first_outputs:
-            continue
+    for call in p.unanswered:
+        call_id = call.call_id
         if call.item >= p.pending_from:
             message = rule.message("pending", call_id=call_id, tool=_tool(call))
             out.add("H001", message, call.item, call_id, pending=True, call=call)
@@ -211,6 +221,8 @@ def missing_outputs(p: Pairs, out: _Collector) -> None:
 
 def extra_outputs(p: Pairs, out: _Collector) -> None:
     """H004: outputs after the first one of a call."""
+    if not p.more_outputs:
+        return
     rule = RULES["H004"]
     for call, kept in p.answered:
         for extra in p.more_outputs.get(call.call_id, _NONE):
