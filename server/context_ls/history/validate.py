@@ -130,8 +130,11 @@ class Pairs:
     more_outputs: dict[str, list[Output]]
     pending_from: int  # calls from this item on may still get their output
     chain: dict[str, int]  # uuid -> row, when records link by uuid (adjacency)
-    # Each call that has an output, with the output that is kept (the first); the others.
-    answered: list[tuple[Call, Output]]
+    # The calls that have an output (the first is kept), those of them whose kept output
+    # comes first, and the calls without one. (No tuple per call: a keystroke in a big
+    # history validates it again, and thousands of new objects wake the collector.)
+    answered: list[Call]
+    early: list[Call]
     unanswered: list[Call]
 
     @classmethod
@@ -143,14 +146,17 @@ class Pairs:
         first_outputs, more_outputs = _by_id(history.outputs, items, branches, first_row)
         pending_from = _pending_start(history) if trailing_calls_pending else len(items)
         chain = items.uuid_rows() if branches else {}
-        answered: list[tuple[Call, Output]] = []
+        answered: list[Call] = []
+        early: list[Call] = []
         unanswered: list[Call] = []
         for call_id, call in first_calls.items():
             kept = first_outputs.get(call_id)
             if kept is None:
                 unanswered.append(call)
             else:
-                answered.append((call, kept))
+                answered.append(call)
+                if kept.item < call.item:
+                    early.append(call)
         return cls(
             history,
             dialect,
@@ -161,6 +167,7 @@ class Pairs:
             pending_from,
             chain,
             answered,
+            early,
             unanswered,
         )
 
@@ -224,7 +231,8 @@ def extra_outputs(p: Pairs, out: _Collector) -> None:
     if not p.more_outputs:
         return
     rule = RULES["H004"]
-    for call, kept in p.answered:
+    for call in p.answered:
+        kept = p.first_outputs[call.call_id]
         for extra in p.more_outputs.get(call.call_id, _NONE):
             message = rule.message(
                 call_id=call.call_id, tool=_tool(call), kept=out.where(kept.item)
@@ -241,14 +249,13 @@ def extra_outputs(p: Pairs, out: _Collector) -> None:
 def early_outputs(p: Pairs, out: _Collector) -> None:
     """H005: an output before its call."""
     rule, api = RULES["H005"], p.dialect.api
-    for call, kept in p.answered:
-        if kept.item < call.item:
-            call_id = call.call_id
-            message = rule.message(
-                call_id=call_id, call=out.where(call.item), api_error=api.orphan(call_id)
-            )
-            related = [out.related(call.item, "the call")]
-            out.add("H005", message, kept.item, call_id, related, True, call=call, output=kept)
+    for call in p.early:
+        call_id, kept = call.call_id, p.first_outputs[call.call_id]
+        message = rule.message(
+            call_id=call_id, call=out.where(call.item), api_error=api.orphan(call_id)
+        )
+        related = [out.related(call.item, "the call")]
+        out.add("H005", message, kept.item, call_id, related, True, call=call, output=kept)
 
 
 def misplaced_outputs(p: Pairs, out: _Collector) -> None:
@@ -258,7 +265,8 @@ def misplaced_outputs(p: Pairs, out: _Collector) -> None:
     if not dialect.adjacency or dialect.api.not_adjacent is None:
         return
     rule, not_adjacent, items = RULES["H006"], dialect.api.not_adjacent, p.history.items
-    for call, kept in p.answered:
+    for call in p.answered:
+        kept = p.first_outputs[call.call_id]
         if kept.item < call.item or _adjacent(p, items[call.item], items[kept.item]):
             continue
         call_id = call.call_id
