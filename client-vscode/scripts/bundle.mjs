@@ -131,7 +131,7 @@ export function bundleTarget({ python, target, spec, versions, wheel, libs, cach
       log(`${target}: Python ${version} is not bundled: ${why}`);
       continue;
     }
-    execFileSync(python, [tool, 'prune', dir, version, markers], { stdio: 'ignore' });
+    execFileSync(python, [tool, 'prune', dir, version, markers], { stdio: ['ignore', 'ignore', 'inherit'] });
     pythons.push(version);
   }
   const manifest = {

@@ -1,15 +1,19 @@
 """The .vsix runs on a machine with Python and nothing else: for every Python 3.10+ found here,
 the server bundled in the packaged extension (bundled/libs/pyX.Y) starts with that bare
-interpreter (isolated from any site-packages) and publishes the planted diagnostics."""
+interpreter (isolated from any site-packages) and publishes the planted diagnostics. The same
+.vsix (the one test_vscode.py installs) passes the checks of every platform's .vsix
+(tests/release)."""
 
 from __future__ import annotations
 
 import glob
 import json
 import os
+import platform
 import selectors
 import shutil
 import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -17,7 +21,9 @@ from typing import Any
 
 import pytest
 
-from ._support import EXAMPLES, build_vsix, copy_history, expected_codes
+from release._vsix import check_vsix, machine_markers
+
+from ._support import CLIENT, EXAMPLES, build_vsix, copy_history, expected_codes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -50,13 +56,35 @@ INTERPRETERS = _interpreters()
 
 
 @pytest.fixture(scope="module")
-def unpacked(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    logs = tmp_path_factory.mktemp("vsix")
-    vsix = build_vsix(logs / "package.log")
-    out = logs / "unpacked"
+def vsix(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_vsix(tmp_path_factory.mktemp("vsix") / "package.log")
+
+
+@pytest.fixture(scope="module")
+def unpacked(vsix: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("vsix") / "unpacked"
     with zipfile.ZipFile(vsix) as zf:
         zf.extractall(out)
     return out / "extension"
+
+
+def _host_target() -> str | None:
+    machine = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64", "arm64": "arm64"}
+    arch = machine.get(platform.machine().lower())
+    if arch is None:
+        return None
+    if sys.platform.startswith("linux"):
+        return f"{'linux' if platform.libc_ver()[0] == 'glibc' else 'alpine'}-{arch}"
+    return f"{sys.platform}-{arch}" if sys.platform in ("darwin", "win32") else None
+
+
+def test_vsix_of_this_machine_holds_what_it_needs(vsix: Path) -> None:
+    target = _host_target()
+    if target is None:
+        pytest.skip(f"no VS Code target for {sys.platform} {platform.machine()}")
+    spec = json.loads((CLIENT / "scripts" / "targets.json").read_text(encoding="utf-8"))
+    problems = check_vsix(str(vsix), target, spec["targets"][target], machine_markers())
+    assert problems == [], "\n".join(problems)
 
 
 def _frame(message: dict[str, Any]) -> bytes:

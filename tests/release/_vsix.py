@@ -17,14 +17,19 @@ import csv
 import hashlib
 import io
 import json
+import os
 import re
+import sys
+import tempfile
 import zipfile
 from email.parser import Parser
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from packaging.tags import mac_platforms
 from packaging.utils import canonicalize_name
+
+from e2e._support import ROOT
 
 from ._binaries import describe, looks_native
 
@@ -42,6 +47,16 @@ FORBIDDEN = [
     (re.compile(r"direct_url\.json$"), "pip's record of a local wheel path"),
 ]
 EXT_SUFFIX = re.compile(r"\.(?:cpython-|cp)3(\d+)(t?)-[^/]*\.(?:so|pyd)$")
+
+
+def machine_markers() -> list[str]:
+    """Paths of this machine that must not be in a .vsix: the checkout (and its .venv and
+    caches), the home folder and the build's temporary folders."""
+    markers = {str(ROOT), sys.prefix, os.path.join(tempfile.gettempdir(), "context-ls-")}
+    home = str(Path.home())
+    if home not in ("", "/"):
+        markers.add(home.rstrip("/") + "/")
+    return sorted(markers)
 
 
 def accepted_platforms(tags: list[str]) -> set[str]:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -24,21 +24,31 @@ import pytest
 from e2e._support import CLIENT, ROOT, require_tool, run_logged
 
 from ._binaries import describe
-from ._vsix import LIBS, check_vsix
+from ._vsix import LIBS, check_vsix, machine_markers
 
 pytestmark = pytest.mark.timeout(1800)
 
 TARGETS = json.loads((CLIENT / "scripts" / "targets.json").read_text(encoding="utf-8"))
 
 
-def machine_markers() -> list[str]:
-    """Paths of this machine that must not be in a .vsix: the checkout (and its .venv and
-    caches), the home folder and the build's temporary folders."""
-    markers = {str(ROOT), sys.prefix, os.path.join(tempfile.gettempdir(), "context-ls-")}
-    home = str(Path.home())
-    if home not in ("", "/"):
-        markers.add(home.rstrip("/") + "/")
-    return sorted(markers)
+def test_a_target_without_wheels_is_not_offered_and_says_why(tmp_path: Path) -> None:
+    """No Python 3.99 wheel of msgspec exists: the build names the missing wheel and fails
+    for a target asked by name (`--all` lists it under notOffered instead)."""
+    require_tool("node", "install Node.js 20+")
+    env = dict(
+        os.environ,
+        CONTEXT_LS_BUNDLE_PYTHON=sys.executable,
+        CONTEXT_LS_BUNDLE_VERSIONS="3.99",
+        CONTEXT_LS_WHEEL_CACHE=str(tmp_path / "wheels"),
+    )
+    cmd = ["node", "scripts/package.mjs", "--target", "darwin-arm64", "--bundle-only"]
+    proc = subprocess.run(cmd, cwd=CLIENT, env=env, capture_output=True, text=True, timeout=600)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert re.search(
+        r"darwin-arm64: Python 3\.99 is not bundled: no wheel of (msgspec|zstandard)", out
+    ), out
+    assert "darwin-arm64 is not offered: no Python version can be bundled: no wheel of" in out, out
 
 
 @pytest.fixture(scope="session")
