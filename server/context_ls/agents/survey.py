@@ -152,23 +152,26 @@ class Steps(Protocol):
 
 
 def analyse_all(
-    sessions: list[Session], progress: Callable[[int], Steps] | None = None
+    sessions: list[Session],
+    progress: Callable[[int], Steps] | None = None,
+    spread: bool = True,
 ) -> list[Analysed]:
     """`analyse` for each session; over one process per core when there are many (a first
-    listing of a big home), as the engine is bound by one core's speed."""
+    listing of a big home), as the engine is bound by one core's speed. `spread=False`:
+    in this thread only (the language server, whose threads a fork would copy)."""
     steps = progress(len(sessions)) if progress is not None and sessions else None
     try:
-        return list(_analysed(sessions, steps))
+        return list(_analysed(sessions, steps, spread))
     finally:
         if steps is not None:
             steps.done()
 
 
-def _analysed(sessions: list[Session], steps: Steps | None) -> Iterator[Analysed]:
+def _analysed(sessions: list[Session], steps: Steps | None, spread: bool) -> Iterator[Analysed]:
     workers = min(os.cpu_count() or 1, 8)
     results: Iterable[Analysed]
     pool = None
-    if len(sessions) >= POOL_FROM and workers >= 2:
+    if spread and len(sessions) >= POOL_FROM and workers >= 2:
         from concurrent.futures import ProcessPoolExecutor
 
         try:
@@ -195,6 +198,7 @@ def survey(
     *,
     writers: bool = True,
     progress: Callable[[int], Steps] | None = None,
+    spread: bool = True,
 ) -> tuple[list[Surveyed], Found]:
     """Every session of `agents` (of `project`, or all when None) with its counts, newest
     first; `Found.problems` also holds the files that are no session."""
@@ -207,7 +211,7 @@ def survey(
         for s in found.sessions
         if (e := cache.get(str(s.path))) is None or (e.mtime_ns, e.size, e.ino) != _stamp(s)
     ]
-    analysed = analyse_all(stale, progress)
+    analysed = analyse_all(stale, progress, spread)
     results = dict(zip([str(s.path) for s in stale], analysed, strict=True))
     for session in found.sessions:
         key = str(session.path)

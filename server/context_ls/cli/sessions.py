@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import sys
 import time
-from datetime import datetime, timezone
 from typing import Any, TextIO
 
 import msgspec
 
 from context_ls.agents import AGENT_NAMES, AGENTS, resume_command
 from context_ls.agents import survey as surveying
+from context_ls.agents.listing import session_row
 from context_ls.agents.survey import Surveyed, survey
 from context_ls.cli.files import UsageError
 
@@ -39,31 +39,13 @@ def run_sessions(args: Any, out: TextIO | None = None, err: TextIO | None = None
         err.write(f"{problem}\n")
     cwd = surveying.here()
     if args.format == "json":
-        rows = [as_json(item, cwd) for item in listed]
+        rows = [session_row(item, cwd) for item in listed]
         out.write(msgspec.json.encode(rows).decode() + "\n")
         return 0
     for item in listed:
         out.write(describe(item, cwd) + "\n")
     out.write(summary(listed, project, [str(p) for p in found.searched]) + "\n")
     return 0
-
-
-def iso(mtime_ns: int) -> str:
-    return datetime.fromtimestamp(mtime_ns / 1e9, tz=timezone.utc).isoformat(timespec="seconds")
-
-
-def as_json(item: Surveyed, cwd: str) -> dict[str, Any]:
-    session = item.session
-    return {
-        "path": str(session.path),
-        "agent": session.agent,
-        "session_id": session.session_id,
-        "modified": iso(session.mtime_ns),
-        "records": item.records,
-        "findings": item.findings,
-        "live": bool(item.writers),
-        "resume": resume_command(session, cwd),
-    }
 
 
 def counts_text(findings: dict[str, int]) -> str:

@@ -22,6 +22,7 @@ from context_ls.lsp.features.context_bridge import ContextBridge, field_of
 from context_ls.lsp.features.diagnostics import Diagnostics
 from context_ls.lsp.features.navigation import Navigation
 from context_ls.lsp.features.pull import PullDiagnostics
+from context_ls.lsp.features.sessions import wire as wire_sessions
 from context_ls.lsp.features.snapshots import Snapshots
 from context_ls.lsp.features.symbols import Symbols
 from context_ls.lsp.features.watching import Watching
@@ -60,6 +61,7 @@ def create_server() -> ContextLanguageServer:
     _workspace(server)
     _requests(server)
     _commands(server)
+    wire_sessions(server)  # contextLs/sessions: the agents' sessions, for a session view
     return server
 
 
