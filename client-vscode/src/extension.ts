@@ -29,7 +29,9 @@ import {
 import { versionText } from './logic/interpreter';
 import { forgetPendingQuestion, resolveServer } from './server';
 import { looksLikeHistory, statusFor } from './logic/status';
+import { registerSessionsView } from './sessionsView';
 import { showTimelinePanel } from './timelinePanel';
+import type { Launch } from './logic/serverPlan';
 
 export const LANGUAGES = ['json', 'jsonl', 'jsonc'];
 const CONTEXT_SCHEME = 'context-ls';
@@ -38,6 +40,8 @@ let client: LanguageClient | undefined;
 let outputChannel: vscode.LogOutputChannel | undefined;
 let statusItem: vscode.StatusBarItem | undefined;
 let starting: Promise<void> | undefined;
+let launched: Launch | undefined; // how the server was started: `context-ls fix` runs the same way
+const serverStarted = new vscode.EventEmitter<void>();
 const contextDocs = new Map<string, string>();
 const contextDocsChanged = new vscode.EventEmitter<vscode.Uri>();
 
@@ -67,6 +71,7 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
   const resolved = await resolveServer({ context, log, restart: () => startAgain(context) }, resource);
   if (!resolved) return;
   const { launch, probe, candidate } = resolved;
+  launched = launch;
   log(
     `Starting the server: ${launch.command} ${launch.args.join(' ')} ` +
       `(Python ${versionText(probe.version)} from ${candidate.source}, ${launch.origin} server` +
@@ -106,6 +111,7 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
   client = next;
   next.onDidChangeState((e) => {
     if (e.newState === State.Running) void notifyActiveEditor();
+    if (e.newState === State.Running) serverStarted.fire();
     updateStatus();
   });
   try {
@@ -135,12 +141,16 @@ async function startAgain(context: vscode.ExtensionContext): Promise<void> {
   updateStatus();
 }
 
-async function execute(context: vscode.ExtensionContext, params: ExecuteCommandParams): Promise<unknown> {
+async function request(context: vscode.ExtensionContext, method: string, params: unknown): Promise<unknown> {
   const c = await ensureClient(context);
   if (!c) throw new Error('the Context LS server is not running (see "Context LS: Show Server Log")');
   if (!c.isRunning()) await c.start();
+  return c.sendRequest(method, params);
+}
+
+async function execute(context: vscode.ExtensionContext, params: ExecuteCommandParams): Promise<unknown> {
   log(`Running ${params.command} ${JSON.stringify(params.arguments)}`);
-  return c.sendRequest(ExecuteCommandRequest.type, params);
+  return request(context, ExecuteCommandRequest.type.method, params);
 }
 
 function historyUri(arg: unknown): vscode.Uri | undefined {
@@ -349,6 +359,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   });
 
   register('context-ls.showServerLog', () => outputChannel?.show(true));
+  registerSessionsView(context, { request: (m, p) => request(context, m, p), launch: () => launched, log, onServerStarted: serverStarted.event });
   register('context-ls.openProblems', () => vscode.commands.executeCommand('workbench.actions.view.problems'));
 
   context.subscriptions.push(

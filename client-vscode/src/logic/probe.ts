@@ -47,3 +47,35 @@ export function runCommand(command: string, args: string[], timeoutMs: number): 
     );
   });
 }
+
+export interface ToolResult {
+  /** The exit code; null when the process could not start, was killed or timed out. */
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs a command to completion and says how it ended, whatever the exit code (the caller
+ * tells a refusal from a failure). */
+export function runTool(
+  command: string,
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs: number },
+): Promise<ToolResult> {
+  return new Promise((resolve) => {
+    execFile(
+      command,
+      args,
+      { env: options.env, cwd: options.cwd, timeout: options.timeoutMs, windowsHide: true, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        if (!error) {
+          resolve({ code: 0, stdout, stderr });
+          return;
+        }
+        const code = typeof error.code === 'number' && !error.killed ? error.code : null;
+        const why = code === null && !stderr ? `${command}: ${error.message}` : stderr;
+        resolve({ code, stdout: stdout ?? '', stderr: why ?? '' });
+      },
+    );
+  });
+}

@@ -54,6 +54,67 @@ export class ThemeColor {
   constructor(readonly id: string) {}
 }
 
+export class ThemeIcon {
+  constructor(
+    readonly id: string,
+    readonly color?: ThemeColor,
+  ) {}
+}
+
+export class MarkdownString {
+  constructor(readonly value: string) {}
+}
+
+export enum TreeItemCollapsibleState {
+  None = 0,
+  Collapsed = 1,
+  Expanded = 2,
+}
+
+export class TreeItem {
+  id?: string;
+  description?: string;
+  tooltip?: unknown;
+  iconPath?: unknown;
+  contextValue?: string;
+  resourceUri?: Uri;
+  command?: { command: string; title: string; arguments?: unknown[] };
+  accessibilityInformation?: { label: string };
+  constructor(
+    readonly label: string,
+    readonly collapsibleState?: TreeItemCollapsibleState,
+  ) {}
+}
+
+export class RelativePattern {
+  constructor(
+    readonly base: Uri,
+    readonly pattern: string,
+  ) {}
+}
+
+/** A file system watcher whose events a test fires (`mock.watchers`). */
+export interface FakeWatcher {
+  pattern: RelativePattern;
+  created: EventEmitter<Uri>;
+  changed: EventEmitter<Uri>;
+  deleted: EventEmitter<Uri>;
+  disposed: boolean;
+}
+
+/** A tree view: the provider the extension gave, and what it set. */
+export interface FakeTreeView {
+  id: string;
+  provider: {
+    getChildren(node?: unknown): unknown[];
+    getTreeItem(node: unknown): TreeItem;
+    onDidChangeTreeData?: (l: Listener<unknown>) => unknown;
+  };
+  message: string | undefined;
+  visible: boolean;
+  visibility: EventEmitter<{ visible: boolean }>;
+}
+
 export enum StatusBarAlignment {
   Left = 1,
   Right = 2,
@@ -126,7 +187,15 @@ export const mock = {
   panels: [] as { title: string; webview: { html: string; cspSource: string }; options: unknown }[],
   contentProviders: new Map<string, { provideTextDocumentContent: (u: Uri) => string }>(),
   extensions: new Map<string, unknown>(),
+  treeViews: [] as FakeTreeView[],
+  watchers: [] as FakeWatcher[],
+  foldersEmitter: new EventEmitter<unknown>(),
+  clipboard: '',
   reset(): void {
+    this.treeViews = [];
+    this.watchers = [];
+    this.foldersEmitter = new EventEmitter();
+    this.clipboard = '';
     this.commands.clear();
     this.executed = [];
     this.config = {};
@@ -184,6 +253,19 @@ export const window = {
   ),
   showTextDocument: vi.fn(async () => ({})),
   onDidChangeActiveTextEditor: (l: Listener<unknown>) => mock.activeEditorEmitter.event(l),
+  createTreeView: vi.fn((id: string, options: { treeDataProvider: FakeTreeView['provider'] }) => {
+    const view: FakeTreeView & { onDidChangeVisibility: unknown; dispose(): void } = {
+      id,
+      provider: options.treeDataProvider,
+      message: undefined,
+      visible: true,
+      visibility: new EventEmitter(),
+      onDidChangeVisibility: (l: Listener<{ visible: boolean }>) => view.visibility.event(l),
+      dispose() {},
+    };
+    mock.treeViews.push(view);
+    return view;
+  }),
   createWebviewPanel: vi.fn((_viewType: string, title: string, _column: unknown, options: unknown) => {
     const panel = {
       title,
@@ -223,6 +305,25 @@ export const workspace = {
   ),
   onDidChangeConfiguration: (l: Listener<{ affectsConfiguration: (s: string) => boolean }>) =>
     mock.configEmitter.event(l),
+  onDidChangeWorkspaceFolders: (l: Listener<unknown>) => mock.foldersEmitter.event(l),
+  createFileSystemWatcher: vi.fn((pattern: RelativePattern) => {
+    const watcher: FakeWatcher = {
+      pattern,
+      created: new EventEmitter(),
+      changed: new EventEmitter(),
+      deleted: new EventEmitter(),
+      disposed: false,
+    };
+    mock.watchers.push(watcher);
+    return {
+      onDidCreate: (l: Listener<Uri>) => watcher.created.event(l),
+      onDidChange: (l: Listener<Uri>) => watcher.changed.event(l),
+      onDidDelete: (l: Listener<Uri>) => watcher.deleted.event(l),
+      dispose: () => {
+        watcher.disposed = true;
+      },
+    };
+  }),
 };
 
 export const languages = {
@@ -250,4 +351,9 @@ export const extensions = {
 
 export const env = {
   openExternal: vi.fn(async () => true),
+  clipboard: {
+    writeText: vi.fn(async (text: string) => {
+      mock.clipboard = text;
+    }),
+  },
 };

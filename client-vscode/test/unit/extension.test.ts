@@ -41,9 +41,10 @@ vi.mock('vscode-languageclient/node', () => {
     isRunning() {
       return this.running;
     }
-    async sendRequest(type: { method: string }, params: any) {
-      server.requests.push({ method: type.method, params });
-      return server.replies[params.command];
+    async sendRequest(type: { method: string } | string, params: any) {
+      const method = typeof type === 'string' ? type : type.method;
+      server.requests.push({ method, params });
+      return server.replies[params.command ?? method];
     }
     async sendNotification(method: string, params: any) {
       server.notifications.push({ method, params });
@@ -72,6 +73,8 @@ const probe = vi.hoisted(() => ({
   // The commands of a private environment install, and what each does.
   runs: [] as { command: string; args: string[] }[],
   run: async (_command: string, _args: string[]): Promise<string> => '',
+  // `context-ls fix` runs of the Agent Sessions view.
+  tools: [] as { command: string; args: string[]; options: any }[],
 }));
 
 vi.mock('../../src/logic/probe', () => ({
@@ -83,6 +86,10 @@ vi.mock('../../src/logic/probe', () => ({
   runCommand: async (command: string, args: string[]) => {
     probe.runs.push({ command, args });
     return probe.run(command, args);
+  },
+  runTool: async (command: string, args: string[], options: any) => {
+    probe.tools.push({ command, args, options });
+    return { code: 0, stdout: '', stderr: '' };
   },
 }));
 
@@ -130,6 +137,7 @@ beforeEach(async () => {
   server.started = [];
   probe.calls = [];
   probe.runs = [];
+  probe.tools = [];
   probe.run = async () => '';
   probe.result = { ...PYTHON_311 };
   globalState.clear();
@@ -187,6 +195,27 @@ describe('activate', () => {
     expect(message).toContain('Python 3.10 or newer');
     expect(button).toBe('Open settings');
     expect(mock.executed).toContainEqual({ id: 'workbench.action.openSettings', args: ['contextLs.server.pythonPath'] });
+  });
+});
+
+describe('the Agent Sessions view', () => {
+  it("lists the workspace's sessions through the server it started, and fixes with the same Python", async () => {
+    (vscode.workspace as any).workspaceFolders = [{ uri: Uri.file('/w') }];
+    const row = { path: '/h/.codex/sessions/r.jsonl', agent: 'codex', session_id: 'abc', modified: '', records: 3, findings: { H001: 1 }, live: false, resume: null };
+    server.replies['contextLs/sessions'] = { sessions: [row], searched: ['/h/.codex/sessions'], problems: [] };
+    await ext.activate(context);
+    await flush();
+    expect(server.requests).toContainEqual({ method: 'contextLs/sessions', params: { folders: ['/w'] } });
+    const view = mock.treeViews[0];
+    const [group] = view.provider.getChildren();
+    const [session] = view.provider.getChildren(group);
+    expect(view.provider.getTreeItem(session).description).toBe('1 problem: H001 ×1');
+    await vscode.commands.executeCommand('context-ls.sessions.fix', session);
+    expect(probe.tools).toHaveLength(1);
+    const { command, args, options } = probe.tools[0];
+    expect([command, ...args]).toEqual(['python3', '-m', 'context_ls', 'fix', row.path]);
+    expect(options.env.PYTHONPATH.split(path.delimiter)[0]).toBe(path.join(extensionPath, 'bundled', 'libs', 'py3.11'));
+    expect(options.cwd).toBe('/w');
   });
 });
 
