@@ -17,10 +17,10 @@ How the data goes, with the one word used for each thing:
    field is a record's row), the calls and outputs (together: *subjects*) pointing at
    their record, and each record's *turn* (the message it belongs to, `turns.py`).
 4. **history → findings.** `validate.py` runs the rules' checks, each a named pass, and
-   `find.py` adds secrets and severities: a *finding* is one broken rule at one place
+   `analysis.py` adds secrets and severities: a *finding* is one broken rule at one place
    (`findings.py`); each *rule* is one object in `rules.py`.
 5. **findings → edits.** A repair *plan* (`normalize.py`) collects what each rule's
-   *fix* asks for (`fixes.py`); misplaced outputs are moved last (`moves.py`), new and
+   *fix* asks for (`Rule.fixer`); misplaced outputs are moved last (`moves.py`), new and
    moved records are written in the file's style (`new_records.py`, `style.py`), and
    `edits.py` turns the plan into minimal byte *edits* (`trim.py` plans a trim).
 

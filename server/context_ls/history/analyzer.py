@@ -7,11 +7,10 @@ from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from context_ls.history import source as src
-from context_ls.history.analysis import Analysis, Options, _finish, _options
+from context_ls.history.analysis import Analysis, Options, _finish, _options, find
 from context_ls.history.detect import SAMPLE_SIZE
 from context_ls.history.dialects import DIALECTS
 from context_ls.history.fastscan import CodexScan, line_views
-from context_ls.history.find import find
 from context_ls.history.findings import Finding
 from context_ls.history.incremental import (
     NO_SHIFTS,

@@ -6,11 +6,19 @@ Everything here is pure: bytes in, values out. No pygls, no writes.
 from __future__ import annotations
 
 from context_ls.history import details, normalize
-from context_ls.history.analysis import Analysis, Options, _options, analyze
+from context_ls.history.analysis import (
+    Analysis,
+    Options,
+    _options,
+    analyze,
+    apply_severity,
+    find,
+    refine_spans,
+    secret_findings,
+)
 from context_ls.history.details import CallDetails, OutputDetails
 from context_ls.history.edits import plan_edits
 from context_ls.history.files import analyze_path, with_linked_session
-from context_ls.history.find import apply_severity, find, refine_spans, secret_findings
 from context_ls.history.findings import Finding
 from context_ls.history.locate import id_span_in
 from context_ls.history.model import Call, DialectName, Output, Span, TextEdit, apply_edits

@@ -11,9 +11,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from context_ls import compression
-from context_ls.history.analysis import Analysis, Options, _analyze, _options
+from context_ls.history.analysis import (
+    Analysis,
+    Options,
+    _analyze,
+    _options,
+    apply_severity,
+    refine_spans,
+    secret_findings,
+)
 from context_ls.history.dialects import DIALECTS
-from context_ls.history.find import apply_severity, refine_spans, secret_findings
 from context_ls.history.findings import Finding
 from context_ls.history.model import DialectName, History, Span
 from context_ls.history.stream import (

@@ -1,6 +1,6 @@
 """The rule registry: each rule is one `Rule` object (code, name, default severity, docs,
-message templates, fix title and fixer) and drives the validator's messages, the
-normalizer's fixes, `context-ls explain`, the README reference, LSP `codeDescription`,
+message templates, fix title and fixer, defined just above the rules) and drives the
+validator's messages, the normalizer's fixes, `context-ls explain`, the README reference, LSP `codeDescription`,
 quick-fix titles and the CLI. A new rule is one object here (and its check in
 `validate.py`)."""
 
@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from context_ls.history import fixes
 from context_ls.history.findings import Severity
 
 if TYPE_CHECKING:
@@ -64,6 +63,42 @@ class Rule:
         )
 
 
+# --- what each rule's fix asks of a repair plan (a finding made by hand, without its call
+# and output, has them looked up by id) ------------------------------------------------
+
+
+def insert_synthetic_output(plan: Plan, finding: Finding) -> None:
+    """H001: an output for the call, the way the dialect's own program writes one."""
+    call = finding.call or plan.call_of(finding.call_id)
+    if call is not None:
+        plan.synthesize(call)
+
+
+def remove_output(plan: Plan, finding: Finding) -> None:
+    """H002, H004: the output goes (its block, or its whole record)."""
+    output = finding.output or plan.output_at(finding)
+    if output is not None:
+        plan.remove_output(output)
+
+
+def move_output(plan: Plan, finding: Finding) -> None:
+    """H005, H006: the output goes next to its call."""
+    output = finding.output or plan.output_at(finding)
+    call = finding.call or (plan.call_of(output.call_id) if output else None)
+    if output is not None and call is not None:
+        plan.move_output(output, call)
+
+
+def drop_record(plan: Plan, finding: Finding) -> None:
+    """H007: the half-written last record goes."""
+    plan.remove_items.add(finding.item)
+
+
+def relink_parent(plan: Plan, finding: Finding) -> None:
+    """H009: the record names the nearest earlier record as its parent."""
+    plan.parent_override[finding.item] = plan.previous_uuid(finding.item)
+
+
 _RULES = (
     Rule(
         "H001",
@@ -86,7 +121,7 @@ _RULES = (
             "pending": "call {call_id}{tool} is waiting for output",
         },
         fix_title="Insert a synthetic output for {call_id}",
-        fixer=fixes.insert_synthetic_output,
+        fixer=insert_synthetic_output,
     ),
     Rule(
         "H002",
@@ -104,7 +139,7 @@ _RULES = (
             '"{api_error}"',
         },
         fix_title="Remove the orphan output {call_id}",
-        fixer=fixes.remove_output,
+        fixer=remove_output,
     ),
     Rule(
         "H003",
@@ -133,7 +168,7 @@ _RULES = (
             "": "call {call_id}{tool} has more than one output; the first ({kept}) is kept",
         },
         fix_title="Remove the duplicate output of {call_id}",
-        fixer=fixes.remove_output,
+        fixer=remove_output,
     ),
     Rule(
         "H005",
@@ -150,7 +185,7 @@ _RULES = (
             'answer: "{api_error}"',
         },
         fix_title="Move the output of {call_id} right after its call",
-        fixer=fixes.move_output,
+        fixer=move_output,
         moves_to="right after its call",
     ),
     Rule(
@@ -172,7 +207,7 @@ _RULES = (
             '({call}); the API will answer: "{api_error}"',
         },
         fix_title="Move the output of {call_id} next to its call",
-        fixer=fixes.move_output,
+        fixer=move_output,
         moves_to="next to its call",
     ),
     Rule(
@@ -191,7 +226,7 @@ _RULES = (
             "no-id": "{what}: it can never be paired with its partner",
         },
         fix_title="Drop the truncated line",
-        fixer=fixes.drop_record,
+        fixer=drop_record,
     ),
     Rule(
         "H008",
@@ -224,7 +259,7 @@ _RULES = (
             "conversation here and `--resume` loses everything before it",
         },
         fix_title="Re-link the parent to the previous line",
-        fixer=fixes.relink_parent,
+        fixer=relink_parent,
     ),
     Rule(
         "H010",
