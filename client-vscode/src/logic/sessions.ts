@@ -132,6 +132,16 @@ export function localTime(iso: string): string {
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
 
+/** The same time as short as the sidebar needs: `03:04` today, `01-02 03:04` this year,
+ * `2025-01-02` before. */
+export function shortTime(iso: string, now: Date): string {
+  const full = localTime(iso);
+  const today = localTime(now.toISOString());
+  if (full.length !== 16 || today.length !== 16) return full;
+  if (full.slice(0, 10) === today.slice(0, 10)) return full.slice(11);
+  return full.slice(0, 4) === today.slice(0, 4) ? full.slice(5) : full.slice(0, 10);
+}
+
 export type SessionIcon = 'warning' | 'pass' | 'question';
 
 export interface SessionItemModel {
@@ -154,11 +164,12 @@ function code(text: string): string {
   return `${ticks}${text}${ticks}`;
 }
 
-/** A session as a tree item: when and which (label), its problems (description), live
- * first when an agent still writes it; a warning icon when it has problems. */
-export function sessionItem(row: SessionRow): SessionItemModel {
+/** A session as a tree item: when and which (label, short enough for the sidebar to show the
+ * description), its problems (description), live first when an agent still writes it; a
+ * warning icon when it has problems. */
+export function sessionItem(row: SessionRow, now: Date = new Date()): SessionItemModel {
   const n = problemCount(row);
-  const label = `${localTime(row.modified)} · ${row.sessionId ? row.sessionId.slice(0, 8) : fileName(row.path)}`;
+  const label = `${shortTime(row.modified, now)} · ${row.sessionId ? row.sessionId.slice(0, 8) : fileName(row.path)}`;
   const description = (row.live ? 'live · ' : '') + problemsText(row);
   const icon: SessionIcon = row.findings === null ? 'question' : n > 0 ? 'warning' : 'pass';
   const flags = ['session', n > 0 ? 'problems' : 'clean', row.live ? 'live' : '', row.resume ? 'resumable' : ''];

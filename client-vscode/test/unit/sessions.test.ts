@@ -9,6 +9,7 @@ import {
   parseListing,
   problemsText,
   sessionItem,
+  shortTime,
   type SessionRow,
 } from '../../src/logic/sessions';
 
@@ -54,6 +55,7 @@ const ANSWER = {
 
 const rows = () => parseListing(ANSWER).sessions;
 const row = (sid: string | null): SessionRow => rows().find((r) => r.sessionId === sid)!;
+const NOW = new Date('2026-03-01T12:00:00Z');
 
 describe('parseListing', () => {
   it('reads the rows of the server, keeping unknown findings apart from none', () => {
@@ -103,15 +105,16 @@ describe('groupByAgent', () => {
 
 describe('sessionItem', () => {
   it('a broken session: counts as the description, a warning icon, the fix menu', () => {
-    const item = sessionItem(row(CODEX_BROKEN.session_id));
-    expect(item.label).toBe('2026-01-02 03:04 · 0199a1b2');
+    const item = sessionItem(row(CODEX_BROKEN.session_id), NOW);
+    expect(item.label).toBe('01-02 03:04 · 0199a1b2');
     expect(item.description).toBe('3 problems: H001 ×2, H009 ×1');
     expect(item.icon).toBe('warning');
     expect(item.contextValue).toBe('session problems resumable');
     expect(item.tooltip).toContain('**Codex** session `0199a1b2-0000-7000-8000-000000000001`');
     expect(item.tooltip).toContain('Resume: `codex resume 0199a1b2-0000-7000-8000-000000000001`');
     expect(item.tooltip).toContain('4 records');
-    expect(item.ariaLabel).toBe('Codex session 2026-01-02 03:04 · 0199a1b2, 3 problems: H001 ×2, H009 ×1');
+    expect(item.ariaLabel).toBe('Codex session 01-02 03:04 · 0199a1b2, 3 problems: H001 ×2, H009 ×1');
+    expect(item.tooltip).toContain('Last written 2026-01-02 03:04 · 4 records');
   });
 
   it('a session an agent still writes says live first, and why not to fix it now', () => {
@@ -122,8 +125,8 @@ describe('sessionItem', () => {
   });
 
   it('a clean session without an id: the file name, no fix or copy menu', () => {
-    const item = sessionItem(row(null));
-    expect(item.label).toBe('2026-01-02 03:04 · rollout-clean.jsonl');
+    const item = sessionItem(row(null), NOW);
+    expect(item.label).toBe('01-02 03:04 · rollout-clean.jsonl');
     expect(item.icon).toBe('pass');
     expect(item.contextValue).toBe('session clean');
     expect(item.tooltip).toContain('(no session id)');
@@ -136,8 +139,11 @@ describe('sessionItem', () => {
     expect(item.tooltip).toContain('does not read Gemini CLI sessions yet');
   });
 
-  it('a time it cannot read is shown as given', () => {
-    expect(localTime('yesterday')).toBe('yesterday');
+  it('the time is as short as can be: today, this year, before', () => {
+    expect(shortTime('2026-03-01T09:30:00+00:00', NOW)).toBe('09:30');
+    expect(shortTime('2026-02-28T23:59:59+00:00', NOW)).toBe('02-28 23:59');
+    expect(shortTime('2025-03-01T09:30:00+00:00', NOW)).toBe('2025-03-01');
+    expect(shortTime('yesterday', NOW)).toBe('yesterday');
     expect(localTime('2026-12-31T23:59:59+00:00')).toBe('2026-12-31 23:59');
   });
 });
