@@ -172,7 +172,13 @@ export function sessionItem(row: SessionRow, now: Date = new Date()): SessionIte
   const label = `${shortTime(row.modified, now)} · ${row.sessionId ? row.sessionId.slice(0, 8) : fileName(row.path)}`;
   const description = (row.live ? 'live · ' : '') + problemsText(row);
   const icon: SessionIcon = row.findings === null ? 'question' : n > 0 ? 'warning' : 'pass';
-  const flags = ['session', n > 0 ? 'problems' : 'clean', row.live ? 'live' : '', row.resume ? 'resumable' : ''];
+  const flags = [
+    'session',
+    n > 0 ? 'problems' : 'clean',
+    row.findings === null ? '' : 'analysed', // the timeline needs a format the engine reads
+    row.live ? 'live' : '',
+    row.resume ? 'resumable' : '',
+  ];
   const agent = AGENT_NAMES[row.agent] ?? row.agent;
   const lines = [
     `**${agent}** session ${row.sessionId ? code(row.sessionId) : '(no session id)'}`,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
   countsText,
@@ -109,7 +110,7 @@ describe('sessionItem', () => {
     expect(item.label).toBe('01-02 03:04 · 0199a1b2');
     expect(item.description).toBe('3 problems: H001 ×2, H009 ×1');
     expect(item.icon).toBe('warning');
-    expect(item.contextValue).toBe('session problems resumable');
+    expect(item.contextValue).toBe('session problems analysed resumable');
     expect(item.tooltip).toContain('**Codex** session `0199a1b2-0000-7000-8000-000000000001`');
     expect(item.tooltip).toContain('Resume: `codex resume 0199a1b2-0000-7000-8000-000000000001`');
     expect(item.tooltip).toContain('4 records');
@@ -120,7 +121,7 @@ describe('sessionItem', () => {
   it('a session an agent still writes says live first, and why not to fix it now', () => {
     const item = sessionItem(row(CLAUDE_LIVE.session_id));
     expect(item.description).toBe('live · 1 problem: H001 ×1');
-    expect(item.contextValue.split(' ')).toEqual(['session', 'problems', 'live', 'resumable']);
+    expect(item.contextValue.split(' ')).toEqual(['session', 'problems', 'analysed', 'live', 'resumable']);
     expect(item.tooltip).toMatch(/still writes it: quit the agent before fixing it/);
   });
 
@@ -128,14 +129,14 @@ describe('sessionItem', () => {
     const item = sessionItem(row(null), NOW);
     expect(item.label).toBe('01-02 03:04 · rollout-clean.jsonl');
     expect(item.icon).toBe('pass');
-    expect(item.contextValue).toBe('session clean');
+    expect(item.contextValue).toBe('session clean analysed');
     expect(item.tooltip).toContain('(no session id)');
   });
 
   it('a session the engine cannot read yet is unknown, not clean', () => {
     const item = sessionItem(row(GEMINI.session_id));
     expect(item.icon).toBe('question');
-    expect(item.contextValue).toBe('session clean resumable');
+    expect(item.contextValue).toBe('session clean resumable'); // no timeline: not analysed
     expect(item.tooltip).toContain('does not read Gemini CLI sessions yet');
   });
 
@@ -213,5 +214,36 @@ describe('fixOutcome', () => {
     const outcome = fixOutcome(path, 3, '', 'Traceback\n  File x\nValueError: boom\n');
     expect(outcome.level).toBe('error');
     expect(outcome.message).toMatch(/ValueError: boom$/);
+  });
+});
+
+describe('the menus of package.json', () => {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const menus: { command: string; when: string; group: string }[] = manifest.contributes.menus['view/item/context'];
+  /** The inline actions an item gets, from the `viewItem =~ /…/` of each menu entry. */
+  const inline = (contextValue: string) =>
+    menus
+      .filter((m) => m.group.startsWith('inline'))
+      .filter((m) => {
+        const match = /viewItem =~ \/(.+)\/$/.exec(m.when);
+        return m.when.startsWith('view == contextLs.sessions') && !!match && new RegExp(match[1]).test(contextValue);
+      })
+      .map((m) => m.command.replace('context-ls.sessions.', ''));
+
+  it('offers fix only with problems, the timeline only when analysed, copy only with an id', () => {
+    expect(inline(sessionItem(row(CODEX_BROKEN.session_id)).contextValue)).toEqual(['fix', 'timeline', 'copyResume']);
+    expect(inline(sessionItem(row(CLAUDE_LIVE.session_id)).contextValue)).toEqual(['fix', 'timeline', 'copyResume']);
+    expect(inline(sessionItem(row(null)).contextValue)).toEqual(['timeline']);
+    expect(inline(sessionItem(row(GEMINI.session_id)).contextValue)).toEqual(['copyResume']);
+    expect(inline('agent')).toEqual([]);
+  });
+
+  it('every action of an item is also in its context menu, and hidden from the palette', () => {
+    const commands = new Set(menus.map((m) => m.command));
+    for (const command of commands) {
+      expect(menus.filter((m) => m.command === command && !m.group.startsWith('inline')), command).toHaveLength(1);
+      expect(manifest.contributes.menus.commandPalette).toContainEqual({ command, when: 'false' });
+    }
+    expect(commands).toContain('context-ls.sessions.open');
   });
 });

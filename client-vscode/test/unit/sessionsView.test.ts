@@ -110,9 +110,9 @@ describe('the Agent Sessions view', () => {
     expect(requests).toEqual([{ method: 'contextLs/sessions', params: { folders: ['/w'] } }]);
     expect(shown(view)).toEqual([
       'Codex (1 session, 1 with problems)',
-      '  warning 1 problem: H001 ×1 [session problems resumable]',
+      '  warning 1 problem: H001 ×1 [session problems analysed resumable]',
       'Claude Code (1 session)',
-      '  pass live · no problems [session clean live]',
+      '  pass live · no problems [session clean analysed live]',
     ]);
     const [broken] = sessionItems(view);
     expect(broken.resourceUri?.fsPath).toBe(BROKEN.path);
