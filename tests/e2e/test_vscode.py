@@ -4,7 +4,11 @@ extension host), driven in headless Chromium with playwright-core.
 Checks in the workbench: (1) the Problems panel lists the planted H-codes, (2) "Normalize
 History" from the command palette fixes the file and empties the Problems panel, (3) "Restore
 Snapshot…" brings back the original text, (4) the status bar item shows the right state; and
-"Show Timeline" opens the timeline webview. Screenshots go to tests/e2e/artifacts/.
+"Show Timeline" opens the timeline webview; (5) the "Agent Sessions" view lists the sessions a
+fake HOME holds (a Codex and a Claude Code session of the workspace, laid out as the agents lay
+them out) with their problem counts, refuses to fix the one an agent still writes, fixes the
+other (its count goes to zero), copies its resume command and opens it. Screenshots go to
+tests/e2e/artifacts/.
 
 Tools (Node 24, code-server, playwright-core) are installed into .cache/e2e on first use by
 scripts/install-e2e-tools.sh and reused after. Needs /usr/bin/chromium and libkrb5-dev (apt).
@@ -29,6 +33,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from cli.homes import (
+    CLAUDE_BROKEN,
+    CODEX_BROKEN,
+    appending,
+    claude_folder,
+    claude_transcript,
+    codex_rollout,
+)
 
 from ._support import (
     ARTIFACTS,
@@ -68,6 +81,22 @@ SETTINGS = {
     "[json]": {"editor.codeActionsOnSave": {"source.fixAll.context-ls": "explicit"}},
 }
 HERE = Path(__file__).resolve().parent
+
+
+def agent_home(home: Path, workspace: Path) -> dict[str, Path]:
+    """A HOME with one broken Codex and one broken Claude Code session of `workspace`, where
+    the agents keep them."""
+    codex = (
+        home / ".codex/sessions/2026/01/02" / f"rollout-2026-01-02T03-04-05-{CODEX_BROKEN}.jsonl"
+    )
+    claude = home / ".claude/projects" / claude_folder(str(workspace)) / f"{CLAUDE_BROKEN}.jsonl"
+    for path, data in (
+        (codex, codex_rollout(CODEX_BROKEN, str(workspace), broken=True)),
+        (claude, claude_transcript(CLAUDE_BROKEN, str(workspace), broken=True)),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return {"codex": codex, "claude": claude}
 
 
 def _free_port() -> int:
@@ -120,6 +149,12 @@ def code_server(
     # A bare Python (a venv with nothing installed, not even pip) first on PATH, as on a machine
     # with Python and nothing else: the extension finds `python3` itself and runs the server
     # bundled in the .vsix.
+    # A fake HOME: the agents' session folders the Agent Sessions view lists are in it.
+    home = tmp_path / "home"
+    home.mkdir()
+    env["HOME"] = str(home)
+    for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME"):
+        env.pop(name, None)
     bare = tmp_path / "bare-python"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
     probe = subprocess.run([bare / "bin" / "python3", "-c", "import pygls"], capture_output=True)
@@ -133,6 +168,7 @@ def code_server(
     workspace = tmp_path / "workspace"
     history = copy_history(EXAMPLE, workspace)
     second = copy_history(FIX_ON_SAVE_EXAMPLE, workspace)
+    sessions = agent_home(home, workspace)
     port = _free_port()
     cmd = [
         *base,
@@ -166,6 +202,8 @@ def code_server(
             "second": second,
             "log": log,
             "ud": ud,
+            "sessions": sessions,
+            "claude_original": sessions["claude"].read_bytes(),
         }
     finally:
         if proc.poll() is None:
@@ -200,15 +238,22 @@ def workbench(code_server: dict[str, Any], e2e_tools: dict[str, Path]) -> dict[s
         "playwrightDir": str(e2e_tools["playwright"]),
         "timeline": True,
         "fixOnSave": {"file": FIX_ON_SAVE_EXAMPLE, "expected": expected_codes(FIX_ON_SAVE_EXAMPLE)},
+        "sessions": {
+            "codexId": CODEX_BROKEN,
+            "claudeId": CLAUDE_BROKEN,
+            "codexFile": code_server["sessions"]["codex"].name,
+        },
     }
     start = time.monotonic()
-    proc = subprocess.run(
-        [str(e2e_tools["node"]), str(HERE / "vscode_driver.mjs")],
-        env=dict(os.environ, CONTEXT_LS_DRIVER=json.dumps(config)),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    # An agent still writing the Claude Code session, for the whole run.
+    with appending(code_server["sessions"]["claude"]):
+        proc = subprocess.run(
+            [str(e2e_tools["node"]), str(HERE / "vscode_driver.mjs")],
+            env=dict(os.environ, CONTEXT_LS_DRIVER=json.dumps(config)),
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     elapsed = time.monotonic() - start
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     ext_log = _extension_log(code_server["ud"])
@@ -283,6 +328,32 @@ def test_fix_on_save_with_source_fixall_context_ls(workbench: dict[str, Any]) ->
     assert fix["ok"], fix.get("error")
     assert fix["before"] == expected_codes(FIX_ON_SAVE_EXAMPLE)
     assert fix["after"] == []
+
+
+def test_agent_sessions_view_lists_refuses_and_fixes(
+    workbench: dict[str, Any], code_server: dict[str, Any]
+) -> None:
+    """The view shows both sessions with their counts; Fix is refused on the session an agent
+    writes (the file is untouched) and repairs the other, whose count goes to zero."""
+    from context_ls.history.api import Options, analyze_path
+
+    view = workbench["sessions"]
+    assert view["ok"], view.get("error")
+    codex_row = next(r for r in view["before"] if CODEX_BROKEN[:8] in r)
+    claude_row = next(r for r in view["before"] if CLAUDE_BROKEN[:8] in r)
+    assert codex_row.startswith("Codex session ") and codex_row.endswith(", 1 problem: H001 ×1")
+    assert claude_row.startswith("Claude Code session ")
+    assert claude_row.endswith(", live · 1 problem: H001 ×1")
+    assert view["warningIcons"] == 2
+    assert "Nothing was written" in view["refusal"] and "Stop python" in view["refusal"]
+    claude = code_server["sessions"]["claude"]
+    assert claude.read_bytes() == code_server["claude_original"]
+    assert "no problems left" in view["fixedToast"]
+    assert next(r for r in view["after"] if CODEX_BROKEN[:8] in r).endswith(", no problems")
+    codex = code_server["sessions"]["codex"]
+    assert analyze_path(codex, None, Options(), findings_only=True).findings == []
+    assert view["clipboard"] == f"codex resume {CODEX_BROKEN}", view["clipboard"]
+    assert view["opened"]
 
 
 def test_runs_the_bundled_server_offline(workbench: dict[str, Any]) -> None:

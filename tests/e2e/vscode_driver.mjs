@@ -38,6 +38,7 @@ const browser = await chromium.launch({
 let page;
 try {
   const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: `http://127.0.0.1:${cfg.port}` });
   // Every request that is not to 127.0.0.1 is aborted (and recorded).
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url());
@@ -382,6 +383,98 @@ try {
       await page.screenshot({ path: path.join(cfg.artifacts, 'vscode-fix-on-save-failed.png') }).catch(() => {});
     }
   }
+  // The Agent Sessions view (Explorer) on the fake HOME: a Codex and a Claude Code session of
+  // this workspace, both broken, the Claude one still held open by a "running agent".
+  if (cfg.sessions) {
+    try {
+      out.sessions = await agentSessions(cfg.sessions);
+      step('agent sessions', out.sessions);
+    } catch (err) {
+      out.sessions = { ok: false, error: String(err).slice(0, 2000) };
+      await page.screenshot({ path: path.join(cfg.artifacts, 'vscode-sessions-failed.png') }).catch(() => {});
+    }
+  }
+
+  async function agentSessions(sc) {
+    const result = { ok: false };
+    await runCommand('View: Close All Editors');
+    await runCommand('Explorer: Focus on Agent Sessions View');
+    const pane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Agent Sessions' }) });
+    const rowsNow = async () =>
+      pane.locator('.monaco-list-row').evaluateAll((rows) => rows.map((r) => (r.getAttribute('aria-label') || '').replace(/\u00a0/g, ' ')));
+    const rowOf = (sid) => pane.locator(`.monaco-list-row[aria-label*="${sid.slice(0, 8)}"]`);
+    const seen = await poll(
+      async () => {
+        const rows = await rowsNow();
+        const codex = rows.find((r) => r.includes(sc.codexId.slice(0, 8))) || '';
+        const claude = rows.find((r) => r.includes(sc.claudeId.slice(0, 8))) || '';
+        return { ok: /1 problem: H001 ×1/.test(codex) && /live · 1 problem: H001 ×1/.test(claude), rows };
+      },
+      { timeout: 60000, what: 'both sessions with their problem counts in the Agent Sessions view' },
+    );
+    result.before = seen.rows;
+    result.warningIcons = await pane.locator('.monaco-list-row .codicon-warning').count();
+    await page.screenshot({ path: path.join(cfg.artifacts, 'vscode-sessions.png') });
+    const toasts = async () =>
+      page.$$eval('.notification-toast .notification-list-item-message', (els) => els.map((e) => (e.textContent || '').replace(/\u00a0/g, ' ')));
+    const clearToasts = async () => {
+      await runCommand('Notifications: Clear All Notifications').catch(() => {});
+    };
+    const inline = async (sid, title) => {
+      const row = rowOf(sid).first();
+      await row.hover();
+      await row.locator(`.action-label[aria-label="${title}"]`).click({ force: true });
+    };
+
+    // Fix on the live session: refused, and the refusal is shown.
+    await clearToasts();
+    await inline(sc.claudeId, 'Fix Session');
+    const refused = await poll(
+      async () => {
+        const t = await toasts();
+        return { ok: t.some((x) => /Not fixed: .*Nothing was written/.test(x)), t };
+      },
+      { timeout: 60000, what: 'the refusal to fix a session an agent still writes' },
+    );
+    result.refusal = refused.t.find((x) => /Not fixed/.test(x));
+    await page.screenshot({ path: path.join(cfg.artifacts, 'vscode-sessions-refused.png') });
+
+    // Fix on the Codex session: repaired, and its count goes to zero.
+    await clearToasts();
+    await inline(sc.codexId, 'Fix Session');
+    const fixed = await poll(
+      async () => {
+        const t = await toasts();
+        const row = (await rowsNow()).find((r) => r.includes(sc.codexId.slice(0, 8))) || '';
+        return { ok: t.some((x) => /no problems left/.test(x)) && /, no problems$/.test(row), t, row };
+      },
+      { timeout: 60000, what: 'the Codex session to be fixed and show no problems' },
+    );
+    result.fixedToast = fixed.t.find((x) => /no problems left/.test(x));
+    result.after = await rowsNow();
+    await page.screenshot({ path: path.join(cfg.artifacts, 'vscode-sessions-fixed.png') });
+
+    // Copy the resume command.
+    await clearToasts();
+    await inline(sc.codexId, 'Copy Resume Command');
+    const copied = await poll(
+      async () => {
+        const t = await toasts();
+        return { ok: t.some((x) => x.includes(`copied`) && x.includes(sc.codexId)), t };
+      },
+      { timeout: 20000, what: 'the resume command to be copied' },
+    );
+    result.copiedToast = copied.t.find((x) => x.includes('copied'));
+    result.clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `unreadable: ${e}`);
+
+    // Open from the view: a click on the row opens the session file.
+    await rowOf(sc.codexId).first().click();
+    await page.waitForSelector(`.tabs-container .tab[aria-label*="${sc.codexFile}"]`, { timeout: 20000 });
+    result.opened = true;
+    result.ok = true;
+    return result;
+  }
+
   out.ok = true;
 } catch (err) {
   out.ok = false;
