@@ -10,9 +10,9 @@ nothing links records but call ids.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from context_ls.history.facts import RecordFacts
@@ -24,8 +24,11 @@ if TYPE_CHECKING:
     Moves = dict[int, dict[int, Call]]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApiErrors:
+# Named tuples, not dataclasses: a dataclass of this many fields took ~2.5 ms to make at
+# import, paid by every `context-ls` process. Build them with keywords.
+
+
+class ApiErrors(NamedTuple):
     """What the dialect's API answers when it is sent a broken history (findings quote it)."""
 
     missing_output: Callable[[Call], str]
@@ -35,8 +38,7 @@ class ApiErrors:
     not_adjacent: Callable[[str], str] | None = None
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Chain:
+class Chain(NamedTuple):
     """Records that name their parent by uuid (`parentUuid`): the conversation is the path
     from the newest record up, branches left by a rewind are not sent again, and a repair
     keeps every link right."""
@@ -53,21 +55,25 @@ class Chain:
     moved_parent: Callable[[Any, str], str | None]
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Dialect:
-    """One dialect: how to read it, what its API requires, how to repair it."""
+class Dialect(NamedTuple):
+    """One dialect: how to read it, what its API requires, how to repair it. The fields
+    every dialect gives come first; the others default to "like most dialects"."""
 
     # --- who it is (the README table and `--dialect` come from these) ----------------------
     name: str
     what: str  # the program or API that writes or reads it
     shape: str  # what a file of it looks like
-
-    # --- reading ---------------------------------------------------------------------------
     # A decoded record -> 0 (does not fit), 1 (fits loosely), 2-3 (carries the dialect's
     # own marks). Detection picks the dialect most records fit.
     sniff: Callable[[Any], int]
     # A decoded record -> what it says (kind, role, calls, outputs, ids, links).
     facts: Callable[[Any], RecordFacts]
+    api: ApiErrors  # what its API answers to a broken history
+    default_text: str  # of a synthetic output (`syntheticOutputText` overrides it)
+    # Insert a synthetic output for a call that has none.
+    synthesize: Callable[[Plan, Call], None]
+
+    # --- reading ---------------------------------------------------------------------------
     # The bytes of one record -> its facts, decoding only what pairing needs (hot loop).
     read_line: Callable[[bytes], RecordFacts] | None = None
     # `check`'s sparse scan of a big JSONL file (lines, history, fetch) -> the history
@@ -93,7 +99,6 @@ class Dialect:
     resume_start: Callable[[History], int] | None = None
 
     # --- what its API requires -------------------------------------------------------------
-    api: ApiErrors
     # An output must be in the message right after its call's message (H006).
     adjacency: bool = False
     # The role a message holding results must have (None: any).
@@ -102,9 +107,6 @@ class Dialect:
     statuses: tuple[str, ...] | None = None
 
     # --- repairs ---------------------------------------------------------------------------
-    default_text: str  # of a synthetic output (`syntheticOutputText` overrides it)
-    # Insert a synthetic output for a call that has none.
-    synthesize: Callable[[Plan, Call], None]
     # The record after which an output record of the call in `item` goes; None: `item`.
     output_anchor: Callable[[Item], int] | None = None
     # Put one block (an output's bytes) where the call's results go (`content_path`
@@ -114,7 +116,7 @@ class Dialect:
     keep_whole: Callable[[Plan, Moves, Moves], None] | None = None
     # Titles of a move's quick fix: "record" (the whole record moves), "blocks" (blocks
     # leave a record that stays); {call_id} and {where} are filled in.
-    move_titles: Mapping[str, str] = field(default_factory=dict)
+    move_titles: Mapping[str, str] = MappingProxyType({})
     # Trimming: the role the kept part must start with, and the leading roles it keeps.
     first_role: str | None = None
     leading_roles: frozenset[str] = frozenset()
