@@ -101,6 +101,7 @@ export function registerSessionsView(context: vscode.ExtensionContext, host: Ses
   const tree = new SessionsTree();
   const view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: tree });
   const watchers = new Map<string, vscode.Disposable>();
+  const logged = new Set<string>(); // problem lines already in the log (it lists every few seconds)
 
   const watch = (roots: string[]): void => {
     for (const [root, watcher] of watchers) {
@@ -132,7 +133,10 @@ export function registerSessionsView(context: vscode.ExtensionContext, host: Ses
       const listing = await vscode.window.withProgress({ location: { viewId: VIEW_ID } }, async () =>
         parseListing(await host.request(SESSIONS_REQUEST, { folders: open })),
       );
-      for (const problem of listing.problems) host.log(`Agent Sessions: ${problem}`);
+      for (const problem of listing.problems.filter((p) => !logged.has(p))) {
+        logged.add(problem);
+        host.log(`Agent Sessions: ${problem}`);
+      }
       tree.show(listing);
       view.message = emptyMessage(listing, open.length);
       watch(listing.searched);

@@ -420,51 +420,36 @@ try {
     const clearToasts = async () => {
       await runCommand('Notifications: Clear All Notifications').catch(() => {});
     };
-    const inline = async (sid, title) => {
+    // Clicks an inline action of a session's row; resolves with the notification it brings.
+    const inline = async (sid, title, expected, what, rowReady = () => true) => {
+      await clearToasts();
       const row = rowOf(sid).first();
       await row.hover();
       await row.locator(`.action-label[aria-label="${title}"]`).click({ force: true });
+      const shown = await poll(
+        async () => {
+          const toast = (await toasts()).find((x) => expected.test(x));
+          const text = (await rowsNow()).find((r) => r.includes(sid.slice(0, 8))) || '';
+          return { ok: !!toast && rowReady(text), toast, row: text };
+        },
+        { timeout: 60000, what },
+      );
+      return shown.toast;
     };
 
     // Fix on the live session: refused, and the refusal is shown.
-    await clearToasts();
-    await inline(sc.claudeId, 'Fix Session');
-    const refused = await poll(
-      async () => {
-        const t = await toasts();
-        return { ok: t.some((x) => /Not fixed: .*Nothing was written/.test(x)), t };
-      },
-      { timeout: 60000, what: 'the refusal to fix a session an agent still writes' },
-    );
-    result.refusal = refused.t.find((x) => /Not fixed/.test(x));
+    result.refusal = await inline(sc.claudeId, 'Fix Session', /Not fixed: .*Nothing was written/, 'the refusal to fix a live session');
     await page.screenshot({ path: path.join(cfg.artifacts, 'vscode-sessions-refused.png') });
 
     // Fix on the Codex session: repaired, and its count goes to zero.
-    await clearToasts();
-    await inline(sc.codexId, 'Fix Session');
-    const fixed = await poll(
-      async () => {
-        const t = await toasts();
-        const row = (await rowsNow()).find((r) => r.includes(sc.codexId.slice(0, 8))) || '';
-        return { ok: t.some((x) => /no problems left/.test(x)) && /, no problems$/.test(row), t, row };
-      },
-      { timeout: 60000, what: 'the Codex session to be fixed and show no problems' },
+    result.fixedToast = await inline(sc.codexId, 'Fix Session', /no problems left/, 'the Codex session to show no problems', (row) =>
+      /, no problems$/.test(row),
     );
-    result.fixedToast = fixed.t.find((x) => /no problems left/.test(x));
     result.after = await rowsNow();
     await page.screenshot({ path: path.join(cfg.artifacts, 'vscode-sessions-fixed.png') });
 
     // Copy the resume command.
-    await clearToasts();
-    await inline(sc.codexId, 'Copy Resume Command');
-    const copied = await poll(
-      async () => {
-        const t = await toasts();
-        return { ok: t.some((x) => x.includes(`copied`) && x.includes(sc.codexId)), t };
-      },
-      { timeout: 20000, what: 'the resume command to be copied' },
-    );
-    result.copiedToast = copied.t.find((x) => x.includes('copied'));
+    result.copiedToast = await inline(sc.codexId, 'Copy Resume Command', new RegExp(`copied .*${sc.codexId}`), 'the copy');
     result.clipboard = await page.evaluate(() => navigator.clipboard.readText()).catch((e) => `unreadable: ${e}`);
 
     // Open from the view: a click on the row opens the session file.

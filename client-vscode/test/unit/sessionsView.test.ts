@@ -119,6 +119,8 @@ describe('the Agent Sessions view', () => {
     expect(broken.command?.command).toBe('context-ls.sessions.open');
     expect(view.message).toBeUndefined();
     expect(logs).toContain('Agent Sessions: /h/x.jsonl: not a Codex session');
+    await vscode.commands.executeCommand('context-ls.sessions.refresh');
+    expect(logs.filter((l) => l.includes('/h/x.jsonl'))).toHaveLength(1); // once, not per listing
   });
 
   it('watches the folders the server looked in, and lists again after a burst of changes', async () => {
