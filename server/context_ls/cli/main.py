@@ -128,11 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _dialect(parser: argparse.ArgumentParser) -> None:
-    from context_ls.history.model import DIALECTS
+    from context_ls.history.dialects import NAMES
 
-    parser.add_argument(
-        "--dialect", choices=DIALECTS, help="skip detection and read as this dialect"
-    )
+    parser.add_argument("--dialect", choices=NAMES, help="skip detection and read as this dialect")
 
 
 def _agent(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,6 @@ The records themselves, and how a history holds them, are in `items.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from context_ls.history.columns import Records as Records
 from context_ls.history.items import Item as Item
@@ -19,16 +18,6 @@ from context_ls.history.items import Span as Span
 
 # A name from the dialect registry (`history/dialects/__init__.py`, `NAMES`).
 DialectName = str
-
-
-def __getattr__(name: str) -> Any:
-    """`DIALECTS`: the registry's names, for callers that still look for them here (the
-    registry imports this module, so it cannot be imported at the top)."""
-    if name == "DIALECTS":
-        from context_ls.history.dialects import NAMES
-
-        return NAMES
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(slots=True)
