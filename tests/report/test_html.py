@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from context_ls.docs import rules_page_url
 from context_ls.history.api import analyze, analyze_path
 from context_ls.report.html import render_report
 from context_ls.report.timeline import build_timeline, parse_time
@@ -25,7 +26,7 @@ def check(page: str) -> Page:
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*//""", page)
     assert "@import" not in page and "url(" not in page
     for href in checker.links:
-        assert href.startswith(("#", "https://github.com/context-ls/")), href
+        assert href.startswith(("#", rules_page_url())), href
         if href.startswith("#"):
             assert href[1:] in checker.ids, f"dead anchor {href}"
     return checker

@@ -17,4 +17,5 @@ def run_explain(code: str | None) -> int:
     if found is None:
         raise UsageError(f"unknown rule {code!r}; `context-ls explain` lists them")
     sys.stdout.write(found.explain())
+    sys.stdout.write(f"\nDocs: {found.url}\n")
     return 0

@@ -16,8 +16,6 @@ if TYPE_CHECKING:
     from context_ls.history.findings import Finding
     from context_ls.history.normalize import Plan
 
-DOCS_URL = "https://github.com/context-ls/context-ls/blob/main/README.md"
-
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -49,7 +47,10 @@ class Rule:
 
     @property
     def url(self) -> str:
-        return f"{DOCS_URL}#{self.anchor}"
+        """This rule's section of the rule page (`context_ls.docs`: shipped, or public)."""
+        from context_ls.docs import rules_page_url
+
+        return f"{rules_page_url()}#{self.anchor}"
 
     def explain(self) -> str:
         """The rule's documentation as `context-ls explain` prints it (Markdown)."""
