@@ -225,6 +225,8 @@ _RULES = (
         messages={
             "": "{where} is not valid JSON{hint}: {error}; agents refuse to load the file",
             "no-id": "{what}: it can never be paired with its partner",
+            "not-conversation": "{where} is not a conversation ({error}); a data set line "
+            'is one object with a "messages" list',
         },
         fix_title="Drop the truncated line",
         fixer=drop_record,
@@ -274,6 +276,54 @@ _RULES = (
         messages={
             "": "this looks like {article} {kind}: transcripts get shared and synced; "
             "rotate the key and remove it from the history",
+        },
+    ),
+    Rule(
+        "H014",
+        "invalid-arguments",
+        "error",
+        "Finds a tool call whose `function.arguments` is not a string holding a JSON object "
+        "(fine-tuning data sets).",
+        "The API sends and expects arguments as a JSON string; a data set whose arguments are "
+        "an object, or a string that is not a JSON object, is rejected at upload or teaches "
+        "the model to emit arguments it cannot parse.",
+        '"function": {"name": "get_price", "arguments": {"ticker": "MSFT"}}',
+        "Arguments that are a JSON object become the string that holds them; a string that "
+        "is not a JSON object is reported, never guessed at.",
+        messages={
+            "": "arguments of call {call_id}{tool} {problem}; the API expects a string "
+            "holding a JSON object",
+        },
+    ),
+    Rule(
+        "H015",
+        "unknown-tool",
+        "error",
+        "Finds a tool call naming a function that is not in its line's `tools` (fine-tuning "
+        "data sets whose lines list their tools).",
+        "The model is taught to call a function it is never offered: at best a wasted "
+        "example, at worst calls to a tool that does not exist.",
+        '{"tools": [{"type": "function", "function": {"name": "get_price"}}], '
+        '"messages": [… {"tool_calls": [{"function": {"name": "get_prices"}}]}]}',
+        "No automatic fix: add the function to `tools` or rename the call; a name is never "
+        "guessed at.",
+        messages={
+            "": "call {call_id} names function {tool!r}, which is not in this line's tools "
+            "({known})",
+        },
+    ),
+    Rule(
+        "H016",
+        "invalid-message",
+        "error",
+        "Finds a message the fine-tuning upload rejects: not an object, a role it does not "
+        "know, a tool message whose content is not a string.",
+        "The upload of the whole file fails (OpenAI names the line and message; Azure says "
+        "only that the file contains invalid schema).",
+        '{"role": "tool", "tool_call_id": "call_1", "content": {"price": 420}}',
+        "No automatic fix: the message is reported, never guessed at.",
+        messages={
+            "": "{problem}",
         },
     ),
 )
