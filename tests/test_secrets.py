@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from unittest.mock import patch
 
 import pytest
@@ -22,6 +24,18 @@ GITHUB_FINE = "github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz"
 SLACK = "xoxb-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
 BEARER_TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl"
 PEM = "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE KEY-----"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example
+GOOGLE = "AIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY"
+STRIPE_LIVE = "sk_live_" + "4eC39HqLyjWDarjtT1zdp7dc"
+STRIPE_RESTRICTED = "rk_test_" + "51H8s2BKzEXAMPLEkey0123"
+SLACK_APP = "xapp-1-A0123456789-1234567890123-" + "a1b2c3d4e5" * 3
+SLACK_REFRESH = "xoxe-1-" + "My0xLTEyMzQ1Njc4OTAxMi0xMjM0NTY3ODkw"
+SLACK_WEBHOOK = "hooks.slack.com/services/T00000000/B00000000/" + "XXXXXXXXXXXXXXXXXXXXXXXX"
+JWT = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ"
+    ".SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
+PGP = "-----BEGIN PGP PRIVATE KEY BLOCK-----\\nlQOYBF\\n-----END PGP PRIVATE KEY BLOCK-----"
 
 
 @pytest.mark.parametrize(
@@ -38,6 +52,16 @@ PEM = "-----BEGIN RSA PRIVATE KEY-----\\nMIIEowIBAAKCAQEA\\n-----END RSA PRIVATE
         (SLACK, "slack-token"),
         (PEM, "private-key"),
         ("-----BEGIN OPENSSH PRIVATE KEY-----", "private-key"),
+        (PGP, "private-key"),
+        ("ABIA" + "Y34FZKBOKMUTVV7A", "aws-access-key"),
+        ("ACCA" + "Y34FZKBOKMUTVV7A", "aws-access-key"),
+        (GOOGLE, "google-api-key"),
+        (STRIPE_LIVE, "stripe-key"),
+        (STRIPE_RESTRICTED, "stripe-key"),
+        (SLACK_APP, "slack-token"),
+        (SLACK_REFRESH, "slack-token"),
+        (SLACK_WEBHOOK, "slack-webhook"),
+        (JWT, "jwt"),
     ],
 )
 def test_each_kind_is_found_with_exact_offsets(secret: str, kind: str) -> None:
@@ -91,6 +115,17 @@ def test_offsets_are_bytes_not_characters() -> None:
         "the bearer of bad news was here today",
         "-----BEGIN PUBLIC KEY-----",
         "-----BEGIN CERTIFICATE-----",
+        "AIzaTooShort",
+        "XAIza" + "SyD-9tSrke72PouQMnMX-a7eZSW0jkFMBWY",
+        "pk_live_" + "4eC39HqLyjWDarjtT1zdp7dc",  # publishable: public by design
+        "ask_live_" + "4eC39HqLyjWDarjtT1zdp7dc",
+        "sk_live_short",
+        "hooks.slack.com/services/",
+        "version.eyJhbGciOiJI",
+        "AWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}",
+        "aws_secret_access_key = <your secret key>",
+        "SECRET_ACCESS_KEY=" + "a" * 41,
+        "xoxq-123456789012-abcdef",
         "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==",
     ],
 )
@@ -127,6 +162,12 @@ SAMPLES = [
     PEM,
     "-----BEGIN EC PRIVATE KEY-----" + "Q" * 300 + "-----END EC PRIVATE KEY-----",
     "sk-proj-" + "t" * 900,  # a token longer than a window
+    JWT,
+    "x." + JWT,  # a header the walk back must find across a window edge
+    "AWS_SECRET_ACCESS_KEY=" + AWS_SECRET,
+    "https://" + SLACK_WEBHOOK,
+    STRIPE_LIVE,
+    GOOGLE,
 ]
 
 
@@ -162,3 +203,72 @@ def test_a_long_gap_after_bearer_is_not_a_window_edge_case() -> None:
     assert find_secrets(data) == whole
     near = b"curl -H 'Authorization: Bearer  \t abcdefghijklmnopqrstuvwxyz'"
     assert [m.kind for m in find_secrets(near)] == ["bearer-token"]
+
+
+# --- AWS secret access keys: found by the name they are assigned to --------------------------
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    [
+        "AWS_SECRET_ACCESS_KEY={}",
+        "export AWS_SECRET_ACCESS_KEY='{}'",
+        "aws_secret_access_key = {}",
+        '\\"SecretAccessKey\\": \\"{}\\"',
+        '"SecretAccessKey": "{}"',
+        "AWS_SECRET_ACCESS_KEY: {}",
+    ],
+)
+def test_an_aws_secret_key_is_found_by_its_name(assignment: str) -> None:
+    data = ('{"output":"' + assignment.format(AWS_SECRET) + '\\n"}').encode()
+    [match] = find_secrets(data)
+    assert (data[match.start : match.end], match.kind) == (AWS_SECRET.encode(), "aws-secret-key")
+
+
+def test_a_codex_output_with_three_keys_flags_all_three() -> None:
+    """The issue's example: the AWS secret beside an OpenAI key and a GitHub token."""
+    from context_ls.history.api import analyze
+
+    env = f"OPENAI_API_KEY={OPENAI_PROJECT}\\nGH_TOKEN={GITHUB_CLASSIC}\\nAWS_SECRET_ACCESS_KEY={AWS_SECRET}\\n"
+    lines = [
+        {"type": "function_call", "name": "shell", "arguments": "{}", "call_id": "call_env"},
+        {"type": "function_call_output", "call_id": "call_env", "output": env},
+    ]
+    data = b"".join(
+        json.dumps(
+            {"timestamp": f"2026-01-01T00:00:0{i}Z", "type": "response_item", "payload": p}
+        ).encode()
+        + b"\n"
+        for i, p in enumerate(lines)
+    )
+    found = [f for f in analyze(data).findings if f.code == "H010"]
+    assert [f.message for f in found] and len(found) == 3
+    assert "aws-secret-key" in " ".join(f.message for f in found)
+
+
+def test_a_jwt_glued_to_a_secret_before_it_redacts_once() -> None:
+    text = f"{OPENAI_PROJECT}.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig z"
+    assert redact(text).endswith(" z")
+    assert redact(text).count("[REDACTED:") == 2
+    assert OPENAI_PROJECT not in redact(text)
+
+
+# --- encrypted reasoning blobs are not secrets ------------------------------------------------
+
+
+def _blob(raw: bytes, urlsafe: bool) -> str:
+    return (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(raw).decode()
+
+
+@settings(max_examples=80, deadline=None)
+@given(raw=st.binary(min_size=64, max_size=3000))
+def test_encrypted_reasoning_blobs_stay_silent(raw: bytes) -> None:
+    """Codex `encrypted_content` (a Fernet token, base64url), Anthropic thinking `signature`
+    and Gemini `thoughtSignature` (base64): random bytes, encoded as they are, never match."""
+    records = [
+        {"type": "reasoning", "encrypted_content": "gAAAAAB" + _blob(raw, urlsafe=True)},
+        {"type": "thinking", "thinking": "", "signature": "EqQBCkgIBRAB" + _blob(raw, False)},
+        {"thoughtSignature": "CiQB" + _blob(raw, urlsafe=False), "functionCall": {"name": "ls"}},
+    ]
+    data = "\n".join(json.dumps(r) for r in records).encode()
+    assert find_secrets(data) == []

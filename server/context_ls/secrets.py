@@ -31,28 +31,65 @@ class SecretMatch(NamedTuple):
 # Characters a token is made of: a secret must not be glued to one on its left.
 _TOKEN_CHARS = r"A-Za-z0-9_\-"
 _TOKEN = rf"[{_TOKEN_CHARS}]"
+# After an AWS secret key's name: an optional closing quote (escaped in JSON), `=` or `:`,
+# an optional opening quote, then exactly 40 characters of base64. ({} is the group name.)
+_AWS_VALUE = (
+    r"(?:\\?[\"'])?[ \t]{{0,16}}[:=][ \t]{{0,16}}(?:\\?[\"'])?"
+    r"(?P<{}>[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+=])"
+)
 
 # Each branch starts with a plain literal (see the module docstring), then one named group.
+# Where a rule comes from: "gitleaks" is gitleaks' default rule list (config/gitleaks.toml,
+# MIT), "detect-secrets" Yelp's detect-secrets plugins (Apache-2.0); the regexes are our own,
+# written from the token formats those rules document, and tuned to the literal-first shape.
 _PATTERN = "|".join(
     [
         # OpenAI (sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…) and Anthropic (sk-ant-…).
+        # (gitleaks: openai-api-key, anthropic-api-key)
         rf"k-(?<=sk-)(?<![{_TOKEN_CHARS}]sk-)"
         rf"(?:(?P<anthropic_key>ant-{_TOKEN}{{20,}})"
         rf"|(?P<openai_key>(?:proj|svcacct|admin)-{_TOKEN}{{20,}}|[A-Za-z0-9]{{32,}}))",
-        # AWS access key ids (long-term AKIA, temporary ASIA): exactly 20 characters.
-        rf"A(?<![{_TOKEN_CHARS}]A)(?P<aws>(?:KIA|SIA)[0-9A-Z]{{16}})(?![A-Za-z0-9])",
+        # AWS access key ids: AKIA long-term, ASIA temporary, ABIA and ACCA other AWS
+        # services; exactly 20 characters. (gitleaks: aws-access-token; detect-secrets: AWSKeyDetector)
+        rf"A(?<![{_TOKEN_CHARS}]A)(?P<aws>(?:KIA|SIA|BIA|CCA)[0-9A-Z]{{16}})(?![A-Za-z0-9])",
+        # AWS secret access keys: 40 characters of base64, told apart from any other such
+        # run only by the name they are assigned to: AWS_SECRET_ACCESS_KEY=…, the credentials
+        # file's aws_secret_access_key = …, or STS JSON "SecretAccessKey": "…".
+        # (detect-secrets: AWSKeyDetector's secret keyword; gitleaks: aws secret rules)
+        rf"KEY(?<=SECRET_ACCESS_KEY){_AWS_VALUE.format('aws_secret')}",
+        rf"key(?<=secret_access_key){_AWS_VALUE.format('aws_secret_lower')}",
+        rf"Key(?<=SecretAccessKey){_AWS_VALUE.format('aws_secret_json')}",
+        # Google API keys: AIza and 35 more characters. (gitleaks: gcp-api-key;
+        # detect-secrets: none)
+        rf"AIza(?<![{_TOKEN_CHARS}]AIza)(?P<google_api_key>[0-9A-Za-z_\-]{{35}})(?![{_TOKEN_CHARS}])",
         # GitHub personal, OAuth, user, server and refresh tokens; fine-grained PATs.
+        # (gitleaks: github-pat, github-oauth, github-app-token, github-refresh-token,
+        # github-fine-grained-pat; detect-secrets: GitHubTokenDetector)
         rf"g(?<![{_TOKEN_CHARS}]g)"
         r"(?P<github>h[pousr]_[A-Za-z0-9]{36,}|ithub_pat_[A-Za-z0-9_]{22,})",
-        # Slack bot, user, app and refresh tokens.
-        rf"xox(?<![{_TOKEN_CHARS}]xox)(?P<slack>[abposr]-[A-Za-z0-9\-]{{10,}})",
+        # Slack bot, user, app, config, legacy and refresh tokens (xox?-), app-level tokens
+        # (xapp-), webhooks. (gitleaks: slack-*-token, slack-webhook-url; detect-secrets:
+        # SlackDetector)
+        rf"xox(?<![{_TOKEN_CHARS}]xox)(?P<slack>[abposre]-[A-Za-z0-9\-]{{10,}})",
+        rf"xapp-(?<![{_TOKEN_CHARS}]xapp-)(?P<slack_app>[0-9]-[A-Za-z0-9\-]{{10,}})",
+        r"k\.com/(?<=hooks\.slack\.com/)"
+        r"(?P<slack_webhook>(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,})",
+        # Stripe secret and restricted keys, live or test. (gitleaks: stripe-access-token;
+        # detect-secrets: StripeDetector)
+        rf"k_(?<=[sr]k_)(?<![{_TOKEN_CHARS}][sr]k_)"
+        r"(?P<stripe>(?:live|test|prod)_[A-Za-z0-9]{10,99})(?![A-Za-z0-9])",
+        # JSON Web Tokens: base64url header "." payload (a JSON object: eyJ…) "." signature.
+        # The match starts at the payload's J; the header is found by walking back from its dot.
+        # (gitleaks: jwt; detect-secrets: JwtTokenDetector)
+        r"J(?<=[A-Za-z0-9_\-]{17}\.eyJ)(?P<jwt>[A-Za-z0-9_\-]{14,}\.[A-Za-z0-9_\-]*)",
         # HTTP bearer credentials: only the token is the secret. (Every part before a
         # branch's open-ended token is bounded: see `_MARGIN`.)
         r"Bearer(?<![A-Za-z0-9]Bearer)[ \t]{1,256}(?P<bearer>[A-Za-z0-9._~+/\-]{16,}=*)",
         r"bearer(?<![A-Za-z0-9]bearer)[ \t]{1,256}(?P<bearer_lower>[A-Za-z0-9._~+/\-]{16,}=*)",
-        # PEM private keys: the header, and the body up to the footer when it follows.
-        r"BEGIN (?<=-----BEGIN )(?P<private_key>[A-Z0-9 ]{0,40}PRIVATE KEY-----"
-        r"(?:[^-]{0,16384}-----END [A-Z0-9 ]{0,40}PRIVATE KEY-----)?)",
+        # PEM and PGP private keys: the header, and the body up to the footer when it follows.
+        # (gitleaks: private-key; detect-secrets: PrivateKeyDetector)
+        r"BEGIN (?<=-----BEGIN )(?P<private_key>[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+        r"(?:[^-]{0,16384}-----END [A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?)",
     ]
 )
 
@@ -60,18 +97,38 @@ _GROUP_KIND = {
     "openai_key": "openai-key",
     "anthropic_key": "anthropic-key",
     "aws": "aws-access-key",
+    "aws_secret": "aws-secret-key",
+    "aws_secret_lower": "aws-secret-key",
+    "aws_secret_json": "aws-secret-key",
+    "google_api_key": "google-api-key",
     "github": "github-token",
     "slack": "slack-token",
+    "slack_app": "slack-token",
+    "slack_webhook": "slack-webhook",
+    "stripe": "stripe-key",
+    "jwt": "jwt",
     "bearer": "bearer-token",
     "bearer_lower": "bearer-token",
     "private_key": "private-key",
 }
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(_GROUP_KIND.values()))
 # How many bytes of the secret come before where the regex match starts (the lookbehinds).
-_LEAD_BEFORE_MATCH = {"openai_key": 1, "anthropic_key": 1, "private_key": 5}
+_LEAD_BEFORE_MATCH = {
+    "openai_key": 1,
+    "anthropic_key": 1,
+    "private_key": 5,
+    "stripe": 1,
+    "slack_webhook": 10,
+}
 # Where the secret starts at its named group rather than at the match.
-_STARTS_AT_GROUP = {"bearer", "bearer_lower"}
+_STARTS_AT_GROUP = {"bearer", "bearer_lower", "aws_secret", "aws_secret_lower", "aws_secret_json"}
 _GROUP_START_OFFSET = {"aws": -1, "github": -1, "slack": -3}
+# A JWT's header: the base64url run before the payload's dot (bounded). A run glued to the
+# secret before it can overlap that one: redaction starts where the previous one ended.
+_JWT_HEADER_MAX = 4096
+_BASE64URL = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+) | frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
 _BYTES_RE = re.compile(_PATTERN.encode("ascii"))
 _TEXT_RE = re.compile(_PATTERN)
@@ -83,9 +140,19 @@ def _span(match: re.Match[bytes] | re.Match[str]) -> tuple[int, int, str]:
         start = match.start(group)
     elif group in _GROUP_START_OFFSET:
         start = match.start(group) + _GROUP_START_OFFSET[group]
+    elif group == "jwt":
+        start = _header_start(match.string, match.start() - 3)
     else:
         start = match.start() - _LEAD_BEFORE_MATCH.get(group, 0)
     return start, match.end(), _GROUP_KIND[group]
+
+
+def _header_start(subject: bytes | str, dot: int) -> int:
+    """Where the base64url run that ends at `dot` (a JWT's header) starts."""
+    start, limit = dot, max(0, dot - _JWT_HEADER_MAX)
+    while start > limit and subject[start - 1] in _BASE64URL:
+        start -= 1
+    return start
 
 
 # One regex call holds the GIL for as long as it scans: 25 MB took ~70 ms, during which a
@@ -126,6 +193,7 @@ def redact(text: str) -> str:
     cursor = 0
     for match in _TEXT_RE.finditer(text):
         start, end, kind = _span(match)
+        start = max(start, cursor)
         out.append(text[cursor:start])
         out.append(f"[REDACTED:{kind}]")
         cursor = end
@@ -138,6 +206,7 @@ def redact_bytes(data: bytes) -> bytes:
     out: list[bytes] = []
     cursor = 0
     for start, end, kind in find_secrets(data):
+        start = max(start, cursor)
         out.append(data[cursor:start])
         out.append(f"[REDACTED:{kind}]".encode("ascii"))
         cursor = end
