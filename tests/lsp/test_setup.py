@@ -54,6 +54,7 @@ def test_every_request_and_command_has_a_handler(server: ContextLanguageServer) 
         types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS,
         "contextLs/didChangeActiveEditor",
         "contextLs/toolEvent",
+        "contextLs/sessions",
     } <= handled
     names = {
         v for v in vars(commands).values() if isinstance(v, str) and v.startswith("contextLs.")

@@ -22,7 +22,7 @@ from context_ls.lsp.features.context_bridge import ContextBridge, field_of
 from context_ls.lsp.features.diagnostics import Diagnostics
 from context_ls.lsp.features.navigation import Navigation
 from context_ls.lsp.features.pull import PullDiagnostics
-from context_ls.lsp.features.sessions import wire as wire_sessions
+from context_ls.lsp.features.sessions import SESSIONS, AgentSessions
 from context_ls.lsp.features.snapshots import Snapshots
 from context_ls.lsp.features.symbols import Symbols
 from context_ls.lsp.features.watching import Watching
@@ -54,6 +54,7 @@ def create_server() -> ContextLanguageServer:
         Symbols(server),
         CodeActions(server),
         Commands(server),
+        AgentSessions(server),
     ):
         server.add_feature(feature)
     _lifecycle(server)
@@ -61,7 +62,6 @@ def create_server() -> ContextLanguageServer:
     _workspace(server)
     _requests(server)
     _commands(server)
-    wire_sessions(server)  # contextLs/sessions: the agents' sessions, for a session view
     return server
 
 
@@ -195,6 +195,11 @@ def _requests(server: ContextLanguageServer) -> None:
         ls: ContextLanguageServer, params: types.WorkspaceDiagnosticParams
     ) -> types.WorkspaceDiagnosticReport:
         return await ls.feature_of(PullDiagnostics).workspace_diagnostic(params)
+
+    @server.feature(SESSIONS)
+    async def sessions(ls: ContextLanguageServer, params: Any) -> dict[str, Any]:
+        """The agents' sessions of the workspace, for an editor's session view."""
+        return await ls.feature_of(AgentSessions).list(params)
 
 
 # Each command and the method that runs it (with the arguments as sent).

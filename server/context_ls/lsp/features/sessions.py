@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pygls.exceptions import JsonRpcInvalidParams
 
 from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features.context_bridge import field_of
-
-# At run time, not only for typing: pygls reads the handler's annotations.
-from context_ls.lsp.server import ContextLanguageServer
 from context_ls.lsp.state import uri_to_path
+
+if TYPE_CHECKING:
+    from context_ls.lsp.server import ContextLanguageServer
 
 SESSIONS = "contextLs/sessions"
 
@@ -73,12 +73,3 @@ class AgentSessions(LanguageFeature):
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def wire(server: ContextLanguageServer) -> None:
-    """Adds the feature and routes `contextLs/sessions` to it."""
-    server.add_feature(AgentSessions(server))
-
-    @server.feature(SESSIONS)
-    async def sessions(ls: ContextLanguageServer, params: Any) -> dict[str, Any]:
-        return await ls.feature_of(AgentSessions).list(params)
