@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from context_ls.history.normalize import Plan
 
 
+# How a message quotes the API's answer to a broken history (its templates end so).
+API_ANSWER = '; the API will answer: "{api_error}"'
+
+
+class ReaderEffect(str):
+    """The `api_error` text of a dialect no provider's API reads (the native one): what goes
+    wrong for the program that reads the file. A message says it as such, never quoted as
+    an answer (see `Rule.message`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     code: str
@@ -37,8 +47,12 @@ class Rule:
     moves_to: str | None = None
 
     def message(self, variant: str = "", **fields: Any) -> str:
-        """A finding's message from its template."""
-        return self.messages[variant].format(**fields)
+        """A finding's message from its template (a `ReaderEffect` is not quoted as an API's
+        answer)."""
+        template = self.messages[variant]
+        if isinstance(fields.get("api_error"), ReaderEffect):
+            template = template.replace(API_ANSWER, "; {api_error}")
+        return template.format(**fields)
 
     @property
     def anchor(self) -> str:

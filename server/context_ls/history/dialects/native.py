@@ -16,6 +16,7 @@ from context_ls.history.facts import (
 )
 from context_ls.history.model import ItemKind
 from context_ls.history.new_records import NewRecord
+from context_ls.history.rules import ReaderEffect
 
 NAME = "native"
 DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
@@ -92,12 +93,19 @@ DIALECT = Dialect(
     shape="JSONL",
     sniff=sniff,
     facts=facts,
+    # No provider's API reads this format: the texts say what goes wrong for the program
+    # that reads the file, and findings do not quote them as an API's answer.
     api=ApiErrors(
-        missing_output=lambda call: (
-            "every tool_call needs a tool_output; readers of the native format stop here"
+        missing_output=lambda call: ReaderEffect(
+            "no tool_output says how it ended, so a program that reads or resumes this file "
+            "cannot tell whether the tool ran"
         ),
-        orphan=lambda call_id: "a tool_output must answer a tool_call",
-        duplicate_call="readers of the native format pair the first call only",
+        orphan=lambda call_id: ReaderEffect(
+            "a program that reads this file in order finds no earlier tool_call for it to answer"
+        ),
+        duplicate_call=ReaderEffect(
+            "a program that pairs tool_output records by call_id cannot tell which call one answers"
+        ),
     ),
     statuses=STATUSES,
     default_text=DEFAULT_SYNTHETIC_TEXT,
