@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from context_ls.context.database import Database
-from context_ls.context.manager import ContextManager, ContextTrackerFactory
+from context_ls.context.manager import ContextManager
 from context_ls.context.model import ContextConfig, ContextKind, ContextState
 from context_ls.context.stores import SqliteContextStore
 from context_ls.secrets import find_secrets
@@ -50,7 +50,7 @@ def workspace_data(i: int) -> bytes:
 def bench_in_memory(rounds: int = 5000) -> float:
     manager = ContextManager.in_memory()
     config = ContextConfig(kind=ContextKind.WORKSPACE, batch_interval_ms=3_600_000)
-    tracker = ContextTrackerFactory.with_config(manager, config).create()
+    tracker = manager.register(config)
     payloads = [workspace_data(i) for i in range(64)]
     timings = []
     for i in range(rounds):
@@ -71,7 +71,7 @@ def bench_persisted(batch_interval_ms: int, seconds: float) -> tuple[float, int,
         CountingStore.commits = 0
         manager = ContextManager(CountingStore(Database.open(Path(folder))))
         config = ContextConfig(kind=ContextKind.TOOL, batch_interval_ms=batch_interval_ms)
-        tracker = ContextTrackerFactory.with_config(manager, config).create()
+        tracker = manager.register(config)
 
         def bump(data: dict[str, Any]) -> dict[str, Any]:
             data["count"] = data.get("count", 0) + 1

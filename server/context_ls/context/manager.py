@@ -22,7 +22,7 @@ from context_ls.context.stores import ContextStore, InMemoryContextStore, Sqlite
 from context_ls.context.tracker import ContextTracker
 from context_ls.secrets import redact
 
-__all__ = ["ContextManager", "ContextTrackerFactory"]
+__all__ = ["ContextManager"]
 
 log = logging.getLogger(__name__)
 
@@ -255,31 +255,3 @@ class ContextManager:
         if errors:  # one more try: a lock may have been released meanwhile
             self._batch.flush(self.trackers())
         self.store.close()
-
-
-class ContextTrackerFactory:
-    """Makes trackers bound to one manager. Only bench/bench_context.py still uses it;
-    everything else calls `ContextManager.register`, which is all it does."""
-
-    def __init__(self, manager: ContextManager, config: ContextConfig | None = None) -> None:
-        self._manager = manager
-        self._config = config or ContextConfig()
-
-    @classmethod
-    def new(cls, manager: ContextManager) -> ContextTrackerFactory:
-        return cls(manager)
-
-    @classmethod
-    def with_config(cls, manager: ContextManager, config: ContextConfig) -> ContextTrackerFactory:
-        return cls(manager, config)
-
-    @property
-    def manager(self) -> ContextManager:
-        return self._manager
-
-    def create(self) -> ContextTracker:
-        """The tracker for the factory's configuration."""
-        return self._manager.register(self._config)
-
-    def create_with_config(self, config: ContextConfig) -> ContextTracker:
-        return self._manager.register(config)
