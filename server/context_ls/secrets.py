@@ -39,48 +39,60 @@ _AWS_VALUE = (
 )
 
 # Each branch starts with a plain literal (see the module docstring), then one named group.
+# Rules that start with the same character share one branch: every branch is tried at each
+# position the first-character set lets through, so fewer branches scan faster.
 # Where a rule comes from: "gitleaks" is gitleaks' default rule list (config/gitleaks.toml,
 # MIT), "detect-secrets" Yelp's detect-secrets plugins (Apache-2.0); the regexes are our own,
 # written from the token formats those rules document, and tuned to the literal-first shape.
+_T = _TOKEN_CHARS
+_K_RULES = [
+    # OpenAI (sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…) and Anthropic (sk-ant-…).
+    # (gitleaks: openai-api-key, anthropic-api-key)
+    rf"-(?<=sk-)(?<![{_T}]sk-)(?:(?P<anthropic_key>ant-{_TOKEN}{{20,}})"
+    rf"|(?P<openai_key>(?:proj|svcacct|admin)-{_TOKEN}{{20,}}|[A-Za-z0-9]{{32,}}))",
+    # Stripe secret and restricted keys, live or test. (gitleaks: stripe-access-token;
+    # detect-secrets: StripeDetector)
+    rf"_(?<=[sr]k_)(?<![{_T}][sr]k_)(?P<stripe>(?:live|test|prod)_[A-Za-z0-9]{{10,99}})"
+    r"(?![A-Za-z0-9])",
+    # AWS secret access keys in the credentials file: aws_secret_access_key = … (see below).
+    rf"ey(?<=secret_access_key){_AWS_VALUE.format('aws_secret_lower')}",
+    # Slack incoming webhooks. (gitleaks: slack-webhook-url)
+    r"\.com/(?<=hooks\.slack\.com/)"
+    r"(?P<slack_webhook>(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,})",
+]
+_A_RULES = [
+    # AWS access key ids: AKIA long-term, ASIA temporary, ABIA and ACCA other AWS
+    # services; exactly 20 characters. (gitleaks: aws-access-token; detect-secrets:
+    # AWSKeyDetector)
+    rf"(?<![{_T}]A)(?P<aws>(?:KIA|SIA|BIA|CCA)[0-9A-Z]{{16}})(?![A-Za-z0-9])",
+    # AWS secret access keys: 40 characters of base64, told apart from any other such run
+    # only by the name they are assigned to: AWS_SECRET_ACCESS_KEY=…, the credentials file's
+    # aws_secret_access_key = … (above), STS JSON "SecretAccessKey": "…".
+    # (detect-secrets: AWSKeyDetector's secret keyword; gitleaks: aws secret rules)
+    rf"CCESS_KEY(?<=SECRET_ACCESS_KEY){_AWS_VALUE.format('aws_secret')}",
+    rf"ccessKey(?<=SecretAccessKey){_AWS_VALUE.format('aws_secret_json')}",
+    # Google API keys: AIza and 35 more characters. (gitleaks: gcp-api-key)
+    rf"Iza(?<![{_T}]AIza)(?P<google_api_key>[0-9A-Za-z_\-]{{35}})(?![{_T}])",
+]
+_X_RULES = [
+    # Slack bot, user, app, config, legacy and refresh tokens (xox?-) and app-level tokens
+    # (xapp-). (gitleaks: slack-*-token; detect-secrets: SlackDetector)
+    rf"ox(?<![{_T}]xox)(?P<slack>[abposre]-[A-Za-z0-9\-]{{10,}})",
+    rf"app-(?<![{_T}]xapp-)(?P<slack_app>[0-9]-[A-Za-z0-9\-]{{10,}})",
+]
 _PATTERN = "|".join(
     [
-        # OpenAI (sk-…, sk-proj-…, sk-svcacct-…, sk-admin-…) and Anthropic (sk-ant-…).
-        # (gitleaks: openai-api-key, anthropic-api-key)
-        rf"k-(?<=sk-)(?<![{_TOKEN_CHARS}]sk-)"
-        rf"(?:(?P<anthropic_key>ant-{_TOKEN}{{20,}})"
-        rf"|(?P<openai_key>(?:proj|svcacct|admin)-{_TOKEN}{{20,}}|[A-Za-z0-9]{{32,}}))",
-        # AWS access key ids: AKIA long-term, ASIA temporary, ABIA and ACCA other AWS
-        # services; exactly 20 characters. (gitleaks: aws-access-token; detect-secrets: AWSKeyDetector)
-        rf"A(?<![{_TOKEN_CHARS}]A)(?P<aws>(?:KIA|SIA|BIA|CCA)[0-9A-Z]{{16}})(?![A-Za-z0-9])",
-        # AWS secret access keys: 40 characters of base64, told apart from any other such
-        # run only by the name they are assigned to: AWS_SECRET_ACCESS_KEY=…, the credentials
-        # file's aws_secret_access_key = …, or STS JSON "SecretAccessKey": "…".
-        # (detect-secrets: AWSKeyDetector's secret keyword; gitleaks: aws secret rules)
-        rf"KEY(?<=SECRET_ACCESS_KEY){_AWS_VALUE.format('aws_secret')}",
-        rf"key(?<=secret_access_key){_AWS_VALUE.format('aws_secret_lower')}",
-        rf"Key(?<=SecretAccessKey){_AWS_VALUE.format('aws_secret_json')}",
-        # Google API keys: AIza and 35 more characters. (gitleaks: gcp-api-key;
-        # detect-secrets: none)
-        rf"AIza(?<![{_TOKEN_CHARS}]AIza)(?P<google_api_key>[0-9A-Za-z_\-]{{35}})(?![{_TOKEN_CHARS}])",
+        "k(?:" + "|".join(_K_RULES) + ")",
+        "A(?:" + "|".join(_A_RULES) + ")",
+        "x(?:" + "|".join(_X_RULES) + ")",
         # GitHub personal, OAuth, user, server and refresh tokens; fine-grained PATs.
         # (gitleaks: github-pat, github-oauth, github-app-token, github-refresh-token,
         # github-fine-grained-pat; detect-secrets: GitHubTokenDetector)
-        rf"g(?<![{_TOKEN_CHARS}]g)"
+        rf"g(?<![{_T}]g)"
         r"(?P<github>h[pousr]_[A-Za-z0-9]{36,}|ithub_pat_[A-Za-z0-9_]{22,})",
-        # Slack bot, user, app, config, legacy and refresh tokens (xox?-), app-level tokens
-        # (xapp-), webhooks. (gitleaks: slack-*-token, slack-webhook-url; detect-secrets:
-        # SlackDetector)
-        rf"xox(?<![{_TOKEN_CHARS}]xox)(?P<slack>[abposre]-[A-Za-z0-9\-]{{10,}})",
-        rf"xapp-(?<![{_TOKEN_CHARS}]xapp-)(?P<slack_app>[0-9]-[A-Za-z0-9\-]{{10,}})",
-        r"k\.com/(?<=hooks\.slack\.com/)"
-        r"(?P<slack_webhook>(?:services|workflows|triggers)/[A-Za-z0-9+/_\-]{20,})",
-        # Stripe secret and restricted keys, live or test. (gitleaks: stripe-access-token;
-        # detect-secrets: StripeDetector)
-        rf"k_(?<=[sr]k_)(?<![{_TOKEN_CHARS}][sr]k_)"
-        r"(?P<stripe>(?:live|test|prod)_[A-Za-z0-9]{10,99})(?![A-Za-z0-9])",
         # JSON Web Tokens: base64url header "." payload (a JSON object: eyJ…) "." signature.
-        # The match starts at the payload's J; the header is found by walking back from its dot.
-        # (gitleaks: jwt; detect-secrets: JwtTokenDetector)
+        # The match starts at the payload's J; the header is found by walking back from its
+        # dot. (gitleaks: jwt; detect-secrets: JwtTokenDetector)
         r"J(?<=[A-Za-z0-9_\-]{17}\.eyJ)(?P<jwt>[A-Za-z0-9_\-]{14,}\.[A-Za-z0-9_\-]*)",
         # HTTP bearer credentials: only the token is the secret. (Every part before a
         # branch's open-ended token is bounded: see `_MARGIN`.)
