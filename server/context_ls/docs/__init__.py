@@ -50,22 +50,30 @@ def _inline(text: str) -> str:
     return "".join(out).replace("\n", "<br>\n")
 
 
+def _section(explained: str, anchor: str) -> str:
+    """One rule's section from the text `context-ls explain` prints (`Rule.explain`): its
+    `#` title, a preamble, then `##` parts; the example stays preformatted."""
+    title, _, rest = explained.partition("\n")
+    preamble, *parts = re.split(r"^## (.+)\n", rest, flags=re.M)
+    out = [f'<section id="{html.escape(anchor)}">\n<h2>{html.escape(title[2:])}</h2>\n']
+    out.append(f"<p>{_inline(preamble.strip())}</p>\n")
+    for heading, body in zip(parts[::2], parts[1::2], strict=True):
+        out.append(f"<h3>{html.escape(heading)}</h3>\n")
+        body = body.strip("\n")
+        out.append(
+            f"<pre>{html.escape(body)}</pre>\n"
+            if heading == "Example"
+            else f"<p>{_inline(body)}</p>\n"
+        )
+    out.append("</section>\n")
+    return "".join(out)
+
+
 def render_rules_html() -> str:
     """The rule page: one section per rule, its id the rule's anchor (as in the README)."""
     from context_ls.history.rules import RULES
 
-    sections = []
-    for rule in RULES.values():
-        sections.append(
-            f'<section id="{html.escape(rule.anchor)}">\n'
-            f"<h2>{html.escape(rule.code)} {html.escape(rule.name)}</h2>\n"
-            f"<p>Default severity: <strong>{html.escape(rule.severity)}</strong></p>\n"
-            f"<p><strong>What it does.</strong> {_inline(rule.summary)}</p>\n"
-            f"<p><strong>Why is this bad?</strong> {_inline(rule.why)}</p>\n"
-            f"<p><strong>Example.</strong></p>\n<pre>{html.escape(rule.example)}</pre>\n"
-            f"<p><strong>Fix.</strong> {_inline(rule.fix)}</p>\n"
-            "</section>\n"
-        )
+    sections = [_section(rule.explain(), rule.anchor) for rule in RULES.values()]
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
