@@ -28,6 +28,9 @@ ALL_DIALECTS = ("codex", "openai-responses", "openai-chat", "anthropic", "claude
 JSONL_DIALECTS = ("codex", "claude-code", "native")
 DOCUMENT_DIALECTS = ("openai-responses", "openai-chat", "anthropic")
 BLOCK_DIALECTS = ("anthropic", "claude-code")
+# Whole conversations a line: one history is many conversations, written by `render_dataset`
+# (the event renderers above write one conversation a file).
+DATASET_DIALECTS = ("openai-finetune",)
 UNFIXABLE = {"H003", "H008", "H010"}
 SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
 
@@ -390,6 +393,22 @@ def render(
 
 
 # --- a clean history to break by hand -----------------------------------------------------
+
+
+def render_dataset(
+    conversations: Sequence[Sequence[Event]], tools: Sequence[str] | None = None
+) -> bytes:
+    """A fine-tuning data set: each conversation on a line of its own, as Chat messages (every
+    call names `shell`), with `tools` listed on each line when given."""
+    lines = []
+    for events in conversations:
+        line: dict[str, Any] = {"messages": _chat(events)}
+        if tools is not None:
+            line["tools"] = [
+                {"type": "function", "function": {"name": name, "parameters": {}}} for name in tools
+            ]
+        lines.append(dumps(line))
+    return b"\n".join(lines) + b"\n"
 
 
 def clean_events(prefix: str = "call_", batches: Sequence[int] = (1, 2)) -> list[Event]:

@@ -126,12 +126,17 @@ EXPECTED: dict[str, tuple[str | None, dict[str, int]]] = {
     ),
     # Chat Completions
     "ollama__ollama/messages.json": ("openai-chat", {}),
-    # Not read yet (Gemini CLI sessions, fine-tuning data sets: issues of their own), and
+    # Fine-tuning data sets, healthy: every line ends on a target call (no output by
+    # design), ids repeat from line to line (call_1), every call names a listed tool.
+    "microsoft-foundry__fine-tuning/datagen-ToolUse-FineTuneSupervised-valid.jsonl": (
+        "openai-finetune",
+        {},
+    ),
+    "microsoft-foundry__fine-tuning/stock_toolcall_validation.jsonl": ("openai-finetune", {}),
+    # Not read yet (Gemini CLI sessions: an issue of its own), and
     # recorded HTTP exchanges (YAML): no dialect, so never a finding.
     "codemie-ai__codemie-code/session-2026-01-16T11-01-file-ops-37b7abef.json": (None, {}),
     "jnarowski__agentcmd/session-2025-10-27T19-55-981c87cb.json": (None, {}),
-    "microsoft-foundry__fine-tuning/datagen-ToolUse-FineTuneSupervised-valid.jsonl": (None, {}),
-    "microsoft-foundry__fine-tuning/stock_toolcall_validation.jsonl": (None, {}),
     "pydantic__pydantic-ai/test_bedrock_model_retry.yaml": (None, {}),
     "pydantic__pydantic-ai/test_compatible_api_with_tool_calls_without_id.yaml": (None, {}),
     "pydantic__pydantic-ai/test_google_model_retry.yaml": (None, {}),

@@ -66,12 +66,6 @@ def why_not_history(values: Iterable[Any]) -> str:
     """What detection saw in a source it did not take for a history, with the `--dialect`
     that would read it when some records do look like one dialect."""
     head = list(islice(values, SAMPLE_SIZE))
-    whole = sum(1 for v in head if isinstance(v, dict) and isinstance(v.get("messages"), list))
-    if head and whole * 2 >= len(head):
-        return (
-            "each record holds a whole conversation, as in a fine-tuning data set; "
-            "a history is one conversation per file"
-        )
     best: DialectName | None = None
     best_count = 0
     for name, described in DIALECTS.items():

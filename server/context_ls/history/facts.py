@@ -7,7 +7,7 @@ can be cached per line (the server re-parses only the lines an edit touched) and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -34,6 +34,20 @@ class OutputFact:
     status: str | None = None
 
 
+class Problem(NamedTuple):
+    """A finding a record holds by itself, judged without the rest of the file (a data set
+    line is a whole conversation): its rule, the message of the record it is about (-1: the
+    record), the rule's message variant and fields, and the bytes it covers, relative to
+    the record's start."""
+
+    code: str
+    message: int
+    variant: str
+    fields: tuple[tuple[str, str], ...]
+    start: int
+    end: int
+
+
 @dataclass(slots=True, frozen=True)
 class RecordFacts:
     kind: ItemKind
@@ -51,6 +65,7 @@ class RecordFacts:
     # Claude Code: which conversation the line belongs to (a sub-agent's sidechain is its own).
     thread: str | None = None
     error: str | None = None
+    problems: tuple[Problem, ...] = ()
 
 
 OTHER = RecordFacts(ItemKind.OTHER)

@@ -222,6 +222,7 @@ class Reread:
             newline=built.newline,
             ends_with_newline=built.ends_with_newline,
             missing_ids=built.missing_ids + [m for m in old.missing_ids if m[0] >= first],
+            problems=built.problems + [p for p in old.problems if p[0] >= first],
             thread_names=dict(self.builder.threads),
         )
         return view, self.shifts.after_edit(self.reuse.prefix_items, first, self.shift)
@@ -299,6 +300,9 @@ def _copy_links(old: History, new: History, first: int, stop: int, index_shift: 
     for index, block, what in old.missing_ids:
         if first <= index < stop:
             new.missing_ids.append((index + index_shift, block, what))
+    for index, problem in old.problems:
+        if first <= index < stop:
+            new.problems.append((index + index_shift, problem))
 
 
 def _in_range(subjects: list[Any], first: int, stop: int) -> list[Any]:

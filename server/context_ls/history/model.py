@@ -10,11 +10,15 @@ The records themselves, and how a history holds them, are in `items.py`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from context_ls.history.columns import Records as Records
 from context_ls.history.items import Item as Item
 from context_ls.history.items import ItemKind as ItemKind
 from context_ls.history.items import Span as Span
+
+if TYPE_CHECKING:
+    from context_ls.history.facts import Problem
 
 # A name from the dialect registry (`history/dialects/__init__.py`, `NAMES`).
 DialectName = str
@@ -59,6 +63,8 @@ class History:
     ends_with_newline: bool = True
     # Records that hold a call or output but no id at all (H007), as (item, block, what).
     missing_ids: list[tuple[int, int, str]] = field(default_factory=list)
+    # Findings records hold by themselves (data set lines), as (item, problem).
+    problems: list[tuple[int, Problem]] = field(default_factory=list)
     # A JSON document (array, {"messages": …}, {"input": …}) rather than JSONL.
     document: bool = False
     # Only the records findings need were kept (the `check` fast path); `total_records`

@@ -79,6 +79,8 @@ def read_history(data: bytes, dialect: DialectName | None = None) -> History:
     """Read a whole source held in memory."""
     start = src.content_start(data)
     document = src.looks_like_document(data, start)
+    if document and dialect is not None and dialect_of(dialect).lines_only:
+        document = False
     doc_error: str | None = None
     rows: Iterator[tuple[int, int, bytes, str | None, int]]
     if document:
@@ -173,6 +175,8 @@ class HistoryBuilder:
         if facts.missing_ids:
             for block, what in facts.missing_ids:
                 history.missing_ids.append((index, block, what))
+        if facts.problems:
+            history.problems.extend((index, problem) for problem in facts.problems)
 
     def add_document_error(self, error: str, start: int, end: int, line: int, col: int) -> None:
         """A broken document whose elements all parsed (e.g. the closing bracket is missing)."""

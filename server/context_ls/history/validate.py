@@ -35,9 +35,10 @@ class _Collector:
         pending: bool = False,
         call: Call | None = None,
         output: Output | None = None,
+        span: Span | None = None,
     ) -> None:
         rule = RULES[code]
-        span = self.span_of(item)
+        span = span or self.span_of(item)
         self.findings.append(
             Finding(
                 code,
@@ -80,6 +81,8 @@ def validate(
     dialect = dialect_of(history.dialect)
     out = _Collector(history, span_of)
     _malformed(history, out)
+    if history.problems:
+        _record_problems(history, out, enforce_invariants)
     if enforce_invariants:
         pairs = Pairs.of(history, dialect, trailing_calls_pending)
         for check in PAIRING_PASSES:
@@ -112,6 +115,23 @@ def _malformed(history: History, out: _Collector) -> None:
         out.add("H007", message, item.index, fixable=tail)
     for index, _block, what in history.missing_ids:
         out.add("H007", rule.message("no-id", what=what), index)
+
+
+def _record_problems(history: History, out: _Collector, enforce_invariants: bool) -> None:
+    """What records found wrong in themselves (a data set line), named the way OpenAI's
+    upload does ("line N, message M"); only H007 when invariants are not enforced."""
+    for index, problem in history.problems:
+        if enforce_invariants or problem.code == "H007":
+            where = f"line {history.items[index].line + 1}"
+            where += f", message {problem.message + 1}" if problem.message >= 0 else ""
+            rule, fields = RULES[problem.code], dict(problem.fields)
+            text = rule.message(problem.variant, where=where, **fields)
+            if "{where}" not in rule.messages[problem.variant]:
+                text = f"{where}: {text}"
+            line = out.span_of(index)
+            end = line.end if problem.end < 0 else line.start + problem.end
+            span = Span(line.start + problem.start, end)
+            out.add(problem.code, text, index, fields.get("call_id"), span=span)
 
 
 # --- pairing ------------------------------------------------------------------------------

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from context_ls.history.dialects import anthropic, chat, claude_code, codex, native, responses
+from context_ls.history.dialects import (
+    anthropic,
+    chat,
+    claude_code,
+    codex,
+    finetune,
+    native,
+    responses,
+)
 from context_ls.history.dialects.base import Dialect
 
 # Order breaks detection ties: the more specific line formats first.
@@ -20,6 +28,7 @@ _ALL = (
     native.DIALECT,
     responses.DIALECT,
     anthropic.DIALECT,
+    finetune.DIALECT,
     chat.DIALECT,
 )
 

@@ -84,6 +84,9 @@ class Dialect(NamedTuple):
     claims_document: Callable[[str | None, str | None, Sequence[Any]], bool] | None = None
     # A request body may continue a history the server keeps (`previous_response_id`).
     server_state: bool = False
+    # Each record is a JSONL line, even when the source is a single line that would read as
+    # a JSON document (a one-line fine-tuning data set read with `--dialect`).
+    lines_only: bool = False
     # The part of a decoded record that is call or output number `block` (hovers).
     subject: Callable[[Any, int], Any] = lambda value, block: value
 

@@ -1,0 +1,198 @@
+"""Fine-tuning data sets (`openai-finetune`): one whole conversation a line, each judged by
+itself with the Chat rules, the last assistant message being the training target."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from context_ls.history.analysis import Options
+from context_ls.history.api import analyze
+from context_ls.history.where import where
+
+from ._gen import _chat, broken_events, clean_events, codes, dumps, render_dataset
+
+NAME = "openai-finetune"
+
+
+def _line(messages: list[Any], **extra: Any) -> bytes:
+    return dumps({**extra, "messages": messages})
+
+
+def _call(call_id: str, name: str = "shell", arguments: Any = "{}") -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _ask(*calls: dict[str, Any]) -> dict[str, Any]:
+    return {"role": "assistant", "content": None, "tool_calls": list(calls)}
+
+
+def _tool(call_id: str, content: Any = "ok") -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+USER = {"role": "user", "content": "hi"}
+DONE = {"role": "assistant", "content": "done"}
+
+
+def _check(*lines: bytes) -> Any:
+    return analyze(b"\n".join(lines) + b"\n")
+
+
+def test_a_data_set_is_detected_from_content() -> None:
+    analysis = _check(_line([USER, DONE]), _line([USER, _ask(_call("call_1"))]))
+    assert analysis.history.dialect == NAME
+    assert analysis.findings == []
+
+
+def test_the_target_call_has_no_output_by_design_and_ids_repeat_between_lines() -> None:
+    target = _line([USER, _ask(_call("call_1"))])
+    answered = _line([USER, _ask(_call("call_1")), _tool("call_1"), DONE])
+    assert codes(_check(target, answered, target)) == []
+
+
+def test_a_dangling_call_before_the_target_is_h001_at_its_line_message_and_call() -> None:
+    broken = _line([USER, _ask(_call("call_1"), _call("call_2")), _tool("call_1"), DONE])
+    data = _line([USER, DONE]) + b"\n" + broken + b"\n"
+    analysis = analyze(data)
+    assert codes(analysis) == [("H001", "call_2")]
+    finding = analysis.findings[0]
+    assert finding.message.startswith("line 2, message 2: call call_2 (shell) has no output")
+    at = where(analysis, finding.item, finding.span)
+    assert at.line == 2
+    assert data[finding.span.start : finding.span.end] == dumps(_call("call_2"))
+
+
+def test_pairing_and_adjacency_are_judged_within_the_line() -> None:
+    late = _line([USER, _ask(_call("call_1")), USER, _tool("call_1"), DONE])
+    orphan = _line([USER, DONE, _tool("call_9"), DONE])
+    early = _line([USER, _tool("call_1"), _ask(_call("call_1")), DONE])
+    twice = _line([USER, _ask(_call("call_1")), _tool("call_1"), _tool("call_1"), DONE])
+    duplicate = _line(
+        [USER, _ask(_call("call_1")), _tool("call_1"), _ask(_call("call_1")), _tool("call_1")]
+    )
+    found = codes(_check(late, orphan, early, twice, duplicate))
+    assert found == [
+        ("H006", "call_1"),
+        ("H002", "call_9"),
+        ("H005", "call_1"),
+        ("H004", "call_1"),
+        ("H003", "call_1"),
+        ("H004", "call_1"),
+    ]
+
+
+def test_h014_arguments_must_be_a_string_holding_a_json_object() -> None:
+    cases = [{"a": 1}, "[1]", "{not json", 3, None]
+    lines = [_line([USER, _ask(_call(f"call_{n}", arguments=a))]) for n, a in enumerate(cases)]
+    analysis = _check(_line([USER, _ask(_call("call_ok", arguments='{"a": 1}'))]), *lines)
+    found = [(f.code, f.call_id) for f in analysis.findings]
+    assert found == [("H014", f"call_{n}") for n in range(len(cases))]
+    assert "a JSON object, not a string holding one" in analysis.findings[0].message
+
+
+def test_h015_a_call_to_a_function_not_in_the_lines_tools() -> None:
+    tools = [{"type": "function", "function": {"name": "get_price"}}]
+    known = _line([USER, _ask(_call("call_1", "get_price"))], tools=tools)
+    unknown = _line([USER, _ask(_call("call_1", "get_prices"))], tools=tools)
+    no_tools = _line([USER, _ask(_call("call_1", "anything"))])
+    analysis = _check(known, unknown, no_tools)
+    assert codes(analysis) == [("H015", "call_1")]
+    assert analysis.findings[0].message == (
+        "line 2, message 2: call call_1 names function 'get_prices', which is not in this "
+        "line's tools (get_price)"
+    )
+
+
+def test_h016_unknown_roles_and_tool_content_that_is_not_a_string() -> None:
+    robot = _line([USER, {"role": "robot", "content": "beep"}, DONE])
+    content = _line([USER, _ask(_call("call_1")), _tool("call_1", {"v": 1}), DONE])
+    not_object = _line([USER, "hello", DONE])
+    analysis = _check(robot, content, not_object)
+    assert [f.code for f in analysis.findings] == ["H016"] * 3
+    messages = [f.message for f in analysis.findings]
+    assert messages[0].startswith("line 1, message 2: unknown role 'robot'")
+    assert messages[1] == "line 2, message 3: the content of a tool message is not a string"
+    assert messages[2] == "line 3, message 2: message is not an object"
+
+
+def test_a_line_that_is_not_json_or_not_a_conversation_is_h007_naming_its_line() -> None:
+    good = _line([USER, DONE])
+    analysis = _check(good, b"not json", b'{"prompt": "x"}', b"[1]", good, good)
+    assert [f.code for f in analysis.findings] == ["H007"] * 3
+    messages = [f.message for f in analysis.findings]
+    assert messages[0].startswith("line 2 is not valid JSON")
+    assert messages[1].startswith('line 3 is not a conversation (no "messages" list)')
+    assert messages[2].startswith("line 4 is not a conversation (a JSON list)")
+
+
+def test_calls_and_tool_messages_without_ids_are_h007() -> None:
+    no_id = {"type": "function", "function": {"name": "shell", "arguments": "{}"}}
+    tool = {"role": "tool", "content": "ok"}
+    analysis = _check(_line([USER, _ask(no_id), tool, DONE]), _line([USER, DONE]))
+    assert [f.message for f in analysis.findings] == [
+        "line 1, message 2: tool call without an id: it can never be paired with its partner",
+        "line 1, message 3: tool message without a tool_call_id: it can never be paired with "
+        "its partner",
+    ]
+
+
+def test_a_forced_one_line_data_set_is_read_as_a_line() -> None:
+    """One line would read as a `{"messages": …}` document; `--dialect` says it is a line."""
+    data = _line([USER, _ask(_call("call_1")), USER, DONE]) + b"\n"
+    analysis = analyze(data, NAME)
+    assert codes(analysis) == [("H001", "call_1")]
+
+
+def test_invariants_off_keeps_only_h007() -> None:
+    data = render_dataset([[("user", "x"), ("outputs", ["call_Z"]), ("assistant", "y")]])
+    data += b"oops\n"
+    assert codes(analyze(data, options=Options(enforce_invariants=False))) == [("H007", None)]
+
+
+# --- properties over generated data sets -----------------------------------------------------
+
+
+def _target(events: list[Any]) -> int:
+    """The index of the line's last assistant message (the training target)."""
+    messages = _chat(events)
+    return max(i for i, m in enumerate(messages) if m["role"] == "assistant")
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(broken_events(allow_duplicate_calls=True), min_size=2, max_size=4))
+def test_each_line_is_judged_as_its_own_chat_conversation(conversations: list[Any]) -> None:
+    """A data set's findings are, line by line, those of the same conversation sent to Chat
+    Completions on its own, less the target's unanswered calls: nothing pairs across lines
+    (every line reuses the same ids)."""
+    data = render_dataset(conversations)
+    analysis = analyze(data)
+    assert analysis.history.dialect == NAME
+    got: Counter[tuple[int, str, str | None]] = Counter(
+        (analysis.history.items[f.item].line, f.code, f.call_id) for f in analysis.findings
+    )
+    want: Counter[tuple[int, str, str | None]] = Counter()
+    for line, events in enumerate(conversations):
+        alone = analyze(dumps({"messages": _chat(events)}), "openai-chat")
+        target = _target(events)  # a document's records are its messages
+        for f in alone.findings:
+            if f.code == "H001" and f.call is not None and f.call.item == target:
+                continue
+            want[(line, f.code, f.call_id)] += 1
+    assert got == want
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.lists(st.integers(1, 3), min_size=1, max_size=3), min_size=2, max_size=5))
+def test_healthy_data_sets_have_no_findings(batches: list[list[int]]) -> None:
+    conversations = []
+    for sizes in batches:
+        events = clean_events(batches=sizes)
+        conversations.append([*events[:-3], events[-3]])  # ends on a target call
+    data = render_dataset(conversations, tools=["shell"])
+    assert analyze(data).findings == []
+    assert json.loads(data.splitlines()[0])["tools"][0]["function"]["name"] == "shell"
