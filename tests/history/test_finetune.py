@@ -14,7 +14,7 @@ from context_ls.history.analysis import Options
 from context_ls.history.api import analyze
 from context_ls.history.where import where
 
-from ._gen import _chat, broken_events, clean_events, codes, dumps, render_dataset
+from ._gen import _chat, broken_events, clean_events, codes, dumps, normalized, render_dataset
 
 NAME = "openai-finetune"
 
@@ -196,3 +196,45 @@ def test_healthy_data_sets_have_no_findings(batches: list[list[int]]) -> None:
     data = render_dataset(conversations, tools=["shell"])
     assert analyze(data).findings == []
     assert json.loads(data.splitlines()[0])["tools"][0]["function"]["name"] == "shell"
+
+
+# --- normalize, line by line ------------------------------------------------------------------
+
+
+def test_normalize_repairs_inside_the_line_and_leaves_other_lines_alone() -> None:
+    healthy = _line([USER, _ask(_call("call_1"))])
+    dangling = _line([USER, _ask(_call("call_1"), _call("call_2")), _tool("call_1"), DONE])
+    orphan = _line([USER, _tool("call_9"), DONE, _tool("call_8"), DONE])
+    as_object = _line([USER, _ask(_call("call_1", arguments={"a": 1}))])
+    unknown = _line([USER, _ask(_call("call_1", "nope"))], tools=[{"function": {"name": "x"}}])
+    data = b"\n".join([healthy, dangling, orphan, as_object, unknown]) + b"\n"
+    _, out = normalized(data)
+    lines = out.split(b"\n")
+    assert lines[0] == healthy and lines[4] == unknown
+    fixed = [json.loads(line)["messages"] for line in lines[1:4]]
+    assert fixed[0][3] == _tool(
+        "call_2", "Tool execution was interrupted. Output was not received."
+    )
+    assert fixed[0][4] == DONE
+    assert fixed[1] == [USER, DONE, DONE]
+    assert fixed[2][1]["tool_calls"][0]["function"]["arguments"] == '{"a":1}'
+    assert codes(analyze(out)) == [("H015", "call_1")]  # reported, never guessed at
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(broken_events(allow_duplicate_calls=True), min_size=2, max_size=4))
+def test_normalize_never_makes_a_data_set_worse(conversations: list[Any]) -> None:
+    """After a repair no line has a dangling call or an orphan; no finding is new; a line
+    without a repair is byte-identical."""
+    data = render_dataset(conversations)
+    before, out = normalized(data)
+    after = analyze(out, NAME)
+    found = Counter(f.code for f in after.findings)
+    assert found["H001"] == found["H002"] == 0, codes(after)
+    was = Counter(f.code for f in before.findings)
+    assert all(found[code] <= was[code] for code in found), (codes(before), codes(after))
+    repaired = {before.history.items[f.item].line for f in before.findings if f.fixable}
+    for number, (old, new) in enumerate(zip(data.split(b"\n"), out.split(b"\n"), strict=True)):
+        if number not in repaired:
+            assert old == new
+        json.loads(new or b"null")

@@ -44,6 +44,8 @@ def plan_edits(plan: Plan) -> list[TextEdit]:
         if index not in replaced:
             edits.extend(_prepend(plan, items[index], new_blocks))
     edits.extend(_inserts_and_links(plan, removed))
+    if plan.dialect.record_edits is not None:
+        edits.extend(plan.dialect.record_edits(plan))
     return edits
 
 

@@ -46,6 +46,7 @@ class Problem(NamedTuple):
     fields: tuple[tuple[str, str], ...]
     start: int
     end: int
+    fixable: bool = False
 
 
 @dataclass(slots=True, frozen=True)

@@ -58,6 +58,9 @@ class Plan:
     def add(self, finding: Finding) -> None:
         if finding.pending or not finding.fixable:
             return
+        if self.dialect.fix_in_record is not None:
+            self.dialect.fix_in_record(self, finding)
+            return
         rule = RULES.get(finding.code)
         if rule is not None and rule.fixer is not None:
             rule.fixer(self, finding)

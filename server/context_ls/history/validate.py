@@ -131,7 +131,8 @@ def _record_problems(history: History, out: _Collector, enforce_invariants: bool
             line = out.span_of(index)
             end = line.end if problem.end < 0 else line.start + problem.end
             span = Span(line.start + problem.start, end)
-            out.add(problem.code, text, index, fields.get("call_id"), span=span)
+            call_id = fields.get("call_id")
+            out.add(problem.code, text, index, call_id, fixable=problem.fixable, span=span)
 
 
 # --- pairing ------------------------------------------------------------------------------

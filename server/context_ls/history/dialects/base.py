@@ -115,6 +115,11 @@ class Dialect(NamedTuple):
     # Put one block (an output's bytes) where the call's results go (`content_path`
     # dialects); `key` names it (a new record's uuid is made from it).
     deliver_block: Callable[[Plan, Call, bytes, str], None] | None = None
+    # Repairs made inside records (a data set line is a whole conversation): the fix of a
+    # finding noted on the plan, and the edits made of what was noted, once every finding
+    # is in. Set, they take the place of the rules' own fixers.
+    fix_in_record: Callable[[Plan, Any], None] | None = None
+    record_edits: Callable[[Plan], list[Any]] | None = None
     # Settle which records move whole, when the dialect has a say (plan, whole, all moves).
     keep_whole: Callable[[Plan, Moves, Moves], None] | None = None
     # Titles of a move's quick fix: "record" (the whole record moves), "blocks" (blocks

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from context_ls.history.dialects import chat
+from context_ls.history.dialects import chat, finetune_fix
 from context_ls.history.dialects.base import Dialect
 from context_ls.history.facts import DECODE_ERRORS, OTHER, Problem, RecordFacts, malformed
 from context_ls.history.items import ItemKind
@@ -199,7 +199,7 @@ def _arguments_problem(function: Any) -> str | None:
         return "are missing"
     arguments = function["arguments"]
     if isinstance(arguments, dict):
-        return "are a JSON object, not a string holding one"
+        return _OBJECT_ARGUMENTS
     if not isinstance(arguments, str):
         return f"are a JSON {_json_type(arguments)}, not a string"
     try:
@@ -209,6 +209,9 @@ def _arguments_problem(function: Any) -> str | None:
     if not isinstance(held, dict):
         return f"are a string holding a JSON {_json_type(held)}, not an object"
     return None
+
+
+_OBJECT_ARGUMENTS = "are a JSON object, not a string holding one"
 
 
 def _json_type(value: Any) -> str:
@@ -270,8 +273,16 @@ def _located(found: list[_Pending], raw: bytes | None) -> tuple[Problem, ...]:
     """The problems with the bytes they cover: the call, else the message, else the line."""
     spans = _Spans(raw)
     return tuple(
-        Problem(code, m, variant, fields, *spans.of(m, k)) for code, m, k, variant, fields in found
+        Problem(code, m, variant, fields, *spans.of(m, k), _fixable(code, fields))
+        for code, m, k, variant, fields in found
     )
+
+
+def _fixable(code: str, fields: tuple[tuple[str, str], ...]) -> bool:
+    """H001 and H002 are repaired; H014 only when the arguments are an object."""
+    if code == "H014":
+        return dict(fields).get("problem") == _OBJECT_ARGUMENTS
+    return code in ("H001", "H002")
 
 
 class _Spans:
@@ -287,19 +298,19 @@ class _Spans:
         if self.raw is None or m < 0:
             return whole
         if self.messages is None:
-            self.messages = _elements(self.raw, 0, "messages")
+            self.messages = element_spans(self.raw, 0, "messages")
         if m >= len(self.messages):
             return whole
         start, end = self.messages[m]
         if k < 0:
             return start, end
         if m not in self.calls:
-            self.calls[m] = _elements(self.raw[start:end], start, "tool_calls")
+            self.calls[m] = element_spans(self.raw[start:end], start, "tool_calls")
         in_message = self.calls[m]
         return in_message[k] if k < len(in_message) else (start, end)
 
 
-def _elements(data: bytes, offset: int, key: str) -> list[tuple[int, int]]:
+def element_spans(data: bytes, offset: int, key: str) -> list[tuple[int, int]]:
     """(start, end) of each element of the array under `key` of the object in `data`."""
     try:
         obj = _decode(data, type=dict[str, msgspec.Raw])
@@ -332,4 +343,6 @@ DIALECT = Dialect(
     api=chat.API_ERRORS,
     default_text=chat.DEFAULT_SYNTHETIC_TEXT,
     synthesize=synthesize,
+    fix_in_record=finetune_fix.fix,
+    record_edits=finetune_fix.edits,
 )
