@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from context_ls.cli.main import main
 from context_ls.history.analysis import Options
 from context_ls.history.api import analyze
 from context_ls.history.where import where
 
-from ._gen import _chat, broken_events, clean_events, codes, dumps, normalized, render_dataset
+from ._gen import REPO, _chat, broken_events, clean_events, codes, dumps, normalized, render_dataset
 
 NAME = "openai-finetune"
 
@@ -238,3 +241,35 @@ def test_normalize_never_makes_a_data_set_worse(conversations: list[Any]) -> Non
         if number not in repaired:
             assert old == new
         json.loads(new or b"null")
+
+
+# --- the CLI ---------------------------------------------------------------------------------
+
+
+def test_check_names_line_column_and_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONTEXT_LS_STATE_DIR", str(tmp_path / "state"))
+    healthy = _line([USER, _ask(_call("call_1"))])
+    dangling = _line([USER, _ask(_call("call_1")), USER, DONE])
+    path = tmp_path / "train.jsonl"
+    path.write_bytes(b"\n".join([healthy, dangling, healthy]) + b"\n")
+    assert main(["check", str(path)]) == 1
+    out = capsys.readouterr().out
+    column = dangling.index(dumps(_call("call_1"))) + 1
+    assert f"{path}:2:{column}: H001 [missing-output] line 2, message 2: call call_1" in out
+    assert "1 history checked" in out
+    assert main(["normalize", "--write", str(path)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(path)]) == 0
+    assert path.read_bytes().split(b"\n")[0] == healthy
+
+
+REAL = REPO.parent / "shared" / "realdata" / "microsoft-foundry__fine-tuning"
+
+
+@pytest.mark.skipif(not REAL.is_dir(), reason="../shared/realdata is not beside the clone")
+def test_check_passes_the_real_data_sets(capsys: pytest.CaptureFixture[str]) -> None:
+    files = sorted(REAL.glob("*.jsonl"))
+    assert main(["check", *map(str, files)]) == 0
+    assert f"({len(files)} histories checked)" in capsys.readouterr().out
