@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from context_ls.cli.main import main
 from context_ls.history.analysis import Options
-from context_ls.history.api import analyze
+from context_ls.history.api import analyze, fix_edits, fix_title
+from context_ls.history.model import apply_edits
 from context_ls.history.where import where
 
 from ._gen import REPO, _chat, broken_events, clean_events, codes, dumps, normalized, render_dataset
@@ -273,3 +274,17 @@ def test_check_passes_the_real_data_sets(capsys: pytest.CaptureFixture[str]) -> 
     files = sorted(REAL.glob("*.jsonl"))
     assert main(["check", *map(str, files)]) == 0
     assert f"({len(files)} histories checked)" in capsys.readouterr().out
+
+
+def test_one_findings_fix_repairs_only_its_line() -> None:
+    """What a quick fix applies: the edits of one finding, inside its own line."""
+    dangling = _line([USER, _ask(_call("call_1")), USER, DONE])
+    data = b"\n".join([dangling, dangling]) + b"\n"
+    analysis = analyze(data)
+    second = analysis.findings[1]
+    assert (second.code, second.fixable) == ("H001", True)
+    assert fix_title(analysis, second) == "Insert a synthetic output for call_1"
+    out = apply_edits(data, fix_edits(analysis, second))
+    first, fixed = out.split(b"\n")[:2]
+    assert first == dangling
+    assert [m["role"] for m in json.loads(fixed)["messages"]][2] == "tool"
