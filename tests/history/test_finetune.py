@@ -14,11 +14,13 @@ from hypothesis import strategies as st
 
 from context_ls.cli.main import main
 from context_ls.history.analysis import Options
+from context_ls.history.analyzer import Analyzer
 from context_ls.history.api import analyze, fix_edits, fix_title
 from context_ls.history.model import apply_edits
 from context_ls.history.where import where
 
 from ._gen import REPO, _chat, broken_events, clean_events, codes, dumps, normalized, render_dataset
+from .test_incremental import snapshot
 
 NAME = "openai-finetune"
 
@@ -288,3 +290,32 @@ def test_one_findings_fix_repairs_only_its_line() -> None:
     first, fixed = out.split(b"\n")[:2]
     assert first == dangling
     assert [m["role"] for m in json.loads(fixed)["messages"]][2] == "tool"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(broken_events(), min_size=3, max_size=5),
+    st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 10**6)), min_size=1, max_size=6),
+)
+def test_an_edited_data_set_reads_like_a_full_read(
+    conversations: list[Any], steps: list[tuple[int, int]]
+) -> None:
+    """The editor re-reads only the lines an edit touched: a line's own findings move with
+    it (same findings, spans and messages as reading the whole file again)."""
+    data = render_dataset(conversations)
+    analyzer = Analyzer()
+    assert snapshot(analyzer.analyze(data)) == snapshot(analyze(data))
+    for a, b in steps:
+        lines = data.split(b"\n")
+        i, j = a % len(lines), b % len(lines)
+        if a % 3 == 0:
+            lines[i] = lines[j]  # one line's conversation in place of another's
+        elif a % 3 == 1:
+            lines.insert(i, lines[j])
+        else:
+            cut = b % (len(lines[i]) + 1)
+            lines[i] = lines[i][:cut] + lines[i][cut + 1 :]  # a character deleted
+        data = b"\n".join(lines)
+        full = analyze(data)
+        assert snapshot(analyzer.analyze(data)) == snapshot(full)
+        assert [p for p in analyzer.analyze(data).history.problems] == full.history.problems
