@@ -40,6 +40,8 @@ FINE_TUNING = "".join(
     + "\n"
     for n in range(5)
 )
+# A log in JSONL: objects, but no records of any dialect.
+LOG = "".join(json.dumps({"level": "info", "msg": f"started {n}"}) + "\n" for n in range(5))
 # A Gemini CLI session: a `messages` array whose records carry `type`, not `role`.
 GEMINI = json.dumps(
     {
@@ -67,9 +69,7 @@ def summary(out: str) -> str:
 # --- files that are not histories -------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "text", [PACKAGE, FINE_TUNING, GEMINI, ""], ids=["package", "ft", "gem", "empty"]
-)
+@pytest.mark.parametrize("text", [PACKAGE, LOG, GEMINI, ""], ids=["package", "log", "gem", "empty"])
 def test_a_named_non_history_is_listed_and_never_passes(
     cli: Run, tmp_path: Path, text: str
 ) -> None:
@@ -82,9 +82,11 @@ def test_a_named_non_history_is_listed_and_never_passes(
     assert note.startswith(f"{path}: not a history (") and note.endswith("); skipped")
 
 
-def test_the_reason_names_a_fine_tuning_data_set(cli: Run, tmp_path: Path) -> None:
-    result = cli("check", write(tmp_path, "train.jsonl", FINE_TUNING))
-    assert "fine-tuning data set" in result.err
+def test_a_fine_tuning_data_set_is_checked_as_one(cli: Run, tmp_path: Path) -> None:
+    result = cli("check", "--format", "json", write(tmp_path, "train.jsonl", FINE_TUNING))
+    assert result.code == 0 and result.err == ""
+    [entry] = json.loads(result.out)["files"]
+    assert entry["dialect"] == "openai-finetune" and entry["findings"] == []
 
 
 def test_the_reason_names_the_dialect_a_few_records_have(cli: Run, tmp_path: Path) -> None:
@@ -123,7 +125,7 @@ def test_files_found_in_a_folder_are_counted_not_listed(cli: Run, tmp_path: Path
     shutil.copyfile(CLEAN, tmp_path / "a.jsonl")
     write(tmp_path, "package.json", PACKAGE)
     (tmp_path / "sub").mkdir()
-    write(tmp_path / "sub", "train.jsonl", FINE_TUNING)
+    write(tmp_path / "sub", "app.jsonl", LOG)
     result = cli("check", tmp_path)
     assert result.code == 0
     assert result.out == f"{SUCCESS} (1 history checked, 2 files skipped: not histories)\n"
@@ -221,7 +223,7 @@ def test_forced_dialect_on_another_dialect_exits_2(cli: Run) -> None:
 
 
 def test_forced_dialect_on_a_non_history_exits_2(cli: Run, tmp_path: Path) -> None:
-    path = write(tmp_path, "train.jsonl", FINE_TUNING)
+    path = write(tmp_path, "app.jsonl", LOG)
     result = cli("check", "--dialect", "openai-chat", path)
     assert result.code == 2
     assert result.err == f"{path}: error: no openai-chat records: it does not look like a history\n"
@@ -277,8 +279,8 @@ def test_forced_dialect_on_a_compressed_rollout(
         refused = cli("check", "--dialect", "claude-code", rollout)
         assert refused.code == 2
         assert refused.err == f"{rollout}: error: no claude-code records: it looks like codex\n"
-        skipped = cli("check", train)
-        assert skipped.code == 0 and "fine-tuning data set" in skipped.err
+        checked = cli("check", train)
+        assert checked.code == 0 and "(1 history checked)" in checked.out
 
 
 def test_folders_hold_compressed_rollouts_too(cli: Run, tmp_path: Path) -> None:
@@ -322,11 +324,11 @@ def test_require_dialect_records_for_normalize_and_trim(tmp_path: Path) -> None:
 @pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not beside the clone")
 def test_real_files_that_are_not_histories(cli: Run) -> None:
     named = [
-        *sorted((REALDATA / "microsoft-foundry__fine-tuning").glob("*.jsonl")),
         *sorted((REALDATA / "jnarowski__agentcmd").glob("session-*.json")),
+        *sorted((REALDATA / "codemie-ai__codemie-code").glob("session-*.json")),
         REPO / "client-vscode" / "package.json",
     ]
-    assert len(named) >= 4
+    assert len(named) >= 3
     result = cli("check", *named)
     assert result.code == 0 and SUCCESS not in result.out
     assert result.out.startswith("No history found in the given paths")
@@ -334,6 +336,9 @@ def test_real_files_that_are_not_histories(cli: Run) -> None:
     forced = cli("check", "--dialect", "openai-chat", *named[:2])
     assert forced.code == 2 and SUCCESS not in forced.out
     assert forced.err.count("no openai-chat records") == 2
+    data_sets = sorted((REALDATA / "microsoft-foundry__fine-tuning").glob("*.jsonl"))
+    checked = cli("check", *data_sets)
+    assert checked.code == 0 and f"({len(data_sets)} histories checked)" in checked.out
 
 
 # --- a property: the summary says exactly what was checked -----------------------------------
@@ -354,7 +359,7 @@ def test_success_only_when_histories_were_checked_and_clean(kinds: list[str], fo
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         paths = [write(root, f"{n}-{kind}.json", KINDS[kind]) for n, kind in enumerate(kinds)]
-        histories = sum(kind in ("clean", "findings") for kind in kinds)
+        histories = sum(kind in ("clean", "findings", "fine-tuning") for kind in kinds)
         skipped = len(kinds) - histories
         argv = [str(root)] if folder else [str(p) for p in paths]
         out, err = io.StringIO(), io.StringIO()

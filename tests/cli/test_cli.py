@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from context_ls.cli.main import main
+from context_ls.history.rules import RULES
 
 from .conftest import EXAMPLES, REPO, Run
 
@@ -327,9 +328,7 @@ def test_explain(cli: Run) -> None:
     assert cli("explain", "orphan-output").out.startswith("# H002 orphan-output")
     listing = cli("explain")
     assert listing.code == 0
-    assert [line.split()[0] for line in listing.out.splitlines()] == [
-        f"H{n:03d}" for n in range(1, 11)
-    ]
+    assert [line.split()[0] for line in listing.out.splitlines()] == sorted(RULES)
     _one_line_error(cli("explain", "H999"))
 
 
