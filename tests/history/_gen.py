@@ -199,6 +199,23 @@ CC_BASE = {
 }
 
 
+def cc_line(
+    uuid: str, parent: str | None, kind: str, content: object, mid: str | None = None, **extra: Any
+) -> dict[str, Any]:
+    """One hand-written Claude Code line, for cases the event renderer cannot express."""
+    message: dict[str, Any] = {"role": kind, "content": content}
+    if mid:
+        message["id"] = mid
+    return {
+        "parentUuid": parent,
+        **CC_BASE,
+        "type": kind,
+        "message": message,
+        "uuid": uuid,
+        **extra,
+    }
+
+
 def _claude_code(events: Sequence[Event], style: str = "2.0") -> list[Any]:
     """Claude Code lines chained by parentUuid. `style` "2.0": one linear chain, each line
     the child of the one before. "2.1" (FORMATS.md 5b): each result line hangs off its own

@@ -19,6 +19,7 @@ from ._gen import (
     CC_BASE,
     REPO,
     call_prefix,
+    cc_line,
     codes,
     delay_is_undone_exactly,
     delay_result,
@@ -203,22 +204,6 @@ def test_a_result_line_before_its_call_moves_whole() -> None:
     assert_chain_resolves(out)
 
 
-def _cc_line(
-    uuid: str, parent: str | None, kind: str, content: object, mid: str | None = None, **extra
-) -> dict:
-    message: dict = {"role": kind, "content": content}
-    if mid:
-        message["id"] = mid
-    return {
-        "parentUuid": parent,
-        **CC_BASE,
-        "type": kind,
-        "message": message,
-        "uuid": uuid,
-        **extra,
-    }
-
-
 def _use(*ids: str) -> list[dict]:
     return [{"type": "tool_use", "id": i, "name": "Bash", "input": {}} for i in ids]
 
@@ -232,11 +217,11 @@ TEXT = [{"type": "text", "text": "hm"}]
 
 def test_one_line_with_every_result_of_a_message_moves_whole() -> None:
     lines = [
-        _cc_line("u", None, "user", "go"),
-        _cc_line("a1", "u", "assistant", _use("toolu_A", "toolu_B"), "m1"),
-        _cc_line("t", "a1", "assistant", TEXT, "m2"),
-        _cc_line("r", "t", "user", [_result("toolu_A"), _result("toolu_B")], toolUseResult="x"),
-        _cc_line("n", "r", "user", "next"),
+        cc_line("u", None, "user", "go"),
+        cc_line("a1", "u", "assistant", _use("toolu_A", "toolu_B"), "m1"),
+        cc_line("t", "a1", "assistant", TEXT, "m2"),
+        cc_line("r", "t", "user", [_result("toolu_A"), _result("toolu_B")], toolUseResult="x"),
+        cc_line("n", "r", "user", "next"),
     ]
     data = render_records(lines)
     assert sorted(codes(analyze(data))) == [("H006", "toolu_A"), ("H006", "toolu_B")]
@@ -250,11 +235,11 @@ def test_one_line_with_every_result_of_a_message_moves_whole() -> None:
 def test_a_line_on_the_move_leaves_only_the_blocks_that_go_anyway() -> None:
     # the line holds a delayed result and an orphan one: the line moves, the orphan goes
     lines = [
-        _cc_line("u", None, "user", "go"),
-        _cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
-        _cc_line("t", "a1", "assistant", TEXT, "m2"),
-        _cc_line("r", "t", "user", [_result("toolu_A"), _result("toolu_Zgone")], toolUseResult="x"),
-        _cc_line("n", "r", "user", "next"),
+        cc_line("u", None, "user", "go"),
+        cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
+        cc_line("t", "a1", "assistant", TEXT, "m2"),
+        cc_line("r", "t", "user", [_result("toolu_A"), _result("toolu_Zgone")], toolUseResult="x"),
+        cc_line("n", "r", "user", "next"),
     ]
     data = render_records(lines)
     assert sorted(codes(analyze(data))) == [("H002", "toolu_Zgone"), ("H006", "toolu_A")]
@@ -271,14 +256,14 @@ def test_a_line_on_the_move_leaves_only_the_blocks_that_go_anyway() -> None:
 
 def test_results_bound_for_two_messages_keep_the_line_with_the_first() -> None:
     lines = [
-        _cc_line("u", None, "user", "go"),
-        _cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
-        _cc_line("t1", "a1", "assistant", TEXT, "m2"),
-        _cc_line("r", "t1", "user", [_result("toolu_A")], toolUseResult="x"),
-        _cc_line("a2", "r", "assistant", _use("toolu_B"), "m3"),
-        _cc_line("t2", "a2", "assistant", TEXT, "m4"),
-        _cc_line("rr", "t2", "user", [_result("toolu_B"), _result("toolu_A2")], toolUseResult="y"),
-        _cc_line("n", "rr", "user", "next"),
+        cc_line("u", None, "user", "go"),
+        cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
+        cc_line("t1", "a1", "assistant", TEXT, "m2"),
+        cc_line("r", "t1", "user", [_result("toolu_A")], toolUseResult="x"),
+        cc_line("a2", "r", "assistant", _use("toolu_B"), "m3"),
+        cc_line("t2", "a2", "assistant", TEXT, "m4"),
+        cc_line("rr", "t2", "user", [_result("toolu_B"), _result("toolu_A2")], toolUseResult="y"),
+        cc_line("n", "rr", "user", "next"),
     ]
     # toolu_A2 is answered in a line of its own, so `rr` holds toolu_B's delayed result only
     # once toolu_A2's call sits in the first message: build it so
@@ -299,10 +284,10 @@ def test_results_bound_for_two_messages_keep_the_line_with_the_first() -> None:
 
 def test_a_result_beside_text_leaves_its_line_which_keeps_its_fields() -> None:
     lines = [
-        _cc_line("u", None, "user", "go"),
-        _cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
-        _cc_line("t", "a1", "assistant", TEXT, "m2"),
-        _cc_line(
+        cc_line("u", None, "user", "go"),
+        cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
+        cc_line("t", "a1", "assistant", TEXT, "m2"),
+        cc_line(
             "r",
             "t",
             "user",
@@ -310,7 +295,7 @@ def test_a_result_beside_text_leaves_its_line_which_keeps_its_fields() -> None:
             toolUseResult={"stdout": "ok"},
             timestamp="2025-10-08T09:14:30.000Z",
         ),
-        _cc_line("n", "r", "user", "next"),
+        cc_line("n", "r", "user", "next"),
     ]
     data = render_records(lines)
     assert codes(analyze(data)) == [("H006", "toolu_A")]
@@ -521,13 +506,13 @@ def test_results_of_one_message_go_to_one_place_before_a_branching_hook_line() -
     # the first: both delayed results, in one line, go right after the message, and the
     # chain goes on from them
     lines = [
-        _cc_line("u", None, "user", "go"),
-        _cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
-        _cc_line("a2", "a1", "assistant", _use("toolu_B"), "m1"),
+        cc_line("u", None, "user", "go"),
+        cc_line("a1", "u", "assistant", _use("toolu_A"), "m1"),
+        cc_line("a2", "a1", "assistant", _use("toolu_B"), "m1"),
         {"parentUuid": "a1", **CC_BASE, "type": "progress", "data": {}, "uuid": "p1"},
-        _cc_line("t", "a2", "assistant", TEXT, "m2"),
-        _cc_line("r", "t", "user", [_result("toolu_A"), _result("toolu_B")], toolUseResult="x"),
-        _cc_line("n", "r", "user", "next"),
+        cc_line("t", "a2", "assistant", TEXT, "m2"),
+        cc_line("r", "t", "user", [_result("toolu_A"), _result("toolu_B")], toolUseResult="x"),
+        cc_line("n", "r", "user", "next"),
     ]
     data = render_records(lines)
     assert sorted(codes(analyze(data))) == [("H006", "toolu_A"), ("H006", "toolu_B")]

@@ -16,6 +16,7 @@ from ._gen import (
     JSONL_DIALECTS,
     SYNTHETIC_TEXT,
     call_prefix,
+    cc_line,
     clean_events,
     codes,
     render,
@@ -550,33 +551,17 @@ def test_claude_code_normalize_never_creates_parent_loops(dialect_events: list) 
     _parents_resolve_without_loops(out)
 
 
-def _line(
-    uuid: str, parent: str | None, kind: str, content: object, mid: str | None = None, **extra
-) -> dict:
-    message: dict = {"role": kind, "content": content}
-    if mid:
-        message["id"] = mid
-    return {
-        "parentUuid": parent,
-        **CC_BASE,
-        **extra,
-        "type": kind,
-        "message": message,
-        "uuid": uuid,
-    }
-
-
 _USE_S = [{"type": "tool_use", "id": "toolu_S", "name": "Bash", "input": {}}]
 _RESULT_S = [{"type": "tool_result", "tool_use_id": "toolu_S", "content": "ok"}]
 
 
 def test_claude_code_result_line_written_twice() -> None:
     lines = [
-        _line("u", None, "user", "go"),
-        _line("a1", "u", "assistant", _USE_S, "m1"),
-        _line("rs", "a1", "user", _RESULT_S),
-        _line("rs", "a1", "user", _RESULT_S),
-        _line("a3", "rs", "assistant", [{"type": "text", "text": "x"}], "m3"),
+        cc_line("u", None, "user", "go"),
+        cc_line("a1", "u", "assistant", _USE_S, "m1"),
+        cc_line("rs", "a1", "user", _RESULT_S),
+        cc_line("rs", "a1", "user", _RESULT_S),
+        cc_line("a3", "rs", "assistant", [{"type": "text", "text": "x"}], "m3"),
     ]
     data = render_records(lines)
     assert codes(analyze(data)) == [("H004", "toolu_S")]
@@ -587,11 +572,11 @@ def test_claude_code_result_line_written_twice() -> None:
 
 def test_claude_code_duplicate_result_with_its_own_uuid() -> None:
     lines = [
-        _line("u", None, "user", "go"),
-        _line("a1", "u", "assistant", _USE_S, "m1"),
-        _line("rs", "a1", "user", _RESULT_S),
-        _line("rs2", "rs", "user", _RESULT_S),
-        _line("a3", "rs2", "assistant", [{"type": "text", "text": "x"}], "m3"),
+        cc_line("u", None, "user", "go"),
+        cc_line("a1", "u", "assistant", _USE_S, "m1"),
+        cc_line("rs", "a1", "user", _RESULT_S),
+        cc_line("rs2", "rs", "user", _RESULT_S),
+        cc_line("a3", "rs2", "assistant", [{"type": "text", "text": "x"}], "m3"),
     ]
     data = render_records(lines)
     assert codes(analyze(data)) == [("H004", "toolu_S")]
@@ -603,8 +588,8 @@ def test_claude_code_duplicate_result_with_its_own_uuid() -> None:
 
 def test_claude_code_sidechain_synthetic_result_stays_in_its_thread() -> None:
     lines = [
-        _line("u", None, "user", "go"),
-        _line(
+        cc_line("u", None, "user", "go"),
+        cc_line(
             "s1",
             "u",
             "assistant",
@@ -613,7 +598,7 @@ def test_claude_code_sidechain_synthetic_result_stays_in_its_thread() -> None:
             isSidechain=True,
             agentId="ag1",
         ),
-        _line("a3", "u", "assistant", [{"type": "text", "text": "x"}], "m3"),
+        cc_line("a3", "u", "assistant", [{"type": "text", "text": "x"}], "m3"),
     ]
     data = render_records(lines)
     assert codes(analyze(data)) == [("H001", "toolu_SC")]
@@ -657,25 +642,25 @@ def test_pending_trailing_calls_are_left_alone(dialect: str) -> None:
 
 def test_claude_code_synthetic_result_follows_the_chain_not_the_file_order() -> None:
     lines = [
-        _line("u", None, "user", "go"),
-        _line(
+        cc_line("u", None, "user", "go"),
+        cc_line(
             "a1",
             "u",
             "assistant",
             [{"type": "tool_use", "id": "toolu_P", "name": "Bash", "input": {}}],
             "m",
         ),
-        _line(
+        cc_line(
             "rp", "a2", "user", [{"type": "tool_result", "tool_use_id": "toolu_P", "content": "ok"}]
         ),
-        _line(
+        cc_line(
             "a2",
             "a1",
             "assistant",
             [{"type": "tool_use", "id": "toolu_J", "name": "Bash", "input": {}}],
             "m",
         ),
-        _line("t", "rp", "assistant", [{"type": "text", "text": "x"}], "m2"),
+        cc_line("t", "rp", "assistant", [{"type": "text", "text": "x"}], "m2"),
     ]
     data = render_records(lines)
     assert codes(analyze(data)) == [("H001", "toolu_J")]
@@ -689,11 +674,11 @@ def test_claude_code_inserted_line_with_a_repeated_uuid_relinks_one_line() -> No
     # and only the line right after the insertion may hang off the new line
     same = "[trimmed]"
     lines = [
-        _line(same, None, "user", "go"),
-        _line(same, same, "assistant", _USE_S, "m1"),
-        _line(same, same, "assistant", [{"type": "text", "text": "x"}], "m2"),
-        _line(same, same, "user", "more"),
-        _line(same, same, "assistant", [{"type": "text", "text": "y"}], "m3"),
+        cc_line(same, None, "user", "go"),
+        cc_line(same, same, "assistant", _USE_S, "m1"),
+        cc_line(same, same, "assistant", [{"type": "text", "text": "x"}], "m2"),
+        cc_line(same, same, "user", "more"),
+        cc_line(same, same, "assistant", [{"type": "text", "text": "y"}], "m3"),
     ]
     data = render_records(lines)
     assert codes(analyze(data)) == [("H001", "toolu_S")]
