@@ -10,8 +10,7 @@ rest of the session silently. Before replacing a file the repair asks:
   process holds Codex's per-thread writer lock (`thread-writer-locks/<thread id>.lock`,
   an exclusive `flock` the Codex process keeps for the thread's lifetime; the file itself
   outlives a killed process, so only a held lock counts).
-- `Fingerprint`: whether the bytes it repaired are still the bytes on disk (size, mtime,
-  inode, hash).
+- `Fingerprint` (`fingerprint.py`): whether the repaired bytes are still those on disk.
 
 Pure: no pygls, no asyncio; the language server calls it from a worker thread. Every probe
 degrades to "no writer seen" where the platform cannot tell (a process of another user
@@ -22,12 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import shutil
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from context_ls.codex_locks import codex_homes, codex_lock_paths, codex_thread_ids
+from context_ls.fingerprint import Fingerprint, read_with_fingerprint
 
 __all__ = [
     "Fingerprint",
@@ -46,16 +47,11 @@ __all__ = [
 ]
 
 PROC = "/proc"
-LOCK_DIR = "thread-writer-locks"
 LOCK_HOW = "holds Codex's writer lock for this thread"
 LSOF_TIMEOUT = 5.0  # seconds: a hung lsof (NFS) must not hang a repair
 
 _ACCESS_MODE = 0o3  # O_ACCMODE
 _O_APPEND = 0o2000  # Linux's value, as /proc/PID/fdinfo prints it (octal)
-_UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_THREAD_ID = re.compile(rf"\A{_UUID}\Z")
-_ROLLOUT_NAME = re.compile(rf"\Arollout-.*-({_UUID})\.jsonl(?:\.zst)?\Z")
-_SESSION_META_ID = re.compile(rb'"type"\s*:\s*"session_meta"')
 
 
 @dataclass(frozen=True, slots=True)
@@ -304,78 +300,7 @@ def open_writers(path: str | Path) -> list[Writer]:
     return open_writers_many([path])[str(path)]
 
 
-# Codex's per-thread writer lock -------------------------------------------------------
-
-
-def codex_thread_ids(path: str | Path, head: bytes | None = None) -> list[str]:
-    """The thread id of a Codex rollout: its `session_meta` payload `id` (from `head`, the
-    file's first bytes; read from disk when not given), and the uuid ending its name
-    (`rollout-<timestamp>-<uuid>.jsonl`). Codex names the file by the id, so both are the
-    same unless someone renamed or edited it; then both are asked about. [] when it is not
-    a rollout. An id becomes a path segment, so only uuid-shaped values are accepted."""
-    ids: list[str] = []
-    if head is None:
-        head = _head(path)
-    end = head.find(b"\n")
-    first = head if end < 0 else head[:end]
-    if _SESSION_META_ID.search(first):
-        import msgspec
-
-        with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
-            line = msgspec.json.decode(first)
-            thread = line.get("payload", {}).get("id")
-            if isinstance(thread, str) and _THREAD_ID.match(thread):
-                ids.append(thread.lower())
-    match = _ROLLOUT_NAME.match(os.path.basename(str(path)))
-    if match and match.group(1).lower() not in ids:
-        ids.append(match.group(1).lower())
-    return ids
-
-
-HEAD_BYTES = 65536  # a session_meta line with long base instructions still fits
-
-
-def _head(path: str | Path) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(HEAD_BYTES)
-    except OSError:
-        return b""
-
-
-def codex_homes(path: str | Path) -> list[str]:
-    """Where Codex may keep its locks for this rollout: the home the file sits in
-    (`<home>/sessions/…` or `<home>/archived_sessions/…`), `$CODEX_HOME`, `~/.codex`."""
-    homes: list[str] = []
-    real = Path(os.path.realpath(path))
-    for folder in real.parents:
-        if folder.name in ("sessions", "archived_sessions"):
-            homes.append(str(folder.parent))
-            break
-    env = os.environ.get("CODEX_HOME")
-    if env:
-        homes.append(os.path.expanduser(env))
-    homes.append(os.path.expanduser("~/.codex"))
-    unique: list[str] = []
-    for home in homes:
-        real_home = os.path.realpath(home)
-        if real_home not in unique:
-            unique.append(real_home)
-    return unique
-
-
-def codex_lock_paths(path: str | Path, head: bytes | None = None) -> list[str]:
-    """The existing `thread-writer-locks/<thread id>.lock` files of a Codex rollout."""
-    threads = codex_thread_ids(path, head)
-    if not threads:
-        return []
-    found = []
-    for home in codex_homes(path):
-        for thread in threads:
-            lock = os.path.join(home, LOCK_DIR, f"{thread}.lock")
-            if os.path.isfile(lock) and lock not in found:
-                found.append(lock)
-    return found
+# Codex's per-thread writer lock: is it held? (where it is: `codex_locks`) --------------
 
 
 def _proc_lock_pids(key: tuple[int, int]) -> list[int] | None:
@@ -418,9 +343,6 @@ def _lock_is_held_elsewhere(lock: str) -> bool:
     finally:
         os.close(fd)  # also releases the lock if it was taken
     return False
-
-
-# both ---------------------------------------------------------------------------------
 
 
 def live_writers_many(
@@ -474,76 +396,3 @@ def live_writers(path: str | Path, head: bytes | None = None) -> list[Writer]:
     """Processes that would lose lines if `path` were replaced now (see the module)."""
     key = str(path)
     return live_writers_many([key], {key: head} if head is not None else None)[key]
-
-
-# fingerprints -------------------------------------------------------------------------
-
-
-def _digest(data: bytes) -> bytes:
-    # Imported here: hashlib loads OpenSSL, which the language server never needs.
-    from hashlib import blake2b
-
-    return blake2b(data, digest_size=16).digest()
-
-
-@dataclass(frozen=True, slots=True)
-class Fingerprint:
-    """What a file was when it was read: enough to tell that it has not changed since."""
-
-    size: int
-    mtime_ns: int
-    dev: int
-    ino: int
-    digest: bytes
-
-    def changed(self, path: str | Path, *, content: bool = True) -> str | None:
-        """Why `path` is no longer the file that was read, or None when it still is.
-        `content=False` compares only what `stat` says (no read)."""
-        try:
-            st = os.stat(path)
-        except FileNotFoundError:
-            return "it was deleted"
-        except OSError as error:
-            return f"it cannot be read any more ({error.strerror or error})"
-        if (st.st_dev, st.st_ino) != (self.dev, self.ino):
-            return "it was replaced by another file"
-        if st.st_size != self.size:
-            grew = st.st_size - self.size
-            if grew > 0:
-                return f"it grew by {grew} bytes"
-            return f"it shrank by {-grew} bytes"
-        if st.st_mtime_ns != self.mtime_ns:
-            return "it was modified"
-        if content:
-            try:
-                data = Path(path).read_bytes()
-            except OSError as error:
-                return f"it cannot be read any more ({error.strerror or error})"
-            if len(data) != self.size or _digest(data) != self.digest:
-                return "its content changed"
-        return None
-
-    def appended(self, path: str | Path) -> bytes | None:
-        """The bytes added at the end of `path` since it was read, when that is the only
-        change (same file, same first `size` bytes); None otherwise."""
-        try:
-            with open(path, "rb") as handle:
-                st = os.fstat(handle.fileno())
-                if (st.st_dev, st.st_ino) != (self.dev, self.ino) or st.st_size < self.size:
-                    return None
-                head = handle.read(self.size)
-                tail = handle.read()
-        except OSError:
-            return None
-        if len(head) != self.size or _digest(head) != self.digest:
-            return None
-        return tail
-
-
-def read_with_fingerprint(path: str | Path) -> tuple[bytes, Fingerprint]:
-    """The file's bytes, and its fingerprint. The stat is taken before the read, so a
-    write during the read shows up as a change later (never the other way round)."""
-    with open(path, "rb") as handle:
-        st = os.fstat(handle.fileno())
-        data = handle.read()
-    return data, Fingerprint(len(data), st.st_mtime_ns, st.st_dev, st.st_ino, _digest(data))
