@@ -5,7 +5,6 @@ still what was read."""
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from context_ls.writers import (
     open_writers_many,
     read_with_fingerprint,
 )
+from writer_children import HOLDER, LOCKER, Child, reap
 
 HAS_PROC = os.path.isdir("/proc/self/fd")
 needs_proc = pytest.mark.skipif(not HAS_PROC, reason="needs Linux /proc")
@@ -35,49 +35,9 @@ needs_flock = pytest.mark.skipif(sys.platform == "win32", reason="needs flock")
 
 THREAD = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 
-# Opens argv[1] with the flags named in argv[2], says "ready", then waits for stdin to close.
-HOLDER = """
-import os, sys
-flags = {"append": os.O_WRONLY | os.O_APPEND, "write": os.O_WRONLY, "read": os.O_RDONLY,
-         "rdwr": os.O_RDWR}[sys.argv[2]]
-fd = os.open(sys.argv[1], flags)
-print("ready", flush=True)
-sys.stdin.read()
-"""
-
-# Takes an exclusive flock on argv[1] (as Codex does on its thread lock), then waits.
-LOCKER = """
-import fcntl, sys
-handle = open(sys.argv[1], "rb")
-fcntl.flock(handle, fcntl.LOCK_EX)
-print("ready", flush=True)
-sys.stdin.read()
-"""
-
-
-class Child:
-    def __init__(self, code: str, *args: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code, *args],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-
 
 @pytest.fixture
-def holder(tmp_path: Path) -> Iterator[type[Child]]:
+def holder() -> Iterator[type[Child]]:
     children: list[Child] = []
 
     class Tracked(Child):
@@ -86,10 +46,7 @@ def holder(tmp_path: Path) -> Iterator[type[Child]]:
             children.append(self)
 
     yield Tracked
-    for child in children:
-        if child.process.poll() is None:
-            child.process.kill()
-            child.process.wait()
+    reap(children)
 
 
 # open writers -------------------------------------------------------------------------

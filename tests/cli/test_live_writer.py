@@ -17,6 +17,7 @@ import pytest
 from context_ls import fileio
 from context_ls.cli import repair
 from context_ls.history.api import normalize_bytes
+from writer_children import LOCKER, Child, reap
 
 from .conftest import EXAMPLES, Run
 
@@ -28,14 +29,14 @@ needs_proc_or_lsof = pytest.mark.skipif(
 THREAD = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 
 # Opens argv[1] for appending and keeps it open; on each line of stdin appends that line;
-# says "ok" after each step. What Codex does with its rollout.
+# says "ready" after each step. What Codex does with its rollout.
 APPENDER = """
 import os, sys
 fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
-print("ok", flush=True)
+print("ready", flush=True)
 for line in sys.stdin:
     os.write(fd, line.encode())
-    print("ok", flush=True)
+    print("ready", flush=True)
 """
 
 # Appends argv[2] tool calls to argv[1], one every 5 ms, each with its own
@@ -51,15 +52,6 @@ for n in range(int(sys.argv[2])):
     time.sleep(0.005)
 """
 
-# Takes Codex's exclusive flock on argv[1] and keeps it until stdin closes.
-LOCKER = """
-import fcntl, sys
-handle = open(sys.argv[1], "rb")
-fcntl.flock(handle, fcntl.LOCK_EX)
-print("ok", flush=True)
-sys.stdin.read()
-"""
-
 
 def broken_rollout() -> bytes:
     """The crashed example without its half-written last line: two missing outputs and an
@@ -68,47 +60,24 @@ def broken_rollout() -> bytes:
     return data[: data.rindex(b"\n") + 1]
 
 
-class Agent:
+class Agent(Child):
     """A child process that keeps the file open for appending until stopped."""
 
     def __init__(self, path: Path, code: str = APPENDER) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", code, str(path)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self._ok()
-
-    def _ok(self) -> None:
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ok"
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+        super().__init__(code, str(path))
 
     def append(self, line: str) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(line)
         self.process.stdin.flush()
-        self._ok()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            self.process.wait(timeout=10)
+        self.expect_ready()
 
 
 @pytest.fixture
 def agents() -> Iterator[list[Agent]]:
     started: list[Agent] = []
     yield started
-    for agent in started:
-        if agent.process.poll() is None:
-            agent.process.kill()
-            agent.process.wait()
+    reap(started)
 
 
 @pytest.fixture

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from lsprotocol import types
+
+from writer_children import HOLDER, LOCKER, Child, reap
 
 from .conftest import Session, Start
 
@@ -34,50 +34,12 @@ TOP = types.Range(
     start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)
 )
 
-# Opens argv[1] for appending (argv[2] == "append") or takes an exclusive flock on it
-# ("lock", as Codex does with its thread lock), then waits until stdin closes.
-HOLDER = """
-import fcntl, os, sys
-if sys.argv[2] == "append":
-    fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND)
-else:
-    handle = open(sys.argv[1], "rb")
-    fcntl.flock(handle, fcntl.LOCK_EX)
-print("ready", flush=True)
-sys.stdin.read()
-"""
-
-
-class Holder:
-    def __init__(self, path: Path, how: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, str(path), how],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert self.process.stdout is not None
-        assert self.process.stdout.readline().strip() == "ready"
-        self.name = Path(f"/proc/{self.process.pid}/comm").read_text().strip()
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        self.process.wait(timeout=10)
-
 
 @pytest.fixture
-def holders() -> Iterator[list[Holder]]:
-    started: list[Holder] = []
+def holders() -> Iterator[list[Child]]:
+    started: list[Child] = []
     yield started
-    for holder in started:
-        if holder.process.poll() is None:
-            holder.process.kill()
-            holder.process.wait()
+    reap(started)
 
 
 def _codes(found: list[types.Diagnostic]) -> list[tuple[str, types.DiagnosticSeverity | None]]:
@@ -104,12 +66,12 @@ async def titles(session: Session, uri: str) -> list[str]:
 
 
 async def test_a_file_held_for_appending_keeps_its_trailing_call_pending(
-    start: Start, holders: list[Holder]
+    start: Start, holders: list[Child]
 ) -> None:
     session = await start({"pendingGraceSeconds": 0})
     editor = session.editor
     path = dangling(session)
-    agent = Holder(path, "append")
+    agent = Child(HOLDER, str(path), "append")
     holders.append(agent)
     uri = editor.open(path)
     # The scan of the processes runs beside the first validation: pending once it is in.
@@ -128,7 +90,7 @@ async def test_a_file_held_for_appending_keeps_its_trailing_call_pending(
 
 
 async def test_a_held_codex_thread_lock_keeps_the_call_pending(
-    start: Start, holders: list[Holder], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    start: Start, holders: list[Child], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     home = tmp_path / "codex-home"
     (home / "thread-writer-locks").mkdir(parents=True)
@@ -137,7 +99,7 @@ async def test_a_held_codex_thread_lock_keeps_the_call_pending(
     monkeypatch.setenv("CODEX_HOME", str(home))  # the server inherits it
     session = await start({"pendingGraceSeconds": 0})
     path = dangling(session, f"rollout-2026-01-01T00-00-00-{THREAD}.jsonl")
-    codex = Holder(lock, "lock")
+    codex = Child(LOCKER, str(lock))
     holders.append(codex)
     uri = session.editor.open(path)
     found = await session.editor.wait_for(uri, lambda ds: _codes(ds) == PENDING, timeout=10)
@@ -149,7 +111,7 @@ async def test_a_held_codex_thread_lock_keeps_the_call_pending(
 
 
 async def test_an_agent_that_starts_after_the_open_is_noticed_by_the_code_actions(
-    start: Start, holders: list[Holder]
+    start: Start, holders: list[Child]
 ) -> None:
     """Nothing on disk changed, yet the rewrite must not be offered as if it were safe:
     the code action request looks again (once its last look is a few seconds old)."""
@@ -158,7 +120,7 @@ async def test_an_agent_that_starts_after_the_open_is_noticed_by_the_code_action
     path = dangling(session)
     uri = editor.open(path)
     assert _codes(await editor.diagnostics(uri)) == MISSING
-    agent = Holder(path, "append")
+    agent = Child(HOLDER, str(path), "append")
     holders.append(agent)
     deadline = time.monotonic() + 20
     while "still writing" not in (await titles(session, uri))[0]:
@@ -169,11 +131,11 @@ async def test_an_agent_that_starts_after_the_open_is_noticed_by_the_code_action
 
 
 async def test_workspace_diagnostics_of_a_closed_file_being_written(
-    start: Start, holders: list[Holder]
+    start: Start, holders: list[Child]
 ) -> None:
     session = await start({"pendingGraceSeconds": 0})
     path = dangling(session)
-    holders.append(Holder(path, "append"))
+    holders.append(Child(HOLDER, str(path), "append"))
 
     async def pulled() -> list[types.Diagnostic]:
         report = await session.client.workspace_diagnostic_async(
