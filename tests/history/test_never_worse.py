@@ -13,16 +13,14 @@ from context_ls.history.api import analyze, normalize_edits
 from context_ls.history.model import apply_edits
 
 from ._gen import ALL_DIALECTS, JSONL_DIALECTS, call_prefix, clean_events, codes, render
-from .test_properties import SETTINGS, histories
+from .test_properties import SETTINGS, draw_repaired
 
 
 @pytest.mark.parametrize("dialect", ALL_DIALECTS)
 @SETTINGS
 @given(data=st.data())
 def test_normalize_never_adds_a_finding(dialect: str, data: st.DataObject) -> None:
-    source = data.draw(histories(dialect, duplicates=True))
-    before = analyze(source)
-    after = analyze(apply_edits(source, normalize_edits(before)), before.history.dialect)
+    _, before, _, after = draw_repaired(data, dialect, duplicates=True)
     assert not Counter(codes(after)) - Counter(codes(before)), (codes(before), codes(after))
 
 
@@ -30,9 +28,7 @@ def test_normalize_never_adds_a_finding(dialect: str, data: st.DataObject) -> No
 @SETTINGS
 @given(data=st.data())
 def test_an_answered_call_never_gets_a_synthetic_output(dialect: str, data: st.DataObject) -> None:
-    source = data.draw(histories(dialect, duplicates=True))
-    before = analyze(source)
-    after = analyze(apply_edits(source, normalize_edits(before)), before.history.dialect)
+    _, before, _, after = draw_repaired(data, dialect, duplicates=True)
     answered = Counter(o.call_id for o in before.history.outputs)
     now = Counter(o.call_id for o in after.history.outputs)
     assert all(now[call_id] <= count for call_id, count in answered.items())
