@@ -4,10 +4,11 @@ thread (`writers` asks whether somebody holds it)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 from pathlib import Path
+
+from context_ls.history.dialects import codex
 
 __all__ = ["HEAD_BYTES", "LOCK_DIR", "codex_homes", "codex_lock_paths", "codex_thread_ids"]
 
@@ -15,7 +16,6 @@ LOCK_DIR = "thread-writer-locks"
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 _THREAD_ID = re.compile(rf"\A{_UUID}\Z")
 _ROLLOUT_NAME = re.compile(rf"\Arollout-.*-({_UUID})\.jsonl(?:\.zst)?\Z")
-_SESSION_META_ID = re.compile(rb'"type"\s*:\s*"session_meta"')
 
 
 def codex_thread_ids(path: str | Path, head: bytes | None = None) -> list[str]:
@@ -28,15 +28,10 @@ def codex_thread_ids(path: str | Path, head: bytes | None = None) -> list[str]:
     if head is None:
         head = _head(path)
     end = head.find(b"\n")
-    first = head if end < 0 else head[:end]
-    if _SESSION_META_ID.search(first):
-        import msgspec
-
-        with contextlib.suppress(msgspec.DecodeError, AttributeError, TypeError):
-            line = msgspec.json.decode(first)
-            thread = line.get("payload", {}).get("id")
-            if isinstance(thread, str) and _THREAD_ID.match(thread):
-                ids.append(thread.lower())
+    meta = codex.session_meta(head if end < 0 else head[:end])
+    thread = None if meta is None else meta.id
+    if isinstance(thread, str) and _THREAD_ID.match(thread):
+        ids.append(thread.lower())
     match = _ROLLOUT_NAME.match(os.path.basename(str(path)))
     if match and match.group(1).lower() not in ids:
         ids.append(match.group(1).lower())

@@ -28,6 +28,7 @@ import msgspec
 
 from context_ls import compression
 from context_ls.agents import Found, Session, same_or_under
+from context_ls.history.dialects import codex
 
 HEAD = 16384  # bytes read from each file: enough for the fields that name a session
 CODEX_HEAD = 1 << 18  # a session_meta line carries the base instructions: read further
@@ -90,31 +91,15 @@ def _string(match: re.Match[bytes] | None) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-class _MetaPayload(msgspec.Struct):
-    id: str | None = None
-    cwd: str | None = None
-
-
-class _Meta(msgspec.Struct):
-    type: str | None = None
-    payload: _MetaPayload | None = None
-
-
-_decode_meta = msgspec.json.Decoder(_Meta).decode
-
-
 def codex_head(head: bytes) -> tuple[str | None, str | None]:
     """(session id, cwd) from a rollout's first line: its `session_meta` payload; from the
     first `"cwd"` written in it when the line is longer than what was read."""
     end = head.find(b"\n")
     if end >= 0:
-        try:
-            meta = _decode_meta(head[:end])
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        meta = codex.session_meta(head[:end])
+        if meta is None or not all(v is None or isinstance(v, str) for v in (meta.id, meta.cwd)):
             return None, None
-        if meta.type == "session_meta" and meta.payload is not None:
-            return meta.payload.id, meta.payload.cwd
-        return None, None
+        return meta.id, meta.cwd
     return None, _string(_CWD.search(head))
 
 

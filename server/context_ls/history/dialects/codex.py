@@ -203,30 +203,38 @@ class _Numbered(msgspec.Struct):
     ordinal: Any = None
 
 
-class _MetaPayload(msgspec.Struct):
+class SessionMeta(msgspec.Struct):
+    """What a rollout's first line (`session_meta`) says, as far as context-ls asks: the
+    thread id, the project folder and whether every line is numbered."""
+
+    id: Any = None
+    cwd: Any = None
     history_mode: Any = None
 
 
-class _Meta(msgspec.Struct):
+class _MetaLine(msgspec.Struct):
     type: Any = None
-    payload: _MetaPayload | None = None
+    payload: SessionMeta | None = None
 
 
 _decode_numbered = msgspec.json.Decoder(_Numbered).decode
-_decode_meta = msgspec.json.Decoder(_Meta).decode
+_decode_meta = msgspec.json.Decoder(_MetaLine).decode
+
+
+def session_meta(line: bytes) -> SessionMeta | None:
+    """The payload of a `session_meta` line; None for any other line, or one that does not
+    decode."""
+    try:
+        meta = _decode_meta(line)
+    except (msgspec.ValidationError, *DECODE_ERRORS):
+        return None
+    return meta.payload if meta.type == "session_meta" else None
 
 
 def _is_paginated(raw: bytes) -> bool:
     """Whether a first line is a session_meta saying `history_mode: paginated`."""
-    try:
-        meta = _decode_meta(raw)
-    except (msgspec.ValidationError, *DECODE_ERRORS):
-        return False
-    return (
-        meta.type == "session_meta"
-        and meta.payload is not None
-        and meta.payload.history_mode == "paginated"
-    )
+    meta = session_meta(raw)
+    return meta is not None and meta.history_mode == "paginated"
 
 
 @dataclass(frozen=True, slots=True)
