@@ -169,20 +169,19 @@ class ContextLanguageServer(LanguageServer):
 
     # folders ------------------------------------------------------------------------------
 
-    def workspace_paths(self) -> list[str]:
-        """The workspace folders as real paths (where the server may read files)."""
-        paths: list[str] = []
+    def workspace_folder_paths(self) -> list[str]:
+        """The workspace folders (or the root) as the editor names them, not resolved."""
         try:
             folders = list(self.workspace.folders.values())
             root = self.workspace.root_uri
         except RuntimeError:
-            return paths
+            return []
         uris = [f.uri for f in folders] or ([root] if root else [])
-        for uri in uris:
-            path = uri_to_path(uri)
-            if path:
-                paths.append(os.path.realpath(path))
-        return paths
+        return [path for path in map(uri_to_path, uris) if path]
+
+    def workspace_paths(self) -> list[str]:
+        """The workspace folders as real paths (where the server may read files)."""
+        return [os.path.realpath(path) for path in self.workspace_folder_paths()]
 
     def may_read(self, path: str) -> bool:
         """Inside a workspace folder or a configured session folder (by where the path

@@ -42,18 +42,6 @@ def folders_of(params: Any, default: list[str]) -> list[str] | None:
     return [f for f in folders if f]
 
 
-def _workspace_folders(server: ContextLanguageServer) -> list[str]:
-    """The workspace folders as the editor names them (not resolved: `list_sessions`
-    also tries where each really leads)."""
-    try:
-        uris = [f.uri for f in server.workspace.folders.values()]
-        root = server.workspace.root_uri
-    except RuntimeError:
-        return []
-    paths = [uri_to_path(uri) for uri in uris or ([root] if root else [])]
-    return [p for p in paths if p]
-
-
 class AgentSessions(LanguageFeature):
     def __init__(self, server: ContextLanguageServer) -> None:
         super().__init__(server)
@@ -63,7 +51,8 @@ class AgentSessions(LanguageFeature):
     async def list(self, params: Any) -> dict[str, Any]:
         from context_ls.agents.listing import list_sessions
 
-        folders = folders_of(params, _workspace_folders(self.server))
+        # Not resolved: `list_sessions` also tries where each folder really leads.
+        folders = folders_of(params, self.server.workspace_folder_paths())
         loop = asyncio.get_running_loop()
         # Analysed in this worker thread: a process pool would fork the server's threads.
         listing = await loop.run_in_executor(
