@@ -14,7 +14,6 @@ from context_ls.agents import AGENT_NAMES, Session, resume_command
 from context_ls.agents import survey as surveying
 from context_ls.agents.layouts import kept_by_agent, session_of
 from context_ls.agents.survey import find_sessions
-from context_ls.cli import repair
 from context_ls.cli.files import UsageError
 from context_ls.cli.repair import Read, replace_checked
 from context_ls.cli.sessions import agents_of, counts_text
@@ -63,8 +62,7 @@ def run_fix(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> 
         out.write("None of these can be repaired automatically; nothing was written.\n")
         _print_left(out, blocking, path)
         return 1
-    if not getattr(args, "force", False):
-        repair._refuse_writers(path, read.data)  # names what to quit, or --force
+    # Refused while another process writes the file (names what to quit), unless --force.
     record, replaced = replace_checked(
         args, path, read.raw, read.fingerprint, read.stored(after), "fix"
     )
