@@ -17,6 +17,7 @@ from context_ls.history.rules import fix_template
 
 from ._gen import (
     CC_BASE,
+    EXAMPLES,
     REPO,
     call_prefix,
     cc_line,
@@ -527,3 +528,21 @@ def test_results_of_one_message_go_to_one_place_before_a_branching_hook_line() -
 def test_a_rule_without_a_fix_title_is_named() -> None:
     assert fix_template("H008") == "Fix H008 (invalid-status)"
     assert fix_template("H006") == "Move the output of {call_id} next to its call"
+
+
+def test_a_quick_fix_is_the_title_and_edits_of_the_same_plan() -> None:
+    """The editor gets both from one plan; they are what `fix_title` and `fix_edits` say."""
+    from context_ls.history import api
+
+    for name in (
+        "claude-code-session.jsonl",
+        "anthropic-messages.json",
+        "codex-rollout-crashed.jsonl",
+    ):
+        analysis = analyze((EXAMPLES / name).read_bytes())
+        assert analysis.findings, name
+        for finding in analysis.findings:
+            assert api.quick_fix(analysis, finding) == (
+                api.fix_title(analysis, finding),
+                fix_edits(analysis, finding),
+            ), (name, finding.code)

@@ -42,6 +42,8 @@ __all__ = [
     "normalize_bytes",
     "normalize_edits",
     "output_details",
+    "quick_fix",
+    "quick_fix",
     "refine_spans",
     "secret_findings",
     "trim_edits",
@@ -73,6 +75,18 @@ def fix_title(analysis: Analysis, finding: Finding, options: Options | None = No
     or which fields stay behind with the blocks that stay."""
     texts = _options(options).synthetic_output_text
     return normalize.fix_title(analysis.history, analysis.data, finding, texts)
+
+
+def quick_fix(
+    analysis: Analysis, finding: Finding, options: Options | None = None
+) -> tuple[str, list[TextEdit]]:
+    """The title and the edits of one finding's quick fix, from one plan (the editor asks
+    for both; `fix_title` and `fix_edits` would each make the plan)."""
+    if not analysis.history.is_history:
+        return fix_title(analysis, finding, options), []
+    texts = _options(options).synthetic_output_text
+    plan = plan_for(analysis.history, analysis.data, [finding], texts)
+    return normalize.title_of(plan, finding), plan_edits(plan)
 
 
 def _edits_for(

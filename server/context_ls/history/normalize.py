@@ -182,5 +182,10 @@ def fix_title(
 ) -> str:
     """The title of the quick fix of `finding`: a move says whether its record goes whole,
     or which fields stay behind with the blocks that stay."""
-    title = plan_for(history, data, [finding], texts or {}).title(finding)
+    return title_of(plan_for(history, data, [finding], texts or {}), finding)
+
+
+def title_of(plan: Plan, finding: Finding) -> str:
+    """The title of `finding`'s fix in `plan` (a plan made for that finding)."""
+    title = plan.title(finding)
     return title or fix_template(finding.code).format(call_id=finding.call_id or "")

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from context_ls.history.api import fix_edits, fix_title
+from context_ls.history.api import quick_fix
 from context_ls.lsp.convert import to_text_edits, workspace_edit
 from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features import commands
@@ -74,13 +74,13 @@ class CodeActions(LanguageFeature):
         for finding, diagnostic in zip(analysis.findings, shown, strict=False):
             if not finding.fixable or not _touches(finding, start, end):
                 continue
-            edits = fix_edits(analysis, finding, options)
+            title, edits = quick_fix(analysis, finding, options)
             if not edits:
                 continue
             to_lsp = to_text_edits(text, edits)
             actions.append(
                 types.CodeAction(
-                    title=fix_title(analysis, finding, options),
+                    title=title,
                     kind=types.CodeActionKind.QuickFix,
                     diagnostics=[diagnostic],
                     is_preferred=True,
