@@ -43,7 +43,6 @@ __all__ = [
     "normalize_edits",
     "output_details",
     "quick_fix",
-    "quick_fix",
     "refine_spans",
     "secret_findings",
     "trim_edits",
