@@ -43,6 +43,9 @@ BLOCK_DIALECTS = ("anthropic", "claude-code")
 # Whole conversations a line: one history is many conversations, written by `render_dataset`
 # (the event renderers above write one conversation a file).
 DATASET_DIALECTS = ("openai-finetune",)
+# The 2026 dialects: each has its own renderer and properties beside its tests
+# (`_gen_gemini_cli.py`, `_gen_gemini_api.py`, `_gen_bedrock.py`).
+OWN_RENDERER_DIALECTS = ("gemini-cli", "gemini-api", "bedrock-converse")
 UNFIXABLE = {"H003", "H008", "H010"}
 SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
 

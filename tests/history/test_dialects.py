@@ -17,11 +17,11 @@ from context_ls.history.dialects import (
 )
 from context_ls.history.rules import RULES
 
-from ._gen import ALL_DIALECTS, DATASET_DIALECTS
+from ._gen import ALL_DIALECTS, DATASET_DIALECTS, OWN_RENDERER_DIALECTS
 
 
 def test_the_registry_lists_every_dialect_once_by_its_name() -> None:
-    assert sorted(NAMES) == sorted((*ALL_DIALECTS, *DATASET_DIALECTS))
+    assert sorted(NAMES) == sorted((*ALL_DIALECTS, *DATASET_DIALECTS, *OWN_RENDERER_DIALECTS))
     assert all(DIALECTS[name].name == name for name in NAMES)
     parser = build_parser()
     check = parser._subparsers._group_actions[0].choices["check"]  # type: ignore[union-attr]

@@ -230,7 +230,7 @@ def request_bodies(path: Path) -> list[bytes]:
 # Cassette -> the dialect of each request body with a known dialect (None: not read yet).
 BODIES: dict[str, list[str | None]] = {
     "test_compatible_api_with_tool_calls_without_id.yaml": ["openai-chat", "openai-chat"],
-    "test_google_model_retry.yaml": [None, None, None],
+    "test_google_model_retry.yaml": [None, "gemini-api", "gemini-api"],
     "test_multiple_parallel_tool_calls.yaml": [None, "anthropic"],
     "test_openai_conversation_id_tool_call_continuation.yaml": ["openai-responses"] * 2,
     "test_reused_tool_call_ids_request.yaml": ["openai-responses"] * 4,

@@ -1,5 +1,6 @@
 """Cutting a source into top-level records with exact byte spans: JSONL lines, or the
-elements of a JSON document's array (bare, `{"messages": […]}` or `{"input": […]}`)."""
+elements of a JSON document's array (bare, or under `messages`, `input`, `contents` or
+`history`: the request bodies of the provider APIs and Gemini CLI's checkpoints)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from context_ls.history.spliced import Source
 
 BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
-_ARRAY_KEYS = ("messages", "input")
+_ARRAY_KEYS = ("messages", "input", "contents", "history")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _decode_raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _decode_raw_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
@@ -171,7 +172,7 @@ def _key_offset(data: bytes, start: int, key: str) -> int:
 
 
 _salvage_decoder = json.JSONDecoder()
-_ARRAY_OPEN = re.compile(r'^\s*(?:\[|\{.*?"(?:messages|input)"\s*:\s*\[)', re.S)
+_ARRAY_OPEN = re.compile(r'^\s*(?:\[|\{.*?"(?:messages|input|contents|history)"\s*:\s*\[)', re.S)
 
 
 def _salvage(data: bytes, start: int) -> list[RawRecord]:

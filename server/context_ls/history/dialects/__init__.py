@@ -12,10 +12,13 @@ from pathlib import Path
 
 from context_ls.history.dialects import (
     anthropic,
+    bedrock,
     chat,
     claude_code,
     codex,
     finetune,
+    gemini_api,
+    gemini_cli,
     native,
     responses,
 )
@@ -26,7 +29,10 @@ _ALL = (
     codex.DIALECT,
     claude_code.DIALECT,
     native.DIALECT,
+    gemini_cli.DIALECT,
     responses.DIALECT,
+    gemini_api.DIALECT,
+    bedrock.DIALECT,
     anthropic.DIALECT,
     finetune.DIALECT,
     chat.DIALECT,

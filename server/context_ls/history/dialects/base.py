@@ -36,6 +36,9 @@ class ApiErrors(NamedTuple):
     duplicate_call: str
     # Dialects that judge adjacency: the answer to an output that is not right after its call.
     not_adjacent: Callable[[str], str] | None = None
+    # Dialects whose API wants a turn of calls right after a user turn or a turn of results
+    # (Gemini): the answer to one that is not (H006). None: not judged.
+    misplaced_call_turn: str | None = None
 
 
 class Chain(NamedTuple):
@@ -108,6 +111,11 @@ class Dialect(NamedTuple):
     results_role: str | None = None
     # The statuses an output may have (H008); None: not judged.
     statuses: tuple[str, ...] | None = None
+    # A message that answers calls must begin with its result blocks (H011: Anthropic,
+    # Claude Code, Bedrock).
+    results_first: bool = False
+    # Text blocks must hold non-whitespace text (H012: Anthropic, Claude Code, Bedrock).
+    nonempty_text: bool = False
 
     # --- repairs ---------------------------------------------------------------------------
     # The record after which an output record of the call in `item` goes; None: `item`.

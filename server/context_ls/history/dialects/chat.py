@@ -46,6 +46,8 @@ def sniff(value: Any) -> int:
     if role not in ROLES:
         return 0
     content = value.get("content")
+    if content is None and isinstance(value.get("parts"), list):
+        return 0  # a Gemini content, not a message without content
     if isinstance(content, list) and any(
         isinstance(b, dict) and str_or_none(b.get("type")) in _ANTHROPIC_ONLY_BLOCKS
         for b in content

@@ -194,6 +194,8 @@ DIALECT = Dialect(
     ),
     api=anthropic.API_ERRORS,
     adjacency=True,
+    results_first=True,
+    nonempty_text=True,
     default_text=DEFAULT_SYNTHETIC_TEXT,
     synthesize=anthropic.synthesize,
     output_anchor=reply_end,
