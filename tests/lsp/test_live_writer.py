@@ -1,11 +1,13 @@
 """A history whose writer is still alive: its trailing calls are pending, not missing, for
-as long as the agent holds the file (or Codex's thread lock), and the rewrites say so in
-their titles before anything is edited."""
+as long as the agent holds the file (or Codex's thread lock), and every edit is refused:
+the titles say why before anything is edited, clients that can grey an action out do, and
+a command run anyway answers with the reason and changes nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,7 +68,7 @@ async def titles(session: Session, uri: str) -> list[str]:
 
 
 async def test_a_file_held_for_appending_keeps_its_trailing_call_pending(
-    start: Start, holders: list[Child]
+    start: Start, holders: list[Child], preset: str
 ) -> None:
     session = await start({"pendingGraceSeconds": 0})
     editor = session.editor
@@ -82,11 +84,39 @@ async def test_a_file_held_for_appending_keeps_its_trailing_call_pending(
     assert "waiting for output" in call.message
     warning = f" (an agent is still writing this file: {agent.name} (pid {agent.pid}))"
     assert await titles(session, uri) == [f"Normalize history{warning}"]
+    await edits_are_refused(session, uri, path, agent, greyed=preset == "visual-studio-code")
 
     agent.stop()  # the agent quits: the call is missing now, and the title is plain again
     found = await editor.wait_for(uri, lambda ds: _codes(ds) == MISSING, timeout=20)
     assert _codes(found) == MISSING
     assert await titles(session, uri) == ["Normalize history"]
+
+
+async def edits_are_refused(
+    session: Session, uri: str, path: Path, agent: Child, greyed: bool
+) -> None:
+    """While `agent` writes the file: the rewrite is greyed out where the client can (its
+    reason names the agent), a quick fix is not offered as an edit the client would apply
+    by itself, and the command run anyway is refused with nothing edited."""
+    editor = session.editor
+    before = path.read_bytes()
+    (normalize,) = await editor.code_actions(uri, TOP, only=["source"])
+    reason = f"Not while {agent.name} (pid {agent.pid}) has this file open for appending"
+    if greyed:
+        assert normalize.disabled is not None
+        assert normalize.disabled.reason.startswith(reason)
+    else:
+        assert normalize.disabled is None  # the title still says why
+    (orphan,) = [d for d in await editor.diagnostics(uri) if d.code == "H002"]
+    fixes = await editor.code_actions(uri, orphan.range, [orphan], only=["quickfix"])
+    if greyed:
+        assert [fix.disabled is not None for fix in fixes] == [True]
+    else:
+        assert fixes == []
+    assert normalize.command is not None
+    with pytest.raises(Exception, match=re.escape(reason)):
+        await editor.run(normalize.command)
+    assert path.read_bytes() == before
 
 
 async def test_a_held_codex_thread_lock_keeps_the_call_pending(

@@ -36,6 +36,8 @@ class ClientFeatures:
     document_changes: bool = False
     code_lens_refresh: bool = False
     hierarchical_symbols: bool = True
+    # The client greys out a code action that carries `disabled` (and shows the reason).
+    disabled_actions: bool = False
 
     @classmethod
     def read(cls, params: types.InitializeParams) -> ClientFeatures:
@@ -64,6 +66,9 @@ class ClientFeatures:
                     "text_document.document_symbol.hierarchical_document_symbol_support",
                     False,
                 )
+            ),
+            disabled_actions=bool(
+                get_capability(caps, "text_document.code_action.disabled_support", False)
             ),
         )
 

@@ -118,21 +118,26 @@ class CodeActions(LanguageFeature):
         context = params.context
         only = [getattr(k, "value", k) for k in context.only] if context.only else None
         diagnostics = ls.feature_of(Diagnostics)
-        actions: list[types.CodeAction] = []
-        if wants(only, types.CodeActionKind.QuickFix):
-            actions += self.quick_fixes(doc, analysis, text, params.range)
+        fixes = (
+            self.quick_fixes(doc, analysis, text, params.range)
+            if wants(only, types.CodeActionKind.QuickFix)
+            else []
+        )
         keep = ls.settings.trim_keep
         normalize = wants(only, FIX_ALL_KIND) and any(f.fixable for f in analysis.findings)
         restores = await self.restore_actions(doc) if wants(only, RESTORE_KIND) else []
         rewrite = types.CodeActionKind.RefactorRewrite
         trim = wants(only, rewrite) and len(analysis.history.items) > keep
-        # A rewrite while the agent still writes the file says so before anything is edited
-        # (asked only when a rewrite is offered: a scan of the processes is not free).
-        warning = (
-            writer_warning(await diagnostics.writers.of(doc))
-            if normalize or restores or trim
-            else ""
+        # An edit while the agent still writes the file is refused, and the titles say why
+        # before anything is edited (asked only when an edit is offered: a scan of the
+        # processes is not free).
+        writers = (
+            await diagnostics.writers.of(doc) if fixes or normalize or restores or trim else ()
         )
+        warning = writer_warning(writers)
+        actions: list[types.CodeAction] = []
+        if not writers or ls.client.disabled_actions:
+            actions += fixes  # edits the client applies itself: only shown greyed out
         if normalize:
             actions.append(
                 types.CodeAction(
@@ -157,6 +162,10 @@ class CodeActions(LanguageFeature):
                     ),
                 )
             )
+        if writers and ls.client.disabled_actions:
+            reason = types.CodeActionDisabled(reason=commands.refusal(writers))
+            for action in actions:
+                action.disabled = reason
         return actions
 
     async def code_lens(self, params: types.CodeLensParams) -> list[types.CodeLens] | None:

@@ -18,12 +18,15 @@ from context_ls.history.api import normalize_edits, trim_edits
 from context_ls.lsp.convert import replace_all, to_text_edits, workspace_edit
 from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features.context_bridge import ContextBridge
+from context_ls.lsp.features.diagnostics import Diagnostics
 from context_ls.lsp.features.snapshots import Snapshots, record_json
+from context_ls.writers import describe_writers
 
 if TYPE_CHECKING:
     from context_ls.history.api import Analysis
     from context_ls.lsp.documents import TextSnapshot
     from context_ls.lsp.state import DocumentState
+    from context_ls.writers import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +51,15 @@ async def current_history(doc: DocumentState) -> tuple[Analysis, TextSnapshot]:
     if analysis is None or text is None or analysis.dialect is None:
         raise CommandError(f"{doc.uri} is not an agent session history.")
     return analysis, text
+
+
+def refusal(writers: tuple[Writer, ...]) -> str:
+    """Why an edit is refused while another process writes the file: the agent's next
+    lines would land beside the rewritten text, or be lost when the editor saves."""
+    return (
+        f"Not while {describe_writers(writers, 'this file')}: "
+        "wait until the agent stops (or quit it), then try again."
+    )
 
 
 def snapshot_key(doc: DocumentState) -> str:
@@ -96,9 +108,13 @@ class Commands(LanguageFeature):
         label: str,
         reason: str,
     ) -> dict[str, Any]:
-        """Snapshot the current text, then ask the editor to apply `edits`."""
+        """Snapshot the current text, then ask the editor to apply `edits`; refused while
+        another process writes the file (looked for again if the last look is old)."""
         if not edits:
             return {"applied": False, "edits": 0, "snapshot": None}
+        writers = await self.server.feature_of(Diagnostics).writers.of(doc)
+        if writers:
+            raise CommandError(f"{label}: {refusal(writers)}")
         record = await self.save_snapshot(doc, text.data, reason)
         applied = await self.apply(doc, text, edits, label)
         return {"applied": applied, "edits": len(edits), "snapshot": record}
