@@ -79,7 +79,8 @@ function pack(target, out, scan) {
   // vsce runs `vscode:prepublish` (the production esbuild build) and packs bundled/ with it.
   // Its secret scan reads every file (15 s for a Linux bundle): our own files are the same in
   // every .vsix, so one scan per run covers them.
-  const args = ['package', '--no-dependencies', ...(scan ? [] : ['--allow-package-all-secrets'])];
+  // No public repository yet: the manifest names none rather than a made-up one.
+  const args = ['package', '--no-dependencies', '--allow-missing-repository', ...(scan ? [] : ['--allow-package-all-secrets'])];
   run(vsce, [...args, ...(target ? ['--target', target] : []), '--out', out], { cwd: client, stdio: ['ignore', 'ignore', 'inherit'] });
   console.log(`package: ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB)`);
 }
