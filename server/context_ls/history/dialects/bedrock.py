@@ -1,13 +1,25 @@
 """AWS Bedrock Converse: `toolUse` blocks of an assistant message answered by `toolResult`
-blocks in the single next user message. Being built (issue 15): until then no record is
-taken for one."""
+blocks in the single next user message. Blocks are objects keyed by their kind
+(`{"toolUse": {…}}`), never `{"type": …}` as in Anthropic or Chat: that is the mark that
+tells a Bedrock body from theirs under the same `messages` key. Repairs go the Anthropic
+way (results first in the next user message), with Bedrock's blocks."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from context_ls.history.dialects import anthropic
 from context_ls.history.dialects.base import ApiErrors, Dialect
-from context_ls.history.facts import OTHER, RecordFacts
+from context_ls.history.facts import (
+    OTHER,
+    CallFact,
+    OutputFact,
+    RecordFacts,
+    get_path,
+    message_kind,
+    str_or_none,
+    usable_id,
+)
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call
@@ -15,18 +27,93 @@ if TYPE_CHECKING:
 
 NAME = "bedrock-converse"
 DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
+CONTENT = ("content",)
+ROLES = ("user", "assistant")
+# Block kinds only Bedrock writes, and those it shares by name with plain text blocks.
+_OWN_BLOCKS = ("toolUse", "toolResult", "reasoningContent", "cachePoint", "guardContent")
+_PLAIN_BLOCKS = ("text", "image", "document", "video", "citationsContent")
 
 
 def sniff(value: Any) -> int:
-    return 0
+    """A message whose content blocks are objects keyed by kind, without a `type`."""
+    if not isinstance(value, dict) or value.get("role") not in ROLES:
+        return 0
+    content = value.get("content")
+    if not isinstance(content, list):
+        return 0
+    score = 1
+    for block in content:
+        if not isinstance(block, dict) or "type" in block:
+            return 0  # an Anthropic or Chat block
+        if any(key in block for key in _OWN_BLOCKS):
+            score = 3
+        elif score < 2 and any(key in block for key in _PLAIN_BLOCKS):
+            score = 2
+    return score
 
 
 def facts(value: Any) -> RecordFacts:
-    return OTHER
+    if not isinstance(value, dict):
+        return OTHER
+    role = str_or_none(value.get("role"))
+    content = value.get("content")
+    if role is None or not isinstance(content, list):
+        return OTHER
+    calls: list[CallFact] = []
+    outputs: list[OutputFact] = []
+    missing: list[tuple[int, str]] = []
+    for index, block in enumerate(content):
+        use = block.get("toolUse") if isinstance(block, dict) else None
+        result = block.get("toolResult") if isinstance(block, dict) else None
+        if isinstance(use, dict):
+            call_id = usable_id(use.get("toolUseId"))
+            if call_id is None:
+                missing.append((index, "toolUse block without a toolUseId"))
+            else:
+                calls.append(CallFact(call_id, index, "toolUse", str_or_none(use.get("name"))))
+        elif isinstance(result, dict):
+            call_id = usable_id(result.get("toolUseId"))
+            if call_id is None:
+                missing.append((index, "toolResult block without a toolUseId"))
+            else:
+                status = str_or_none(result.get("status"))
+                outputs.append(OutputFact(call_id, index, "toolResult", status))
+    return RecordFacts(
+        message_kind(tuple(calls), tuple(outputs)),
+        role=role,
+        calls=tuple(calls),
+        outputs=tuple(outputs),
+        missing_ids=tuple(missing),
+        only_results=bool(content) and len(outputs) == len(content),
+    )
+
+
+def subject(value: Any, block: int) -> Any:
+    """The `toolUse` or `toolResult` object of a block (hovers read its input, content)."""
+    part = get_path(value, "content", block)
+    if isinstance(part, dict):
+        inner = part.get("toolUse", part.get("toolResult"))
+        if isinstance(inner, dict):
+            return inner
+    return part
+
+
+def synthetic_result(call_id: str, text: str) -> dict[str, Any]:
+    """An error result: Bedrock refuses one whose content is empty."""
+    return {"toolResult": {"toolUseId": call_id, "content": [{"text": text}], "status": "error"}}
 
 
 def synthesize(plan: Plan, call: Call) -> None:
-    raise NotImplementedError("bedrock-converse repairs are not built yet")
+    block = synthetic_result(call.call_id, plan.text)
+    plan.deliver_block(call, plan.style.render(block, 2), call.call_id)
+
+
+def _expected(call: Call) -> str:
+    """Bedrock names the message after the call's (`messages.N` counts from 0)."""
+    return (
+        f"Expected toolResult blocks at messages.{call.item + 1}.content for the following "
+        f"Ids: {call.call_id}"
+    )
 
 
 DIALECT = Dialect(
@@ -35,18 +122,36 @@ DIALECT = Dialect(
     shape='`{"messages": […]}` with `toolUse`/`toolResult` blocks',
     sniff=sniff,
     facts=facts,
+    subject=subject,
+    content_path=CONTENT,
     api=ApiErrors(
-        missing_output=lambda call: (
-            f"Expected toolResult blocks at messages.{call.item + 1}.content for the "
-            f"following Ids: {call.call_id}"
-        ),
+        missing_output=_expected,
         orphan=lambda call_id: (
-            "The number of toolResult blocks exceeds the number of toolUse blocks of previous turn."
+            "The number of toolResult blocks at messages.N.content exceeds the number of "
+            "toolUse blocks of previous turn."
         ),
-        duplicate_call="Bedrock answers: toolUseId values must be unique",
+        not_adjacent=lambda call_id: (
+            "Expected toolResult blocks at messages.N.content for the following Ids: "
+            f"{call_id} (N: the message right after the call's)"
+        ),
+        duplicate_call=(
+            "Bedrock answers `The toolUse blocks at messages.N.content contain duplicate Ids` "
+            "for a repeat in one message"
+        ),
     ),
+    adjacency=True,
+    results_role="user",
     results_first=True,
     nonempty_text=True,
     default_text=DEFAULT_SYNTHETIC_TEXT,
     synthesize=synthesize,
+    deliver_block=anthropic.deliver_block,
+    keep_whole=anthropic.keep_replies_whole,
+    move_titles={
+        "record": "Move the message with the result of {call_id} {where} "
+        "(the whole message, byte for byte)",
+        "blocks": "Move the result of {call_id} into the message after its call "
+        "(the message it leaves keeps its other blocks and fields)",
+    },
+    first_role="user",
 )

@@ -1,0 +1,124 @@
+"""Repairs of Gemini API `contents`: a response goes at the END of the user turn right after
+its call's turn (a new user turn when none follows), so that responses paired by name and
+order keep their rank; orphan and extra responses are removed. Call parts, and the
+`thoughtSignature` beside them, are never touched."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from context_ls.history.blocks import Content, find_content
+from context_ls.history.items import next_conversation
+from context_ls.history.model import Span, TextEdit
+from context_ls.history.moves import _move_block
+from context_ls.history.new_records import NewRecord, raw_slot
+
+if TYPE_CHECKING:
+    from context_ls.history.dialects.base import Moves
+    from context_ls.history.model import Call
+    from context_ls.history.normalize import Plan
+
+DEFAULT_SYNTHETIC_TEXT = "Tool execution was interrupted. Output was not received."
+PARTS = ("parts",)
+# Kinds of calls and outputs; those without an id are paired by name and order.
+CALL = "functionCall"
+CALL_BY_NAME = "functionCall (no id)"
+RESPONSE = "functionResponse"
+RESPONSE_BY_NAME = "functionResponse (no id) "  # + the function's name
+# What a plan keeps between findings: blocks for the end of existing turns, new turns.
+_APPENDS = "gemini_appends"
+_NEW_TURNS = "gemini_new_turns"
+
+
+def synthetic_response(call: Call, text: str) -> dict[str, Any]:
+    """An error response to `call`, with its id when the call has one."""
+    response: dict[str, Any] = {"id": call.call_id} if call.kind == CALL else {}
+    response["name"] = call.tool or ""
+    response["response"] = {"error": text}
+    return {"functionResponse": response}
+
+
+def synthesize(plan: Plan, call: Call) -> None:
+    block = plan.style.render(synthetic_response(call, plan.text), 2)
+    deliver_block(plan, call, block, call.call_id)
+
+
+def reply_of(plan: Plan, call: Call) -> int | None:
+    """The user turn right after a call's turn, which its responses go into."""
+    call_item = plan.history.items[call.item]
+    reply = next_conversation(call_item)
+    if (
+        reply is None
+        or reply.role != "user"
+        or reply.turn != call_item.turn + 1
+        or reply.index in plan.remove_items
+    ):
+        return None
+    content = find_content(plan.bytes_of(reply), PARTS)
+    return reply.index if content is not None and content.is_array else None
+
+
+def deliver_block(plan: Plan, call: Call, block: bytes, key: str) -> None:
+    """At the end of the next user turn, or in a new user turn after the call's turn (one
+    for all the responses of that turn)."""
+    reply = reply_of(plan, call)
+    if reply is not None:
+        appends: dict[int, list[bytes]] = plan.state.setdefault(_APPENDS, {})
+        appends.setdefault(reply, []).append(block)
+        return
+    new_turns: dict[int, NewRecord] = plan.state.setdefault(_NEW_TURNS, {})
+    turn = new_turns.get(call.item)
+    if turn is None:
+        turn = new_turns[call.item] = NewRecord({"role": "user", "parts": []})
+        plan.insert(call.item, turn)
+    turn.value["parts"].append(raw_slot(len(turn.raws)))
+    turn.raws.append(block)
+
+
+def settle_moves(plan: Plan, whole: Moves, by_record: Moves) -> None:
+    """Responses move part by part (a turn never moves whole: the turn after the call may
+    already hold some of its responses), then what goes at the end of a turn of which
+    every part leaves becomes its only content."""
+    whole.clear()
+    moving = dict(by_record)
+    by_record.clear()
+    for index, blocks in moving.items():
+        for block, call in sorted(blocks.items()):
+            _move_block(plan, index, block, call)
+    appends: dict[int, list[bytes]] = plan.state.get(_APPENDS, {})
+    for reply in list(appends):
+        content = _parts(plan, reply)
+        removed = plan.remove_blocks.get(reply, set())
+        if content is not None and len(removed) >= len(content.elements):
+            plan.prepend[reply].extend(appends.pop(reply))
+
+
+def record_edits(plan: Plan) -> list[TextEdit]:
+    """Responses written after the last part of their turn."""
+    edits: list[TextEdit] = []
+    for reply, blocks in plan.state.get(_APPENDS, {}).items():
+        content = _parts(plan, reply)
+        removed = plan.remove_blocks.get(reply, set())
+        if content is None or len(removed) >= len(content.elements):
+            continue  # settled into `prepend` (a plan always settles before its edits)
+        record = plan.bytes_of(plan.history.items[reply])
+        at = plan.history.items[reply].span.start + content.elements[-1][1]
+        separator = _separator(plan, record, content)
+        edits.append(TextEdit(Span(at, at), b"".join(separator + b for b in blocks)))
+    return edits
+
+
+def _parts(plan: Plan, index: int) -> Content | None:
+    content = find_content(plan.bytes_of(plan.history.items[index]), PARTS)
+    return content if content is not None and content.is_array else None
+
+
+def _separator(plan: Plan, record: bytes, content: Content) -> bytes:
+    """What the turn puts between two parts (`,` and its white space)."""
+    elements = content.elements
+    if len(elements) > 1:
+        return record[elements[-2][1] : elements[-1][0]]
+    gap = record[content.start + 1 : elements[0][0]]
+    if b"\n" in gap and not gap.strip():
+        return b"," + gap
+    return plan.style.item_separators[0].encode()
