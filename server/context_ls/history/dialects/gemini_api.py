@@ -61,9 +61,7 @@ def sniff(value: Any) -> int:
 def claims_document(key: str | None, detected: str | None, sample: Sequence[Any]) -> bool:
     """A body under `contents` (or a `/chat save` checkpoint's `history`) whose contents
     all fit is Gemini's even when no content carries a mark yet (a first user turn)."""
-    return (
-        key in _KEYS and detected in (None, NAME) and bool(sample) and all(map(sniff, sample))
-    )
+    return key in _KEYS and detected in (None, NAME) and bool(sample) and all(map(sniff, sample))
 
 
 def facts(value: Any) -> RecordFacts:
@@ -137,7 +135,9 @@ def _pair_by_name(history: History) -> None:
     by_turn: dict[int, list[Call]] = defaultdict(list)
     for call in history.calls:
         if call.kind == fix.CALL_BY_NAME:
-            call = Call(made_up_id(call.item, call.block), call.item, call.block, call.kind, call.tool)
+            call = Call(
+                made_up_id(call.item, call.block), call.item, call.block, call.kind, call.tool
+            )
         calls.append(call)
         by_turn[turn_of[call.item]].append(call)
     history.calls = calls

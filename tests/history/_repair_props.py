@@ -1,0 +1,68 @@
+"""The properties every repair keeps, as checks on one source (the Gemini API and Bedrock
+tests draw the sources): normalize is idempotent, adds no finding and leaves only the
+unfixable, untouched records stay byte for byte, and trim never splits a pair."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from context_ls.history.api import Analysis, analyze, normalize_edits, trim_edits
+from context_ls.history.items import ItemKind, next_conversation
+from context_ls.history.model import apply_edits
+
+from ._gen import UNFIXABLE, codes, record_bytes
+
+# Fixes that edit the record the finding points at.
+_EDITS_ITS_RECORD = ("H002", "H004", "H005", "H006", "H007", "H011", "H012")
+_CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)
+
+
+def touched(analysis: Analysis) -> set[int]:
+    """Records a repair may change: those a fixable finding points at, and the message
+    right after a call whose output is added or moved (results go into it)."""
+    history = analysis.history
+    fixed = {f.call_id for f in analysis.findings if f.code in ("H001", "H005", "H006")}
+    out = {f.item for f in analysis.findings if f.code in _EDITS_ITS_RECORD and f.item >= 0}
+    for call in history.calls:
+        if call.call_id in fixed:
+            reply = next_conversation(history.items[call.item])
+            if reply is not None:
+                out.add(reply.index)
+    return out
+
+
+def check_repair(source: bytes, dialect: str) -> bytes:
+    """Normalize `source` once and check what a repair promises; the repaired bytes."""
+    before = analyze(source)
+    assert before.history.dialect == dialect
+    out = apply_edits(source, normalize_edits(before))
+    after = analyze(out, dialect)
+    assert analyze(out).history.dialect == dialect
+    # Nothing fixable is left, and no finding came in.
+    assert not {code for code, _ in codes(after)} - UNFIXABLE, (codes(before), out.decode())
+    assert not Counter(c for c, _ in codes(after)) - Counter(c for c, _ in codes(before))
+    # Idempotent.
+    assert apply_edits(out, normalize_edits(after)) == out
+    # Records the repair had no reason to touch are in the output byte for byte.
+    spared = touched(before)
+    for item, raw in zip(before.history.items, record_bytes(before), strict=True):
+        if item.index not in spared and item.kind in _CONVERSATION:
+            assert raw in out, f"record {item.index} changed: {raw[:200]!r}"
+    if b"\r\n" in source:
+        assert out.count(b"\n") == out.count(b"\r\n")
+    return out
+
+
+def check_trim(repaired: bytes, dialect: str, keep: int) -> None:
+    """Trimming a repaired history keeps every pair whole, and the tail byte for byte."""
+    base = analyze(repaired, dialect)
+    trimmed = apply_edits(repaired, trim_edits(base, keep))
+    after = analyze(trimmed, dialect)
+    new = {code for code, _ in codes(after)} - {code for code, _ in codes(base)}
+    assert not new & {"H001", "H002", "H004", "H005", "H006"}, (keep, codes(after))
+    assert Counter(c.call_id for c in after.history.calls) == Counter(
+        o.call_id for o in after.history.outputs
+    )
+    kept = [after.data[i.span.start : i.span.end] for i in after.history.items]
+    tail = record_bytes(base)[len(base.history.items) - len(kept) :]
+    assert kept == tail
