@@ -1,0 +1,292 @@
+"""Repairs of a Gemini CLI session, made inside the message that holds the call: a call
+without a result gets the one the CLI writes for a cancelled call (status `cancelled`, a
+`functionResponse` whose response is `{"error": text}`), and orphan or extra response parts
+leave their result list. The findings of a message are gathered first (`fix`), then each
+message is edited once (`edits`):
+
+- the JSON file is edited in place, every byte the repair does not change kept;
+- the JSONL log gets the repaired message appended as a new line, as the CLI itself does
+  when a message changes (the last version wins): the lines already written stay.
+
+Other findings (a half-written last line) keep their rule's own fix."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from context_ls.history.blocks import removal_ranges
+from context_ls.history.facts import DECODE_ERRORS
+from context_ls.history.model import Span, TextEdit, apply_edits
+from context_ls.history.rules import RULES
+
+if TYPE_CHECKING:
+    from context_ls.history.findings import Finding
+    from context_ls.history.model import Call
+    from context_ls.history.normalize import Plan
+
+_KEY = "gemini-cli"
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_BRACKET = re.compile(rb'["\[\]{}]')
+_SCALAR_END = re.compile(rb"[^,\]}\s]*")
+_SPACE = b" \t\r\n"
+
+
+@dataclass(slots=True)
+class _Repair:
+    """What one message needs: results for calls (by tool call), parts that go (k, j)."""
+
+    missing: dict[int, Call] = field(default_factory=dict)
+    dropped: set[tuple[int, int]] = field(default_factory=set)
+
+
+def _repairs(plan: Plan) -> dict[tuple[int, int], _Repair]:
+    found: dict[tuple[int, int], _Repair] = plan.state.setdefault(_KEY, defaultdict(_Repair))
+    return found
+
+
+def note_missing(plan: Plan, call: Call) -> None:
+    from context_ls.history.dialects.gemini_cli import block_parts
+
+    m, k, _part = block_parts(call.block)
+    _repairs(plan)[(call.item, m)].missing[k] = call
+
+
+def fix(plan: Plan, finding: Finding) -> None:
+    """Note what a finding asks of its message (made in `edits`)."""
+    from context_ls.history.dialects.gemini_cli import block_parts
+
+    if finding.code == "H001":
+        call = finding.call or plan.call_of(finding.call_id)
+        if call is not None:
+            note_missing(plan, call)
+    elif finding.code in ("H002", "H004"):
+        output = finding.output or plan.output_at(finding)
+        if output is not None:
+            m, k, part = block_parts(output.block)
+            _repairs(plan)[(output.item, m)].dropped.add((k, part))
+    else:
+        rule = RULES.get(finding.code)
+        if rule is not None and rule.fixer is not None:
+            rule.fixer(plan, finding)
+
+
+def edits(plan: Plan) -> list[TextEdit]:
+    out: list[TextEdit] = []
+    appended: list[bytes] = []
+    items = plan.history.items
+    for (row, m), repair in sorted(_repairs(plan).items()):
+        record = plan.bytes_of(items[row])
+        where = _message_span(record, m)
+        if where is None:
+            continue
+        start, end = where
+        changes = _message_edits(plan, record[start:end], repair)
+        if not changes:
+            continue
+        if plan.history.document:
+            base = items[row].span.start + start
+            out.extend(
+                TextEdit(Span(base + e.span.start, base + e.span.end), e.new_bytes) for e in changes
+            )
+        else:
+            appended.append(apply_edits(record[start:end], changes))
+    if appended:
+        out.append(_append(plan, appended))
+    return out
+
+
+def _append(plan: Plan, lines: list[bytes]) -> TextEdit:
+    """New lines at the end of the log (after a half-written last line that goes)."""
+    data, newline = plan.data, plan.history.newline
+    size = len(data)
+    last = len(plan.history.items) - 1
+    tail_goes = last in plan.remove_items and plan.history.items[last].span.end >= len(
+        data.rstrip(_SPACE)
+    )
+    prefix = b"" if not data or data.endswith(b"\n") or tail_goes else newline
+    return TextEdit(Span(size, size), prefix + b"".join(line + newline for line in lines))
+
+
+# --- where things are inside a record ---------------------------------------------------------
+
+
+def _message_span(record: bytes, m: int) -> tuple[int, int] | None:
+    """Message `m` of a record: the record itself, or an element of its `$set.messages`
+    or `messages` list."""
+    try:
+        top = members(record, _skip(record, 0))
+        if "id" in top and m == 0 and "$rewindTo" not in top:
+            return 0, len(record)
+        holder = top
+        if "$set" in top:
+            holder = members(record, top["$set"][1])
+        if "messages" not in holder:
+            return None
+        listed = elements(record, holder["messages"][1])
+    except (IndexError, AttributeError, ValueError, KeyError):
+        return None
+    return listed[m] if m < len(listed) else None
+
+
+def _message_edits(plan: Plan, message: bytes, repair: _Repair) -> list[TextEdit]:
+    """The edits a message needs, relative to its own bytes."""
+    try:
+        calls = elements(message, members(message, 0)["toolCalls"][1])
+        out: list[TextEdit] = []
+        for k, (start, _end) in enumerate(calls):
+            if k in repair.missing:
+                out.extend(_cancelled(plan, message, start, repair.missing[k]))
+                continue
+            parts = {j for kk, j in repair.dropped if kk == k}
+            if parts:
+                out.extend(_without_parts(message, start, parts))
+        return out
+    except (IndexError, AttributeError, ValueError, KeyError, *DECODE_ERRORS):
+        return []
+
+
+def _cancelled(plan: Plan, message: bytes, start: int, call: Call) -> list[TextEdit]:
+    """The tool call at `start` gets a cancelled result (and status), its other members kept."""
+    fields = members(message, start)
+    entry = msgspec.json.decode(message[start : _value_end(message, start)])
+    name = entry.get("name") if isinstance(entry.get("name"), str) else call.tool or ""
+    result: Any = [
+        {"functionResponse": {"id": call.call_id, "name": name, "response": {"error": plan.text}}}
+    ]
+    form = _Form.of(message, start, fields, plan.history.newline)
+    out: list[TextEdit] = []
+    added: list[bytes] = []
+    for key, value in (("result", result), ("status", "cancelled")):
+        if key in fields:
+            _key_start, value_start, value_end = fields[key]
+            out.append(TextEdit(Span(value_start, value_end), form.render(value)))
+        else:
+            added.append(json.dumps(key).encode() + form.colon + form.render(value))
+    if added:
+        close = _value_end(message, start) - 1
+        if fields:
+            last_end = max(end for _k, _s, end in fields.values())
+            out.append(TextEdit(Span(last_end, last_end), b"".join(form.comma + a for a in added)))
+        else:
+            out.append(TextEdit(Span(close, close), form.comma.join(added)))
+    return out
+
+
+def _without_parts(message: bytes, start: int, parts: set[int]) -> list[TextEdit]:
+    """Response parts leave the result of the tool call at `start`."""
+    fields = members(message, start)
+    if "result" not in fields:
+        return []
+    _key, value_start, value_end = fields["result"]
+    if message[value_start : value_start + 1] != b"[":
+        return [TextEdit(Span(value_start, value_end), b"[]")]
+    spans = elements(message, value_start)
+    return [TextEdit(Span(s, e), b"") for s, e in removal_ranges(spans, parts)]
+
+
+@dataclass(slots=True, frozen=True)
+class _Form:
+    """How a tool call object writes its members: separators, and indentation if pretty."""
+
+    comma: bytes  # before a new member: "," and the white space before each key
+    colon: bytes
+    indent: int | None  # pretty: spaces per level
+    pad: int  # column of the members
+    newline: bytes
+
+    @classmethod
+    def of(
+        cls, data: bytes, start: int, fields: dict[str, tuple[int, int, int]], newline: bytes
+    ) -> _Form:
+        if not fields:
+            return cls(b",", b":", None, 0, newline)
+        ordered = sorted(fields.values())
+        first_key, first_value, first_end = ordered[0]
+        colon = data[_value_end(data, first_key) : first_value]
+        gap = data[start + 1 : first_key]
+        if b"\n" not in gap:
+            comma = data[first_end : ordered[1][0]] if len(ordered) > 1 else b","
+            return cls(comma, colon, None, 0, newline)
+        pad = len(gap) - gap.rfind(b"\n") - 1
+        close = _value_end(data, start) - 1
+        close_col = close - data.rfind(b"\n", 0, close) - 1
+        return cls(b"," + gap, colon, max(pad - close_col, 1), pad, newline)
+
+    def render(self, value: Any) -> bytes:
+        if self.indent is None:
+            separators = (self.comma.decode(), self.colon.decode())
+            return json.dumps(value, ensure_ascii=False, separators=separators).encode()
+        text = json.dumps(value, ensure_ascii=False, indent=self.indent)
+        return text.replace("\n", "\n" + " " * self.pad).encode().replace(b"\n", self.newline)
+
+
+# --- a small scanner of valid JSON: where members and elements stand ------------------------
+
+
+def _skip(data: bytes, pos: int) -> int:
+    while pos < len(data) and data[pos] in _SPACE:
+        pos += 1
+    return pos
+
+
+def _value_end(data: bytes, pos: int) -> int:
+    """Just past the JSON value starting at `pos`."""
+    head = data[pos : pos + 1]
+    if head == b'"':
+        match = _STRING.match(data, pos)
+        if match is None:
+            raise ValueError("unterminated string")
+        return match.end()
+    if head not in (b"{", b"["):
+        return _SCALAR_END.match(data, pos).end()  # type: ignore[union-attr]
+    depth, at = 0, pos
+    while True:
+        found = _BRACKET.search(data, at)
+        if found is None:
+            raise ValueError("unbalanced brackets")
+        if found.group() == b'"':
+            at = _value_end(data, found.start())
+            continue
+        depth += 1 if found.group() in (b"{", b"[") else -1
+        at = found.end()
+        if depth == 0:
+            return at
+
+
+def members(data: bytes, pos: int) -> dict[str, tuple[int, int, int]]:
+    """Key -> (key start, value start, value end) of the object at `pos`."""
+    if data[pos : pos + 1] != b"{":
+        raise ValueError("not an object")
+    found: dict[str, tuple[int, int, int]] = {}
+    at = _skip(data, pos + 1)
+    while data[at : at + 1] != b"}":
+        key_end = _value_end(data, at)
+        key = json.loads(data[at:key_end])
+        value = _skip(data, _skip(data, key_end) + 1)
+        end = _value_end(data, value)
+        found.setdefault(key, (at, value, end))
+        at = _skip(data, end)
+        if data[at : at + 1] == b",":
+            at = _skip(data, at + 1)
+    return found
+
+
+def elements(data: bytes, pos: int) -> list[tuple[int, int]]:
+    """(start, end) of each element of the array at `pos`."""
+    if data[pos : pos + 1] != b"[":
+        raise ValueError("not an array")
+    spans: list[tuple[int, int]] = []
+    at = _skip(data, pos + 1)
+    while data[at : at + 1] != b"]":
+        end = _value_end(data, at)
+        spans.append((at, end))
+        at = _skip(data, end)
+        if data[at : at + 1] == b",":
+            at = _skip(data, at + 1)
+    return spans
