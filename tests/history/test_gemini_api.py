@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,9 @@ from context_ls.history.api import analyze, call_details, normalize_bytes, outpu
 from context_ls.history.dialects.gemini_api import COUNT_ERROR
 from context_ls.history.model import apply_edits
 
-from ._gen import REPO, broken_events, clean_events, codes, dumps
+from ._gen import broken_events, clean_events, codes, dumps
 from ._gen_gemini_api import SIGNATURE, contents_of, render_gemini_api
+from ._recorded import PYDANTIC_AI, needs_realdata, recorded_bodies
 from ._repair_props import check_repair, check_trim
 
 SETTINGS = settings(
@@ -26,7 +26,6 @@ SETTINGS = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-REALDATA = REPO.parent / "shared" / "realdata" / "pydantic__pydantic-ai"
 
 
 def user(text: str) -> dict[str, Any]:
@@ -270,22 +269,9 @@ def test_repairs_keep_their_promises(source: bytes, keep: int) -> None:
 # --- real request bodies ----------------------------------------------------------------------
 
 
-def recorded_bodies(path: Path) -> list[Any]:
-    """The request bodies of a recorded exchange: `parsed_body`, or `body` as a JSON string."""
-    yaml = pytest.importorskip("yaml", reason="PyYAML reads the recorded HTTP exchanges")
-    bodies = []
-    for exchange in yaml.safe_load(path.read_text(encoding="utf-8"))["interactions"]:
-        request = exchange["request"]
-        parsed = request.get("parsed_body")
-        if parsed is None and isinstance(request.get("body"), str):
-            parsed = json.loads(request["body"])
-        bodies.append(parsed)
-    return bodies
-
-
-@pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not beside the clone")
+@needs_realdata
 def test_the_recorded_gemini_bodies_are_healthy_gemini_histories() -> None:
-    bodies = recorded_bodies(REALDATA / "test_google_model_retry.yaml")
+    bodies = recorded_bodies(PYDANTIC_AI / "test_google_model_retry.yaml")
     assert len(bodies) == 3
     for parsed in bodies:
         data = json.dumps(parsed, indent=2).encode()

@@ -1,0 +1,197 @@
+"""Bedrock Converse request bodies: told from Anthropic and Chat bodies under the same
+`messages` key, toolUse/toolResult paired by id within the next user message, Bedrock's
+error texts, and repairs that put an error toolResult (never empty) first in that message."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from context_ls.history.api import analyze, call_details, normalize_bytes, output_details, quick_fix
+from context_ls.history.model import apply_edits
+
+from ._gen import broken_events, clean_events, codes, dumps, render
+from ._gen_bedrock import bedrock_messages, render_bedrock
+from ._recorded import PYDANTIC_AI, needs_realdata, recorded_bodies
+from ._repair_props import check_repair, check_trim
+
+SETTINGS = settings(
+    max_examples=int(os.environ.get("CONTEXT_LS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+
+
+def user(text: str) -> dict[str, Any]:
+    return {"role": "user", "content": [{"text": text}]}
+
+
+def uses(*ids: str) -> dict[str, Any]:
+    blocks: list[Any] = [{"text": "Let me look."}]
+    blocks += [{"toolUse": {"toolUseId": i, "name": "get", "input": {"q": i}}} for i in ids]
+    return {"role": "assistant", "content": blocks}
+
+
+def results(*ids: str, status: str = "success") -> dict[str, Any]:
+    return {
+        "role": "user",
+        "content": [
+            {"toolResult": {"toolUseId": i, "content": [{"text": f"r{i}"}], "status": status}}
+            for i in ids
+        ],
+    }
+
+
+def body(*messages: dict[str, Any]) -> bytes:
+    return dumps({"messages": list(messages), "system": [{"text": "Be brief."}]})
+
+
+# --- detection ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["messages", "array"])
+@pytest.mark.parametrize("pretty", [False, True])
+def test_converse_bodies_are_read_as_bedrock(layout: str, pretty: bool) -> None:
+    analysis = analyze(render_bedrock(clean_events("tooluse_"), layout, pretty=pretty))
+    assert (analysis.history.dialect, analysis.findings) == ("bedrock-converse", [])
+    assert len(analysis.history.calls) == 3 == len(analysis.history.outputs)
+
+
+def test_a_first_text_message_is_bedrock_s_and_anthropic_or_chat_never_are() -> None:
+    assert analyze(body(user("What is the capital of France?"))).history.dialect == (
+        "bedrock-converse"
+    )
+    for dialect in ("anthropic", "openai-chat"):
+        data = render(dialect, clean_events())
+        assert analyze(data).history.dialect == dialect
+    # An Anthropic body with typed text blocks is never Bedrock's.
+    typed = {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}
+    assert analyze(dumps(typed)).history.dialect != "bedrock-converse"
+
+
+def test_bedrock_messages_are_claimed_by_no_other_dialect() -> None:
+    from context_ls.history.dialects import DIALECTS
+
+    for message in bedrock_messages(clean_events("tooluse_")):
+        marked = [d.name for d in DIALECTS.values() if d.sniff(message) >= 2]
+        assert marked == ["bedrock-converse"], message
+
+
+# --- pairing and Bedrock's texts ------------------------------------------------------------
+
+
+def test_each_fault_is_reported_with_bedrock_s_text() -> None:
+    data = body(
+        user("go"),
+        uses("a", "b"),
+        results("a", "a"),
+        user("and?"),
+        results("b", "zz"),
+        uses("c"),
+        user("hello?"),
+    )
+    analysis = analyze(data)
+    assert sorted(codes(analysis)) == [("H001", "c"), ("H002", "zz"), ("H004", "a"), ("H006", "b")]
+    by_code = {f.code: f for f in analysis.findings}
+    # messages.N counts the body's messages from 0: the message after the call's.
+    assert "Expected toolResult blocks at messages.6.content for the following Ids: c" in (
+        by_code["H001"].message
+    )
+    assert "exceeds the number of toolUse blocks of previous turn" in by_code["H002"].message
+    assert "Expected toolResult blocks at messages." in by_code["H006"].message
+
+
+def test_a_result_in_a_later_message_is_not_adjacent() -> None:
+    assert sorted(codes(analyze(body(user("go"), uses("a"), user("x"), results("a"))))) == [
+        ("H006", "a")
+    ]
+
+
+# --- repairs ----------------------------------------------------------------------------------
+
+
+def test_an_error_result_with_content_goes_first_in_the_next_user_message() -> None:
+    data = body(user("go"), uses("a", "b"), {"role": "user", "content": [{"text": "well?"}]})
+    out = normalize_bytes(data)
+    messages = json.loads(out)["messages"]
+    text = "Tool execution was interrupted. Output was not received."
+    error = [
+        {"toolResult": {"toolUseId": i, "content": [{"text": text}], "status": "error"}}
+        for i in ("a", "b")
+    ]
+    assert messages[2]["content"] == [*error, {"text": "well?"}]
+    assert codes(analyze(out)) == []
+
+
+def test_a_user_message_is_made_when_none_follows() -> None:
+    out = normalize_bytes(body(user("go"), uses("a"), {"role": "assistant", "content": []}))
+    messages = json.loads(out)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[2]["content"][0]["toolResult"]["status"] == "error"
+    assert json.loads(out)["system"] == [{"text": "Be brief."}]
+
+
+def test_a_late_result_moves_into_the_message_after_its_call() -> None:
+    data = body(user("go"), uses("a", "b"), results("a"), user("x"), results("b"), user("y"))
+    out = normalize_bytes(data)
+    messages = json.loads(out)["messages"]
+    assert [b["toolResult"]["toolUseId"] for b in messages[2]["content"]] == ["b", "a"]
+    assert codes(analyze(out)) == []
+
+
+def test_a_quick_fix_repairs_only_its_finding() -> None:
+    data = body(user("go"), uses("a"), user("x"), results("zz"), user("y"))
+    analysis = analyze(data)
+    h001 = next(f for f in analysis.findings if f.code == "H001")
+    title, edits = quick_fix(analysis, h001)
+    assert title == "Insert a synthetic output for a"
+    assert codes(analyze(apply_edits(data, edits))) == [("H002", "zz")]
+
+
+def test_hovers_show_the_input_and_the_result() -> None:
+    analysis = analyze(body(user("go"), uses("a"), results("a", status="error")))
+    (call,), (output,) = analysis.history.calls, analysis.history.outputs
+    assert call_details(analysis, call).arguments_summary == '{"q":"a"}'
+    shown = output_details(analysis, output)
+    assert shown.first_line == "ra" and shown.is_error
+
+
+# --- properties -------------------------------------------------------------------------------
+
+
+@st.composite
+def broken_bedrock(draw: st.DrawFn) -> bytes:
+    events = [e for e in draw(broken_events("tooluse_")) if e[0] != "system"]
+    return render_bedrock(
+        events,
+        draw(st.sampled_from(["messages", "array"])),
+        pretty=draw(st.booleans()),
+        crlf=draw(st.integers(0, 4)) == 0,
+    )
+
+
+@SETTINGS
+@given(source=broken_bedrock(), keep=st.integers(0, 10))
+def test_repairs_keep_their_promises(source: bytes, keep: int) -> None:
+    repaired = check_repair(source, "bedrock-converse")
+    check_trim(repaired, "bedrock-converse", keep)
+
+
+# --- real request bodies -----------------------------------------------------------------------
+
+
+@needs_realdata
+def test_the_recorded_bedrock_bodies_are_healthy_bedrock_histories() -> None:
+    bodies = recorded_bodies(PYDANTIC_AI / "test_bedrock_model_retry.yaml")
+    assert len(bodies) == 2
+    for parsed in bodies:
+        data = json.dumps(parsed, indent=2).encode()
+        analysis = analyze(data)
+        assert (analysis.history.dialect, analysis.findings) == ("bedrock-converse", [])
+        assert normalize_bytes(data) == data
+    assert [o.status for o in analyze(json.dumps(bodies[-1]).encode()).history.outputs] == ["error"]
