@@ -5,7 +5,6 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from collections.abc import Generator, Iterable, Iterator
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any, TextIO
@@ -13,17 +12,24 @@ from typing import Any, TextIO
 import msgspec
 
 from context_ls import compression
+from context_ls.cli.checked import (
+    NOT_HISTORIES,
+    Checked,
+    Settings,
+    checked_analysis,
+    dataset_checked,
+    is_dataset,
+)
 from context_ls.cli.files import UsageError, expand_named
-from context_ls.cli.progress import Progress
+from context_ls.cli.jobs import check_all, resolve_jobs
 from context_ls.history import source as src
-from context_ls.history.api import Analysis, Options, analyze_path
+from context_ls.history.api import Options, analyze_path
 from context_ls.history.detect import dialect_mismatch, why_not_history
 from context_ls.history.dialects import NAMES
+from context_ls.history.dialects.finetune_scan import scan_range
 from context_ls.history.facts import DECODE_ERRORS
-from context_ls.history.findings import Finding
 from context_ls.history.model import DialectName
 from context_ls.history.rules import RULES, get_rule
-from context_ls.history.where import where
 
 _decode = msgspec.json.decode
 
@@ -59,38 +65,18 @@ def check_dialect(name: str | None) -> DialectName | None:
     raise UsageError(f"unknown dialect {name!r}; one of: {', '.join(NAMES)}")
 
 
-@dataclass(slots=True)
-class Checked:
-    """One file and what became of it: checked (`analysis` of a history), skipped (not a
-    history, or a found file without the forced dialect's records) or failed (`error`)."""
-
-    path: Path
-    named: bool  # on the command line (reported by name) rather than found in a folder
-    analysis: Analysis | None = None
-    error: str | None = None
-    skipped: str | None = None  # the summary's reason, plural: "not histories"
-
-    @property
-    def is_history(self) -> bool:
-        return self.analysis is not None and self.analysis.is_history
-
-
-NOT_HISTORIES = "not histories"
-
-
 def run_check(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     select = parse_codes(args.select)
     ignore = parse_codes(args.ignore) or set()
-    dialect = check_dialect(args.dialect)
-    paths = list(expand_named(args.paths))
-    results: list[Checked] = []
-    progress = Progress(len(paths), err)
-    for path, named in paths:
-        results.append(_check_one(path, named, dialect, select, ignore))
-        progress.step(str(path))
-    progress.done()
+    settings = Settings(
+        check_dialect(args.dialect),
+        frozenset(select) if select is not None else None,
+        frozenset(ignore),
+    )
+    jobs = resolve_jobs(getattr(args, "jobs", None))
+    results = check_all(list(expand_named(args.paths)), settings, jobs, err)
     fmt = args.format
     if fmt == "json":
         _print_json(results, out)
@@ -103,21 +89,20 @@ def run_check(args: Any, out: TextIO | None = None, err: TextIO | None = None) -
             elif checked.skipped is not None:
                 if checked.named or verbose:
                     _print_skipped(fmt, checked, out, err)
-            elif checked.analysis is not None:
-                for finding in checked.analysis.findings:
-                    out.write(_format_finding(fmt, path, checked.analysis, finding) + "\n")
+            else:
+                for finding in checked.findings:
+                    out.write(_format_finding(fmt, path, finding) + "\n")
         if fmt == "text":
             _print_summary(results, out)
         elif fmt == "github":
             _print_github_notice(results, out)
     if any(c.error for c in results):
         return 2
-    return 1 if any(c.analysis is not None and c.analysis.findings for c in results) else 0
+    return 1 if any(c.findings for c in results) else 0
 
 
-def _check_one(
-    path: Path, named: bool, dialect: DialectName | None, select: set[str] | None, ignore: set[str]
-) -> Checked:
+def check_file(path: Path, named: bool, settings: Settings) -> Checked:
+    dialect = settings.dialect
     try:
         if dialect is not None:
             mismatch = dialect_mismatch(_record_values(path), dialect)
@@ -125,23 +110,22 @@ def _check_one(
                 if named:  # the user said this file is a `dialect` history: it is not
                     return Checked(path, named, error=mismatch)
                 return Checked(path, named, skipped=f"no {dialect} records")
+        if is_dataset(path, dialect):
+            size = path.stat().st_size
+            part = scan_range(str(path), 0, size, settings.secrets(size))
+            return dataset_checked(path, named, settings, size, [part])
         analysis = analyze_path(
             path,
             dialect,
             Options(),
             findings_only=True,
-            scan_secrets_when_streaming=select is not None and "H010" in select,
+            scan_secrets_when_streaming=settings.select is not None and "H010" in settings.select,
         )
     except OSError as error:
         return Checked(path, named, error=f"cannot read: {error.strerror or error}")
     if not analysis.is_history:
-        return Checked(path, named, analysis, skipped=NOT_HISTORIES)
-    analysis.findings = [
-        f
-        for f in analysis.findings
-        if (select is None or f.code in select) and f.code not in ignore
-    ]
-    return Checked(path, named, analysis)
+        return Checked(path, named, records=analysis.history.record_count, skipped=NOT_HISTORIES)
+    return checked_analysis(path, named, settings, analysis)
 
 
 # --- what a file holds, judged on its decoded records -----------------------------------------
@@ -239,16 +223,18 @@ def _print_skipped(fmt: str, checked: Checked, out: TextIO, err: TextIO) -> None
         err.write(f"{checked.path}: {reason}; skipped\n")
 
 
-def _format_finding(fmt: str, path: Path, analysis: Analysis, finding: Finding) -> str:
-    at = where(analysis, finding.item, finding.span)
+def _format_finding(fmt: str, path: Path, finding: dict[str, Any]) -> str:
     if fmt == "github":
-        level = {"error": "error", "warning": "warning"}.get(finding.severity, "notice")
+        level = {"error": "error", "warning": "warning"}.get(finding["severity"], "notice")
         return (
-            f"::{level} file={path},line={at.line},col={at.column},endLine={at.end_line},"
-            f"endColumn={at.end_column},title={finding.code} {finding.rule}::"
-            f"{_escape(finding.message)}"
+            f"::{level} file={path},line={finding['line']},col={finding['column']},"
+            f"endLine={finding['end_line']},endColumn={finding['end_column']},"
+            f"title={finding['code']} {finding['rule']}::{_escape(finding['message'])}"
         )
-    return f"{path}:{at.line}:{at.column}: {finding.code} [{finding.rule}] {finding.message}"
+    return (
+        f"{path}:{finding['line']}:{finding['column']}: {finding['code']} [{finding['rule']}] "
+        f"{finding['message']}"
+    )
 
 
 def _escape(message: str) -> str:
@@ -288,8 +274,8 @@ def _print_summary(results: list[Checked], out: TextIO) -> None:
         out.write(_no_history_line(results, others) + "\n")
         return
     tally = ", ".join([f"{_plural(checked, 'history', 'histories')} checked", *others])
-    counts = Counter(f.code for c in results if c.analysis for f in c.analysis.findings)
-    fixable = sum(1 for c in results if c.analysis for f in c.analysis.findings if f.fixable)
+    counts = Counter(f["code"] for c in results for f in c.findings)
+    fixable = sum(1 for c in results for f in c.findings if f["fixable"])
     total = sum(counts.values())
     if total == 0:
         failed = any(c.error is not None for c in results)
@@ -321,41 +307,16 @@ def _print_json(results: list[Checked], out: TextIO) -> None:
     files: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     for checked in results:
-        path, analyzed, error = checked.path, checked.analysis, checked.error
-        if analyzed is None and error is None:  # a found file without the forced dialect
-            files.append({"path": str(path), "dialect": None, "records": 0, "findings": []})
-            continue
-        if analyzed is None:
-            files.append(
-                {"path": str(path), "dialect": None, "records": 0, "findings": [], "error": error}
-            )
-            continue
-        findings = []
-        for finding in analyzed.findings:
-            at = where(analyzed, finding.item, finding.span)
-            counts[finding.code] += 1
-            findings.append(
-                {
-                    "code": finding.code,
-                    "rule": finding.rule,
-                    "severity": finding.severity,
-                    "message": finding.message,
-                    "call_id": finding.call_id,
-                    "line": at.line,
-                    "column": at.column,
-                    "end_line": at.end_line,
-                    "end_column": at.end_column,
-                    "fixable": finding.fixable,
-                }
-            )
-        files.append(
-            {
-                "path": str(path),
-                "dialect": analyzed.history.dialect,
-                "records": analyzed.history.record_count,
-                "findings": findings,
-            }
-        )
+        entry: dict[str, Any] = {
+            "path": str(checked.path),
+            "dialect": checked.dialect,
+            "records": checked.records,
+            "findings": checked.findings,
+        }
+        if checked.error is not None:
+            entry["error"] = checked.error
+        counts.update(f["code"] for f in checked.findings)
+        files.append(entry)
     summary = {
         "files": len(files),
         "histories": sum(1 for f in files if f["dialect"]),

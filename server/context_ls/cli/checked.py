@@ -1,0 +1,94 @@
+"""One file checked, as plain values (`Checked`): what `check` prints, made in the process
+that read the file (a worker of `--jobs`) and sent back whole. A fine-tuning data set
+takes the lean pass of `finetune_scan` (`check.check_file` decides)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from context_ls import compression
+from context_ls.history import source as src
+from context_ls.history.analysis import Analysis
+from context_ls.history.dialects import finetune
+from context_ls.history.dialects.finetune_scan import Part, assembled
+from context_ls.history.model import DialectName
+from context_ls.history.plain import finding_dict
+from context_ls.history.reader import HEAD_BYTES, head_dialect
+from context_ls.history.stream import STREAM_THRESHOLD
+
+NOT_HISTORIES = "not histories"
+
+
+@dataclass(slots=True)
+class Checked:
+    """One file and what became of it: checked (a history: `dialect` and `findings`),
+    skipped (not a history, or a found file without the forced dialect's records) or failed
+    (`error`). Findings are `plain.finding_dict`s."""
+
+    path: Path
+    named: bool  # on the command line (reported by name) rather than found in a folder
+    dialect: str | None = None
+    records: int = 0
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    skipped: str | None = None  # the summary's reason, plural: "not histories"
+
+    @property
+    def is_history(self) -> bool:
+        return self.dialect is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What the command line asks of every file."""
+
+    dialect: DialectName | None = None
+    select: frozenset[str] | None = None
+    ignore: frozenset[str] = frozenset()
+
+    def keeps(self, code: str) -> bool:
+        return (self.select is None or code in self.select) and code not in self.ignore
+
+    def secrets(self, size: int) -> bool:
+        """H010 costs more than the rest of the check: a file that is streamed (big) is
+        scanned only when `--select` names it, as the engine does."""
+        return size < STREAM_THRESHOLD or (self.select is not None and "H010" in self.select)
+
+
+def dataset_checked(
+    path: Path, named: bool, settings: Settings, size: int, parts: list[Part]
+) -> Checked:
+    """A data set from the parts of its byte ranges (in file order)."""
+    try:
+        with assembled(str(path), size, parts) as analysis:
+            return checked_analysis(path, named, settings, analysis)
+    except OSError as error:
+        return Checked(path, named, error=f"cannot read: {error.strerror or error}")
+
+
+def checked_analysis(path: Path, named: bool, settings: Settings, analysis: Analysis) -> Checked:
+    history = analysis.history
+    return Checked(
+        path,
+        named,
+        dialect=history.dialect,
+        records=history.record_count,
+        findings=[finding_dict(analysis, f) for f in analysis.findings if settings.keeps(f.code)],
+    )
+
+
+def is_dataset(path: Path, dialect: DialectName | None) -> bool:
+    """A plain JSONL file of fine-tuning conversations (named by `--dialect`, else detected
+    from its first lines as the engine does). Compressed files take the engine's path."""
+    if compression.is_compressed_file(path):
+        return False
+    if dialect is not None:
+        return dialect == finetune.NAME  # its records are lines, even a single one
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+    start = src.content_start(head)
+    if src.looks_like_document(head, start):
+        return False
+    return head_dialect(head, start) == finetune.NAME
