@@ -106,7 +106,9 @@ def messages(turns: Sequence[Turn], first: int = 0) -> list[tuple[dict[str, Any]
 def render_json(session: Session, pretty: bool = True) -> bytes:
     listed = [m for m, _turn in messages(session.turns)]
     whole = {**SESSION, "messages": listed}
-    text = json.dumps(whole, indent=2 if pretty else None, separators=None if pretty else (",", ":"))
+    text = json.dumps(
+        whole, indent=2 if pretty else None, separators=None if pretty else (",", ":")
+    )
     return text.encode()
 
 
@@ -129,7 +131,9 @@ def _log(listed: list[tuple[dict[str, Any], Turn]]) -> list[bytes]:
         calls = message.get("toolCalls")
         if calls and turn.rewritten:
             # First the answer as it streamed in (no calls yet), then with its calls.
-            out.append(_line({k: v for k, v in message.items() if k not in ("toolCalls", "tokens")}))
+            out.append(
+                _line({k: v for k, v in message.items() if k not in ("toolCalls", "tokens")})
+            )
             out.append(_line({"$set": {"lastUpdated": message["timestamp"]}}))
         out.append(_line(message))
         out.append(_line({"$set": {"lastUpdated": message["timestamp"]}}))
@@ -155,7 +159,7 @@ turns_strategy = st.lists(
     st.builds(
         Turn,
         fates=st.lists(st.sampled_from(FATES), max_size=3),
-        text=st.sampled_from(["done", "", "Ünïcode ✓ \\ \"quoted\""]),
+        text=st.sampled_from(["done", "", 'Ünïcode ✓ \\ "quoted"']),
         rewritten=st.booleans(),
     ),
     min_size=1,
