@@ -419,8 +419,8 @@ def test_severity_overrides() -> None:
 
 
 def test_rule_registry() -> None:
-    # H011-H013 are not taken; H014-H016 are the fine-tuning data set rules.
-    assert sorted(RULES) == [f"H{n:03d}" for n in (*range(1, 11), 14, 15, 16)]
+    # H013 is not taken; H011-H012 are message rules, H014-H016 the fine-tuning data set rules.
+    assert sorted(RULES) == [f"H{n:03d}" for n in (*range(1, 13), 14, 15, 16)]
     names = {
         "H001": "missing-output",
         "H002": "orphan-output",
@@ -431,6 +431,8 @@ def test_rule_registry() -> None:
         "H007": "malformed-record",
         "H008": "invalid-status",
         "H009": "broken-parent-link",
+        "H011": "results-not-first",
+        "H012": "empty-text",
         "H014": "invalid-arguments",
         "H015": "unknown-tool",
         "H016": "invalid-message",

@@ -17,10 +17,12 @@ def plan_edits(plan: Plan) -> list[TextEdit]:
     items = history.items
     edits: list[TextEdit] = []
     removed = set(plan.remove_items)
-    replaced: set[int] = set()
+    replaced = _results_to_front(plan, removed, edits)
     # Whole records whose every block goes (and that receive none) are removed whole;
     # those that receive new blocks get their array's contents replaced in one edit.
     for index, blocks in plan.remove_blocks.items():
+        if index in replaced:
+            continue
         content = find_content(plan.bytes_of(items[index]), plan.content_path())
         if content is None or not content.is_array:
             continue
@@ -47,6 +49,50 @@ def plan_edits(plan: Plan) -> list[TextEdit]:
     if plan.dialect.record_edits is not None:
         edits.extend(plan.dialect.record_edits(plan))
     return edits
+
+
+def _results_to_front(plan: Plan, removed: set[int], edits: list[TextEdit]) -> set[int]:
+    """H011: each record's blocks in their new order (blocks put in front first, then its
+    results, then the rest; removed blocks left out), written in one edit over its array's
+    elements. The separators stay where they were, and bytes that do not change are not
+    part of the edit. Returns the records done here."""
+    done: set[int] = set()
+    for index in sorted(plan.results_front - removed):
+        item = plan.history.items[index]
+        record = plan.bytes_of(item)
+        content = find_content(record, plan.content_path())
+        if content is None or not content.is_array or not content.elements:
+            continue
+        elements = content.elements
+        gone = plan.remove_blocks.get(index, set())
+        results = plan.result_blocks(index)
+        kept = [b for b in range(len(elements)) if b not in gone]
+        order = [b for b in kept if b in results] + [b for b in kept if b not in results]
+        pieces = [*plan.prepend.get(index, []), *(record[slice(*elements[b])] for b in order)]
+        if not pieces:
+            continue  # nothing stays: the record goes whole (below)
+        gaps = [record[elements[n][1] : elements[n + 1][0]] for n in range(len(elements) - 1)]
+        if not gaps:
+            gaps = [_block_separator(plan, record, content.start, elements[0][0])]
+        new = pieces[0] + b"".join(
+            gaps[min(n, len(gaps) - 1)] + p for n, p in enumerate(pieces[1:])
+        )
+        start, end = elements[0][0], elements[-1][1]
+        edits.append(_changed_part(item.span.start + start, record[start:end], new))
+        done.add(index)
+    return done
+
+
+def _changed_part(base: int, old: bytes, new: bytes) -> TextEdit:
+    """An edit of `old` (at `base`) into `new` that leaves out their common ends."""
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return TextEdit(Span(base + head, base + len(old) - tail), new[head : len(new) - tail])
 
 
 def _line_end(data: bytes, end: int) -> int:

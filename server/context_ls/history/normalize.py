@@ -16,10 +16,11 @@ from typing import Any
 import msgspec
 
 from context_ls.history import moves
+from context_ls.history.blocks import find_content
 from context_ls.history.dialects import dialect_of
 from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.findings import Finding
-from context_ls.history.model import Call, History, Item, Output
+from context_ls.history.model import Call, History, Item, Output, Span
 from context_ls.history.new_records import NewRecord
 from context_ls.history.rules import RULES, fix_template, move_title
 from context_ls.history.style import detect_style
@@ -39,6 +40,8 @@ class Plan:
         self.prepend: dict[int, list[bytes]] = defaultdict(list)
         self.insert_after: dict[int, list[NewRecord]] = defaultdict(list)
         self.parent_override: dict[int, str | None] = {}
+        # Records whose result blocks go to the front of their content (H011).
+        self.results_front: set[int] = set()
         # What the dialect's own repairs keep between findings (see its module).
         self.state: dict[str, Any] = {}
         self._values: dict[int, Any] = {}
@@ -52,6 +55,7 @@ class Plan:
         # Built only for findings made without their subjects (by hand, in tests).
         self._calls_by_id: dict[str, Call] | None = None
         self._outputs_at: dict[tuple[int, str], Output] | None = None
+        self._result_blocks: dict[int, set[int]] | None = None
 
     # --- what each finding asks for -------------------------------------------------
 
@@ -85,6 +89,32 @@ class Plan:
             self.remove_blocks[output.item].add(output.block)
         else:
             self.remove_items.add(output.item)
+
+    def results_to_front(self, index: int) -> None:
+        """Record `index`'s result blocks go first, in their order (made in `edits`)."""
+        self.results_front.add(index)
+
+    def result_blocks(self, index: int) -> set[int]:
+        """The blocks of record `index` that are results (with or without a usable id)."""
+        if self._result_blocks is None:
+            found: dict[int, set[int]] = defaultdict(set)
+            for output in self.history.outputs:
+                found[output.item].add(output.block)
+            for item, block, what in self.history.missing_ids:
+                if "result" in what:
+                    found[item].add(block)
+            self._result_blocks = found
+        return self._result_blocks.get(index, set())
+
+    def remove_text_block(self, index: int, span: Span) -> None:
+        """The content block of record `index` that `span` covers goes (H012)."""
+        item = self.history.items[index]
+        content = find_content(self.bytes_of(item), self.content_path())
+        if content is None or not content.is_array:
+            return
+        at = (span.start - item.span.start, span.end - item.span.start)
+        if at in content.elements:
+            self.remove_blocks[index].add(content.elements.index(at))
 
     def move_output(self, output: Output, call: Call) -> None:
         """Noted now, made in `settle` (a record moves whole only when nothing of it stays)."""

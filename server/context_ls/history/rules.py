@@ -1,118 +1,25 @@
-"""The rule registry: each rule is one `Rule` object (code, name, default severity, docs,
-message templates, fix title and fixer, defined just above the rules) and drives the
-validator's messages, the normalizer's fixes, `context-ls explain`, the README reference, LSP `codeDescription`,
-quick-fix titles and the CLI. A new rule is one object here (and its check in
-`validate.py`)."""
+"""The rule registry: each rule is one `Rule` object (`rule.py`: code, name, default
+severity, docs, message templates, fix title and fixer from `fixers.py`) and drives the
+validator's messages, the normalizer's fixes, `context-ls explain`, the README reference,
+LSP `codeDescription`, quick-fix titles and the CLI. A new rule is one object here (and its
+check in `validate.py`, or a pass module it runs)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
 
-from context_ls.history.findings import Severity
-
-if TYPE_CHECKING:
-    from context_ls.history.findings import Finding
-    from context_ls.history.normalize import Plan
-
-
-# How a message quotes the API's answer to a broken history (its templates end so).
-API_ANSWER = '; the API will answer: "{api_error}"'
-
-
-class ReaderEffect(str):
-    """The `api_error` text of a dialect no provider's API reads (the native one): what goes
-    wrong for the program that reads the file. A message says it as such, never quoted as
-    an answer (see `Rule.message`)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    code: str
-    name: str
-    severity: Severity
-    summary: str
-    why: str
-    example: str
-    fix: str
-    # What a finding says: "" the usual message, other keys its variants. Fields in
-    # braces are filled in by the check (`message`).
-    messages: Mapping[str, str] = field(default_factory=dict)
-    # The title of its quick fix ({call_id}: the call it is about); None: "Fix CODE (name)".
-    fix_title: str | None = None
-    # What its fix asks of a repair plan; None: no automatic fix.
-    fixer: Callable[[Plan, Finding], None] | None = field(default=None, repr=False)
-    # A fix that moves an output: where to (move titles say it).
-    moves_to: str | None = None
-
-    def message(self, variant: str = "", **fields: Any) -> str:
-        """A finding's message from its template (a `ReaderEffect` is not quoted as an API's
-        answer)."""
-        template = self.messages[variant]
-        if isinstance(fields.get("api_error"), ReaderEffect):
-            template = template.replace(API_ANSWER, "; {api_error}")
-        return template.format(**fields)
-
-    @property
-    def anchor(self) -> str:
-        """The README heading anchor of this rule's section (GitHub slug of `H001 missing-output`)."""
-        return f"{self.code.lower()}-{self.name}"
-
-    @property
-    def url(self) -> str:
-        """This rule's section of the rule page (`context_ls.docs`: shipped, or public)."""
-        from context_ls.docs import rules_page_url
-
-        return f"{rules_page_url()}#{self.anchor}"
-
-    def explain(self) -> str:
-        """The rule's documentation as `context-ls explain` prints it (Markdown)."""
-        return (
-            f"# {self.code} {self.name}\n\n"
-            f"Default severity: {self.severity}\n\n"
-            f"## What it does\n{self.summary}\n\n"
-            f"## Why is this bad?\n{self.why}\n\n"
-            f"## Example\n{self.example}\n\n"
-            f"## Fix\n{self.fix}\n"
-        )
-
-
-# --- what each rule's fix asks of a repair plan (a finding made by hand, without its call
-# and output, has them looked up by id) ------------------------------------------------
-
-
-def insert_synthetic_output(plan: Plan, finding: Finding) -> None:
-    """H001: an output for the call, the way the dialect's own program writes one."""
-    call = finding.call or plan.call_of(finding.call_id)
-    if call is not None:
-        plan.synthesize(call)
-
-
-def remove_output(plan: Plan, finding: Finding) -> None:
-    """H002, H004: the output goes (its block, or its whole record)."""
-    output = finding.output or plan.output_at(finding)
-    if output is not None:
-        plan.remove_output(output)
-
-
-def move_output(plan: Plan, finding: Finding) -> None:
-    """H005, H006: the output goes next to its call."""
-    output = finding.output or plan.output_at(finding)
-    call = finding.call or (plan.call_of(output.call_id) if output else None)
-    if output is not None and call is not None:
-        plan.move_output(output, call)
-
-
-def drop_record(plan: Plan, finding: Finding) -> None:
-    """H007: the half-written last record goes."""
-    plan.remove_items.add(finding.item)
-
-
-def relink_parent(plan: Plan, finding: Finding) -> None:
-    """H009: the record names the nearest earlier record as its parent."""
-    plan.parent_override[finding.item] = plan.previous_uuid(finding.item)
-
+from context_ls.history.fixers import (
+    drop_record,
+    insert_synthetic_output,
+    move_output,
+    relink_parent,
+    remove_output,
+    remove_text_block,
+    results_to_front,
+)
+from context_ls.history.rule import API_ANSWER as API_ANSWER
+from context_ls.history.rule import ReaderEffect as ReaderEffect
+from context_ls.history.rule import Rule as Rule
 
 _RULES = (
     Rule(
@@ -209,17 +116,23 @@ _RULES = (
         "error",
         "Finds an output that is not where its dialect requires: Anthropic and Claude Code "
         "want the tool_result in the very next message; Chat Completions wants the tool "
-        "messages directly after the assistant message.",
+        "messages directly after the assistant message. Gemini also wants a turn of "
+        "function calls right after a user turn or a function response turn.",
         "Anthropic: ``tool_use ids were found without tool_result blocks immediately after``; "
         "Chat Completions: `An assistant message with 'tool_calls' must be followed by tool "
-        "messages responding to each 'tool_call_id'.`",
+        "messages responding to each 'tool_call_id'.`; Gemini: `Please ensure that function "
+        "call turn comes immediately after a user turn or after a function response turn.`",
         "assistant tool_use toolu_A, user text, user tool_result toolu_A",
         "Safe fix: move the output into the message right after its call. A record that "
         "holds nothing else moves whole, byte for byte (a Claude Code line keeps its uuid, "
-        "timestamp and `toolUseResult`; only `parentUuid` links change).",
+        "timestamp and `toolUseResult`; only `parentUuid` links change). A Gemini call turn "
+        "in the wrong place is reported, never guessed at.",
         messages={
             "": "output of call {call_id} is not in the message right after its call "
             '({call}); the API will answer: "{api_error}"',
+            "call-turn": "the turn with call {call_id}{tool} comes {after}, not right after "
+            "a user turn or a function response turn; no automatic fix: what the turn "
+            'before it should have been cannot be known; the API will answer: "{api_error}"',
         },
         fix_title="Move the output of {call_id} next to its call",
         fixer=move_output,
@@ -293,6 +206,54 @@ _RULES = (
         },
     ),
     Rule(
+        "H011",
+        "results-not-first",
+        "error",
+        "Finds a message that answers tool calls but does not begin with its result blocks: "
+        "text or another block stands before a tool_result (Anthropic, Claude Code, Bedrock).",
+        "The API takes only the results at the front of the message as the answer to the "
+        "calls before it, and refuses the request as if they were missing: ``tool_use ids "
+        "were found without tool_result blocks immediately after: toolu_…``.",
+        '{"role":"user","content":[{"type":"text","text":"Done."},'
+        '{"type":"tool_result","tool_use_id":"toolu_A","content":"ok"}]}',
+        "Safe fix: move the result blocks to the front of the message, their bytes and their "
+        "order unchanged; the other blocks follow in their order, and every other field of "
+        "the record stays (a Claude Code line keeps its uuid, `parentUuid` and "
+        "`toolUseResult`).",
+        messages={
+            "": "the result of call {call_id} comes after {before} in this message; a message "
+            'that answers tool calls must begin with its results; the API will answer: "{api_error}"',
+        },
+        fix_title="Move the results to the front of the message",
+        fixer=results_to_front,
+    ),
+    Rule(
+        "H012",
+        "empty-text",
+        "error",
+        "Finds a text block that is empty, or white space only in a message with no other "
+        "text (Anthropic, Claude Code, Bedrock).",
+        "The API refuses the whole request: `messages: text content blocks must contain "
+        "non-whitespace text` (an empty one: `text content blocks must be non-empty`). A hook "
+        "or a tool that returned nothing, or a compaction, leaves such blocks behind.",
+        '{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_A",'
+        '"content":"ok"},{"type":"text","text":"  "}]}',
+        "Safe fix: remove the block (a minimal byte edit; the JSON stays valid). A block that "
+        "is its message's only content is reported without a fix (the API refuses an empty "
+        "message too), and so is one in the latest assistant message beside thinking blocks "
+        "(the API refuses any change to them). A Claude Code assistant line of white space "
+        "only is no finding: Claude Code writes it at the start of a streamed answer and "
+        "leaves it out when it sends the conversation again.",
+        messages={
+            "": 'the text block at content[{block}] {what}; the API will answer: "{api_error}"',
+            "only": "the text block at content[{block}] {what} and is its message's only content; no automatic "
+            "fix: removing it would leave the message empty, which the API refuses too; "
+            'the API will answer: "{api_error}"',
+        },
+        fix_title="Remove the empty text block",
+        fixer=remove_text_block,
+    ),
+    Rule(
         "H014",
         "invalid-arguments",
         "error",
@@ -340,6 +301,12 @@ _RULES = (
             "": "{problem}",
         },
     ),
+)
+
+# Appended to a finding whose fix would change the latest assistant message (FORMATS.md 5b).
+THINKING_KEPT = (
+    "; no automatic fix: it would change the latest assistant message, whose thinking "
+    "blocks the API wants exactly as they were in the response"
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _RULES}

@@ -1,4 +1,5 @@
-"""The pairing invariants (H001–H009), as named passes over a history. Linear: ids are
+"""The pairing invariants (H001–H009), as named passes over a history (what a message
+holds, H008, H011 and H012, in `message_rules.py`). Linear: ids are
 grouped once (`Pairs`), then each pass reads them. What a dialect requires (adjacency,
 statuses, parent links, where its conversation starts) comes from its `Dialect`."""
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from context_ls.history.dialects import Dialect, dialect_of
 from context_ls.history.findings import Finding, Related
+from context_ls.history.message_rules import OWN_PROBLEMS, message_passes
 from context_ls.history.model import Call, History, Item, ItemKind, Output, Records, Span
 from context_ls.history.rules import RULES
 
@@ -87,8 +89,7 @@ def validate(
         pairs = Pairs.of(history, dialect, trailing_calls_pending)
         for check in PAIRING_PASSES:
             check(pairs, out)
-        if dialect.statuses is not None:
-            _statuses(history, dialect.statuses, out)
+        message_passes(history, dialect, out)
         if dialect.chain is not None:
             _parent_links(history, dialect, out, linked_uuids)
     out.findings.sort(key=lambda f: (f.span.start, f.code))
@@ -121,7 +122,7 @@ def _record_problems(history: History, out: _Collector, enforce_invariants: bool
     """What records found wrong in themselves (a data set line), named the way OpenAI's
     upload does ("line N, message M"); only H007 when invariants are not enforced."""
     for index, problem in history.problems:
-        if enforce_invariants or problem.code == "H007":
+        if problem.code not in OWN_PROBLEMS and (enforce_invariants or problem.code == "H007"):
             where = f"line {history.items[index].line + 1}"
             where += f", message {problem.message + 1}" if problem.message >= 0 else ""
             rule, fields = RULES[problem.code], dict(problem.fields)
@@ -361,15 +362,6 @@ def _pending_start(history: History) -> int:
 
 
 # --- what some dialects add ------------------------------------------------------------
-
-
-def _statuses(history: History, statuses: tuple[str, ...], out: _Collector) -> None:
-    """H008: an output status the dialect does not know."""
-    rule, expected = RULES["H008"], ", ".join(statuses)
-    for output in history.outputs:
-        if output.status not in statuses:
-            message = rule.message(call_id=output.call_id, status=output.status, statuses=expected)
-            out.add("H008", message, output.item, output.call_id, output=output)
 
 
 def _parent_links(

@@ -6,20 +6,30 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from context_ls.history.blocks import find_content
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
+    DECODE_ERRORS,
     OTHER,
     CallFact,
     OutputFact,
+    Problem,
     RecordFacts,
     get_path,
+    malformed,
     message_kind,
     str_or_none,
     usable_id,
 )
 from context_ls.history.items import ItemKind, next_conversation
 from context_ls.history.new_records import NewRecord, raw_slot
+from context_ls.history.text_blocks import (
+    THINKING_TYPES,
+    blank_text_problems,
+    string_content_problem,
+)
 
 if TYPE_CHECKING:
     from context_ls.history.dialects.base import Moves
@@ -81,13 +91,37 @@ def content_facts(
     return tuple(calls), tuple(outputs), tuple(missing), only_results
 
 
-def facts(value: Any) -> RecordFacts:
+def text_problems(
+    content: Any, role: str | None, raw: bytes | None, path: tuple[str, ...]
+) -> tuple[Problem, ...]:
+    """H012: the blank text blocks of a message (`raw`: its record's bytes, to place them)."""
+    if isinstance(content, str):
+        blank = role == "user" and content != "" and not content.strip()
+        return (string_content_problem(content, raw, path),) if blank else ()
+    if not isinstance(content, list):
+        return ()
+    texts: list[tuple[int, str]] = []
+    thinking = False
+    for index, block in enumerate(content):
+        if isinstance(block, dict):
+            kind = str_or_none(block.get("type"))
+            if kind == "text" and isinstance(block.get("text"), str):
+                texts.append((index, block["text"]))
+            elif kind in THINKING_TYPES:
+                thinking = True
+    if not texts:
+        return ()
+    return blank_text_problems(texts, len(content), thinking, raw, path)
+
+
+def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
     if not isinstance(value, dict):
         return OTHER
     role = str_or_none(value.get("role"))
     if role is None:
         return OTHER
-    calls, outputs, missing, only_results = content_facts(value.get("content"))
+    content = value.get("content")
+    calls, outputs, missing, only_results = content_facts(content)
     return RecordFacts(
         message_kind(calls, outputs),
         role=role,
@@ -95,7 +129,20 @@ def facts(value: Any) -> RecordFacts:
         outputs=outputs,
         missing_ids=missing,
         only_results=only_results,
+        problems=text_problems(content, role, raw, CONTENT),
     )
+
+
+_decode = msgspec.json.decode
+
+
+def read_line(raw: bytes) -> RecordFacts:
+    """The facts of one record, its blank text blocks placed on their bytes."""
+    try:
+        value = _decode(raw)
+    except DECODE_ERRORS as error:
+        return malformed(str(error))
+    return facts(value, raw)
 
 
 def synthetic_result(call_id: str, text: str) -> dict[str, Any]:
@@ -197,6 +244,7 @@ DIALECT = Dialect(
     shape='`{"messages": […]}` or array of messages',
     sniff=sniff,
     facts=facts,
+    read_line=read_line,
     subject=lambda value, block: get_path(value, "content", block),
     content_path=CONTENT,
     api=API_ERRORS,

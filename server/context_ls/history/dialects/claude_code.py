@@ -13,9 +13,12 @@ from context_ls.history.dialects import anthropic
 from context_ls.history.dialects.base import Chain, Dialect
 from context_ls.history.dialects.claude_code_chain import count_turns, reply_end
 from context_ls.history.facts import (
+    DECODE_ERRORS,
     OTHER,
+    Problem,
     RecordFacts,
     get_path,
+    malformed,
     message_kind,
     stamp,
     str_or_none,
@@ -55,7 +58,7 @@ def sniff(value: Any) -> int:
     return 1
 
 
-def facts(value: Any) -> RecordFacts:
+def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
     if not isinstance(value, dict):
         return OTHER
     kind = str_or_none(value.get("type"))
@@ -65,7 +68,8 @@ def facts(value: Any) -> RecordFacts:
     message = value.get("message")
     if kind not in ("user", "assistant") or not isinstance(message, dict):
         return RecordFacts(ItemKind.OTHER, timestamp=timestamp, uuid=uuid_, parent_uuid=parent)
-    calls, outputs, missing, only_results = anthropic.content_facts(message.get("content"))
+    content = message.get("content")
+    calls, outputs, missing, only_results = anthropic.content_facts(content)
     return RecordFacts(
         message_kind(calls, outputs),
         role=kind,
@@ -78,7 +82,39 @@ def facts(value: Any) -> RecordFacts:
         message_id=str_or_none(message.get("id")) if kind == "assistant" else None,
         only_results=only_results and kind == "user",
         thread=thread_of(value),
+        problems=_text_problems(content, kind, raw),
     )
+
+
+def _text_problems(content: Any, role: str, raw: bytes | None) -> tuple[Problem, ...]:
+    """H012, but for an assistant line of white space only: Claude Code 2.1 writes one as
+    the first block of a streamed answer (seen in 2.1.38 sessions that went on after it),
+    and leaves it out when it sends the conversation again."""
+    if role == "assistant" and _all_blank(content):
+        return ()
+    return anthropic.text_problems(content, role, raw, CONTENT)
+
+
+def _all_blank(content: Any) -> bool:
+    return isinstance(content, list) and all(
+        isinstance(block, dict)
+        and block.get("type") == "text"
+        and isinstance(block.get("text"), str)
+        and not block["text"].strip()
+        for block in content
+    )
+
+
+_decode = msgspec.json.decode
+
+
+def read_line(raw: bytes) -> RecordFacts:
+    """The facts of one line, its blank text blocks placed on their bytes."""
+    try:
+        value = _decode(raw)
+    except DECODE_ERRORS as error:
+        return malformed(str(error))
+    return facts(value, raw)
 
 
 def thread_of(value: dict[str, Any]) -> str | None:
@@ -183,6 +219,7 @@ DIALECT = Dialect(
     shape="JSONL chained by `parentUuid`",
     sniff=sniff,
     facts=facts,
+    read_line=read_line,
     subject=lambda value, block: get_path(value, "message", "content", block),
     turns=count_turns,
     content_path=CONTENT,

@@ -1,0 +1,171 @@
+"""Passes about what a message holds beyond its pairing, run by `validate`: H008 (an
+output's status), H011 (a message that answers tool calls begins with its results), H012
+(blank text blocks, which the dialect's reader notes as problems of their records), and
+the place of a Gemini call turn (H006). What the dialect requires comes from its `Dialect` (`results_first`,
+`nonempty_text`, `api.misplaced_call_turn`).
+
+The latest assistant message stays as it was: the API refuses a change to its thinking
+blocks (FORMATS.md 5b), so a blank text block beside them is reported without a fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from context_ls.history.items import CONVERSATION, Item, ItemKind, Span
+from context_ls.history.rules import RULES, THINKING_KEPT
+
+if TYPE_CHECKING:
+    from context_ls.history.dialects import Dialect
+    from context_ls.history.model import Call, History, Output
+    from context_ls.history.validate import _Collector
+
+# The record problems reported here rather than as they stand (`validate` leaves them).
+OWN_PROBLEMS = frozenset({"H012"})
+
+
+def message_passes(history: History, dialect: Dialect, out: _Collector) -> None:
+    """H008, H011, H012 and a Gemini call turn's place, as the dialect requires them."""
+    if dialect.statuses is not None:
+        statuses(history, dialect.statuses, out)
+    if dialect.results_first and history.outputs:
+        results_first(history, dialect, out)
+    if dialect.nonempty_text and history.problems:
+        blank_texts(history, out)
+    if dialect.api.misplaced_call_turn is not None and history.calls:
+        call_turns(history, dialect.api.misplaced_call_turn, out)
+
+
+def results_first(history: History, dialect: Dialect, out: _Collector) -> None:
+    """H011: a message holding results has some other block before one of them."""
+    rule, api, items = RULES["H011"], dialect.api, history.items
+    missing: dict[int, set[int]] = {}
+    for index, block, what in history.missing_ids:
+        if "result" in what:  # a result block without a usable id is a result still
+            missing.setdefault(index, set()).add(block)
+    by_record: dict[int, list[Output]] = {}
+    for output in history.outputs:
+        by_record.setdefault(output.item, []).append(output)
+    first_call: dict[str, Call] = {}
+    for call in history.calls:
+        first_call.setdefault(call.call_id, call)
+    for index, outputs in by_record.items():
+        item = items[index]
+        if item.role != "user" or item.abandoned:
+            continue
+        results = {output.block for output in outputs} | missing.get(index, set())
+        leading = 0
+        while leading in results:
+            leading += 1
+        late = [output for output in outputs if output.block > leading]
+        if not late:
+            continue
+        output = min(late, key=lambda o: o.block)
+        others = sum(1 for block in range(output.block) if block not in results)
+        before = "1 other block" if others == 1 else f"{others} other blocks"
+        call = first_call.get(output.call_id)
+        error = _not_first_error(api.not_adjacent, api.missing_output, output.call_id, call)
+        message = rule.message(call_id=output.call_id, before=before, api_error=error)
+        out.add("H011", message, index, output.call_id, fixable=True, call=call, output=output)
+
+
+def _not_first_error(
+    not_adjacent: Callable[[str], str] | None,
+    missing_output: Callable[[Call], str],
+    call_id: str,
+    call: Call | None,
+) -> str:
+    if not_adjacent is not None:
+        return not_adjacent(call_id)
+    return missing_output(call) if call is not None else ""
+
+
+def blank_texts(history: History, out: _Collector) -> None:
+    """H012, from the problems the reader noted; a blank block beside the thinking blocks
+    of the latest assistant message is not removed."""
+    rule = RULES["H012"]
+    latest: frozenset[int] | None = None
+    for index, problem in history.problems:
+        if problem.code != "H012":
+            continue
+        fields = dict(problem.fields)
+        text = rule.message(problem.variant, **fields)
+        fixable = problem.fixable
+        if fixable and fields.get("thinking"):
+            if latest is None:
+                latest = latest_assistant(history)
+            if index in latest:
+                fixable, text = False, text + THINKING_KEPT
+        line = out.span_of(index)
+        end = line.end if problem.end < 0 else line.start + problem.end
+        out.add("H012", text, index, fixable=fixable, span=Span(line.start + problem.start, end))
+
+
+def latest_assistant(history: History) -> frozenset[int]:
+    """The records of the latest assistant message of the main conversation (a Claude Code
+    message may be split over several lines of one turn)."""
+    items = history.items
+    turns, roles = items.turns, items.roles
+    last = next(
+        (
+            row
+            for row in range(len(items) - 1, -1, -1)
+            if roles[row] == "assistant" and turns[row] >= 0 and items[row].thread == 0
+        ),
+        None,
+    )
+    if last is None:
+        return frozenset()
+    turn, rows = turns[last], {last}
+    for row in range(last - 1, -1, -1):
+        if turns[row] < 0 or items[row].thread != 0:
+            continue
+        if turns[row] != turn:
+            if turns[row] < turn:
+                break
+            continue
+        if roles[row] == "assistant":
+            rows.add(row)
+    return frozenset(rows)
+
+
+def call_turns(history: History, api_error: str, out: _Collector) -> None:
+    """H006 (Gemini): a turn of calls must come right after a user turn or a turn of
+    function responses. No fix: which turn belongs before it cannot be known."""
+    rule, items = RULES["H006"], history.items
+    first_of_record: dict[int, Call] = {}
+    for call in history.calls:
+        first_of_record.setdefault(call.item, call)
+    previous: Item | None = None
+    for item in items:
+        if item.kind not in CONVERSATION:
+            continue
+        call = first_of_record.get(item.index)
+        if call is not None and not _answers_to(previous):
+            after = (
+                "first in the history"
+                if previous is None
+                else f"after a {previous.role or 'model'} turn ({out.where(previous.index)})"
+            )
+            tool = f" ({call.tool})" if call.tool else ""
+            message = rule.message(
+                "call-turn", call_id=call.call_id, tool=tool, after=after, api_error=api_error
+            )
+            out.add("H006", message, item.index, call.call_id, call=call)
+        previous = item
+
+
+def _answers_to(previous: Item | None) -> bool:
+    """A turn of calls may follow a user turn or a turn of function responses."""
+    if previous is None:
+        return False
+    return previous.role in ("user", "function") or previous.kind is ItemKind.OUTPUTS
+
+
+def statuses(history: History, known: tuple[str, ...], out: _Collector) -> None:
+    """H008: an output status the dialect does not know."""
+    rule, expected = RULES["H008"], ", ".join(known)
+    for output in history.outputs:
+        if output.status not in known:
+            message = rule.message(call_id=output.call_id, status=output.status, statuses=expected)
+            out.add("H008", message, output.item, output.call_id, output=output)
