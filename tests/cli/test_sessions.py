@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from context_ls.agents import Session, resume_command
+from context_ls.agents import Session, counts, resume_command
 from context_ls.agents import survey as surveying
 
 from . import homes
@@ -153,7 +153,7 @@ def test_counts_are_cached_by_size_mtime_and_inode(
     def no_analysis(session: Session) -> None:
         raise AssertionError(f"{session.path} analysed again")
 
-    monkeypatch.setattr(surveying, "analyse", no_analysis)
+    monkeypatch.setattr(counts, "analyse", no_analysis)
     assert listing(cli) == first
     monkeypatch.undo()
     homes.use_home(monkeypatch, home.root)
@@ -297,5 +297,5 @@ def test_many_files_are_analysed_over_processes_alike(
 ) -> None:
     one_by_one = listing(cli, "--all")
     (state_dir / surveying.CACHE_NAME).unlink()
-    monkeypatch.setattr(surveying, "POOL_FROM", 2)
+    monkeypatch.setattr(counts, "POOL_FROM", 2)
     assert listing(cli, "--all") == one_by_one

@@ -4,21 +4,21 @@ whether a writer still holds the file.
 Listing must stay quick on a home with thousands of sessions, so a file is analysed only
 when it changed since the last listing: the counts are kept in a small cache in the state
 folder, keyed by path and checked against size, mtime and inode. The analysis is `check`'s
-(the fast Codex scan for big rollouts), so `sessions` and `check` agree on the counts."""
+(`counts`), so `sessions` and `check` agree on the counts."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 
-from context_ls.agents import AGENT_NAMES, AGENTS, Found, Session
+from context_ls.agents import AGENT_NAMES, AGENTS, Found, Session, counts
+from context_ls.agents.counts import Steps
 from context_ls.agents.layouts import FINDERS
 
 CACHE_NAME = "sessions-cache.json"
@@ -117,78 +117,8 @@ def not_a_session(agent: str) -> str:
     return f"not a {AGENT_NAMES[agent]} session (no records the engine reads); skipped"
 
 
-Analysed = tuple[str | None, int | None, "dict[str, int] | None", str | None]
-
-
-def analyse(session: Session) -> Analysed:
-    """(dialect, records, findings per code, why it cannot be read) of one file, as `check`
-    sees it. No dialect: not a history (for Gemini CLI: not one the engine reads yet)."""
-    from context_ls.history.api import Options, analyze_path
-
-    try:
-        analysis = analyze_path(session.path, None, Options(), findings_only=True)
-    except OSError as error:
-        return None, None, None, f"cannot read ({error.strerror or error})"
-    dialect = analysis.dialect
-    if dialect is None or (session.agent == "gemini" and not dialect.startswith("gemini")):
-        return None, None, None, None  # Gemini: unknown, not clean
-    counts = Counter(f.code for f in analysis.findings)
-    return dialect, analysis.history.record_count, dict(sorted(counts.items())), None
-
-
 def _stamp(session: Session) -> tuple[int, int, int]:
     return session.mtime_ns, session.size, session.ino
-
-
-POOL_FROM = 24  # files to analyse before the work is spread over processes
-
-
-class Steps(Protocol):
-    """A progress display: `step` after each file, `done` at the end."""
-
-    def step(self, label: str) -> None: ...
-
-    def done(self) -> None: ...
-
-
-def analyse_all(
-    sessions: list[Session],
-    progress: Callable[[int], Steps] | None = None,
-    spread: bool = True,
-) -> list[Analysed]:
-    """`analyse` for each session; over one process per core when there are many (a first
-    listing of a big home), as the engine is bound by one core's speed. `spread=False`:
-    in this thread only (the language server, whose threads a fork would copy)."""
-    steps = progress(len(sessions)) if progress is not None and sessions else None
-    try:
-        return list(_analysed(sessions, steps, spread))
-    finally:
-        if steps is not None:
-            steps.done()
-
-
-def _analysed(sessions: list[Session], steps: Steps | None, spread: bool) -> Iterator[Analysed]:
-    workers = min(os.cpu_count() or 1, 8)
-    results: Iterable[Analysed]
-    pool = None
-    if spread and len(sessions) >= POOL_FROM and workers >= 2:
-        from concurrent.futures import ProcessPoolExecutor
-
-        try:
-            pool = ProcessPoolExecutor(workers)
-            results = pool.map(analyse, sessions, chunksize=8)
-        except OSError:  # no processes to be had here: one at a time
-            pool = None
-    if pool is None:
-        results = map(analyse, sessions)
-    try:
-        for session, result in zip(sessions, results, strict=True):
-            if steps is not None:
-                steps.step(str(session.path))
-            yield result
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
 
 
 def survey(
@@ -211,7 +141,7 @@ def survey(
         for s in found.sessions
         if (e := cache.get(str(s.path))) is None or (e.mtime_ns, e.size, e.ino) != _stamp(s)
     ]
-    analysed = analyse_all(stale, progress, spread)
+    analysed = counts.analyse_all(stale, progress, spread)
     results = dict(zip([str(s.path) for s in stale], analysed, strict=True))
     for session in found.sessions:
         key = str(session.path)

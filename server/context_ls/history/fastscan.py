@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import Any
 
 import msgspec
 
+from context_ls.history import source as src
+from context_ls.history.detect import SAMPLE_SIZE, detect_dialect
 from context_ls.history.dialects import codex, responses
 from context_ls.history.facts import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.model import History
@@ -46,6 +50,7 @@ class CodexScan:
         self.pairing: list[tuple[str, int, int, int]] = []  # (id, line, offset, size)
         self.special: list[Kept] = []  # malformed lines and unusual shapes: always kept
         self.lines = 0  # lines fed so far
+        self.blank = 0  # of which blank: no record (the full read skips them)
         self.offset = 0  # bytes fed so far
 
     def feed(self, lines: Iterable[bytes | memoryview]) -> None:
@@ -63,6 +68,8 @@ class CodexScan:
             except DECODE_ERRORS:
                 if (raw := bytes(line)).strip():
                     special.append((line_no, offset, raw.rstrip(b"\r\n")))
+                else:
+                    self.blank += 1
                 offset += size
                 continue
             payload = record.payload
@@ -73,7 +80,13 @@ class CodexScan:
                 first_output.clear()
                 repeated.clear()
                 pairing.clear()
-                special.append((line_no, offset, bytes(line).rstrip(b"\r\n")))
+                raw = bytes(line).rstrip(b"\r\n")
+                special.append((line_no, offset, raw))
+                # The calls and outputs the line carries pair with the records after it:
+                # every record that shares an id with them is kept for the validator.
+                kept = codex.facts_from_line(raw)
+                repeated.update(call.call_id for call in kept.calls or ())
+                repeated.update(output.call_id for output in kept.outputs or ())
             elif payload is not None and record.type == "response_item":
                 kind = payload.type
                 call_id = payload.call_id
@@ -112,7 +125,7 @@ class CodexScan:
         for line_no, start, raw in kept:
             facts: RecordFacts = codex.facts_from_line(raw) if raw.strip() else malformed("empty")
             builder.add(start, start + len(raw), line_no, 0, facts)
-        history.total_records = self.lines
+        history.total_records = self.lines - self.blank
         history.sparse = True
         return builder.finish()
 
@@ -125,6 +138,31 @@ def scan_codex(
     scan = CodexScan()
     scan.feed(lines)
     return scan.finish(history, fetch)
+
+
+def rollout_in_memory(data: bytes) -> History | None:
+    """The sparse history of a Codex rollout held in memory (a small file `check` would read
+    whole), when the full read would take it for one: plain JSONL from its first byte whose
+    records detection calls `codex`. Validating it gives the full read's findings at a
+    fraction of the cost (what a first `sessions` listing of thousands of files needs).
+    None: not such a rollout (read it whole)."""
+    if src.content_start(data) or src.looks_like_document(data, 0):
+        return None
+    # What the full read samples: the first non-blank lines that decode.
+    if detect_dialect(_decoded(islice(src.split_lines(data), SAMPLE_SIZE * 2))) != codex.NAME:
+        return None
+    history = History(dialect=codex.NAME, size=len(data), newline=src.detect_newline(data))
+    history.ends_with_newline = data.endswith(b"\n")
+    return scan_codex(line_views(data), history, lambda start, end: data[start:end])
+
+
+def _decoded(lines: Iterable[tuple[int, int, bytes]]) -> Iterator[Any]:
+    decode = msgspec.json.decode
+    for _line, _offset, chunk in lines:
+        try:
+            yield decode(chunk)
+        except DECODE_ERRORS:
+            continue
 
 
 def line_views(

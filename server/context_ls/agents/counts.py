@@ -1,0 +1,132 @@
+"""A session's records and findings per code, as `check` counts them, fast enough for a
+first listing of thousands of files.
+
+Most of a full read goes into records no finding is about. A Codex rollout is therefore
+read with the lean scan `check` uses on big rollouts (`fastscan.rollout_in_memory`: only
+the records whose calls are not paired once and in order are kept, and validating them
+gives the full read's findings); other files are read whole, through `history.api`, as
+`check` reads them. Files `check` streams (16 MB and up) are analysed as `check` does.
+The files are spread over one process per core when there are many."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from context_ls import compression
+from context_ls.agents import Session
+
+if TYPE_CHECKING:
+    from context_ls.history.findings import Finding
+
+# (dialect, records, findings per code, why the file cannot be read)
+Analysed = tuple[str | None, int | None, "dict[str, int] | None", str | None]
+
+POOL_FROM = 24  # files to analyse before the work is spread over processes
+WHOLE_BELOW = 16 * 1024 * 1024  # `check` reads smaller content whole (history.stream)
+
+
+def analyse(session: Session) -> Analysed:
+    """(dialect, records, findings per code, why it cannot be read) of one file, as `check`
+    sees it. No dialect: not a history (for Gemini CLI: not one the engine reads yet)."""
+    try:
+        dialect, records, codes = _counted(session)
+    except OSError as error:
+        return None, None, None, f"cannot read ({error.strerror or error})"
+    if dialect is None or (session.agent == "gemini" and not dialect.startswith("gemini")):
+        return None, None, None, None  # Gemini: unknown, not clean
+    return dialect, records, dict(sorted(Counter(codes).items())), None
+
+
+def _counted(session: Session) -> tuple[str | None, int, list[str]]:
+    from context_ls.history import api
+    from context_ls.history.fastscan import rollout_in_memory
+
+    options = api.with_linked_session(api.Options(), session.path)
+    data = _content(session.path)
+    if data is None:  # big: streamed, as `check` streams it
+        analysis = api.analyze_path(session.path, None, options, findings_only=True)
+        return analysis.dialect, analysis.history.record_count, _codes(analysis.findings)
+    history = rollout_in_memory(data) if session.agent == "codex" else None
+    if history is not None:
+        findings = api.find(data, history, options, None)
+        return history.dialect, history.record_count, _codes(findings)
+    analysis = api.analyze(data, None, options)
+    return analysis.dialect, analysis.history.record_count, _codes(analysis.findings)
+
+
+def _codes(findings: Iterable[Finding]) -> list[str]:
+    return [finding.code for finding in findings]
+
+
+def _content(path: Path) -> bytes | None:
+    """The file's content (decompressed when it is zstd), or None when it is as big as
+    the content `check` streams rather than reads whole."""
+    with path.open("rb") as handle:
+        magic = handle.read(4)
+        if not compression.is_zstd(magic):
+            if os.fstat(handle.fileno()).st_size >= WHOLE_BELOW:
+                return None
+            return magic + handle.read()
+    content = bytearray()
+    for chunk in compression.chunks(path):
+        content += chunk
+        if len(content) >= WHOLE_BELOW:
+            return None
+    return bytes(content)
+
+
+class Steps(Protocol):
+    """A progress display: `step` after each file, `done` at the end."""
+
+    def step(self, label: str) -> None: ...
+
+    def done(self) -> None: ...
+
+
+def analyse_all(
+    sessions: list[Session],
+    progress: Callable[[int], Steps] | None = None,
+    spread: bool = True,
+) -> list[Analysed]:
+    """`analyse` for each session; over one process per core when there are many (a first
+    listing of a big home), as the engine is bound by one core's speed. `spread=False`:
+    in this thread only (the language server, whose threads a fork would copy)."""
+    steps = progress(len(sessions)) if progress is not None and sessions else None
+    try:
+        return list(_analysed(sessions, steps, spread))
+    finally:
+        if steps is not None:
+            steps.done()
+
+
+def _analysed(sessions: list[Session], steps: Steps | None, spread: bool) -> Iterator[Analysed]:
+    workers = min(os.cpu_count() or 1, 8)
+    results: Iterable[Analysed]
+    pool = None
+    if spread and len(sessions) >= POOL_FROM and workers >= 2:
+        from concurrent.futures import ProcessPoolExecutor
+
+        # The first file is read here: the engine's modules are imported and its patterns
+        # compiled once, before the fork, rather than once in each process.
+        first = analyse(sessions[0])
+        try:
+            pool = ProcessPoolExecutor(workers)
+            results = chain([first], pool.map(analyse, sessions[1:], chunksize=8))
+        except OSError:  # no processes to be had here: one at a time
+            pool = None
+            results = chain([first], map(analyse, sessions[1:]))
+    else:
+        results = map(analyse, sessions)
+    try:
+        for session, result in zip(sessions, results, strict=True):
+            if steps is not None:
+                steps.step(str(session.path))
+            yield result
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
