@@ -1,0 +1,193 @@
+"""`check --jobs N` on fine-tuning data sets: cut into byte ranges at line boundaries and
+checked in processes, a data set gives the findings `--jobs 1` gives, in file order, in
+every output format; and the lean pass finds what the engine's full read finds."""
+
+from __future__ import annotations
+
+import io
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from context_ls.cli import jobs, progress
+from context_ls.cli.check import run_check
+from context_ls.cli.files import UsageError
+from context_ls.cli.main import build_parser
+from context_ls.history.api import analyze
+from context_ls.history.dialects.finetune_scan import cut
+from context_ls.history.plain import finding_dict
+
+TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {}}}]
+USER = {"role": "user", "content": "hi"}
+DONE = {"role": "assistant", "content": "done"}
+KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2  # a credential-looking value (H010)
+
+
+def _call(call_id: str, name: str = "lookup", arguments: Any = "{}") -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+
+
+def _ask(*calls: dict[str, Any]) -> dict[str, Any]:
+    return {"role": "assistant", "content": None, "tool_calls": list(calls)}
+
+
+def _tool(call_id: str, content: Any = "ok") -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+# Conversations, healthy and broken in each way the rules know (and lines that are none).
+SHAPES: dict[str, Any] = {
+    "healthy": [USER, _ask(_call("c1")), _tool("c1"), DONE],
+    "target": [USER, _ask(_call("c1"))],
+    "dangling": [USER, _ask(_call("c1")), USER, DONE],
+    "orphan": [USER, _tool("c9"), DONE],
+    "duplicate": [USER, _ask(_call("c1"), _call("c1")), _tool("c1"), DONE],
+    "twice": [USER, _ask(_call("c1")), _tool("c1"), _tool("c1"), DONE],
+    "early": [USER, _tool("c1"), _ask(_call("c1")), DONE],
+    "late": [USER, _ask(_call("c1")), USER, _tool("c1"), DONE],
+    "object-arguments": [USER, _ask(_call("c1", arguments={"q": 1})), _tool("c1"), DONE],
+    "bad-arguments": [USER, _ask(_call("c1", arguments="{nope")), _tool("c1"), DONE],
+    "unknown-tool": [USER, _ask(_call("c1", name="rm")), _tool("c1"), DONE],
+    "role": [{"role": "robot", "content": "x"}, DONE],
+    "tool-content": [USER, _ask(_call("c1")), _tool("c1", [{"type": "text"}]), DONE],
+    "no-id": [USER, _ask({"type": "function", "function": {"name": "lookup"}}), DONE],
+    "secret": [{"role": "user", "content": f"my key is {KEY}"}, DONE],
+    "unicode": [{"role": "user", "content": "héllo ✓ 𝄞"}, _ask(_call("c1", name="gone"))],
+}
+ODD_LINES = ["not json", "[1, 2]", '{"prompt": "x"}', "", "   "]
+
+
+@st.composite
+def datasets(draw: st.DrawFn) -> bytes:
+    lines: list[str] = []
+    for _ in range(draw(st.integers(1, 30))):
+        if draw(st.integers(0, 9)) == 0:
+            lines.append(draw(st.sampled_from(ODD_LINES)))
+            continue
+        row: dict[str, Any] = {"messages": SHAPES[draw(st.sampled_from(sorted(SHAPES)))]}
+        if draw(st.booleans()):
+            row["tools"] = TOOLS
+        lines.append(json.dumps(row, ensure_ascii=draw(st.booleans())))
+    # The first line always a conversation: detection reads the head.
+    lines.insert(0, json.dumps({"messages": SHAPES["healthy"], "tools": TOOLS}))
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    text = newline.join(lines) + draw(st.sampled_from([newline, ""]))
+    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode()
+
+
+def _run(paths: list[Path], jobs_: int, fmt: str = "json", *extra: str) -> tuple[int, str, str]:
+    args = build_parser().parse_args(["check", "--format", fmt, *extra, *map(str, paths)])
+    args.jobs = jobs_  # (also `--jobs` once the parser has it)
+    out, err = io.StringIO(), io.StringIO()
+    code = run_check(args, out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def cut_small(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ranges of a few hundred bytes, and workers even for little work."""
+    monkeypatch.setattr(jobs, "PIECE", 200)
+    monkeypatch.setattr(jobs, "MIN_PARALLEL_BYTES", 0)
+    monkeypatch.setattr(jobs, "MIN_PARALLEL_FILES", 0)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(datasets(), min_size=1, max_size=3), st.integers(2, 4))
+def test_jobs_give_the_findings_of_one_job_in_file_order(
+    cut_small: None, data: list[bytes], n: int
+) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, content in enumerate(data):
+            path = Path(tmp) / f"train-{i}.jsonl"
+            path.write_bytes(content)
+            paths.append(path)
+        for fmt in ("json", "text", "github"):
+            one = _run(paths, 1, fmt)
+            assert _run(paths, n, fmt) == one
+        report = json.loads(_run(paths, n)[1])
+        for entry in report["files"]:
+            places = [(f["line"], f["column"]) for f in entry["findings"]]
+            assert places == sorted(places)
+
+
+@settings(max_examples=40, deadline=None)
+@given(datasets())
+def test_the_lean_pass_finds_what_the_full_read_finds(data: bytes) -> None:
+    """Every line the typed decode calls clean is one the engine finds nothing in."""
+    analysis = analyze(data, "openai-finetune")
+    full = sorted(
+        (finding_dict(analysis, f) for f in analysis.findings),
+        key=lambda f: (f["line"], f["column"], f["code"]),
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "train.jsonl"
+        path.write_bytes(data)
+        code, out, _err = _run([path], 1, "json", "--dialect", "openai-finetune")
+    report = json.loads(out)["files"][0]
+    assert report["findings"] == full
+    assert report["records"] == analysis.history.record_count
+    assert code == (1 if full else 0)
+
+
+def test_a_big_data_set_is_cut_at_line_boundaries(tmp_path: Path) -> None:
+    lines = [json.dumps({"messages": [USER, DONE], "n": "x" * n}) for n in range(200)]
+    path = tmp_path / "train.jsonl"
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(data)
+    for pieces in (1, 2, 3, 7, 50, 500):
+        ranges = cut(str(path), len(data), pieces)
+        assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+        assert all(data[start - 1 : start] == b"\n" for start, _ in ranges[1:])
+        assert len(ranges) <= pieces
+
+
+def test_jobs_must_be_a_positive_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UsageError):
+        jobs.resolve_jobs(0)
+    monkeypatch.setenv("CONTEXT_LS_JOBS", "3")
+    assert jobs.resolve_jobs(None) == 3
+    assert jobs.resolve_jobs(1) == 1
+    monkeypatch.setenv("CONTEXT_LS_JOBS", "many")
+    with pytest.raises(UsageError):
+        jobs.resolve_jobs(None)
+    monkeypatch.delenv("CONTEXT_LS_JOBS")
+    assert jobs.resolve_jobs(None) >= 1
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_shows_on_a_terminal_only(
+    cut_small: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(progress, "MIN_BYTES", 0)
+    monkeypatch.setattr(progress, "INTERVAL", 0)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("TERM", raising=False)
+    path = tmp_path / "train.jsonl"
+    rows = [{"messages": SHAPES["dangling" if i % 5 else "healthy"]} for i in range(40)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    args = build_parser().parse_args(["check", str(path)])
+    args.jobs = 2
+    plain_err, terminal = io.StringIO(), _Terminal()
+    assert run_check(args, io.StringIO(), plain_err) == 1
+    assert plain_err.getvalue() == ""
+    assert run_check(args, io.StringIO(), terminal) == 1
+    drawn = terminal.getvalue()
+    assert "█" in drawn and "1/1 files" in drawn and drawn.endswith("\r")
+    monkeypatch.setenv("CI", "true")
+    ci = _Terminal()
+    assert run_check(args, io.StringIO(), ci) == 1
+    assert ci.getvalue() == ""
