@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +147,7 @@ def test_a_big_data_set_is_cut_at_line_boundaries(tmp_path: Path) -> None:
     for pieces in (1, 2, 3, 7, 50, 500):
         ranges = cut(str(path), len(data), pieces)
         assert ranges[0][0] == 0 and ranges[-1][1] == len(data)
-        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:], strict=False))
+        assert all(a[1] == b[0] for a, b in pairwise(ranges))
         assert all(data[start - 1 : start] == b"\n" for start, _ in ranges[1:])
         assert len(ranges) <= pieces
 
