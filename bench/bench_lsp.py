@@ -31,6 +31,7 @@ from pygls.lsp.client import LanguageClient
 
 from common import DATA, ROOT, compile_sources, rollout
 from context_ls.lsp.features.diagnostics import TRIM_DELAY
+from lsp_documents import bench_documents
 
 SERVER = [
     sys.executable,
@@ -263,11 +264,23 @@ def main() -> None:
     parser.add_argument(
         "--edits", type=int, default=10, help="even: the edit after the pause adds a character"
     )
+    parser.add_argument("--doc-runs", type=int, default=5, help="runs per JSON document")
+    parser.add_argument("--only", choices=("rollout", "documents"), help="one part (default: both)")
     args = parser.parse_args()
     if args.edits % 2:
         parser.error("--edits must be even (each pair of edits adds and removes a character)")
     os.environ.setdefault("CONTEXT_LS_STATE_DIR", str(DATA / "state"))  # not the user's
     compile_sources()
+    summary: dict[str, Any] = {}
+    if args.only != "documents":
+        summary.update(bench_rollout(args))
+    if args.only != "rollout":
+        print("== JSON documents and a Claude Code JSONL (issue 18)")
+        summary["documents"] = bench_documents(args.doc_runs, args.edits)
+    print(json.dumps(summary))
+
+
+def bench_rollout(args: argparse.Namespace) -> dict[str, Any]:
     path = rollout(args.turns)
     size_mb = path.stat().st_size / 1e6
     checks, engine, probes, sends = [], [], [], []
@@ -336,7 +349,7 @@ def main() -> None:
         f" {max(probes) * 1000:.0f} ms (goal ~50 ms)"
     )
     summary["loop_max_s"] = max(probes)
-    print(json.dumps(summary))
+    return summary
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import compileall
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -35,4 +36,45 @@ def rollout(turns: int) -> Path:
         DATA.mkdir(parents=True, exist_ok=True)
         print(f"generating {path.name} ({turns} turns, {generator}) …", flush=True)
         subprocess.run([sys.executable, str(generator), str(turns), str(path)], check=True)
+    return path
+
+
+def chat_document(fifth: bool) -> Path | None:
+    """The ~28 MB pretty-printed Chat Completions history of ../shared/bench/gen_chat.py
+    (or, `fifth`, a document of its first fifth of messages, ~5.8 MB), made once and kept;
+    None when the generator is not there (a plain clone)."""
+    generator = SHARED / "gen_chat.py"
+    if not generator.exists():
+        return None
+    whole = DATA / "chat.json"
+    if not whole.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        print(f"generating {whole.name} ({generator}) …", flush=True)
+        subprocess.run([sys.executable, str(generator), str(whole)], check=True)
+    if not fifth:
+        return whole
+    part = DATA / "chat-fifth.json"
+    if not part.exists():
+        document = json.loads(whole.read_bytes())
+        messages = document["messages"]
+        document["messages"] = messages[: len(messages) // 5]
+        part.write_text(json.dumps(document, indent=2))
+    return part
+
+
+CLAUDE_SOURCE = SHARED.parent / "realdata" / "jnarowski__agentcmd" / "full-session-four.jsonl"
+
+
+def claude_jsonl(size: int = 39_000_000) -> Path | None:
+    """A ~39 MB Claude Code JSONL: the lines of a real session (../shared/realdata)
+    repeated; None when that file is not there."""
+    if not CLAUDE_SOURCE.exists():
+        return None
+    path = DATA / "claude-code-39mb.jsonl"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        lines = CLAUDE_SOURCE.read_bytes()
+        if not lines.endswith(b"\n"):
+            lines += b"\n"
+        path.write_bytes(lines * (size // len(lines) + 1))
     return path

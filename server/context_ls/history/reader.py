@@ -13,8 +13,10 @@ import msgspec
 from context_ls.history import source as src
 from context_ls.history.detect import SAMPLE_SIZE, detect_dialect, document_dialect
 from context_ls.history.dialects import dialect_of
+from context_ls.history.elements import layout
 from context_ls.history.facts import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.model import Call, DialectName, History, Output
+from context_ls.history.spliced import Source
 from context_ls.history.turns import assign_turns
 
 _decode = msgspec.json.decode
@@ -81,37 +83,89 @@ def read_history(data: bytes, dialect: DialectName | None = None) -> History:
     document = src.looks_like_document(data, start)
     if document and dialect is not None and dialect_of(dialect).lines_only:
         document = False
-    doc_error: str | None = None
-    rows: Iterator[tuple[int, int, bytes, str | None, int]]
     if document:
-        records, doc_error = src.document_records(data, start)
-        rows = iter([(r.line, r.start, r.data, r.error, r.col) for r in records])
-    else:
-        rows = ((line, pos, chunk, None, 0) for line, pos, chunk in src.split_lines(data, start))
+        return read_document(data, start, dialect)
+    rows = ((line, pos, chunk, None, 0) for line, pos, chunk in src.split_lines(data, start))
     head = list(islice(rows, SAMPLE_SIZE * 2))
-    rows = chain(head, rows)
-    around = src.envelope(data, start) if document else src.Envelope()
     if dialect is None:
-        dialect = document_dialect(around.key, list(_sample_values(head)))
+        dialect = document_dialect(None, list(_sample_values(head)))
+    history = _new_history(data, dialect, document=False)
+    if dialect is None:
+        return history
+    read = facts_reader(dialect)
+    builder = HistoryBuilder(history)
+    add = builder.add
+    for line, pos, chunk, _error, _col in chain(head, rows):
+        add(pos, pos + len(chunk), line, 0, read(chunk))
+    return builder.finish()
+
+
+def _new_history(data: Source, dialect: DialectName | None, *, document: bool) -> History:
     history = History(
         dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document
     )
     history.ends_with_newline = data.endswith(b"\n")
+    return history
+
+
+def read_document(data: bytes, start: int, dialect: DialectName | None = None) -> History:
+    """Read a JSON document: its records found at byte level and decoded one at a time
+    (`elements.layout`); a broken one is salvaged up to where it breaks."""
+    try:
+        found = layout(data, start)
+    except DECODE_ERRORS as error:
+        return _read_salvaged(data, start, dialect, f"the document is not valid JSON: {error}")
+    raws = found.raws if found is not None else []
+    if dialect is None:
+        key = found.key if found is not None else None
+        dialect = document_dialect(key, list(_sample_values(_head_rows(raws))))
+    history = _new_history(data, dialect, document=True)
     if dialect is None:
         return history
-    history.server_state = dialect_of(dialect).server_state and around.server_state
-    read = facts_reader(dialect)
+    if found is None:
+        return HistoryBuilder(history).finish()
+    history.server_state = dialect_of(dialect).server_state and found.server_state
+    read = element_reader(dialect)
     builder = HistoryBuilder(history)
     add = builder.add
-    for line, pos, chunk, error, col in rows:
-        add(
-            pos, pos + len(chunk), line, col, malformed(error) if error is not None else read(chunk)
-        )
-    if doc_error and not any(record.error for record in records):
+    for raw, pos, line, col in zip(raws, found.starts, found.lines, found.cols, strict=True):
+        add(pos, pos + len(raw), line, col, read(raw))
+    return builder.finish()
+
+
+def _head_rows(raws: list[Any]) -> Iterator[tuple[int, int, Any, None, int]]:
+    return ((0, 0, raw, None, 0) for raw in raws[: SAMPLE_SIZE * 2])
+
+
+def element_reader(dialect: DialectName) -> Callable[[Any], RecordFacts]:
+    """`facts_reader` for a document's records, given as `msgspec.Raw` views (decoded
+    as they are; a dialect's typed reader gets bytes)."""
+    read = facts_reader(dialect)
+    if dialect_of(dialect).read_line is None:
+        return read
+    return lambda raw: read(bytes(raw))
+
+
+def _read_salvaged(data: bytes, start: int, dialect: DialectName | None, error: str) -> History:
+    """A broken document: the records before the break, then the rest as one broken record
+    (or, when every record parsed, the error on what follows them)."""
+    records = src.salvage(data, start)
+    rows = [(r.line, r.start, r.data, r.error, r.col) for r in records]
+    if dialect is None:  # no key: what is around the records cannot be decoded
+        dialect = document_dialect(None, list(_sample_values(rows[: SAMPLE_SIZE * 2])))
+    history = _new_history(data, dialect, document=True)
+    if dialect is None:
+        return history
+    read = facts_reader(dialect)
+    builder = HistoryBuilder(history)
+    for line, pos, chunk, problem, col in rows:
+        facts = malformed(problem) if problem is not None else read(chunk)
+        builder.add(pos, pos + len(chunk), line, col, facts)
+    if not any(record.error for record in records):
         tail = records[-1].end if records else start
         line = data.count(b"\n", 0, tail)
         builder.add_document_error(
-            doc_error, tail, len(data), line, tail - (data.rfind(b"\n", 0, tail) + 1)
+            error, tail, len(data), line, tail - (data.rfind(b"\n", 0, tail) + 1)
         )
     return builder.finish()
 

@@ -11,15 +11,14 @@ from dataclasses import dataclass
 
 import msgspec
 
+from context_ls.history.elements import ARRAY_KEYS, SERVER_STATE_KEYS, layout
 from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.spliced import Source
 
 BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
-_ARRAY_KEYS = ("messages", "input", "contents", "history")
 _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _decode_raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
-_decode_raw_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
 
 
 @dataclass(slots=True)
@@ -77,7 +76,7 @@ def looks_like_document(data: bytes, start: int) -> bool:
     if not rest_blank:
         return False
     return isinstance(value, list) or (
-        isinstance(value, dict) and any(isinstance(value.get(k), list) for k in _ARRAY_KEYS)
+        isinstance(value, dict) and any(isinstance(value.get(k), list) for k in ARRAY_KEYS)
     )
 
 
@@ -103,43 +102,18 @@ def _next_line_is_object(data: bytes, first_nl: int) -> bool:
 def document_records(data: bytes, start: int) -> tuple[list[RawRecord], str | None]:
     """The array elements of a JSON document, or (salvaged elements, error) when it is broken.
     Returns ([], None) when the document holds no array of records at all."""
-    body = data[start:]
-    head = body.lstrip(_WS)[:1]
     try:
-        if head == b"[":
-            array_start = start + body.index(b"[")
-            raws = _decode_raw_array(body)
-        elif head == b"{":
-            obj = _decode_raw_object(body)
-            key = next(
-                (k for k in _ARRAY_KEYS if k in obj and bytes(obj[k]).startswith(b"[")), None
-            )
-            if key is None:
-                return [], None
-            raw_array = bytes(obj[key])
-            array_start = data.find(raw_array, _key_offset(data, start, key))
-            raws = _decode_raw_array(raw_array)
-        else:
-            return [], None
+        found = layout(data, start)
     except DECODE_ERRORS as error:
-        return _salvage(data, start), f"the document is not valid JSON: {error}"
-    records: list[RawRecord] = []
-    cursor = array_start + 1
-    line = data.count(b"\n", 0, cursor)
-    counted = cursor
-    for raw in raws:
-        chunk = bytes(raw)
-        pos = data.find(chunk, cursor)
-        line += data.count(b"\n", counted, pos)
-        counted = pos
-        col = pos - (data.rfind(b"\n", 0, pos) + 1)
-        records.append(RawRecord(pos, pos + len(chunk), line, col, chunk))
-        cursor = pos + len(chunk)
-    return records, None
-
-
-# Request-body keys that continue a history the server keeps (OpenAI Responses).
-_SERVER_STATE_KEYS = ("previous_response_id", "conversation")
+        return salvage(data, start), f"the document is not valid JSON: {error}"
+    if found is None:
+        return [], None
+    return [
+        RawRecord(pos, pos + len(raw), line, col, bytes(raw))
+        for raw, pos, line, col in zip(
+            found.raws, found.starts, found.lines, found.cols, strict=True
+        )
+    ], None
 
 
 @dataclass(slots=True, frozen=True)
@@ -161,21 +135,16 @@ def envelope(data: bytes, start: int) -> Envelope:
         obj = _decode_raw_object(body)
     except DECODE_ERRORS:
         return Envelope()
-    key = next((k for k in _ARRAY_KEYS if k in obj and bytes(obj[k]).startswith(b"[")), None)
-    state = any(k in obj and bytes(obj[k]).strip() != b"null" for k in _SERVER_STATE_KEYS)
+    key = next((k for k in ARRAY_KEYS if k in obj and bytes(obj[k]).startswith(b"[")), None)
+    state = any(k in obj and bytes(obj[k]).strip() != b"null" for k in SERVER_STATE_KEYS)
     return Envelope(key, state)
-
-
-def _key_offset(data: bytes, start: int, key: str) -> int:
-    match = re.compile(rb'"' + key.encode() + rb'"\s*:\s*').search(data, start)
-    return match.end() if match else start
 
 
 _salvage_decoder = json.JSONDecoder()
 _ARRAY_OPEN = re.compile(r'^\s*(?:\[|\{.*?"(?:messages|input|contents|history)"\s*:\s*\[)', re.S)
 
 
-def _salvage(data: bytes, start: int) -> list[RawRecord]:
+def salvage(data: bytes, start: int) -> list[RawRecord]:
     """Elements of a broken document up to where it breaks; the rest as one broken record."""
     text = data[start:].decode("utf-8", "surrogateescape")
     match = _ARRAY_OPEN.match(text)
