@@ -5,6 +5,7 @@ repairs (a cancelled result, the way the CLI writes one)."""
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from context_ls.history.api import (
     analyze_path,
     call_details,
     normalize_bytes,
+    normalize_edits,
     output_details,
     trim_edits,
 )
@@ -360,3 +362,63 @@ def test_example_file_reads_as_documented() -> None:
     analysis = analyze_path(Path(path))
     assert analysis.history.dialect == "gemini-cli"
     assert sorted(f.code for f in analysis.findings) == ["H001", "H002"]
+
+
+# --- the timeline report, and inputs gone wrong --------------------------------------------------
+
+
+def test_timeline_rows_of_a_session() -> None:
+    from context_ls.report.html import render_report
+    from context_ls.report.timeline import build_timeline
+
+    data = (REPO / "examples" / "gemini-cli-session.jsonl").read_bytes()
+    analysis = analyze(data)
+    rows = {row.call_id: row for row in build_timeline(analysis).rows if row.call_id}
+    shell = "run_shell_command-1770801262448-9c8b7a6d5e4f3"
+    assert rows[shell].codes == ["H001"] and rows[shell].status == "missing"
+    assert rows["read_file-1770801239000-ffffffffffff0"].kind == "orphan"
+    assert "gemini-cli" in render_report(analysis, "gemini-cli-session.jsonl")
+
+
+_TOKENS = [b"{", b"}", b"[", b"]", b'"', b",", b":", b"\n", b"null", b"\xff", b'"$set"', b"\\"]
+
+
+def _mutate(rng: random.Random, data: bytes) -> bytes:
+    i = rng.randrange(len(data) + 1)
+    choice = rng.randrange(5)
+    if choice == 0:
+        return data[:i]
+    if choice == 1:
+        return data[:i] + rng.choice(_TOKENS) + data[i:]
+    lines = data.split(b"\n")
+    k = rng.randrange(len(lines))
+    if choice == 2:
+        lines.insert(rng.randrange(len(lines) + 1), lines[k])
+    elif choice == 3:
+        del lines[k]
+    else:
+        rng.shuffle(lines)
+    return b"\n".join(lines)
+
+
+def test_mutated_sessions_never_raise() -> None:
+    """Broken sessions in both forms through analyze (fresh and incremental), normalize and
+    a second look: a finding or nothing, never a traceback; a repair adds no finding."""
+    rng = random.Random(15)
+    seeds = [
+        render_jsonl(BROKEN),
+        render_json(BROKEN),
+        (REPO / "examples" / "gemini-cli-session.jsonl").read_bytes(),
+        render_jsonl(Session([Turn(["ok"])], rewind_to=0, after_rewind=[Turn(["orphan"])])),
+    ]
+    analyzer = Analyzer()
+    for n in range(1500):
+        data = rng.choice(seeds)
+        for _ in range(rng.randint(1, 3)):
+            data = _mutate(rng, data)
+        analysis = analyzer.analyze(data) if n % 2 else analyze(data)
+        out = apply_edits(data, normalize_edits(analysis))
+        if analysis.history.dialect == "gemini-cli":
+            again = analyze(out, "gemini-cli")
+            fixable = [f for f in again.findings if f.fixable and f.code != "H007"]
+            assert not fixable, (data, [f.message for f in fixable])
