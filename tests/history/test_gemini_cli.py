@@ -276,7 +276,12 @@ def test_jsonl_repair_after_a_half_written_last_line() -> None:
 
 
 def test_a_call_without_an_id_is_h007() -> None:
-    nameless = {"name": "read_file", "args": {}, "status": "success", "result": []}
+    nameless: dict[str, object] = {
+        "name": "read_file",
+        "args": {},
+        "status": "success",
+        "result": [],
+    }
     found = codes(analyze(META + _line(USER) + _line(_answer("g-0", nameless))))
     assert found == [("H007", None)]
 

@@ -36,7 +36,7 @@ async def test_a_fresh_log_is_pending_until_the_grace_is_over(start: Start) -> N
     uri = editor.open(session.copy_example(EXAMPLE, fresh=True))
     found = await editor.diagnostics(uri)
     pending = [d for d in found if d.code == "H001"]
-    assert [(d.severity, d.data["pending"]) for d in pending] == [
+    assert [(d.severity, (d.data or {})["pending"]) for d in pending] == [
         (types.DiagnosticSeverity.Information, True)
     ]
     assert "waiting for output" in pending[0].message
@@ -49,7 +49,7 @@ async def test_quick_fixes_append_the_repaired_message(session: Session) -> None
     uri = editor.open(session.copy_example(EXAMPLE))
     original = editor.texts[uri]
     for _ in range(3):
-        fixable = [d for d in await editor.diagnostics(uri) if d.data.get("fixable")]
+        fixable = [d for d in await editor.diagnostics(uri) if (d.data or {}).get("fixable")]
         if not fixable:
             break
         target = fixable[0]
