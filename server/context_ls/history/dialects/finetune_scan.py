@@ -10,7 +10,7 @@ the full read's by construction: a line is kept on any doubt, never dropped on o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import NamedTuple
 
@@ -192,9 +192,17 @@ def scan_range(path: str, start: int, end: int, secrets: bool) -> Part:
     return scan.part()
 
 
+def scan_bytes(data: bytes, secrets: bool, bom: bool = True) -> Part:
+    """Lines held in memory (`bom`: they begin a file, whose byte-order mark is skipped)."""
+    scan = _Scan(0, secrets, bom)
+    scan.feed(data)
+    return scan.part()
+
+
 class _Scan:
-    def __init__(self, offset: int, secrets: bool) -> None:
+    def __init__(self, offset: int, secrets: bool, bom: bool = True) -> None:
         self.offset = offset
+        self.bom = bom and offset == 0
         self.secrets = secrets
         self.lines = self.records = 0
         self.kept: list[Kept] = []
@@ -212,7 +220,7 @@ class _Scan:
                 self.found.append(finding)
                 marked.append(finding.span.start)
         offset, line_no, kept, cache = self.offset, self.lines, self.kept, self.cache
-        read, clean, first = finetune.read_line, is_clean, offset == 0
+        read, clean, first = finetune.read_line, is_clean, self.bom
         records, last, mark = self.records, self.last, 0
         lines = data.split(b"\n")
         if lines[-1] == b"":
@@ -235,6 +243,7 @@ class _Scan:
             offset += size
             line_no += 1
         self.offset, self.lines, self.records, self.last = offset, line_no, records, last
+        self.bom = False
 
     def part(self) -> Part:
         last: Kept | None = None
@@ -256,13 +265,29 @@ class _Reader:
 
 @contextmanager
 def assembled(path: str, size: int, parts: list[Part]) -> Iterator[Analysis]:
-    """The analysis of a data set from its ranges' parts (in file order): a sparse history
-    of the kept lines, validated; findings in file order. Its `fetch` reads the file while
-    the context lasts."""
+    """The analysis of a data set file from its ranges' parts (in file order); its `fetch`
+    reads the file while the context lasts."""
+    reader = _Reader(path)
+    try:
+        ends_with_newline = size == 0 or reader(size - 1, size) == b"\n"
+        yield analysis_of(parts, size, reader, ends_with_newline)
+    finally:
+        os.close(reader.fd)
+
+
+def analysis_of(
+    parts: list[Part],
+    size: int,
+    fetch: Callable[[int, int], bytes],
+    ends_with_newline: bool = True,
+    first_line: int = 0,
+) -> Analysis:
+    """A sparse history of the parts' kept lines, validated; findings in file order."""
     history = History(dialect=finetune.NAME, size=size)
+    history.ends_with_newline = ends_with_newline
     builder = HistoryBuilder(history)
     final = max((i for i, p in enumerate(parts) if p.records), default=-1)
-    base = 0
+    base = first_line
     for i, part in enumerate(parts):
         kept = list(part.kept)
         if i == final and part.last is not None and (not kept or kept[-1][1] != part.last[1]):
@@ -270,21 +295,16 @@ def assembled(path: str, size: int, parts: list[Part]) -> Iterator[Analysis]:
         for line_no, at, length, facts in kept:
             builder.add(at, at + length, base + line_no, 0, facts)
         base += part.lines
-    reader = _Reader(path)
-    try:
-        history.ends_with_newline = size == 0 or reader(size - 1, size) == b"\n"
-        history = builder.finish()
-        history.total_records = sum(p.records for p in parts)
-        history.sparse = True
-        findings = validate(history)
-        items = history.items
-        for part in parts:
-            for finding in part.secrets:
-                finding.item = items.row_at(finding.span.start)
-                findings.append(finding)
-        findings.sort(key=lambda f: (f.span.start, f.code))
-        analysis = Analysis(b"", history, findings)
-        analysis.fetch = reader
-        yield analysis
-    finally:
-        os.close(reader.fd)
+    history = builder.finish()
+    history.total_records = sum(p.records for p in parts)
+    history.sparse = True
+    findings = validate(history)
+    items = history.items
+    for part in parts:
+        for finding in part.secrets:
+            finding.item = items.row_at(finding.span.start)
+            findings.append(finding)
+    findings.sort(key=lambda f: (f.span.start, f.code))
+    analysis = Analysis(b"", history, findings)
+    analysis.fetch = fetch
+    return analysis
