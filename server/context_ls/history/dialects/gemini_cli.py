@@ -86,12 +86,6 @@ def sniff(value: Any) -> int:
     return 3 if kind == "gemini" or isinstance(value.get("toolCalls"), list) else 2
 
 
-def claims_document(key: str | None, detected: str | None, sample: Any) -> bool:
-    """A session file `{sessionId, …, messages}` whose messages detection gave to nobody
-    (a session of user messages only carries no mark of its own)."""
-    return key == "messages" and detected is None and bool(sample) and all(map(sniff, sample))
-
-
 # --- reading -------------------------------------------------------------------------------
 
 
@@ -316,7 +310,6 @@ DIALECT = Dialect(
     shape="JSON session file, or JSONL upsert log",
     sniff=sniff,
     facts=facts,
-    claims_document=claims_document,
     subject=subject,
     turns=count_turns,
     chain=_VERSIONS,
