@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from lsprotocol import types
+
 from .conftest import Session
 
 
@@ -55,3 +57,87 @@ async def test_a_data_set_opens_with_diagnostics_on_the_right_lines(session: Ses
     assert by_code["H001"].message.startswith("line 2, message 2: call call_1 (get_price)")
     assert by_code["H015"].message.startswith("line 3, message 2: call call_1 names function")
     assert by_code["H001"].range.end.line == 1
+
+
+def _tool(call_id: str, content: Any = "ok") -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+async def test_the_outline_lists_the_conversations_with_their_calls(session: Session) -> None:
+    lines = [
+        _line([USER, _ask(_call("call_1", "get_price")), _tool("call_1"), DONE], tools=TOOLS),
+        _line([USER, _ask(_call("call_1", "get_price")), USER, DONE], tools=TOOLS),
+        "",
+        _line([USER, _ask(_call("call_7", "get_price"))], tools=TOOLS),
+        "not json",
+    ]
+    path = session.workspace / "train.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    editor = session.editor
+    uri = editor.open(path)
+    await editor.settle(uri)
+    symbols = await editor.symbols(uri)
+    if symbols and isinstance(symbols[0], types.SymbolInformation):  # a flat outline
+        names = [s.name for s in symbols if s.container_name is None]
+        assert names == ["Line 1", "Line 2", "Line 4", "Line 5"]
+        return
+    assert [s.name for s in symbols] == ["Line 1", "Line 2", "Line 4", "Line 5"]
+    assert [s.range.start.line for s in symbols] == [0, 1, 3, 4]
+    assert [s.detail for s in symbols] == [
+        "4 messages · 1 call",
+        "4 messages · 1 call · H001",
+        "2 messages · 1 call",
+        "0 messages · 0 calls · H007",
+    ]
+    statuses = [[c.detail for c in s.children or []] for s in symbols]
+    assert statuses == [
+        ["answered · call_1"],
+        ["missing output · call_1"],
+        ["training target · call_7"],
+        [],
+    ]
+    dangling = symbols[1].children[0]
+    start = lines[1].index('{"id":"call_1"')
+    assert (dangling.selection_range.start.line, dangling.selection_range.start.character) == (
+        1,
+        start,
+    )
+
+
+async def test_quick_fixes_repair_their_own_line_only(session: Session) -> None:
+    lines = [
+        _line([USER, _ask(_call("call_1", "get_price")), USER, DONE], tools=TOOLS),
+        _line([USER, _tool("call_9"), DONE], tools=TOOLS),
+        _line([USER, _ask(_call("call_1", "get_price", {"t": "MSFT"})), _tool("call_1"), DONE]),
+        _line([USER, _ask(_call("call_1", "get_price")), USER, DONE], tools=TOOLS),
+    ]
+    path = session.workspace / "train.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    editor = session.editor
+    uri = editor.open(path)
+    found = await editor.diagnostics(uri)
+    assert sorted((d.range.start.line, str(d.code)) for d in found) == [
+        (0, "H001"),
+        (1, "H002"),
+        (2, "H014"),
+        (3, "H001"),
+    ]
+    for line_no, code in ((3, "H001"), (1, "H002"), (2, "H014")):
+        found = await editor.diagnostics(uri)
+        target = next(d for d in found if d.range.start.line == line_no and d.code == code)
+        before = editor.texts[uri].split("\n")
+        [fix] = await editor.code_actions(
+            uri, target.range, [target], [types.CodeActionKind.QuickFix]
+        )
+        assert fix.edit is not None and editor.apply_workspace_edit(fix.edit)
+        after = editor.texts[uri].split("\n")
+        changed = [n for n, (a, b) in enumerate(zip(before, after, strict=True)) if a != b]
+        assert changed == [line_no]
+        json.loads(after[line_no])  # still one JSON conversation
+    found = await editor.wait_for(uri, lambda ds: len(ds) == 1)
+    assert [(d.range.start.line, str(d.code)) for d in found] == [(0, "H001")]
+    repaired = editor.texts[uri].split("\n")
+    assert json.loads(repaired[2])["messages"][1]["tool_calls"][0]["function"]["arguments"] == (
+        '{"t":"MSFT"}'  # the object's own text, now a string
+    )
+    assert [m["role"] for m in json.loads(repaired[1])["messages"]] == ["user", "assistant"]

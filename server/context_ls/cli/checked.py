@@ -12,6 +12,7 @@ from context_ls import compression
 from context_ls.history import source as src
 from context_ls.history.analysis import Analysis
 from context_ls.history.dialects import finetune
+from context_ls.history.dialects.finetune_outline import one_line_data_set
 from context_ls.history.dialects.finetune_scan import Part, assembled
 from context_ls.history.model import DialectName
 from context_ls.history.plain import finding_dict
@@ -80,8 +81,9 @@ def checked_analysis(path: Path, named: bool, settings: Settings, analysis: Anal
 
 
 def is_dataset(path: Path, dialect: DialectName | None) -> bool:
-    """A plain JSONL file of fine-tuning conversations (named by `--dialect`, else detected
-    from its first lines as the engine does). Compressed files take the engine's path."""
+    """A plain JSONL file of fine-tuning conversations: named by `--dialect`, else detected
+    from its first lines as the engine does, or a `.jsonl` file of one such line (see
+    `finetune_outline.one_line_data_set`). Compressed files take the engine's path."""
     if compression.is_compressed_file(path):
         return False
     if dialect is not None:
@@ -90,5 +92,5 @@ def is_dataset(path: Path, dialect: DialectName | None) -> bool:
         head = handle.read(HEAD_BYTES)
     start = src.content_start(head)
     if src.looks_like_document(head, start):
-        return False
+        return len(head) < HEAD_BYTES and one_line_data_set(path.name, head)
     return head_dialect(head, start) == finetune.NAME

@@ -143,13 +143,13 @@ def _call_ids_by_message(messages: list[Any]) -> dict[str, int]:
     first: dict[str, int] = {}
     for m, message in enumerate(messages):
         if isinstance(message, dict) and message.get("role") == "assistant":
-            for entry in _entries(message):
+            for entry in tool_call_entries(message):
                 if isinstance(entry, dict) and isinstance(entry.get("id"), str):
                     first.setdefault(entry["id"], m)
     return first
 
 
-def _entries(message: dict[str, Any]) -> list[Any]:
+def tool_call_entries(message: dict[str, Any]) -> list[Any]:
     tool_calls = message.get("tool_calls")
     return tool_calls if isinstance(tool_calls, list) else []
 
@@ -165,7 +165,7 @@ def _assistant_calls(
     if tool_calls is not None and not isinstance(tool_calls, list):
         found.append(_invalid(m, "tool_calls is not a list"))
         return
-    for k, entry in enumerate(_entries(message)):
+    for k, entry in enumerate(tool_call_entries(message)):
         if not isinstance(entry, dict):
             found.append(_invalid(m, "a tool_calls entry is not an object", k))
             continue

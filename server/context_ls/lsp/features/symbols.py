@@ -1,5 +1,6 @@
 """Document symbols: an outline of turns and their tool calls (status in `detail`), so a
-20 MB transcript can be navigated from the editor's outline."""
+20 MB transcript can be navigated from the editor's outline. Where every record is a
+whole conversation (a fine-tuning data set line) the outline lists the conversations."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from context_ls.history.dialects import dialect_of
+from context_ls.history.dialects.finetune_outline import outline_line
 from context_ls.history.model import ItemKind
 from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features.navigation import Navigation
@@ -33,7 +36,9 @@ def _starts_turn(item: Item) -> bool:
 
 def outline(analysis: Analysis, text: TextSnapshot, index: IdIndex) -> list[types.DocumentSymbol]:
     """One symbol per turn (a user message and everything up to the next one), with its
-    tool calls as children."""
+    tool calls as children; one per conversation in a data set."""
+    if analysis.dialect is not None and dialect_of(analysis.dialect).lines_only:
+        return conversations(analysis, text)
     pending = {f.call_id for f in analysis.findings if f.pending and f.call_id}
     calls_by_item: dict[int, list[Call]] = {}
     for call in analysis.history.calls:
@@ -71,6 +76,58 @@ def outline(analysis: Analysis, text: TextSnapshot, index: IdIndex) -> list[type
                 )
             )
             current.detail = f"{len(children)} call{'' if len(children) == 1 else 's'}"
+    return symbols
+
+
+def conversations(analysis: Analysis, text: TextSnapshot) -> list[types.DocumentSymbol]:
+    """One symbol per record when each record is a whole conversation (`Dialect.lines_only`:
+    a data set's lines stay records even alone), named by its line, with its tool calls as
+    children: the training target's, those without an output (H001), the others."""
+    findings: dict[int, set[str]] = {}
+    missing: set[tuple[int, str]] = set()
+    for finding in analysis.findings:
+        findings.setdefault(finding.item, set()).add(finding.code)
+        if finding.code == "H001" and finding.call_id:
+            missing.add((finding.item, finding.call_id))
+    symbols: list[types.DocumentSymbol] = []
+    for item in analysis.history.items:
+        start, end = item.span
+        rng = text.range_of(start, end)
+        messages, calls = outline_line(analysis.read(start, end))
+        children = []
+        for call in calls:
+            at = text.range_of(start + call.start, start + call.end)
+            status = (
+                "training target"
+                if call.target
+                else "missing output"
+                if (item.index, call.call_id or "") in missing
+                else "answered"
+            )
+            children.append(
+                types.DocumentSymbol(
+                    name=call.tool or "tool call",
+                    kind=types.SymbolKind.Function,
+                    range=at,
+                    selection_range=at,
+                    detail=f"{status} · {call.call_id or 'no id'}",
+                )
+            )
+        parts = [
+            f"{messages} message{'' if messages == 1 else 's'}",
+            f"{len(calls)} call{'' if len(calls) == 1 else 's'}",
+            *sorted(findings.get(item.index, ())),
+        ]
+        symbols.append(
+            types.DocumentSymbol(
+                name=f"Line {item.line + 1}",
+                kind=types.SymbolKind.Namespace,
+                range=rng,
+                selection_range=types.Range(start=rng.start, end=rng.start),
+                detail=" · ".join(parts),
+                children=children,
+            )
+        )
     return symbols
 
 
