@@ -154,6 +154,49 @@ def test_a_forced_one_line_data_set_is_read_as_a_line() -> None:
     assert codes(analysis) == [("H001", "call_1")]
 
 
+@pytest.mark.parametrize(
+    ("name", "extra", "dialect", "expected"),
+    [
+        ("one.jsonl", {}, "openai-finetune", []),  # the target's call needs no output
+        ("one.jsonl.json", {}, "openai-chat", ["H001"]),  # a request body's last call does
+        ("one.jsonl", {"model": "gpt-4o"}, "openai-chat", ["H001"]),  # a request names its model
+    ],
+)
+def test_a_one_line_jsonl_file_of_a_conversation_is_a_data_set(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    extra: dict[str, Any],
+    dialect: str,
+    expected: list[str],
+) -> None:
+    """A single `{"messages": …}` line is a Chat request body and a one-line data set at
+    once: `.jsonl` says JSON Lines, and a line without `model` is no request."""
+    monkeypatch.setenv("CONTEXT_LS_STATE_DIR", str(tmp_path / "state"))
+    path = tmp_path / name
+    path.write_bytes(_line([USER, _ask(_call("call_1"))], **extra) + b"\n")
+    main(["check", "--format", "json", str(path)])
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert report["dialect"] == dialect
+    assert [f["code"] for f in report["findings"]] == expected
+
+
+def test_outline_of_a_line_lists_its_calls_and_the_target() -> None:
+    from context_ls.history.dialects.finetune_outline import outline_line
+
+    first, target = _call("call_1"), _call("call_2", "read")
+    line = _line([USER, _ask(first), _tool("call_1"), _ask(target)])
+    messages, calls = outline_line(line)
+    assert messages == 4
+    assert [(c.tool, c.call_id, c.target) for c in calls] == [
+        ("shell", "call_1", False),
+        ("read", "call_2", True),
+    ]
+    assert line[calls[1].start : calls[1].end] == dumps(target)
+    assert outline_line(b"not json") == (0, [])
+
+
 def test_invariants_off_keeps_only_h007() -> None:
     data = render_dataset([[("user", "x"), ("outputs", ["call_Z"]), ("assistant", "y")]])
     data += b"oops\n"
