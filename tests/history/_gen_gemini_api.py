@@ -1,5 +1,6 @@
 """Gemini API `contents` written from the dialect-free events of `_gen` (a turn of calls is
-one model content, its responses one user content), with or without part ids."""
+one model content, with the text the model said just before it; its responses one user
+content), with or without part ids."""
 
 from __future__ import annotations
 
@@ -39,7 +40,10 @@ def contents_of(events: Sequence[Event], ids: bool = True, names: int = 2) -> li
                 if n == 0:
                     part["thoughtSignature"] = SIGNATURE
                 parts.append(part)
-            contents.append({"role": "model", "parts": parts})
+            if contents and contents[-1]["role"] == "model" and "text" in contents[-1]["parts"][-1]:
+                contents[-1]["parts"] += parts  # what it said and what it calls: one turn
+            else:
+                contents.append({"role": "model", "parts": parts})
         elif kind == "outputs":
             parts = []
             for call_id in body:

@@ -144,6 +144,34 @@ def test_a_late_result_moves_into_the_message_after_its_call() -> None:
     assert codes(analyze(out)) == []
 
 
+def test_results_after_text_are_h011_and_move_to_the_front() -> None:
+    late = {"role": "user", "content": [{"text": "here you go"}, *results("a")["content"]]}
+    data = body(user("go"), uses("a"), late)
+    (finding,) = analyze(data).findings
+    assert (finding.code, finding.call_id, finding.fixable) == ("H011", "a", True)
+    out = normalize_bytes(data)
+    assert json.loads(out)["messages"][2]["content"] == [
+        *results("a")["content"],
+        late["content"][0],
+    ]
+    assert codes(analyze(out)) == []
+
+
+def test_blank_text_is_h012_with_bedrock_s_text_and_kept_beside_reasoning() -> None:
+    blank = {"role": "assistant", "content": [{"text": "  "}, *uses("a")["content"][1:]]}
+    reasoning = {"reasoningContent": {"reasoningText": {"text": "hm", "signature": "c2ln"}}}
+    latest = {"role": "assistant", "content": [reasoning, {"text": ""}]}
+    data = body(user("go"), blank, results("a"), latest)
+    findings = analyze(data).findings
+    assert [(f.code, f.fixable) for f in findings] == [("H012", True), ("H012", False)]
+    assert all("The text field in the ContentBlock object" in f.message for f in findings)
+    out = normalize_bytes(data)
+    messages = json.loads(out)["messages"]
+    assert messages[1]["content"] == uses("a")["content"][1:]
+    assert messages[3] == latest  # the latest assistant message stays as it was
+    assert [(f.code, f.fixable) for f in analyze(out).findings] == [("H012", False)]
+
+
 def test_a_quick_fix_repairs_only_its_finding() -> None:
     data = body(user("go"), uses("a"), user("x"), results("zz"), user("y"))
     analysis = analyze(data)

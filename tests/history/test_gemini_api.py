@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from context_ls.history.api import analyze, call_details, normalize_bytes, output_details, quick_fix
-from context_ls.history.dialects.gemini_api import COUNT_ERROR
+from context_ls.history.blocks import find_content
+from context_ls.history.dialects.gemini_api import COUNT_ERROR, MISPLACED_CALL_TURN
 from context_ls.history.model import apply_edits
 
 from ._gen import broken_events, clean_events, codes, dumps
@@ -213,6 +214,42 @@ def test_orphans_go_and_a_misplaced_response_moves_after_its_call() -> None:
     ]
     assert b"nobody" not in out
     assert SIGNATURE.encode() in out
+
+
+def test_a_call_turn_after_a_model_turn_is_h006_without_a_fix() -> None:
+    data = body(
+        user("go"),
+        {"role": "model", "parts": [{"text": "Let me think."}]},
+        model_calls({"id": "a", "name": "f", "args": {}}),
+        responses({"id": "a", "name": "f", "response": {}}),
+    )
+    (finding,) = analyze(data).findings
+    assert (finding.code, finding.call_id, finding.fixable) == ("H006", "a", False)
+    assert MISPLACED_CALL_TURN in finding.message
+    assert normalize_bytes(data) == data
+
+
+def test_a_turn_emptied_by_the_repair_lets_the_next_calls_join_the_model_turn() -> None:
+    """Removing the orphan's turn would leave a call turn right after a model turn."""
+    later = model_calls({"id": "b", "name": "g", "args": {"x": 1}})
+    data = body(
+        user("go"),
+        {"role": "model", "parts": [{"text": "First a look around."}]},
+        responses({"id": "gone", "name": "f", "response": {}}),
+        later,
+        responses({"id": "b", "name": "g", "response": {}}),
+    )
+    assert codes(analyze(data)) == [("H002", "gone")]
+    out = normalize_bytes(data)
+    contents = json.loads(out)["contents"]
+    assert contents[1]["parts"] == [{"text": "First a look around."}, *later["parts"]]
+    assert [c["role"] for c in contents] == ["user", "model", "user"]
+    assert found(out) == []
+    call_turn = analyze(data).history.items[3]
+    record = data[call_turn.span.start : call_turn.span.end]
+    content = find_content(record, ("parts",))
+    assert content is not None
+    assert all(record[start:end] in out for start, end in content.elements)  # byte for byte
 
 
 def test_a_quick_fix_repairs_only_its_finding() -> None:

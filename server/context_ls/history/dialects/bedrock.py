@@ -8,18 +8,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from context_ls.history.dialects import anthropic
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
+    DECODE_ERRORS,
     OTHER,
     CallFact,
     OutputFact,
+    Problem,
     RecordFacts,
     get_path,
+    malformed,
     message_kind,
     str_or_none,
     usable_id,
 )
+from context_ls.history.text_blocks import blank_text_problems
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call
@@ -52,7 +58,8 @@ def sniff(value: Any) -> int:
     return score
 
 
-def facts(value: Any) -> RecordFacts:
+def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
+    """What a message says; `raw`, its bytes, places its blank text blocks (H012)."""
     if not isinstance(value, dict):
         return OTHER
     role = str_or_none(value.get("role"))
@@ -85,7 +92,41 @@ def facts(value: Any) -> RecordFacts:
         outputs=tuple(outputs),
         missing_ids=tuple(missing),
         only_results=bool(content) and len(outputs) == len(content),
+        problems=text_problems(content, raw),
     )
+
+
+# Bedrock's answer to a blank text block (N: the message, M: the block, from 0).
+BLANK_ERROR = (
+    "The text field in the ContentBlock object at messages.N.content.M is blank. Add text to "
+    "the text field, and try again."
+)
+
+
+def text_problems(content: list[Any], raw: bytes | None) -> tuple[Problem, ...]:
+    """H012: the blank text blocks of a message (reasoning blocks are its thinking)."""
+    texts = [
+        (index, block["text"])
+        for index, block in enumerate(content)
+        if isinstance(block, dict) and isinstance(block.get("text"), str)
+    ]
+    if not texts:
+        return ()
+    thinking = any(isinstance(b, dict) and "reasoningContent" in b for b in content)
+    return blank_text_problems(
+        texts, len(content), thinking, raw, CONTENT, (BLANK_ERROR, BLANK_ERROR)
+    )
+
+
+_decode = msgspec.json.decode
+
+
+def read_line(raw: bytes) -> RecordFacts:
+    try:
+        value = _decode(raw)
+    except DECODE_ERRORS as error:
+        return malformed(str(error))
+    return facts(value, raw)
 
 
 def subject(value: Any, block: int) -> Any:
@@ -122,6 +163,7 @@ DIALECT = Dialect(
     shape='`{"messages": […]}` with `toolUse`/`toolResult` blocks',
     sniff=sniff,
     facts=facts,
+    read_line=read_line,
     subject=subject,
     content_path=CONTENT,
     api=ApiErrors(

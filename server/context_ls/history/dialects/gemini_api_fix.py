@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from context_ls.history.blocks import Content, find_content
-from context_ls.history.items import next_conversation
+from context_ls.history.items import CONVERSATION, ItemKind, next_conversation
 from context_ls.history.model import Span, TextEdit
 from context_ls.history.moves import _move_block
 from context_ls.history.new_records import NewRecord, raw_slot
@@ -91,6 +91,52 @@ def settle_moves(plan: Plan, whole: Moves, by_record: Moves) -> None:
         removed = plan.remove_blocks.get(reply, set())
         if content is not None and len(removed) >= len(content.elements):
             plan.prepend[reply].extend(appends.pop(reply))
+    _rejoin_call_turns(plan)
+
+
+def _gone(plan: Plan, index: int) -> bool:
+    """Whether the repair leaves nothing of record `index` (it is removed whole)."""
+    if index in plan.remove_items:
+        return True
+    removed = plan.remove_blocks.get(index)
+    if not removed or plan.prepend.get(index) or index in plan.state.get(_APPENDS, {}):
+        return False
+    content = _parts(plan, index)
+    return content is not None and len(removed) >= len(content.elements)
+
+
+def _rejoin_call_turns(plan: Plan) -> None:
+    """A user turn the repair empties may have stood between what the model said and its
+    next turn of calls; Gemini wants a call turn right after a user turn or a response turn
+    (H006), so those calls join the model turn before, their parts byte for byte."""
+    items = plan.history.items
+    previous: int | None = None  # the last conversation record the repair keeps
+    skipped = False
+    for item in items:
+        if item.kind not in CONVERSATION:
+            continue
+        if _gone(plan, item.index):
+            skipped = True
+            continue
+        before = items[previous] if previous is not None else None
+        if (
+            skipped
+            and item.kind is ItemKind.CALLS
+            and before is not None
+            and before.role == "model"
+            and before.kind is ItemKind.MESSAGE
+            and not plan.remove_blocks.get(item.index)
+            and not plan.insert_after.get(before.index)
+        ):
+            content = _parts(plan, item.index)
+            record = plan.bytes_of(item)
+            if content is not None and content.elements:
+                moved = [record[start:end] for start, end in content.elements]
+                plan.state.setdefault(_APPENDS, {}).setdefault(before.index, []).extend(moved)
+                plan.remove_items.add(item.index)
+                skipped = False  # a call turn after this one followed a model turn already
+                continue
+        previous, skipped = item.index, False
 
 
 def record_edits(plan: Plan) -> list[TextEdit]:
