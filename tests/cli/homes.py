@@ -155,24 +155,54 @@ def claude_transcript(sid: str, cwd: str, *, broken: bool) -> bytes:
     return "".join(_line(v) for v in lines).encode()
 
 
-def gemini_chat(sid: str) -> bytes:
-    return json.dumps(
-        {
-            "sessionId": sid,
-            "projectHash": "x",
-            "startTime": "2026-01-02T03:04:05.000Z",
-            "lastUpdated": "2026-01-02T03:04:05.000Z",
-            "messages": [
-                {
-                    "id": "m1",
-                    "timestamp": "2026-01-02T03:04:05.000Z",
-                    "type": "user",
-                    "content": "hi",
-                }
-            ],
-        },
-        indent=2,
-    ).encode()
+GEMINI_SUBAGENT = "9b1e0c7a-0000-4000-8000-0000000000a1"
+
+
+def _gemini_messages(broken: bool) -> list[dict[str, object]]:
+    """A prompt and an answer with one tool call, as Gemini CLI records them; the call has
+    no `result` when `broken` (the CLI died while the tool ran)."""
+    t = "2026-01-02T03:04:05.000Z"
+    call: dict[str, object] = {
+        "id": "read_file-1",
+        "name": "read_file",
+        "args": {"absolute_path": "/w/a.txt"},
+        "status": "executing" if broken else "success",
+        "timestamp": t,
+    }
+    if not broken:
+        response = {"id": "read_file-1", "name": "read_file", "response": {"output": "hello"}}
+        call["result"] = [{"functionResponse": response}]
+    return [
+        {"id": "m1", "timestamp": t, "type": "user", "content": "read a.txt"},
+        {"id": "m2", "timestamp": t, "type": "gemini", "content": "", "toolCalls": [call]},
+    ]
+
+
+def _gemini_meta(sid: str, project: str) -> dict[str, object]:
+    """The session's metadata: `projectHash` is the sha256 of the project root."""
+    return {
+        "sessionId": sid,
+        "projectHash": hashlib.sha256(project.encode()).hexdigest(),
+        "startTime": "2026-01-02T03:04:05.000Z",
+        "lastUpdated": "2026-01-02T03:04:05.000Z",
+    }
+
+
+def gemini_chat(sid: str, project: str, *, broken: bool) -> bytes:
+    """The whole-file JSON form (older Gemini CLI), pretty as the CLI writes it."""
+    whole = {**_gemini_meta(sid, project), "messages": _gemini_messages(broken)}
+    return json.dumps(whole, indent=2).encode()
+
+
+def gemini_log(sid: str, project: str, *, broken: bool, kind: str = "main") -> bytes:
+    """The JSONL upsert log (newer Gemini CLI): the metadata, then each message each time it
+    changes (the answer first as it streamed in, then with its tool call), and `$set`
+    lines that note the time."""
+    user, answer = _gemini_messages(broken)
+    streamed = {k: v for k, v in answer.items() if k != "toolCalls"}
+    lines = [{**_gemini_meta(sid, project), "kind": kind}, user, streamed, answer]
+    lines.append({"$set": {"lastUpdated": "2026-01-02T03:04:06.000Z"}})
+    return "".join(_line(v) for v in lines).encode()
 
 
 @contextmanager
@@ -275,12 +305,18 @@ def self_made_home(tmp_path: Path) -> Home:
     home.write(
         "gemini-hashed",
         f".gemini/tmp/{hashed}/chats/session-2026-01-02T03-04-{GEMINI_HASHED[:8]}.json",
-        gemini_chat(GEMINI_HASHED),
+        gemini_chat(GEMINI_HASHED, proj, broken=True),
     )
+    chats = ".gemini/tmp/proj/chats"
     home.write(
         "gemini-short",
-        f".gemini/tmp/proj/chats/session-2026-01-02T05-04-{GEMINI_SHORT[:8]}.jsonl",
-        gemini_chat(GEMINI_SHORT).replace(b"\n", b"") + b"\n",
+        f"{chats}/session-2026-01-02T05-04-{GEMINI_SHORT[:8]}.jsonl",
+        gemini_log(GEMINI_SHORT, proj, broken=False),
+    )
+    home.write(
+        "gemini-subagent",
+        f"{chats}/{GEMINI_SHORT}/{GEMINI_SUBAGENT}.jsonl",
+        gemini_log(GEMINI_SUBAGENT, proj, broken=True, kind="subagent"),
     )
     (home.root / ".gemini/tmp/proj/.project_root").write_text(proj)
     (home.root / ".gemini/projects.json").write_text(json.dumps({"projects": {proj: "proj"}}))

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from context_ls.agents import Session, counts, resume_command
 from context_ls.agents import survey as surveying
+from context_ls.agents.listing import list_sessions
 
 from . import homes
 from .conftest import Run
@@ -72,15 +73,56 @@ def test_this_project_of_every_agent(cli: Run, home: homes.Home) -> None:
     claude = rows[CLAUDE_BROKEN]
     assert (claude["agent"], claude["findings"]) == ("claude-code", {"H001": 1})
     assert claude["resume"] == f"claude --resume {CLAUDE_BROKEN}"
-    for sid in (GEMINI_HASHED, GEMINI_SHORT):  # not read yet: unknown, never "clean"
-        gemini = rows[sid]
-        assert (gemini["agent"], gemini["records"], gemini["findings"]) == ("gemini", None, None)
-        assert gemini["resume"] == f"gemini --resume {sid}"
+    # Gemini CLI: the whole-file JSON in the project's sha256 folder, the upsert log in
+    # the folder its project registry names.
+    hashed, short = rows[GEMINI_HASHED], rows[GEMINI_SHORT]
+    assert (hashed["agent"], hashed["records"], hashed["findings"]) == ("gemini", 2, {"H001": 1})
+    assert (short["agent"], short["records"], short["findings"]) == ("gemini", 5, {})
+    for sid in (GEMINI_HASHED, GEMINI_SHORT):
+        assert rows[sid]["resume"] == f"gemini --resume {sid}"
 
 
 def test_sub_agent_files_are_not_sessions(cli: Run, home: homes.Home) -> None:
     paths = {row["path"] for row in listing(cli, "--all")}
     assert str(home.files["claude-subagent"]) not in paths
+    assert str(home.files["gemini-subagent"]) not in paths  # chats/<parent session id>/
+
+
+def test_gemini_sessions_of_this_project_with_their_problems(
+    cli: Run, home: homes.Home, tmp_path: Path
+) -> None:
+    rows = listing(cli, "--agent", "gemini")
+    assert [row["session_id"] for row in rows] == [GEMINI_SHORT, GEMINI_HASHED]
+    assert [row["findings"] for row in rows] == [{}, {"H001": 1}]
+    text = cli("sessions", "--agent", "gemini").out
+    assert "2 records, 1 problem: H001 ×1" in text
+    assert f"fix:    context-ls fix {home.files['gemini-hashed']}" in text
+    assert text.rstrip().endswith(f"2 sessions of {home.project}, 1 with problems.")
+    # From another folder, the resume command goes to the project first: Gemini CLI looks
+    # sessions up among the current project's.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)
+    rows = listing(cli, "--agent", "gemini", "--all")
+    assert {row["resume"] for row in rows} == {
+        f"cd {home.project} && gemini --resume {sid}" for sid in (GEMINI_SHORT, GEMINI_HASHED)
+    }
+
+
+def test_a_gemini_project_is_found_by_the_sha256_of_its_root(
+    cli: Run, home: homes.Home, tmp_path: Path
+) -> None:
+    """Without the project registry and its marker, the legacy folder named by the sha256
+    of the project root (as Gemini CLI computes it) still belongs to the project."""
+    (home.root / ".gemini/projects.json").unlink()
+    (home.root / ".gemini/tmp/proj/.project_root").unlink()
+    assert [row["session_id"] for row in listing(cli, "--agent", "gemini")] == [GEMINI_HASHED]
+    # An editor's workspace folder through a symbolic link: the CLI hashed the folder as
+    # the system reports it (links resolved).
+    link = tmp_path / "link"
+    link.symlink_to(home.project)
+    rows = list_sessions([str(link)], ["gemini"], spread=False).sessions
+    assert [row["session_id"] for row in rows] == [GEMINI_HASHED]
 
 
 def test_all_lists_every_project_newest_first(cli: Run, home: homes.Home) -> None:
@@ -112,10 +154,7 @@ def test_text_says_what_is_wrong_and_what_to_run(cli: Run, home: homes.Home) -> 
     assert "4 records, 1 problem: H001 ×1" in block
     assert f"fix:    context-ls fix {home.files['codex-broken']}" in block
     assert f"resume: codex resume {CODEX_BROKEN}" in block
-    assert "context-ls does not read Gemini CLI sessions yet" in result.out
-    assert result.out.rstrip().endswith(
-        f"6 sessions of {home.project}, 3 with problems (2 not read: Gemini CLI)."
-    )
+    assert result.out.rstrip().endswith(f"6 sessions of {home.project}, 4 with problems.")
 
 
 def test_no_sessions_says_where_it_looked(
@@ -261,10 +300,8 @@ def test_real_sessions_agree_with_check(cli: Run, real_home: homes.Home) -> None
     expected = [*homes.REAL_CODEX, *homes.REAL_CLAUDE, *homes.REAL_GEMINI]
     assert set(paths) == {str(real_home.files[name]) for name in expected}
     checked = json.loads(cli("check", "--format", "json", real_home.root).out)
+    assert len(checked["files"]) == len(expected)
     for file in checked["files"]:
-        if file["dialect"] is None:  # Gemini CLI: unknown to both
-            assert paths[file["path"]]["findings"] is None
-            continue
         row = paths[file["path"]]
         codes: dict[str, int] = {}
         for finding in file["findings"]:
@@ -275,7 +312,7 @@ def test_real_sessions_agree_with_check(cli: Run, real_home: homes.Home) -> None
     assert madshn["findings"] == {"H001": 1}
     gemini = paths[str(real_home.files[homes.REAL_GEMINI[0]])]
     assert gemini["session_id"] == "981c87cb-90ef-4c7f-948d-23173ff43e4e"
-    assert gemini["findings"] is None
+    assert (gemini["records"], gemini["findings"]) == (18, {})
 
 
 @needs_realdata

@@ -32,13 +32,13 @@ WHOLE_BELOW = 16 * 1024 * 1024  # `check` reads smaller content whole (history.s
 
 def analyse(session: Session) -> Analysed:
     """(dialect, records, findings per code, why it cannot be read) of one file, as `check`
-    sees it. No dialect: not a history (for Gemini CLI: not one the engine reads yet)."""
+    sees it. No dialect: not a history."""
     try:
         dialect, records, codes = _counted(session)
     except OSError as error:
         return None, None, None, f"cannot read ({error.strerror or error})"
-    if dialect is None or (session.agent == "gemini" and not dialect.startswith("gemini")):
-        return None, None, None, None  # Gemini: unknown, not clean
+    if dialect is None:
+        return None, None, None, None
     return dialect, records, dict(sorted(Counter(codes).items())), None
 
 

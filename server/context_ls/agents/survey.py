@@ -17,29 +17,29 @@ from typing import Any
 
 import msgspec
 
+from context_ls import __version__
 from context_ls.agents import AGENT_NAMES, AGENTS, Found, Session, counts
 from context_ls.agents.counts import Steps
 from context_ls.agents.layouts import FINDERS
 
 CACHE_NAME = "sessions-cache.json"
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: Gemini CLI sessions are read (1 kept them unknown)
 CACHE_LIMIT = 20000  # entries kept; the oldest files go first
 
 
 @dataclass(slots=True)
 class Surveyed:
-    """A session and the engine's word on it. `records`/`findings` are None when the
-    engine cannot read the agent's format yet (they are unknown, not zero)."""
+    """A session and the engine's word on it: its records and findings per code."""
 
     session: Session
     dialect: str | None = None
-    records: int | None = None
-    findings: dict[str, int] | None = None
+    records: int = 0
+    findings: dict[str, int] = field(default_factory=dict)
     writers: list[Any] = field(default_factory=list)  # context_ls.writers.Writer
 
     @property
     def problems(self) -> int:
-        return sum(self.findings.values()) if self.findings else 0
+        return sum(self.findings.values())
 
 
 class _Entry(msgspec.Struct, array_like=True):
@@ -57,6 +57,7 @@ class _Entry(msgspec.Struct, array_like=True):
 class _Cache(msgspec.Struct):
     version: int = CACHE_VERSION
     files: dict[str, _Entry] = {}
+    engine: str = ""  # the context-ls that counted: another one may count otherwise
 
 
 def _cache_path(state_dir: str | Path | None) -> Path | None:
@@ -76,7 +77,8 @@ def load_cache(path: Path | None) -> dict[str, _Entry]:
         cache = msgspec.json.decode(path.read_bytes(), type=_Cache)
     except (OSError, msgspec.DecodeError, msgspec.ValidationError):
         return {}
-    return cache.files if cache.version == CACHE_VERSION else {}
+    current = (cache.version, cache.engine) == (CACHE_VERSION, __version__)
+    return cache.files if current else {}
 
 
 def save_cache(path: Path | None, files: dict[str, _Entry]) -> None:
@@ -89,7 +91,7 @@ def save_cache(path: Path | None, files: dict[str, _Entry]) -> None:
         files = dict(newest[:CACHE_LIMIT])
     # A cache that cannot be written costs time, never a result.
     with contextlib.suppress(OSError):
-        atomic_write(path, msgspec.json.encode(_Cache(CACHE_VERSION, files)))
+        atomic_write(path, msgspec.json.encode(_Cache(CACHE_VERSION, files, __version__)))
 
 
 def _known(cache: Mapping[str, _Entry]) -> dict[str, Session]:
@@ -155,10 +157,10 @@ def survey(
                 *_stamp(session), session.agent, sid, cwd, dialect, records, findings
             )
         entry = cache[key]
-        if entry.dialect is None and session.agent != "gemini":
+        if entry.dialect is None:
             found.problems.append(f"{session.path}: {not_a_session(session.agent)}")
             continue
-        listed.append(Surveyed(session, entry.dialect, entry.records, entry.findings))
+        listed.append(Surveyed(session, entry.dialect, entry.records or 0, entry.findings or {}))
     changed = bool(results)
     if changed:
         save_cache(cache_file, cache)

@@ -54,9 +54,6 @@ def counts_text(findings: dict[str, int]) -> str:
 
 
 def problems_text(item: Surveyed) -> str:
-    if item.findings is None:
-        name = AGENT_NAMES[item.session.agent]
-        return f"records and problems unknown: context-ls does not read {name} sessions yet"
     records = f"{item.records} record{'s' if item.records != 1 else ''}"
     if not item.problems:
         return f"{records}, no problems"
@@ -100,7 +97,4 @@ def summary(listed: list[Surveyed], project: str | None, searched: list[str]) ->
     n = len(listed)
     text = f"{n} session{'s' if n != 1 else ''} {whose}"
     text += f", {broken} with problems" if broken else ", no problems found"
-    unknown = sum(1 for item in listed if item.findings is None)
-    if unknown:
-        text += f" ({unknown} not read: Gemini CLI)"
     return text + "."
