@@ -192,3 +192,21 @@ def test_the_progress_bar_shows_on_a_terminal_only(
     ci = _Terminal()
     assert run_check(args, io.StringIO(), ci) == 1
     assert ci.getvalue() == ""
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def test_files_of_every_dialect_spread_over_processes_give_the_same_report(
+    cut_small: None, tmp_path: Path
+) -> None:
+    """Files of other dialects go to the workers whole (never cut): same output, same order,
+    skipped and unreadable files included."""
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    (tmp_path / "broken.jsonl").write_bytes(b"\xff\xfe\n")
+    paths = [EXAMPLES, tmp_path]
+    for fmt in ("json", "text", "github"):
+        one = _run(paths, 1, fmt, "--verbose") if fmt == "text" else _run(paths, 1, fmt)
+        many = _run(paths, 3, fmt, "--verbose") if fmt == "text" else _run(paths, 3, fmt)
+        assert many == one
+    assert json.loads(_run(paths, 3)[1])["summary"]["histories"] >= 5
