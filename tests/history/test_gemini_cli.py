@@ -275,6 +275,19 @@ def test_jsonl_repair_after_a_half_written_last_line() -> None:
     assert out.startswith(META + _line(USER) + _line(waiting)) and out.endswith(b"}\n")
 
 
+@pytest.mark.parametrize(
+    ("result", "found"), [("", ["H001"]), ("ok", []), ({"text": "x"}, ["H001"])]
+)
+def test_result_shapes(result: object, found: list[str]) -> None:
+    """A string result is the call's response (an empty one is left out when the CLI
+    resumes); a part that is no functionResponse answers nothing."""
+    entry = {"id": "c1", "name": "read_file", "args": {}, "status": "success", "result": result}
+    data = META + _line(USER) + _line(_answer("g-0", entry))
+    assert [f.code for f in analyze(data).findings] == found
+    out = normalize_bytes(data)
+    assert out.startswith(data) and analyze(out).findings == []
+
+
 def test_a_call_without_an_id_is_h007() -> None:
     nameless: dict[str, object] = {
         "name": "read_file",

@@ -167,10 +167,11 @@ def _tool_calls(
 
 def _responses(result: Any, call_id: str) -> list[tuple[int, str]]:
     """(part, the call id it answers) of each function response a result holds: a string
-    is the call's own response (the CLI wraps it), a part or a list of parts is sent as it
-    is, and a `functionResponse` without an id answers its own call (paired by order)."""
+    is the call's own response (the CLI wraps it; an empty one it leaves out), a part or a
+    list of parts is sent as it is, and a `functionResponse` without an id answers its own
+    call (paired by order)."""
     if isinstance(result, str):
-        return [(0, call_id)]
+        return [(0, call_id)] if result else []
     parts = result if isinstance(result, list) else [result] if isinstance(result, dict) else []
     found = []
     for j, part in enumerate(parts):
