@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from context_ls.history.blocks import find_content, removal_ranges
+from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.model import Item, ItemKind, Records, Span, TextEdit
 from context_ls.history.new_records import parent_span
 from context_ls.history.normalize import Plan
@@ -129,12 +130,22 @@ def _prepend(plan: Plan, item: Item, blocks: list[bytes]) -> list[TextEdit]:
         text_block = b'{"type"' + _colon(plan) + b'"text"' + sep + b'"text"' + _colon(plan)
         original = record[content.start : content.end]
         new = b"[" + joined + sep + text_block + original + b"}]"
+        if not _decoded_text(original).strip():  # a blank text block is refused (H012)
+            new = b"[" + joined + b"]"
         return [TextEdit(Span(base + content.start, base + content.end), new)]
     if not content.elements:
         return [TextEdit(Span(base + content.start + 1, base + content.start + 1), joined)]
     first_start = content.elements[0][0]
     between = _block_separator(plan, record, content.start, first_start)
     return [TextEdit(Span(base + first_start, base + first_start), between.join(blocks) + between)]
+
+
+def _decoded_text(raw: bytes) -> str:
+    try:
+        value = msgspec.json.decode(raw)
+    except DECODE_ERRORS:
+        return "?"
+    return value if isinstance(value, str) else "?"
 
 
 def _block_separator(plan: Plan, record: bytes, array_start: int, first_start: int) -> bytes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from context_ls.history.items import CONVERSATION, Item, ItemKind, Span
+from context_ls.history.items import CONVERSATION, Item, ItemKind, Span, next_conversation
 from context_ls.history.rules import RULES, THINKING_KEPT
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def message_passes(history: History, dialect: Dialect, out: _Collector) -> None:
     if dialect.results_first and history.outputs:
         results_first(history, dialect, out)
     if dialect.nonempty_text and history.problems:
-        blank_texts(history, out)
+        blank_texts(history, dialect, out)
     if dialect.api.misplaced_call_turn is not None and history.calls:
         call_turns(history, dialect.api.misplaced_call_turn, out)
 
@@ -80,17 +80,23 @@ def _not_first_error(
     return missing_output(call) if call is not None else ""
 
 
-def blank_texts(history: History, out: _Collector) -> None:
-    """H012, from the problems the reader noted; a blank block beside the thinking blocks
-    of the latest assistant message is not removed."""
+def blank_texts(history: History, dialect: Dialect, out: _Collector) -> None:
+    """H012, from the problems the reader noted. A blank block beside the thinking blocks
+    of the latest assistant message is not removed; one that is its message's only
+    content is, when another fix puts results into that message (Anthropic)."""
     rule = RULES["H012"]
     latest: frozenset[int] | None = None
+    filled: set[int] | None = None
     for index, problem in history.problems:
         if problem.code != "H012":
             continue
-        fields = dict(problem.fields)
-        text = rule.message(problem.variant, **fields)
-        fixable = problem.fixable
+        fields, variant, fixable = dict(problem.fields), problem.variant, problem.fixable
+        if variant == "only" and dialect.chain is None:
+            if filled is None:
+                filled = _getting_results(history, out)
+            if index in filled:
+                variant, fixable = "", True
+        text = rule.message(variant, **fields)
         if fixable and fields.get("thinking"):
             if latest is None:
                 latest = latest_assistant(history)
@@ -99,6 +105,18 @@ def blank_texts(history: History, out: _Collector) -> None:
         line = out.span_of(index)
         end = line.end if problem.end < 0 else line.start + problem.end
         out.add("H012", text, index, fixable=fixable, span=Span(line.start + problem.start, end))
+
+
+def _getting_results(history: History, out: _Collector) -> set[int]:
+    """The messages other fixes put result blocks into: the message right after the call
+    of a synthetic or moved result."""
+    items, found = history.items, set()
+    for finding in out.findings:
+        if finding.fixable and finding.code in ("H001", "H005", "H006") and finding.call:
+            reply = next_conversation(items[finding.call.item])
+            if reply is not None and reply.role == "user":
+                found.add(reply.index)
+    return found
 
 
 def latest_assistant(history: History) -> frozenset[int]:

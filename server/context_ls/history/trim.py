@@ -40,7 +40,28 @@ def trim_cut(history: History, keep: int) -> int:
         if first_role is not None:
             start = _starts_with(history, cut, first_role)
             cut, moved = start, moved or start != cut
+        whole = _whole_message(history, cut)
+        cut, moved = whole, moved or whole != cut
     return cut
+
+
+def _whole_message(history: History, cut: int) -> int:
+    """Move the cut past the rest of a message it would split (a Claude Code answer is
+    several lines of one turn): a kept part of the latest assistant message would have lost
+    thinking blocks the API wants as they were, and a part of a message is not one."""
+    items = history.items
+    before = next((i for i in items.views(range(cut - 1, -1, -1)) if i.kind in CONVERSATION), None)
+    if before is None or before.turn < 0:
+        return cut
+    end = cut
+    for item in items.views(range(cut, len(items))):
+        if item.kind not in CONVERSATION or item.thread != before.thread:
+            continue
+        if item.turn == before.turn:
+            end = item.index + 1  # its results may stand between its lines
+        elif item.turn > before.turn + 1:
+            break
+    return end
 
 
 def _first_conversation(history: History) -> int:
