@@ -7,7 +7,7 @@ call that has no output. Then times the whole command, as a process:
 
 - cold: `sessions --all --format json` with an empty state folder (every file analysed);
 - warm: the same again (counts from the cache, files only stat'ed);
-- project: `sessions` of one project, warm (what a user types first).
+- project: `sessions` of one project (what a user types first), cold and warm.
 
 The goal is a listing under 2 s; the figures are printed, not asserted. Each also shows the
 CPU time the command used (all its processes): on a shared machine the wall time depends on
@@ -247,13 +247,17 @@ def main() -> int:
         for name in ("CODEX_HOME", "CLAUDE_CONFIG_DIR", "GEMINI_CLI_HOME"):
             env.pop(name, None)
         listing = ["sessions", "--all", "--format", "json"]
+        here = ["sessions", "--format", "json"]
+        first_env = {**env, "CONTEXT_LS_STATE_DIR": str(Path(tmp) / "state-project")}
+        first, first_cpu, in_project = timed(here, first_env, Path(projects[3]))
         cold, cold_cpu, listed = timed(listing, env, Path(tmp))
         warm, warm_cpu, _ = min(timed(listing, env, Path(tmp)) for _ in range(3))
-        one, one_cpu, in_project = timed(["sessions", "--format", "json"], env, Path(projects[3]))
+        one, one_cpu, _ = timed(here, env, Path(projects[3]))
         print(f"listed {listed} sessions on {os.cpu_count()} cores")
         print(_line("cold (every file analysed):", cold, cold_cpu))
         print(_line("warm (counts from the cache):", warm, warm_cpu))
-        print(_line(f"one project, warm ({in_project} listed):", one, one_cpu, goal=False))
+        print(_line(f"one project ({in_project} listed), cold:", first, first_cpu))
+        print(_line(f"one project ({in_project} listed), warm:", one, one_cpu, goal=False))
     return 0
 
 

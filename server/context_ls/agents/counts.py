@@ -80,6 +80,14 @@ def _content(path: Path) -> bytes | None:
     return bytes(content)
 
 
+def _cores() -> int:
+    """The cores this process may run on (a container may allow fewer than the machine has)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on every system
+        return os.cpu_count() or 1
+
+
 class Steps(Protocol):
     """A progress display: `step` after each file, `done` at the end."""
 
@@ -105,7 +113,7 @@ def analyse_all(
 
 
 def _analysed(sessions: list[Session], steps: Steps | None, spread: bool) -> Iterator[Analysed]:
-    workers = min(os.cpu_count() or 1, 8)
+    workers = min(_cores(), 8)
     results: Iterable[Analysed]
     pool = None
     if spread and len(sessions) >= POOL_FROM and workers >= 2:
