@@ -42,13 +42,13 @@ FINE_TUNING = "".join(
 )
 # A log in JSONL: objects, but no records of any dialect.
 LOG = "".join(json.dumps({"level": "info", "msg": f"started {n}"}) + "\n" for n in range(5))
-# A Gemini CLI session: a `messages` array whose records carry `type`, not `role`.
-GEMINI = json.dumps(
+# A translation catalog: a `messages` array of objects with ids, yet no conversation.
+CATALOG = json.dumps(
     {
-        "sessionId": "s1",
+        "locale": "en",
         "messages": [
-            {"id": "1", "type": "user", "content": "hi"},
-            {"id": "2", "type": "gemini", "content": "hello", "toolCalls": [{"id": "t1"}]},
+            {"id": "greeting", "defaultMessage": "Hello {name}", "description": "home page"},
+            {"id": "farewell", "defaultMessage": "Bye", "description": "logout"},
         ],
     }
 )
@@ -69,7 +69,9 @@ def summary(out: str) -> str:
 # --- files that are not histories -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text", [PACKAGE, LOG, GEMINI, ""], ids=["package", "log", "gem", "empty"])
+@pytest.mark.parametrize(
+    "text", [PACKAGE, LOG, CATALOG, ""], ids=["package", "log", "catalog", "empty"]
+)
 def test_a_named_non_history_is_listed_and_never_passes(
     cli: Run, tmp_path: Path, text: str
 ) -> None:
@@ -322,17 +324,23 @@ def test_require_dialect_records_for_normalize_and_trim(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not REALDATA.is_dir(), reason="../shared/realdata is not beside the clone")
-def test_real_files_that_are_not_histories(cli: Run) -> None:
-    named = [
+def test_real_gemini_sessions_are_checked_and_a_manifest_is_skipped(cli: Run) -> None:
+    """The Gemini CLI sessions the issue named were once skipped as "not histories": they
+    are read now (and are healthy); a package manifest beside them still is not one."""
+    sessions = [
         *sorted((REALDATA / "jnarowski__agentcmd").glob("session-*.json")),
         *sorted((REALDATA / "codemie-ai__codemie-code").glob("session-*.json")),
-        REPO / "client-vscode" / "package.json",
     ]
-    assert len(named) >= 3
+    package = REPO / "client-vscode" / "package.json"
+    named = [*sessions, package]
+    assert len(sessions) >= 2
     result = cli("check", *named)
-    assert result.code == 0 and SUCCESS not in result.out
-    assert result.out.startswith("No history found in the given paths")
-    assert len(result.err.splitlines()) == len(named)
+    assert result.code == 0
+    assert result.out == (
+        f"{SUCCESS} ({len(sessions)} histories checked, 1 file skipped: not histories)\n"
+    )
+    [note] = result.err.splitlines()
+    assert note.startswith(f"{package}: not a history (")
     forced = cli("check", "--dialect", "openai-chat", *named[:2])
     assert forced.code == 2 and SUCCESS not in forced.out
     assert forced.err.count("no openai-chat records") == 2
@@ -348,7 +356,7 @@ KINDS = {
     "findings": FINDINGS.read_text(),
     "package": PACKAGE,
     "fine-tuning": FINE_TUNING,
-    "gemini": GEMINI,
+    "catalog": CATALOG,
 }
 TALLY = re.compile(r"(\d+) histor(?:y|ies) checked")
 
