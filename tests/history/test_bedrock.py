@@ -13,10 +13,21 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from context_ls.history.api import analyze, call_details, normalize_bytes, output_details, quick_fix
+from context_ls.history.dialects import DIALECTS
 from context_ls.history.model import apply_edits
 
-from ._gen import broken_events, clean_events, codes, dumps, render
+from ._gen import (
+    ALL_DIALECTS,
+    broken_events,
+    call_prefix,
+    clean_events,
+    codes,
+    dumps,
+    records_of,
+    render,
+)
 from ._gen_bedrock import bedrock_messages, render_bedrock
+from ._gen_gemini_api import contents_of
 from ._recorded import PYDANTIC_AI, needs_realdata, recorded_bodies
 from ._repair_props import check_repair, check_trim
 
@@ -74,12 +85,25 @@ def test_a_first_text_message_is_bedrock_s_and_anthropic_or_chat_never_are() -> 
     assert analyze(dumps(typed)).history.dialect != "bedrock-converse"
 
 
-def test_bedrock_messages_are_claimed_by_no_other_dialect() -> None:
-    from context_ls.history.dialects import DIALECTS
+@pytest.mark.parametrize(
+    ("name", "records"),
+    [
+        ("bedrock-converse", bedrock_messages(clean_events("tooluse_"))),
+        ("gemini-api", contents_of(clean_events())),
+    ],
+)
+def test_their_records_carry_no_other_dialect_s_marks(name: str, records: list[Any]) -> None:
+    for record in records:
+        marked = [d.name for d in DIALECTS.values() if d.sniff(record) >= 2]
+        assert marked in ([], [name]), record
+    assert any(DIALECTS[name].sniff(record) >= 2 for record in records)
 
-    for message in bedrock_messages(clean_events("tooluse_")):
-        marked = [d.name for d in DIALECTS.values() if d.sniff(message) >= 2]
-        assert marked == ["bedrock-converse"], message
+
+@pytest.mark.parametrize("dialect", ALL_DIALECTS)
+def test_other_dialects_records_carry_none_of_their_marks(dialect: str) -> None:
+    for record in records_of(dialect, clean_events(call_prefix(dialect))):
+        for name in ("bedrock-converse", "gemini-api"):
+            assert DIALECTS[name].sniff(record) < 2, (name, record)
 
 
 # --- pairing and Bedrock's texts ------------------------------------------------------------
