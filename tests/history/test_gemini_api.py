@@ -17,7 +17,7 @@ from context_ls.history.blocks import find_content
 from context_ls.history.dialects.gemini_api import COUNT_ERROR, MISPLACED_CALL_TURN
 from context_ls.history.model import apply_edits
 
-from ._gen import broken_events, clean_events, codes, dumps
+from ._gen import Event, broken_events, clean_events, codes, dumps
 from ._gen_gemini_api import SIGNATURE, contents_of, render_gemini_api
 from ._recorded import PYDANTIC_AI, needs_realdata, recorded_bodies
 from ._repair_props import check_repair, check_trim
@@ -93,7 +93,7 @@ def test_anthropic_and_chat_bodies_are_never_gemini_nor_the_reverse() -> None:
 
 
 def test_parts_without_ids_pair_by_name_and_rank_and_never_clash_across_turns() -> None:
-    events = [("user", "go")]
+    events: list[Event] = [("user", "go")]
     for turn in range(6):  # the same names in every turn, no ids anywhere
         ids = [f"c{turn}a", f"c{turn}b", f"c{turn}c"]
         events += [("calls", ids), ("outputs", ids)]

@@ -65,7 +65,7 @@ async def test_quick_fixes_one_at_a_time_leave_nothing(session: Session, name: s
     uri = editor.open(session.copy_example(name))
     signatures = [line for line in editor.texts[uri].splitlines() if "thoughtSignature" in line]
     for _ in range(6):
-        fixable = [d for d in await editor.diagnostics(uri) if d.data.get("fixable")]
+        fixable = [d for d in await editor.diagnostics(uri) if (d.data or {}).get("fixable")]
         if not fixable:
             break
         target = fixable[0]
