@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from context_ls.history.api import analyze, normalize_bytes
+
 from ._gen import REPO
 
 PYDANTIC_AI = REPO.parent / "shared" / "realdata" / "pydantic__pydantic-ai"
@@ -26,4 +28,16 @@ def recorded_bodies(path: Path) -> list[Any]:
         if parsed is None and isinstance(request.get("body"), str):
             parsed = json.loads(request["body"])
         bodies.append(parsed)
+    return bodies
+
+
+def assert_healthy_bodies(name: str, dialect: str) -> list[Any]:
+    """Every request body of cassette `name` reads as `dialect`, gives no finding and
+    normalizes to itself (pretty-printed as a person would save it); the bodies."""
+    bodies = recorded_bodies(PYDANTIC_AI / name)
+    for parsed in bodies:
+        data = json.dumps(parsed, indent=2).encode()
+        analysis = analyze(data)
+        assert (analysis.history.dialect, analysis.findings) == (dialect, [])
+        assert normalize_bytes(data) == data
     return bodies

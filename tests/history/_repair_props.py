@@ -4,7 +4,10 @@ unfixable, untouched records stay byte for byte, and trim never splits a pair.""
 
 from __future__ import annotations
 
+import os
 from collections import Counter
+
+from hypothesis import HealthCheck, settings
 
 from context_ls.history.api import Analysis, analyze, normalize_edits, trim_edits
 from context_ls.history.items import ItemKind, next_conversation
@@ -12,6 +15,12 @@ from context_ls.history.model import apply_edits
 
 from ._gen import UNFIXABLE, codes, record_bytes
 
+# CONTEXT_LS_EXAMPLES=2000 for a longer hunt
+SETTINGS = settings(
+    max_examples=int(os.environ.get("CONTEXT_LS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 # Fixes that edit the record the finding points at.
 _EDITS_ITS_RECORD = ("H002", "H004", "H005", "H006", "H007", "H011", "H012")
 _CONVERSATION = (ItemKind.MESSAGE, ItemKind.CALLS, ItemKind.OUTPUTS)

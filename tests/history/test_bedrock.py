@@ -5,11 +5,10 @@ error texts, and repairs that put an error toolResult (never empty) first in tha
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from context_ls.history.api import analyze, call_details, normalize_bytes, output_details, quick_fix
@@ -28,14 +27,8 @@ from ._gen import (
 )
 from ._gen_bedrock import bedrock_messages, render_bedrock
 from ._gen_gemini_api import contents_of
-from ._recorded import PYDANTIC_AI, needs_realdata, recorded_bodies
-from ._repair_props import check_repair, check_trim
-
-SETTINGS = settings(
-    max_examples=int(os.environ.get("CONTEXT_LS_EXAMPLES", "60")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+from ._recorded import assert_healthy_bodies, needs_realdata
+from ._repair_props import SETTINGS, check_repair, check_trim
 
 
 def user(text: str) -> dict[str, Any]:
@@ -239,11 +232,6 @@ def test_repairs_keep_their_promises(source: bytes, keep: int) -> None:
 
 @needs_realdata
 def test_the_recorded_bedrock_bodies_are_healthy_bedrock_histories() -> None:
-    bodies = recorded_bodies(PYDANTIC_AI / "test_bedrock_model_retry.yaml")
+    bodies = assert_healthy_bodies("test_bedrock_model_retry.yaml", "bedrock-converse")
     assert len(bodies) == 2
-    for parsed in bodies:
-        data = json.dumps(parsed, indent=2).encode()
-        analysis = analyze(data)
-        assert (analysis.history.dialect, analysis.findings) == ("bedrock-converse", [])
-        assert normalize_bytes(data) == data
     assert [o.status for o in analyze(json.dumps(bodies[-1]).encode()).history.outputs] == ["error"]

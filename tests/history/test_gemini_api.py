@@ -5,11 +5,10 @@ the end of the next user turn and keep every call part (and its thoughtSignature
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from context_ls.history.api import analyze, call_details, normalize_bytes, output_details, quick_fix
@@ -19,14 +18,8 @@ from context_ls.history.model import apply_edits
 
 from ._gen import Event, broken_events, clean_events, codes, dumps
 from ._gen_gemini_api import SIGNATURE, contents_of, render_gemini_api
-from ._recorded import PYDANTIC_AI, needs_realdata, recorded_bodies
-from ._repair_props import check_repair, check_trim
-
-SETTINGS = settings(
-    max_examples=int(os.environ.get("CONTEXT_LS_EXAMPLES", "60")),
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+from ._recorded import assert_healthy_bodies, needs_realdata
+from ._repair_props import SETTINGS, check_repair, check_trim
 
 
 def user(text: str) -> dict[str, Any]:
@@ -308,12 +301,7 @@ def test_repairs_keep_their_promises(source: bytes, keep: int) -> None:
 
 @needs_realdata
 def test_the_recorded_gemini_bodies_are_healthy_gemini_histories() -> None:
-    bodies = recorded_bodies(PYDANTIC_AI / "test_google_model_retry.yaml")
+    bodies = assert_healthy_bodies("test_google_model_retry.yaml", "gemini-api")
     assert len(bodies) == 3
-    for parsed in bodies:
-        data = json.dumps(parsed, indent=2).encode()
-        analysis = analyze(data)
-        assert (analysis.history.dialect, analysis.findings) == ("gemini-api", [])
-        assert normalize_bytes(data) == data
     last = analyze(json.dumps(bodies[-1]).encode()).history
     assert [o.call_id for o in last.outputs] == [c.call_id for c in last.calls]
