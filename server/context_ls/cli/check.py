@@ -16,6 +16,7 @@ from context_ls.cli.checked import (
     NOT_HISTORIES,
     Checked,
     Settings,
+    check_range,
     checked_analysis,
     dataset_checked,
     is_dataset,
@@ -26,7 +27,6 @@ from context_ls.history import source as src
 from context_ls.history.api import Options, analyze_path
 from context_ls.history.detect import dialect_mismatch, why_not_history
 from context_ls.history.dialects import NAMES
-from context_ls.history.dialects.finetune_scan import scan_range
 from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.model import DialectName
 from context_ls.history.rules import RULES, get_rule
@@ -112,8 +112,8 @@ def check_file(path: Path, named: bool, settings: Settings) -> Checked:
                 return Checked(path, named, skipped=f"no {dialect} records")
         if is_dataset(path, dialect):
             size = path.stat().st_size
-            part = scan_range(str(path), 0, size, settings.secrets(size))
-            return dataset_checked(path, named, settings, size, [part])
+            whole = check_range(path, 0, size, 0, size, settings)
+            return dataset_checked(path, named, [whole])
         analysis = analyze_path(
             path,
             dialect,

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from context_ls import compression
 from context_ls.history import source as src
 from context_ls.history.analysis import Analysis
 from context_ls.history.dialects import finetune
 from context_ls.history.dialects.finetune_outline import one_line_data_set
-from context_ls.history.dialects.finetune_scan import Part, assembled
+from context_ls.history.dialects.finetune_scan import range_analysis, scan_range
 from context_ls.history.model import DialectName
 from context_ls.history.plain import finding_dict
 from context_ls.history.reader import HEAD_BYTES, head_dialect
@@ -58,15 +58,30 @@ class Settings:
         return size < STREAM_THRESHOLD or (self.select is not None and "H010" in self.select)
 
 
-def dataset_checked(
-    path: Path, named: bool, settings: Settings, size: int, parts: list[Part]
-) -> Checked:
-    """A data set from the parts of its byte ranges (in file order)."""
-    try:
-        with assembled(str(path), size, parts) as analysis:
-            return checked_analysis(path, named, settings, analysis)
-    except OSError as error:
-        return Checked(path, named, error=f"cannot read: {error.strerror or error}")
+class RangeChecked(NamedTuple):
+    """One byte range of a data set, checked: its lines, records and findings."""
+
+    lines: int
+    records: int
+    findings: list[dict[str, Any]]
+
+
+def check_range(
+    path: Path, start: int, end: int, line: int, size: int, settings: Settings
+) -> RangeChecked:
+    """Bytes [start, end) of a data set of `size` bytes, whose first line is line `line`
+    (0-based) of the file: judged alone (its lines are conversations of their own)."""
+    part = scan_range(str(path), start, end, settings.secrets(size))
+    with range_analysis(str(path), size, part, end, line) as analysis:
+        findings = [finding_dict(analysis, f) for f in analysis.findings if settings.keeps(f.code)]
+    return RangeChecked(part.lines, part.records, findings)
+
+
+def dataset_checked(path: Path, named: bool, ranges: list[RangeChecked]) -> Checked:
+    """A data set from its ranges, in file order."""
+    findings = [finding for checked in ranges for finding in checked.findings]
+    records = sum(checked.records for checked in ranges)
+    return Checked(path, named, finetune.NAME, records, findings)
 
 
 def checked_analysis(path: Path, named: bool, settings: Settings, analysis: Analysis) -> Checked:

@@ -192,6 +192,24 @@ def scan_range(path: str, start: int, end: int, secrets: bool) -> Part:
     return scan.part()
 
 
+def count_lines(path: str, start: int, end: int) -> int:
+    """Lines begun in bytes [start, end) (as `Part.lines` counts them): where the next range's
+    line numbers start, known before any range is judged."""
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as handle:
+        handle.seek(start)
+        pos = start
+        while pos < end:
+            block = handle.read(min(BLOCK, end - pos))
+            if not block:
+                break
+            pos += len(block)
+            lines += block.count(b"\n")
+            last = block[-1:]
+    return lines + (last != b"\n")
+
+
 def scan_bytes(data: bytes, secrets: bool, bom: bool = True) -> Part:
     """Lines held in memory (`bom`: they begin a file, whose byte-order mark is skipped)."""
     scan = _Scan(0, secrets, bom)
@@ -264,13 +282,16 @@ class _Reader:
 
 
 @contextmanager
-def assembled(path: str, size: int, parts: list[Part]) -> Iterator[Analysis]:
-    """The analysis of a data set file from its ranges' parts (in file order); its `fetch`
-    reads the file while the context lasts."""
+def range_analysis(path: str, size: int, part: Part, end: int, line: int) -> Iterator[Analysis]:
+    """The analysis of one range of a data set file that ends at `end` and whose first line
+    is line `line` (0-based) of the file. Lines are conversations of their own, so its
+    findings are those of the whole file's read in that range; only the file's last range
+    can end in a line without its newline. Its `fetch` reads the file while the context
+    lasts."""
     reader = _Reader(path)
     try:
-        ends_with_newline = size == 0 or reader(size - 1, size) == b"\n"
-        yield analysis_of(parts, size, reader, ends_with_newline)
+        ends_with_newline = end < size or size == 0 or reader(size - 1, size) == b"\n"
+        yield analysis_of([part], size, reader, ends_with_newline, line)
     finally:
         os.close(reader.fd)
 
