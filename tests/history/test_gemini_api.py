@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from context_ls.history.analyzer import Analyzer
 from context_ls.history.api import analyze, call_details, normalize_bytes, output_details, quick_fix
 from context_ls.history.blocks import find_content
 from context_ls.history.dialects.gemini_api import COUNT_ERROR, MISPLACED_CALL_TURN
@@ -118,6 +119,29 @@ def test_ids_pair_whatever_the_order() -> None:
         ),
     )
     assert found(data) == []
+
+
+def test_a_jsonl_of_contents_edited_in_place_reads_as_a_full_read() -> None:
+    """Made-up ids are settled from what the records say, so an edit re-read in place (the
+    lines before and after it reused) pairs like a full read of the new text."""
+    events: list[Event] = [("user", "go")]
+    for turn in range(30):
+        ids = [f"c{turn}a", f"c{turn}b"]
+        events += [("calls", ids), ("outputs", ids), ("assistant", "ok")]
+    lines = render_gemini_api(events, ids=False, layout="jsonl").split(b"\n")
+    analyzer = Analyzer()
+    assert analyzer.analyze(b"\n".join(lines)).findings == []
+    answers = [n for n, line in enumerate(lines) if b"functionResponse" in line]
+    turn = json.loads(lines[answers[10]])
+    lines[answers[10]] = dumps({**turn, "parts": turn["parts"][:1]})  # one response gone
+    lines.insert(3, lines[3])  # a call turn twice
+    for text in (b"\n".join(lines[:3] + lines[4:]), b"\n".join(lines)):
+        again, full = analyzer.analyze(text), analyze(text)
+        assert codes(again) == codes(full) and codes(full)
+        assert [c.call_id for c in again.history.calls] == [c.call_id for c in full.history.calls]
+        assert [o.call_id for o in again.history.outputs] == [
+            o.call_id for o in full.history.outputs
+        ]
 
 
 # --- findings quote Gemini ----------------------------------------------------------------
