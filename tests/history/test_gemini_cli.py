@@ -20,7 +20,7 @@ from context_ls.history.api import (
     trim_edits,
 )
 from context_ls.history.detect import detect_dialect
-from context_ls.history.dialects import gemini_cli
+from context_ls.history.dialects import gemini_cli, gemini_cli_fix
 from context_ls.history.model import apply_edits
 
 from ._checks import codes, normalized
@@ -313,6 +313,27 @@ def test_trim_keeps_pairs_and_adds_no_finding() -> None:
     trimmed = analyze(out)
     assert trimmed.history.dialect == "gemini-cli" and trimmed.findings == []
     assert json.loads(out)["messages"][0]["type"] == "user"
+
+
+# The example's live messages: a prompt, an answer, a prompt, two answers.
+@pytest.mark.parametrize(("keep", "kept"), [(0, 0), (1, 3), (2, 3), (3, 3), (4, 3), (5, 5), (50, 5)])
+def test_trim_of_the_log_appends_a_checkpoint(keep: int, kept: int) -> None:
+    """The log keeps every line; one `$set.messages` line holds the last live messages
+    from a prompt on, their bytes as they were (`Dialect` wiring: see the module)."""
+    data = normalize_bytes((REPO / "examples" / "gemini-cli-session.jsonl").read_bytes())
+    analysis = analyze(data)
+    live = gemini_cli.live_messages(analysis.history)
+    out = apply_edits(data, gemini_cli_fix.trim_edits(analysis.history, data, keep))
+    assert out.startswith(data)
+    trimmed = analyze(out)
+    assert trimmed.history.dialect == "gemini-cli" and trimmed.findings == []
+    after = list(gemini_cli.live_messages(trimmed.history))
+    assert len(live) == 5 and after == list(live)[len(live) - kept :]
+    if keep >= len(live):
+        assert out == data
+    else:
+        checkpoint = json.loads(out[len(data) :])["$set"]["messages"]
+        assert not checkpoint or checkpoint[0]["type"] == "user"
 
 
 def test_incremental_reread_follows_versions() -> None:
