@@ -316,7 +316,9 @@ def test_trim_keeps_pairs_and_adds_no_finding() -> None:
 
 
 # The example's live messages: a prompt, an answer, a prompt, two answers.
-@pytest.mark.parametrize(("keep", "kept"), [(0, 0), (1, 3), (2, 3), (3, 3), (4, 3), (5, 5), (50, 5)])
+@pytest.mark.parametrize(
+    ("keep", "kept"), [(0, 0), (1, 3), (2, 3), (3, 3), (4, 3), (5, 5), (50, 5)]
+)
 def test_trim_of_the_log_appends_a_checkpoint(keep: int, kept: int) -> None:
     """The log keeps every line; one `$set.messages` line holds the last live messages
     from a prompt on, their bytes as they were (`Dialect` wiring: see the module)."""
