@@ -37,32 +37,40 @@ def message_passes(history: History, dialect: Dialect, out: _Collector) -> None:
 
 
 def results_first(history: History, dialect: Dialect, out: _Collector) -> None:
-    """H011: a message holding results has some other block before one of them."""
+    """H011: a message holding results has some other block before one of them. Only
+    records with a result past their first block can break it (a Claude Code result line
+    holds one, first), so only those are looked at."""
+    suspects = {output.item for output in history.outputs if output.block > 0}
+    if not suspects:
+        return
     rule, api, items = RULES["H011"], dialect.api, history.items
-    missing: dict[int, set[int]] = {}
-    for index, block, what in history.missing_ids:
-        if "result" in what:  # a result block without a usable id is a result still
-            missing.setdefault(index, set()).add(block)
-    by_record: dict[int, list[Output]] = {}
+    results: dict[int, set[int]] = {index: set() for index in suspects}
+    by_record: dict[int, list[Output]] = {index: [] for index in suspects}
     for output in history.outputs:
-        by_record.setdefault(output.item, []).append(output)
-    first_call: dict[str, Call] = {}
-    for call in history.calls:
-        first_call.setdefault(call.call_id, call)
-    for index, outputs in by_record.items():
+        if output.item in suspects:
+            results[output.item].add(output.block)
+            by_record[output.item].append(output)
+    for index, block, what in history.missing_ids:
+        if index in suspects and "result" in what:  # a result without a usable id still is one
+            results[index].add(block)
+    first_call: dict[str, Call] | None = None
+    for index in sorted(suspects):
         item = items[index]
         if item.role != "user" or item.abandoned:
             continue
-        results = {output.block for output in outputs} | missing.get(index, set())
         leading = 0
-        while leading in results:
+        while leading in results[index]:
             leading += 1
-        late = [output for output in outputs if output.block > leading]
+        late = [output for output in by_record[index] if output.block > leading]
         if not late:
             continue
         output = min(late, key=lambda o: o.block)
-        others = sum(1 for block in range(output.block) if block not in results)
+        others = sum(1 for block in range(output.block) if block not in results[index])
         before = "1 other block" if others == 1 else f"{others} other blocks"
+        if first_call is None:
+            first_call = {}
+            for each in history.calls:
+                first_call.setdefault(each.call_id, each)
         call = first_call.get(output.call_id)
         error = _not_first_error(api.not_adjacent, api.missing_output, output.call_id, call)
         message = rule.message(call_id=output.call_id, before=before, api_error=error)
@@ -152,8 +160,8 @@ def call_turns(history: History, api_error: str, out: _Collector) -> None:
     function responses. No fix: which turn belongs before it cannot be known."""
     rule, items = RULES["H006"], history.items
     first_of_record: dict[int, Call] = {}
-    for call in history.calls:
-        first_of_record.setdefault(call.item, call)
+    for each in history.calls:
+        first_of_record.setdefault(each.item, each)
     previous: Item | None = None
     for item in items:
         if item.kind not in CONVERSATION:

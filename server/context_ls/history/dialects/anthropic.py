@@ -98,7 +98,7 @@ def text_problems(
     if isinstance(content, str):
         blank = role == "user" and content != "" and not content.strip()
         return (string_content_problem(content, raw, path),) if blank else ()
-    if not isinstance(content, list):
+    if not isinstance(content, list) or not any(map(_blank_text, content)):
         return ()
     texts: list[tuple[int, str]] = []
     thinking = False
@@ -109,9 +109,15 @@ def text_problems(
                 texts.append((index, block["text"]))
             elif kind in THINKING_TYPES:
                 thinking = True
-    if not texts:
-        return ()
     return blank_text_problems(texts, len(content), thinking, raw, path)
+
+
+def _blank_text(block: Any) -> bool:
+    """A text block of white space only (the common case, none, is told in one pass)."""
+    if not isinstance(block, dict) or block.get("type") != "text":
+        return False
+    text = block.get("text")
+    return isinstance(text, str) and not text.strip()
 
 
 def facts(value: Any, raw: bytes | None = None) -> RecordFacts:

@@ -90,9 +90,8 @@ def _text_problems(content: Any, role: str, raw: bytes | None) -> tuple[Problem,
     """H012, but for an assistant line of white space only: Claude Code 2.1 writes one as
     the first block of a streamed answer (seen in 2.1.38 sessions that went on after it),
     and leaves it out when it sends the conversation again."""
-    if role == "assistant" and _all_blank(content):
-        return ()
-    return anthropic.text_problems(content, role, raw, CONTENT)
+    found = anthropic.text_problems(content, role, raw, CONTENT)
+    return () if found and role == "assistant" and _all_blank(content) else found
 
 
 def _all_blank(content: Any) -> bool:
