@@ -189,6 +189,30 @@ def test_a_message_of_a_set_list_rewritten_later_is_judged_once() -> None:
     assert codes(analyze(data)) == [("H001", "c2")]
 
 
+def test_a_whole_session_on_the_first_line_then_updates() -> None:
+    """The CLI reads a first line that holds `messages` as a whole legacy session, and the
+    lines after it as updates of it."""
+    waiting = _answer("g-0", tool_call("c1", "no-result", 1))
+    first = _line({**SESSION, "messages": [USER, waiting]})
+    assert codes(analyze(first + _line({"$set": {"lastUpdated": "x"}}))) == [("H001", "c1")]
+    assert analyze(first + _line(_answer("g-0", tool_call("c1", "ok", 1)))).findings == []
+    log = first + _line({"$set": {"lastUpdated": "x"}})
+    out = normalize_bytes(log)
+    assert out.startswith(log)
+    assert json.loads(out[len(log) :])["toolCalls"][0]["status"] == "cancelled"
+    # Alone on its line, the session is a JSON document: repaired in place.
+    alone = normalize_bytes(first)
+    assert json.loads(alone)["messages"][1]["toolCalls"][0]["status"] == "cancelled"
+
+
+def test_crlf_log_gets_crlf_lines() -> None:
+    waiting = _answer("g-0", tool_call("c1", "no-result", 1))
+    data = (META + _line(USER) + _line(waiting)).replace(b"\n", b"\r\n")
+    out = normalize_bytes(data)
+    assert out.startswith(data) and out.endswith(b"}\r\n") and b"\n{" not in out[len(data) :]
+    assert analyze(out).findings == []
+
+
 def test_duplicate_call_ids_across_live_messages() -> None:
     one = _answer("g-0", tool_call("c1", "ok", 1))
     two = _answer("g-1", tool_call("c1", "ok", 1))
