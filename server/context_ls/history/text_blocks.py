@@ -8,10 +8,13 @@ of the same message holds real text. A dialect gives its blocks as (block, text)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import msgspec
 
 from context_ls.history.blocks import find_content
-from context_ls.history.facts import Problem
+from context_ls.history.facts import DECODE_ERRORS, Problem, RecordFacts, malformed
 
 EMPTY_ERROR = "messages: text content blocks must be non-empty"
 BLANK_ERROR = "messages: text content blocks must contain non-whitespace text"
@@ -75,3 +78,20 @@ def string_content_problem(text: str, raw: bytes | None, path: tuple[str, ...]) 
 def _element_spans(raw: bytes, path: tuple[str, ...]) -> list[tuple[int, int]] | None:
     content = find_content(raw, path)
     return content.elements if content is not None and content.is_array else None
+
+
+def placing_reader(
+    facts: Callable[[Any, bytes | None], RecordFacts],
+) -> Callable[[bytes], RecordFacts]:
+    """A `Dialect.read_line` that hands `facts` the record's bytes too, so the problems it
+    notes are placed on the bytes they are about."""
+    decode = msgspec.json.decode
+
+    def read_line(raw: bytes) -> RecordFacts:
+        try:
+            value = decode(raw)
+        except DECODE_ERRORS as error:
+            return malformed(str(error))
+        return facts(value, raw)
+
+    return read_line

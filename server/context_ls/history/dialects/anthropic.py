@@ -6,19 +6,15 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from context_ls.history.blocks import find_content
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
-    DECODE_ERRORS,
     OTHER,
     CallFact,
     OutputFact,
     Problem,
     RecordFacts,
     get_path,
-    malformed,
     message_kind,
     str_or_none,
     usable_id,
@@ -28,6 +24,7 @@ from context_ls.history.new_records import NewRecord, raw_slot
 from context_ls.history.text_blocks import (
     THINKING_TYPES,
     blank_text_problems,
+    placing_reader,
     string_content_problem,
 )
 
@@ -139,16 +136,7 @@ def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
     )
 
 
-_decode = msgspec.json.decode
-
-
-def read_line(raw: bytes) -> RecordFacts:
-    """The facts of one record, its blank text blocks placed on their bytes."""
-    try:
-        value = _decode(raw)
-    except DECODE_ERRORS as error:
-        return malformed(str(error))
-    return facts(value, raw)
+read_line = placing_reader(facts)
 
 
 def synthetic_result(call_id: str, text: str) -> dict[str, Any]:

@@ -13,18 +13,17 @@ from context_ls.history.dialects import anthropic
 from context_ls.history.dialects.base import Chain, Dialect
 from context_ls.history.dialects.claude_code_chain import count_turns, reply_end
 from context_ls.history.facts import (
-    DECODE_ERRORS,
     OTHER,
     Problem,
     RecordFacts,
     get_path,
-    malformed,
     message_kind,
     stamp,
     str_or_none,
 )
 from context_ls.history.model import ItemKind
 from context_ls.history.new_records import NewRecord, raw_slot
+from context_ls.history.text_blocks import placing_reader
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call
@@ -104,16 +103,7 @@ def _all_blank(content: Any) -> bool:
     )
 
 
-_decode = msgspec.json.decode
-
-
-def read_line(raw: bytes) -> RecordFacts:
-    """The facts of one line, its blank text blocks placed on their bytes."""
-    try:
-        value = _decode(raw)
-    except DECODE_ERRORS as error:
-        return malformed(str(error))
-    return facts(value, raw)
+read_line = placing_reader(facts)
 
 
 def thread_of(value: dict[str, Any]) -> str | None:
