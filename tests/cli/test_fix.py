@@ -130,17 +130,29 @@ def test_latest_in_a_project_without_sessions(
     assert f"no sessions of {empty} in " in result.err
 
 
-def test_gemini_and_foreign_files_are_refused_in_one_line(
-    cli: Run, home: homes.Home, tmp_path: Path
-) -> None:
-    result = cli("fix", home.files["gemini-short"])
-    assert result.code == 2 and len(result.err.splitlines()) == 1
-    assert "Gemini CLI sessions are not read yet" in result.err
+def test_fix_a_gemini_session(cli: Run, home: homes.Home) -> None:
+    """A Gemini CLI session whose call never returned: the call gets the cancelled result
+    the CLI itself records, and the resume command is Gemini's."""
+    path = home.files["gemini-hashed"]
+    before = path.read_bytes()
+    assert problems(cli, path) == ["H001"]
+    result = cli("fix", path)
+    assert result.code == 0, result.err
+    assert result.out.startswith(f"{path}: 1 problem (H001 ×1)")
+    assert "Checked again: no problems left." in result.out
+    assert "gemini --resume " in result.out.splitlines()[-1]
+    assert problems(cli, path) == []
+    assert cli("snapshot", "restore", path).code == 0
+    assert path.read_bytes() == before
+
+
+def test_a_foreign_file_is_refused_in_one_line(cli: Run, tmp_path: Path) -> None:
     foreign = tmp_path / "package.json"
     foreign.write_text('{"name": "left-pad"}')
     result = cli("fix", foreign)
     assert result.code == 2 and len(result.err.splitlines()) == 1
     assert "not a session context-ls can read" in result.err
+    assert foreign.read_text() == '{"name": "left-pad"}'
 
 
 @needs_realdata

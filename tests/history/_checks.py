@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from context_ls.history.api import Analysis, analyze, normalize_edits
+from context_ls.history.dialects import dialect_of
 from context_ls.history.model import apply_edits
 
 # --- checks shared by the tests ----------------------------------------------------------------
@@ -41,7 +42,8 @@ def allowed_to_change(analysis: Analysis) -> set[int]:
     for f in analysis.findings:
         if f.code in ("H002", "H004", "H005", "H006", "H007") and f.item >= 0:
             touched.add(f.item)
-    if history.dialect == "anthropic":
+    dialect = dialect_of(history.dialect)
+    if dialect.blocks and dialect.chain is None:  # Anthropic, Bedrock, Gemini contents
         fixed_calls = {f.call_id for f in analysis.findings if f.code in ("H001", "H005", "H006")}
         for call in history.calls:
             if call.call_id in fixed_calls:

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, TextIO
 
-from context_ls.agents import AGENT_NAMES, Session, resume_command
+from context_ls.agents import Session, resume_command
 from context_ls.agents import survey as surveying
 from context_ls.agents.layouts import kept_by_agent, session_of
 from context_ls.agents.survey import find_sessions
@@ -38,7 +38,10 @@ def run_fix(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> 
     analysis = analyze(read.data, None, options)
     session = session_of(path, analysis.dialect) if analysis.is_history else None
     if not analysis.is_history:
-        raise UsageError(f"{path}: not a session context-ls can read{_gemini_hint(path)}")
+        raise UsageError(
+            f"{path}: not a session context-ls can read (no records of a known agent); "
+            "nothing was changed"
+        )
     findings = analysis.findings
     resume = None
     if session is not None and kept_by_agent(session):
@@ -154,9 +157,3 @@ def _print_resume(out: TextIO, resume: str | None, after_left: bool = False) -> 
         return
     prefix = "Resume (it may still fail on what is left)" if after_left else "Resume with"
     out.write(f"{prefix}: {resume}\n")
-
-
-def _gemini_hint(path: Path) -> str:
-    if path.name.startswith("session-") and path.parent.name == "chats":
-        return f" ({AGENT_NAMES['gemini']} sessions are not read yet); nothing was changed"
-    return " (no records of a known agent); nothing was changed"

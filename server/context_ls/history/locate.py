@@ -9,8 +9,10 @@ import msgspec
 
 from context_ls.history.model import Call, Output, Span
 
-_CALL_KEYS = (b'"call_id"', b'"id"')
-_OUTPUT_KEYS = (b'"call_id"', b'"tool_use_id"', b'"tool_call_id"')
+_CALL_KEYS = (b'"call_id"', b'"id"', b'"toolUseId"')
+# `"id"`: a Gemini `functionResponse` names its call so (Gemini CLI keeps the call in the
+# same record, but an orphan's id is no call's, so the first match is the response's own).
+_OUTPUT_KEYS = (b'"call_id"', b'"tool_use_id"', b'"tool_call_id"', b'"toolUseId"', b'"id"')
 _SPACE = b" \t\r\n"  # JSON white space
 
 

@@ -305,7 +305,8 @@ def _position(analysis: Analysis, item: int) -> int:
 def _claim_anchors(rows: list[Row]) -> set[int]:
     claimed: set[int] = set()
     for row in rows:
-        mine = [item for item in row.anchors if item not in claimed]
+        # A call and its output in one record (Gemini CLI) name it twice: one anchor.
+        mine = list(dict.fromkeys(item for item in row.anchors if item not in claimed))
         claimed.update(mine)
         row.anchors = mine
     return claimed
