@@ -40,7 +40,7 @@ def allowed_to_change(analysis: Analysis) -> set[int]:
     history = analysis.history
     touched: set[int] = set()
     for f in analysis.findings:
-        if f.code in ("H002", "H004", "H005", "H006", "H007") and f.item >= 0:
+        if f.code in ("H002", "H004", "H005", "H006", "H007", "H011", "H012") and f.item >= 0:
             touched.add(f.item)
     dialect = dialect_of(history.dialect)
     if dialect.blocks and dialect.chain is None:  # Anthropic, Bedrock, Gemini contents
