@@ -53,9 +53,13 @@ def _compacted(call_id: str) -> bytes:
 
 @st.composite
 def rollouts(draw: st.DrawFn) -> bytes:
-    """A Codex rollout with dangling, orphan, duplicate, early and late outputs, and now and
-    then a blank line, a broken line, a compacted line or a secret."""
-    data = render("codex", draw(broken_events(allow_duplicate_calls=True)))
+    """A Codex rollout with dangling, orphan, duplicate, early and late outputs of calls of
+    every kind, and now and then a blank line, a broken line, a compacted line or a secret."""
+    events = draw(broken_events(allow_duplicate_calls=True))
+    ids = sorted({call_id for kind, body in events if kind == "calls" for call_id in body})
+    call_kinds = st.sampled_from(["function_call", "custom_tool_call", "local_shell_call"])
+    kinds = {call_id: draw(call_kinds) for call_id in ids}
+    data = render("codex", events, kinds)
     lines = data.split(b"\n")
     for _ in range(draw(st.integers(0, 3))):
         where = draw(st.integers(1, len(lines)))
