@@ -10,6 +10,12 @@ from context_ls.history import source as src
 from context_ls.history.analysis import Analysis, Options, _finish, _options, find
 from context_ls.history.detect import SAMPLE_SIZE
 from context_ls.history.dialects import DIALECTS
+from context_ls.history.doc_reread import (
+    DocumentReread,
+    StructureChanged,
+    plan_document_edit,
+    same_document_dialect,
+)
 from context_ls.history.fastscan import CodexScan, line_views
 from context_ls.history.findings import Finding
 from context_ls.history.incremental import (
@@ -17,12 +23,14 @@ from context_ls.history.incremental import (
     Reread,
     Reuse,
     Shifts,
+    common_prefix,
+    common_suffix,
     materialize,
     plan_edit,
     plan_reuse,
 )
 from context_ls.history.model import DialectName, History, Records, Span
-from context_ls.history.reader import head_dialect, read_history
+from context_ls.history.reader import Clean, head_dialect, read_source
 from context_ls.history.spliced import Source, as_bytes, edited_range
 from context_ls.history.validate import SpanOf
 from context_ls.secrets import find_secrets
@@ -64,23 +72,60 @@ class Analyzer:
                     or _same_kind(as_bytes(data), last.history, dialect)
                 ):
                     return self._edited(last, data, reuse)
+            elif last.clean is not None:
+                done = self._document_edited(last, data, edited)
+                if done is not None:
+                    return done
         return self._read(data, dialect)
 
     def _read(self, data: Source, dialect: DialectName | None) -> Analysis:
-        history = read_history(as_bytes(data), dialect)
-        return self._keep(data, dialect, history, NO_SHIFTS, None)
+        history, clean = read_source(as_bytes(data), dialect)
+        return self._keep(data, dialect, history, NO_SHIFTS, None, clean=clean)
 
-    def _edited(self, last: _Last, data: Source, reuse: Reuse) -> Analysis:
-        edit = Reread(last.data, data, last.history, reuse, last.shifts)
+    def _edited(
+        self, last: _Last, data: Source, reuse: Reuse, kind: type[Reread] = Reread
+    ) -> Analysis:
+        edit = kind(last.data, data, last.history, reuse, last.shifts)
+        return self._edit_done(last, data, edit)
+
+    def _edit_done(self, last: _Last, data: Source, edit: Reread) -> Analysis:
+        reuse = edit.reuse
         fast = edit.view()
         if fast is None and last.view:
             # Lines or records were added or removed: move the pending records first (the
             # plan already counted their moves, so it holds for the exact history too).
-            edit = Reread(last.data, data, materialize(last.history, last.shifts), reuse)
-        secrets = _reuse_secrets(last.secrets, reuse, edit.middle, data)
+            edit = type(edit)(last.data, data, materialize(last.history, last.shifts), reuse)
+        secrets = _reuse_secrets(last.secrets, reuse, edit.middle, data, last.history.document)
+        keep = {"clean": last.clean}
         if fast is not None:
-            return self._keep(data, last.requested, *fast, secrets, view=True)
-        return self._keep(data, last.requested, edit.finish(), NO_SHIFTS, secrets)
+            return self._keep(data, last.requested, *fast, secrets, view=True, **keep)
+        return self._keep(data, last.requested, edit.finish(), NO_SHIFTS, secrets, **keep)
+
+    def _document_edited(
+        self, last: _Last, data: Source, edited: tuple[int, int] | None
+    ) -> Analysis | None:
+        """A valid document edited within its records: only those read again (None: the
+        edit reached outside them, or changed how the rest reads; read it whole)."""
+        if edited is None:
+            old, new = as_bytes(last.data), as_bytes(data)
+            prefix = common_prefix(old, new)
+            edited = prefix, len(old) - common_suffix(old, new, min(len(old), len(new)) - prefix)
+        first, end = edited
+        reuse = plan_document_edit(last.data, first, end, len(data), last.history, last.shifts)
+        if reuse is None:
+            return None
+        try:
+            edit = DocumentReread(last.data, data, last.history, reuse, last.shifts)
+        except StructureChanged:
+            return None
+        assert last.clean is not None
+        if (
+            reuse.prefix_items < SAMPLE_SIZE * 2
+            and last.requested is None
+            and not same_document_dialect(edit, data, last.clean[0])
+        ):
+            return None
+        return self._edit_done(last, data, edit)
 
     def _keep(
         self,
@@ -91,12 +136,13 @@ class Analyzer:
         secrets: list[RecordSecrets] | None,
         *,
         view: bool = False,
+        clean: Clean = None,
     ) -> Analysis:
-        if not (history.is_history and not history.document and self.options.detect_secrets):
+        if not (history.is_history and self.options.detect_secrets):
             secrets = None
         elif secrets is None:
             secrets = _bucket_secrets(as_bytes(data), history, shifts)
-        last = _Last(data, requested, history, shifts, secrets or [], view)
+        last = _Last(data, requested, history, shifts, secrets or [], view, clean)
         with self._lock:
             self._last = last
         return self._result(last, find(data, history, self.options, *last.found))
@@ -127,6 +173,7 @@ class _Last:
     shifts: Shifts
     secrets: list[RecordSecrets]
     view: bool  # `history` is a `Reread.view()`: `materialize` it (moves, turns) to use it
+    clean: Clean = None  # a valid document: re-read by records (`doc_reread`)
 
     @property
     def found(self) -> tuple[list[RecordSecrets] | None, SpanOf | None]:
@@ -162,9 +209,14 @@ def _bucket_secrets(data: bytes, history: History, shifts: Shifts) -> list[Recor
     if shifts.firsts:
         records = materialize(history, shifts).items
     starts, ends = records.starts, records.ends
+    document = history.document
     for match in find_secrets(data):
         index = bisect_right(starts, match.start) - 1
-        if index < 0 or match.end > ends[index]:
+        if document:
+            # Around a document's records stands its envelope: a match there is filed with
+            # the record before it (the first, before them all), as a full read files it.
+            index = max(index, 0)
+        elif index < 0 or match.end > ends[index]:
             continue  # between records: only white space stands there in JSONL
         base = starts[index]
         per_record[index] = (*per_record[index], (match.start - base, match.end - base, match.kind))
@@ -177,12 +229,31 @@ def _record_secrets(data: Source, span: Span) -> RecordSecrets:
 
 
 def _reuse_secrets(
-    old: list[RecordSecrets], reuse: Reuse, middle: Records, data: Source
+    old: list[RecordSecrets], reuse: Reuse, middle: Records, data: Source, document: bool
 ) -> list[RecordSecrets] | None:
     if not old:
         return None
-    fresh = [_record_secrets(data, item.span) for item in middle]
+    if document and len(middle):
+        fresh = _run_secrets(data, reuse, middle, len(old))
+    else:
+        fresh = [_record_secrets(data, item.span) for item in middle]
     return old[: reuse.prefix_items] + fresh + old[reuse.suffix_from :]
+
+
+def _run_secrets(data: Source, reuse: Reuse, middle: Records, count: int) -> list[RecordSecrets]:
+    """The matches of a document's re-read records, each filed with the record it follows
+    (as `_bucket_secrets` files them): the envelope before the first record and after the
+    last is scanned along with them."""
+    lo = 0 if reuse.prefix_items == 0 else middle.starts[0]
+    hi = len(data) if reuse.suffix_from >= count else reuse.new_end
+    fresh: list[RecordSecrets] = [_NONE] * len(middle)
+    starts = middle.starts
+    for match in find_secrets(data[lo:hi]):
+        start, end = lo + match.start, lo + match.end
+        row = max(bisect_right(starts, start) - 1, 0)
+        base = starts[row]
+        fresh[row] = (*fresh[row], (start - base, end - base, match.kind))
+    return fresh
 
 
 QUICK_MIN_BYTES = 4 * 1024 * 1024

@@ -169,6 +169,21 @@ class Records(Sequence[Item]):
             column += _full(name, theirs, more)
             setattr(self, name, column)
 
+    def same_rows(self, first: int, other: Records, other_first: int, skip: frozenset[str]) -> bool:
+        """Rows `other_first`… of `other` (to its end) hold what as many rows from `first`
+        of these hold, in every column but those named in `skip`."""
+        count = len(other) - other_first
+        for name in self.__slots__:
+            if name in skip:
+                continue
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if mine is None and theirs is None:
+                continue
+            here = _full(name, mine, len(self))[first : first + count]
+            if here != _full(name, theirs, len(other))[other_first:]:
+                return False
+        return True
+
     def move(self, first: int, stop: int, offset: int, lines: int = 0) -> None:
         """Rows [first, stop) are `offset` bytes and `lines` lines further on."""
         if offset:

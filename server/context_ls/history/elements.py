@@ -36,7 +36,6 @@ class Layout:
     key: str | None  # what the array is under; None: the document is the array
     server_state: bool  # `previous_response_id` or `conversation` is set
     open: int  # offset of the array's `[`
-    close: int  # offset of its `]`
     raws: list[msgspec.Raw]
     starts: list[int]
     lines: list[int]
@@ -93,7 +92,15 @@ def _value_offset(data: bytes, brace: int, obj: dict[str, msgspec.Raw], key: str
 def _place(
     data: bytes, key: str | None, state: bool, open_at: int, raws: list[msgspec.Raw]
 ) -> Layout:
-    """The offsets, lines and columns of `raws`, the elements of the array at `open_at`."""
+    starts, lines, cols = place(data, open_at, raws)
+    return Layout(key, state, open_at, raws, starts, lines, cols)
+
+
+def place(
+    data: bytes, open_at: int, raws: list[msgspec.Raw]
+) -> tuple[list[int], list[int], list[int]]:
+    """The offsets, lines and columns of `raws`, the elements of the array whose `[` is
+    at `open_at` in `data`."""
     starts: list[int] = []
     lines: list[int] = []
     cols: list[int] = []
@@ -117,4 +124,4 @@ def _place(
     close = _WS.match(data, pos).end()
     if data[close : close + 1] != b"]":
         raise AssertionError(f"records misplaced in the document (at byte {close})")
-    return Layout(key, state, open_at, close, raws, starts, lines, cols)
+    return starts, lines, cols

@@ -180,7 +180,8 @@ class Reread:
             dialect=old_history.dialect,
             size=len(new),
             newline=src.detect_newline(new),  # the first line may be the one edited
-            document=False,
+            document=old_history.document,
+            server_state=old_history.server_state,
         )
         history.ends_with_newline = new.endswith(b"\n")
         old_items = old_history.items
@@ -189,16 +190,8 @@ class Reread:
         self.builder = builder = HistoryBuilder(history)
         _copy_links(old_history, history, 0, reuse.prefix_items, 0)
         builder.threads = dict(old_history.thread_names) or builder.threads
-        # The edited lines, parsed again.
-        first_line = _line_of(old, old_items, reuse.prefix_items, reuse.start, shifts)
-        read = facts_reader(old_history.dialect)
-        region = new[reuse.start : reuse.new_end]
-        # An edit of the first line: a byte order mark before it is not part of the record.
-        skip = src.content_start(region) if reuse.start == 0 else 0
-        for line, pos, chunk in src.split_lines(region, skip):
-            facts = read(chunk)
-            start = reuse.start + pos
-            builder.add(start, start + len(chunk), first_line + line, 0, facts)
+        # The edited records, read again.
+        self.read_region(old, new)
         self.middle = history.items.copy(reuse.prefix_items)
         self.shift = len(new) - len(old)
         old_lines = old.count(b"\n", reuse.start, reuse.old_end)
@@ -206,11 +199,26 @@ class Reread:
         self.line_shift = new_lines - old_lines
         self.index_shift = len(history.items) - reuse.suffix_from
 
+    def read_region(self, old: Source, new: Source) -> None:
+        """Add the records of the edited lines, parsed again."""
+        reuse, builder = self.reuse, self.builder
+        items = self.old_history.items
+        first_line = _line_of(old, items, reuse.prefix_items, reuse.start, self.shifts)
+        assert self.old_history.dialect is not None
+        read = facts_reader(self.old_history.dialect)
+        region = new[reuse.start : reuse.new_end]
+        # An edit of the first line: a byte order mark before it is not part of the record.
+        skip = src.content_start(region) if reuse.start == 0 else 0
+        for line, pos, chunk in src.split_lines(region, skip):
+            facts = read(chunk)
+            start = reuse.start + pos
+            builder.add(start, start + len(chunk), first_line + line, 0, facts)
+
     def view(self) -> tuple[History, Shifts] | None:
         """The new history with the later records not yet moved, and where they are; None
         when the edit changed later records' item index or line, or when the dialect counts
         turns its own way (they must be counted again)."""
-        if self.index_shift or self.line_shift or _own_turns(self.history):
+        if self.index_shift or self.line_shift or not self._turns_kept():
             return None
         old, built, first = self.old_history, self.history, self.reuse.suffix_from
         view = History(
@@ -224,8 +232,25 @@ class Reread:
             missing_ids=built.missing_ids + [m for m in old.missing_ids if m[0] >= first],
             problems=built.problems + [p for p in old.problems if p[0] >= first],
             thread_names=dict(self.builder.threads),
+            document=built.document,
+            server_state=built.server_state,
         )
         return view, self.shifts.after_edit(self.reuse.prefix_items, first, self.shift)
+
+    def _turns_kept(self) -> bool:
+        """Whether the records read again keep the turns they had, which are then copied
+        to them (a view's turns are not counted again before validation). They do when
+        they are of the same kinds (turns counted one per conversation record) or, for a
+        dialect that counts turns its own way, when they say all they said before."""
+        k, rows = self.reuse.prefix_items, len(self.middle)
+        old, new = self.old_history.items, self.history.items
+        if _own_turns(self.history):
+            if not _same_facts(self.old_history, self.history, k):
+                return False
+        elif old.kinds[k : k + rows] != new.kinds[k:]:
+            return not dialect_of(self.history.dialect).adjacency  # turns unused then
+        new.turns[k:] = old.turns[k : k + rows]
+        return True
 
     def finish(self) -> History:
         """The complete history of the new source: later records moved by the bytes,
@@ -244,13 +269,32 @@ class Reread:
 def materialize(view: History, shifts: Shifts) -> History:
     """The history `view` stands for: every record at its offset, turns counted (a copy:
     the view's records stay as they are)."""
-    assert not _own_turns(view)  # their views are never made
     exact = view.items.copy()
     bounds = [*shifts.firsts, len(exact)]
     for k, offset in enumerate(shifts.offsets):
         exact.move(bounds[k], bounds[k + 1], offset)
-    exact.turns = array("q", sequential_turns(exact.kinds))
+    if not _own_turns(view):  # else the view's turns are those of a full read
+        exact.turns = array("q", sequential_turns(exact.kinds))
     return replace(view, items=exact)
+
+
+_POSITIONS = frozenset({"starts", "ends", "lines", "cols", "turns"})
+
+
+def _same_facts(old: History, new: History, first: int) -> bool:
+    """Records `first`… of `new` (the last ones) say what the same rows of `old` said:
+    every column but positions and turns, their calls, outputs and problems."""
+    stop = len(new.items)
+    if not old.items.same_rows(first, new.items, first, _POSITIONS):
+        return False
+    return (
+        _in_range(old.calls, first, stop) == _in_range(new.calls, first, stop)
+        and _in_range(old.outputs, first, stop) == _in_range(new.outputs, first, stop)
+        and [m for m in old.missing_ids if first <= m[0] < stop]
+        == [m for m in new.missing_ids if m[0] >= first]
+        and [p for p in old.problems if first <= p[0] < stop]
+        == [p for p in new.problems if p[0] >= first]
+    )
 
 
 def _own_turns(history: History) -> bool:

@@ -77,27 +77,37 @@ def head_dialect(data: bytes, start: int = 0) -> DialectName | None:
     return detect_dialect(_sample_values((line, pos, chunk, None, 0) for line, pos, chunk in head))
 
 
+# How a source was read: None for JSONL or a broken document (salvaged); for a valid
+# document, (the key its records are under,) — what `doc_reread` needs to re-read it.
+Clean = tuple[str | None] | None
+
+
 def read_history(data: bytes, dialect: DialectName | None = None) -> History:
     """Read a whole source held in memory."""
+    return read_source(data, dialect)[0]
+
+
+def read_source(data: bytes, dialect: DialectName | None = None) -> tuple[History, Clean]:
+    """`read_history`, and whether it read a valid document (see `Clean`)."""
     start = src.content_start(data)
     document = src.looks_like_document(data, start)
     if document and dialect is not None and dialect_of(dialect).lines_only:
         document = False
     if document:
-        return read_document(data, start, dialect)
+        return _read_document(data, start, dialect)
     rows = ((line, pos, chunk, None, 0) for line, pos, chunk in src.split_lines(data, start))
     head = list(islice(rows, SAMPLE_SIZE * 2))
     if dialect is None:
         dialect = document_dialect(None, list(_sample_values(head)))
     history = _new_history(data, dialect, document=False)
     if dialect is None:
-        return history
+        return history, None
     read = facts_reader(dialect)
     builder = HistoryBuilder(history)
     add = builder.add
     for line, pos, chunk, _error, _col in chain(head, rows):
         add(pos, pos + len(chunk), line, 0, read(chunk))
-    return builder.finish()
+    return builder.finish(), None
 
 
 def _new_history(data: Source, dialect: DialectName | None, *, document: bool) -> History:
@@ -111,26 +121,31 @@ def _new_history(data: Source, dialect: DialectName | None, *, document: bool) -
 def read_document(data: bytes, start: int, dialect: DialectName | None = None) -> History:
     """Read a JSON document: its records found at byte level and decoded one at a time
     (`elements.layout`); a broken one is salvaged up to where it breaks."""
+    return _read_document(data, start, dialect)[0]
+
+
+def _read_document(data: bytes, start: int, dialect: DialectName | None) -> tuple[History, Clean]:
     try:
         found = layout(data, start)
     except DECODE_ERRORS as error:
-        return _read_salvaged(data, start, dialect, f"the document is not valid JSON: {error}")
+        problem = f"the document is not valid JSON: {error}"
+        return _read_salvaged(data, start, dialect, problem), None
     raws = found.raws if found is not None else []
+    key = found.key if found is not None else None
     if dialect is None:
-        key = found.key if found is not None else None
         dialect = document_dialect(key, list(_sample_values(_head_rows(raws))))
     history = _new_history(data, dialect, document=True)
     if dialect is None:
-        return history
+        return history, None
     if found is None:
-        return HistoryBuilder(history).finish()
+        return HistoryBuilder(history).finish(), None
     history.server_state = dialect_of(dialect).server_state and found.server_state
     read = element_reader(dialect)
     builder = HistoryBuilder(history)
     add = builder.add
     for raw, pos, line, col in zip(raws, found.starts, found.lines, found.cols, strict=True):
         add(pos, pos + len(raw), line, col, read(raw))
-    return builder.finish()
+    return builder.finish(), (key,)
 
 
 def _head_rows(raws: list[Any]) -> Iterator[tuple[int, int, Any, None, int]]:
