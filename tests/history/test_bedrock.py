@@ -28,7 +28,7 @@ from ._gen import (
 from ._gen_bedrock import bedrock_messages, render_bedrock
 from ._gen_gemini_api import contents_of
 from ._recorded import assert_healthy_bodies, needs_realdata
-from ._repair_props import SETTINGS, check_repair, check_trim
+from ._repair_props import SETTINGS, check_no_crash, check_repair, check_trim, mangled
 
 
 def user(text: str) -> dict[str, Any]:
@@ -225,6 +225,19 @@ def broken_bedrock(draw: st.DrawFn) -> bytes:
 def test_repairs_keep_their_promises(source: bytes, keep: int) -> None:
     repaired = check_repair(source, "bedrock-converse")
     check_trim(repaired, "bedrock-converse", keep)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_mangled_messages_never_raise(data: st.DataObject) -> None:
+    events = [e for e in data.draw(broken_events("tooluse_")) if e[0] != "system"]
+    records = data.draw(
+        mangled(
+            bedrock_messages(events),
+            ["toolUseId", "role", "content", "toolUse", "toolResult", "status"],
+        )
+    )
+    check_no_crash(dumps({"messages": records}, pretty=data.draw(st.booleans())))
 
 
 # --- real request bodies -----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from context_ls.history.model import apply_edits
 from ._gen import Event, broken_events, clean_events, codes, dumps
 from ._gen_gemini_api import SIGNATURE, contents_of, render_gemini_api
 from ._recorded import assert_healthy_bodies, needs_realdata
-from ._repair_props import SETTINGS, check_repair, check_trim
+from ._repair_props import SETTINGS, check_no_crash, check_repair, check_trim, mangled
 
 
 def user(text: str) -> dict[str, Any]:
@@ -318,6 +318,19 @@ def broken_gemini(draw: st.DrawFn) -> bytes:
 def test_repairs_keep_their_promises(source: bytes, keep: int) -> None:
     repaired = check_repair(source, "gemini-api")
     check_trim(repaired, "gemini-api", keep)
+
+
+@SETTINGS
+@given(data=st.data(), ids=st.booleans())
+def test_mangled_contents_never_raise(data: st.DataObject, ids: bool) -> None:
+    events = [e for e in data.draw(broken_events("call_")) if e[0] != "system"]
+    records = data.draw(
+        mangled(
+            contents_of(events, ids=ids),
+            ["id", "name", "role", "parts", "functionCall", "functionResponse", "response"],
+        )
+    )
+    check_no_crash(dumps({"contents": records}, pretty=data.draw(st.booleans())))
 
 
 # --- real request bodies ----------------------------------------------------------------------

@@ -5,10 +5,11 @@ order keep their rank; orphan and extra responses are removed. Call parts, and t
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from context_ls.history.blocks import Content, find_content
-from context_ls.history.items import CONVERSATION, ItemKind, next_conversation
+from context_ls.history.items import CONVERSATION, Item, ItemKind, next_conversation
 from context_ls.history.model import Span, TextEdit
 from context_ls.history.moves import _move_block
 from context_ls.history.new_records import NewRecord, raw_slot
@@ -82,6 +83,10 @@ def settle_moves(plan: Plan, whole: Moves, by_record: Moves) -> None:
     whole.clear()
     moving = dict(by_record)
     by_record.clear()
+    kept = _first_turn_kept(plan, moving)
+    if kept is not None:
+        moving.pop(kept, None)
+        plan.remove_blocks.pop(kept, None)
     for index, blocks in moving.items():
         for block, call in sorted(blocks.items()):
             _move_block(plan, index, block, call)
@@ -94,11 +99,29 @@ def settle_moves(plan: Plan, whole: Moves, by_record: Moves) -> None:
     _rejoin_call_turns(plan)
 
 
-def _gone(plan: Plan, index: int) -> bool:
-    """Whether the repair leaves nothing of record `index` (it is removed whole)."""
+def _first_turn_kept(plan: Plan, moving: Moves) -> int | None:
+    """The first turn, when emptying it would leave a call turn first in the history (H006,
+    which has no fix): its responses then stay where they are, reported, rather than make
+    it worse."""
+    conversation = (item for item in plan.history.items if item.kind in CONVERSATION)
+    first = next(conversation, None)
+    if first is None or first.index in plan.remove_items:
+        return None
+    if not _gone(plan, first.index, moving.get(first.index, {}).keys()):
+        return None
+    after = next(
+        (i for i in conversation if not _gone(plan, i.index, moving.get(i.index, {}).keys())),
+        None,
+    )
+    return first.index if after is not None and after.kind is ItemKind.CALLS else None
+
+
+def _gone(plan: Plan, index: int, leaving: Iterable[int] = ()) -> bool:
+    """Whether the repair leaves nothing of record `index` (it is removed whole), `leaving`
+    also taken out of it."""
     if index in plan.remove_items:
         return True
-    removed = plan.remove_blocks.get(index)
+    removed = plan.remove_blocks.get(index, set()) | set(leaving)
     if not removed or plan.prepend.get(index) or index in plan.state.get(_APPENDS, {}):
         return False
     content = _parts(plan, index)
@@ -108,35 +131,55 @@ def _gone(plan: Plan, index: int) -> bool:
 def _rejoin_call_turns(plan: Plan) -> None:
     """A user turn the repair empties may have stood between what the model said and its
     next turn of calls; Gemini wants a call turn right after a user turn or a response turn
-    (H006), so those calls join the model turn before, their parts byte for byte."""
+    (H006). Those calls then join the model turns before them, back to the first one that
+    follows a user or a response turn: one model turn, every part byte for byte."""
     items = plan.history.items
-    previous: int | None = None  # the last conversation record the repair keeps
-    skipped = False
+    kept: list[Item] = []
+    gap = False  # whether the repair removed a turn since the last one kept
     for item in items:
         if item.kind not in CONVERSATION:
             continue
         if _gone(plan, item.index):
-            skipped = True
+            gap = True
             continue
-        before = items[previous] if previous is not None else None
-        if (
-            skipped
-            and item.kind is ItemKind.CALLS
-            and before is not None
-            and before.role == "model"
-            and before.kind is ItemKind.MESSAGE
-            and not plan.remove_blocks.get(item.index)
-            and not plan.insert_after.get(before.index)
-        ):
-            content = _parts(plan, item.index)
-            record = plan.bytes_of(item)
-            if content is not None and content.elements:
-                moved = [record[start:end] for start, end in content.elements]
-                plan.state.setdefault(_APPENDS, {}).setdefault(before.index, []).extend(moved)
-                plan.remove_items.add(item.index)
-                skipped = False  # a call turn after this one followed a model turn already
+        if gap and item.kind is ItemKind.CALLS and _said(kept[-1:]):
+            first = len(kept) - 1
+            while first > 0 and _said(kept[first - 1 : first]) and not _new_turn(plan, kept, first):
+                first -= 1
+            if first > 0 and (_answerable(kept[first - 1]) or _new_turn(plan, kept, first)):
+                _join(plan, kept[first], [*kept[first + 1 :], item])
+                del kept[first + 1 :]
+                gap = False
                 continue
-        previous, skipped = item.index, False
+        kept.append(item)
+        gap = False
+
+
+def _said(items: list[Item]) -> bool:
+    """`items` is one model turn without calls (what the model said)."""
+    return bool(items) and items[0].role == "model" and items[0].kind is ItemKind.MESSAGE
+
+
+def _new_turn(plan: Plan, kept: list[Item], at: int) -> bool:
+    """Whether the repair puts a new user turn right before `kept[at]` (its responses to
+    the calls before; inserted after a record, or after the last kept one before it)."""
+    return any(plan.insert_after.get(i) for i in range(kept[at - 1].index, kept[at].index))
+
+
+def _answerable(item: Item) -> bool:
+    """A call turn may follow `item`: a user turn or a turn of responses."""
+    return item.role == "user" or item.kind is ItemKind.OUTPUTS
+
+
+def _join(plan: Plan, target: Item, turns: list[Item]) -> None:
+    """The parts of `turns` go at the end of `target`; the turns go."""
+    joined: list[bytes] = plan.state.setdefault(_APPENDS, {}).setdefault(target.index, [])
+    for turn in turns:
+        content = _parts(plan, turn.index)
+        record = plan.bytes_of(turn)
+        if content is not None:
+            joined.extend(record[start:end] for start, end in content.elements)
+        plan.remove_items.add(turn.index)
 
 
 def record_edits(plan: Plan) -> list[TextEdit]:
