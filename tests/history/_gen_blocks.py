@@ -69,7 +69,8 @@ _texts = st.sampled_from(["", " ", "\n\n", "Some words.", "ok"])
 @st.composite
 def conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
     """User/assistant rounds: an assistant message may think, talk and call tools; the reply
-    holds the results (some may be missing) mixed with text blocks, blank ones too."""
+    holds the results (some may be missing, orphaned, doubled or a message late) mixed with
+    text blocks, blank ones too."""
     messages: list[dict[str, Any]] = [{"role": "user", "content": "go"}]
     for round_ in range(draw(st.integers(1, 4))):
         blocks: list[Any] = []
@@ -83,6 +84,18 @@ def conversations(draw: st.DrawFn) -> list[dict[str, Any]]:
             blocks.append(text("Hm."))
         messages.append({"role": "assistant", "content": blocks})
         reply: list[Any] = [result(i) for i in ids if draw(st.integers(0, 5))]
+        fault = draw(st.sampled_from(["", "", "", "orphan", "twice", "late"]))
+        if fault == "orphan":
+            reply.append(result(f"toolu_gone{round_}"))
+        elif fault == "twice" and reply:
+            reply.append(reply[0])
+        elif fault == "late" and len(messages) > 3:
+            # a result of the previous answer comes one message late (H006)
+            before = messages[-2]["content"]
+            late = [b for b in before if b.get("type") == "tool_result"]
+            if late:
+                messages[-2]["content"] = [b for b in before if b is not late[0]] or [text("Go.")]
+                reply.append(late[0])
         for t in draw(st.lists(_texts, max_size=2)):
             reply.insert(draw(st.integers(0, len(reply))), text(t))
         if not reply:
