@@ -91,8 +91,10 @@ def _run(paths: list[Path], jobs_: int, fmt: str = "json", *extra: str) -> tuple
 
 @pytest.fixture
 def cut_small(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ranges of a few hundred bytes, and workers even for little work."""
+    """Ranges of a few hundred bytes, workers even for little work, and findings placed by
+    the workers (with one job they are placed in the process itself)."""
     monkeypatch.setattr(jobs, "PIECE", 200)
+    monkeypatch.setattr(jobs, "PLACE_HERE", 0)
     monkeypatch.setattr(jobs, "MIN_PARALLEL_BYTES", 0)
     monkeypatch.setattr(jobs, "MIN_PARALLEL_FILES", 0)
 

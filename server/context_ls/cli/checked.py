@@ -13,7 +13,7 @@ from context_ls.history import source as src
 from context_ls.history.analysis import Analysis
 from context_ls.history.dialects import finetune
 from context_ls.history.dialects.finetune_outline import one_line_data_set
-from context_ls.history.dialects.finetune_scan import range_analysis, scan_range
+from context_ls.history.dialects.finetune_scan import Part, range_analysis, scan_range
 from context_ls.history.model import DialectName
 from context_ls.history.plain import finding_dict
 from context_ls.history.reader import HEAD_BYTES, head_dialect
@@ -72,6 +72,13 @@ def check_range(
     """Bytes [start, end) of a data set of `size` bytes, whose first line is line `line`
     (0-based) of the file: judged alone (its lines are conversations of their own)."""
     part = scan_range(str(path), start, end, settings.secrets(size))
+    return place_range(path, part, end, line, size, settings)
+
+
+def place_range(
+    path: Path, part: Part, end: int, line: int, size: int, settings: Settings
+) -> RangeChecked:
+    """A scanned range's findings, placed (line, column) once its first line is known."""
     with range_analysis(str(path), size, part, end, line) as analysis:
         findings = [finding_dict(analysis, f) for f in analysis.findings if settings.keeps(f.code)]
     return RangeChecked(part.lines, part.records, findings)

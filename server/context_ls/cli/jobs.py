@@ -1,20 +1,23 @@
 """`check --jobs N`: files across processes, and a big fine-tuning data set cut into byte
 ranges at line boundaries. A data set's lines are conversations of their own, so each
-range is judged alone, once it knows the line it starts at (its findings name lines):
-with one job the ranges run in order and count their lines as they go; with more, the
-newlines of every range are counted first (a fast pass), then the ranges run at once.
+range is scanned alone (in a worker), keeping only the lines that may hold a finding;
+its findings are placed (their messages and positions name lines) once the ranges
+before it have told how many lines they hold: in this process when they are few, in a
+worker when they are many.
 
 Only data sets are cut: in every other dialect a call and its output may sit far apart
 in the file, and pairing needs the whole of it (such files go to the workers whole).
 Results come back in file order and are the same whatever N is: the cuts depend on the
-file's size only, never on N."""
+file's size only, never on N, and a range's findings are placed by the same code
+wherever they are placed."""
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import TextIO
 
@@ -22,19 +25,20 @@ from context_ls.cli.checked import (
     Checked,
     RangeChecked,
     Settings,
-    check_range,
     dataset_checked,
     is_dataset,
+    place_range,
 )
 from context_ls.cli.files import UsageError
 from context_ls.cli.progress import Progress
 from context_ls.history.detect import dialect_mismatch
-from context_ls.history.dialects.finetune_scan import count_lines, cut
+from context_ls.history.dialects.finetune_scan import Part, cut, scan_range
 
 PIECE = 16 << 20  # bytes of a data set per range (the progress bar moves a range at a time)
 # Less work than this is checked in this process: starting workers would cost more.
 MIN_PARALLEL_BYTES = 8 << 20
 MIN_PARALLEL_FILES = 16
+PLACE_HERE = 1000  # a range with fewer kept lines has its findings placed in this process
 
 
 def resolve_jobs(jobs: int | None) -> int:
@@ -69,26 +73,28 @@ class _Range:
     end: int
     size: int  # of the file
     settings: Settings
-    line: int = -1  # the file's line it starts at (0-based), once known
 
 
 _Task = _File | _Range
 
 
-def _run(task: _Task) -> Checked | RangeChecked:
+def _run(task: _Task) -> Checked | Part:
     """One task, in whichever process runs it."""
     if isinstance(task, _File):
         from context_ls.cli.check import check_file  # (check.py imports this module)
 
         return check_file(task.path, task.named, task.settings)
     try:
-        return check_range(task.path, task.start, task.end, task.line, task.size, task.settings)
+        return scan_range(str(task.path), task.start, task.end, task.settings.secrets(task.size))
     except OSError as error:
         return Checked(task.path, False, error=f"cannot read: {error.strerror or error}")
 
 
-def _count(task: _Range) -> int:
-    return count_lines(str(task.path), task.start, task.end)
+def _place(task: _Range, part: Part, line: int) -> RangeChecked | Checked:
+    try:
+        return place_range(task.path, part, task.end, line, task.size, task.settings)
+    except OSError as error:
+        return Checked(task.path, False, error=f"cannot read: {error.strerror or error}")
 
 
 def check_all(
@@ -99,30 +105,43 @@ def check_all(
     tasks = [task for item in plan if not isinstance(item, Checked) for task in item]
     total = sum(_size(task) for task in tasks)
     progress = Progress(len(paths), err, total)
-    done = _outcomes(tasks, jobs, total)
     results: list[Checked] = []
-    for (path, named), item in zip(paths, plan, strict=True):
-        if isinstance(item, Checked):
-            results.append(item)
-            progress.step(str(path))
-            continue
-        ranges: list[RangeChecked] = []
-        failed: Checked | None = None
-        for task in item:
-            outcome = next(done)
-            progress.step(str(path), _size(task), file_done=isinstance(task, _File))
-            if isinstance(task, _File):
-                assert isinstance(outcome, Checked)
-                results.append(outcome)
-            elif isinstance(outcome, Checked):
-                failed = failed or replace(outcome, named=named)
-            else:
-                ranges.append(outcome)
-        if isinstance(item[0], _Range):
-            results.append(failed or dataset_checked(path, named, ranges))
-            progress.step(str(path))
+    with _Workers(jobs, tasks, total) as workers:
+        done = workers.outcomes()
+        for (path, named), item in zip(paths, plan, strict=True):
+            if isinstance(item, Checked):
+                results.append(item)
+                progress.step(str(path))
+                continue
+            placed: list[Callable[[], RangeChecked | Checked]] = []
+            line = 0
+            for task in item:
+                outcome = next(done)
+                progress.step(str(path), _size(task), file_done=isinstance(task, _File))
+                if isinstance(task, _File):
+                    assert isinstance(outcome, Checked)
+                    results.append(outcome)
+                elif isinstance(outcome, Checked):
+                    placed.append(_ready(outcome))
+                else:
+                    placed.append(workers.place(task, outcome, line))
+                    line += outcome.lines
+            if isinstance(item[0], _Range):
+                results.append(_dataset(path, named, [get() for get in placed]))
+                progress.step(str(path))
     progress.done()
     return results
+
+
+def _ready(value: RangeChecked | Checked) -> Callable[[], RangeChecked | Checked]:
+    return lambda: value
+
+
+def _dataset(path: Path, named: bool, ranges: list[RangeChecked | Checked]) -> Checked:
+    failed = next((r for r in ranges if isinstance(r, Checked)), None)
+    if failed is not None:
+        return replace(failed, named=named)
+    return dataset_checked(path, named, [r for r in ranges if isinstance(r, RangeChecked)])
 
 
 def _plan(path: Path, named: bool, settings: Settings) -> Checked | list[_Task]:
@@ -146,41 +165,38 @@ def _size(task: _Task) -> int:
     return task.size if isinstance(task, _File) else task.end - task.start
 
 
-def _outcomes(tasks: list[_Task], jobs: int, total: int) -> Iterator[Checked | RangeChecked]:
-    """The tasks' results in order, from a pool of `jobs` processes when that pays."""
-    small = total < MIN_PARALLEL_BYTES and len(tasks) < MIN_PARALLEL_FILES
-    if jobs <= 1 or len(tasks) <= 1 or small:
-        yield from _in_order(tasks)
-        return
-    # fork: the workers start with the modules already imported (no second start-up).
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(min(jobs, len(tasks))) as pool:
-        cuts = [task for task in tasks if isinstance(task, _Range)]
-        starts = iter(_first_lines(cuts, pool.map(_count, cuts, chunksize=1)))
-        ready = [replace(t, line=next(starts)) if isinstance(t, _Range) else t for t in tasks]
-        chunk = 1 if cuts else max(1, len(tasks) // (jobs * 8))
-        yield from pool.imap(_run, ready, chunksize=chunk)
+class _Workers:
+    """A pool of `jobs` processes when that pays, else this process: the tasks' results in
+    order, and ranges' findings placed where there are many."""
 
+    def __init__(self, jobs: int, tasks: list[_Task], total: int) -> None:
+        self.tasks = tasks
+        self.jobs = jobs
+        small = total < MIN_PARALLEL_BYTES and len(tasks) < MIN_PARALLEL_FILES
+        self.pool: Pool | None = None
+        if jobs > 1 and len(tasks) > 1 and not small:
+            # fork: the workers start with the modules already imported (no second start-up).
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else None)
+            self.pool = context.Pool(min(jobs, len(tasks)))
 
-def _first_lines(cuts: list[_Range], counts: list[int]) -> Iterator[int]:
-    """The line each range starts at: the lines of the ranges before it in its file (a
-    file's ranges come together, the first at byte 0)."""
-    line = 0
-    for task, count in zip(cuts, counts, strict=True):
-        line = line if task.start else 0
-        yield line
-        line += count
+    def __enter__(self) -> _Workers:
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
 
-def _in_order(tasks: list[_Task]) -> Iterator[Checked | RangeChecked]:
-    """One after the other, each range told the line the ranges before it ended at."""
-    line = 0
-    for task in tasks:
-        if isinstance(task, _Range):
-            line = line if task.start else 0
-            task = replace(task, line=line)
-        outcome = _run(task)
-        if isinstance(outcome, RangeChecked):
-            line += outcome.lines
-        yield outcome
+    def outcomes(self) -> Iterator[Checked | Part]:
+        if self.pool is None:
+            return map(_run, self.tasks)
+        ranges = any(isinstance(t, _Range) for t in self.tasks)
+        chunk = 1 if ranges else max(1, len(self.tasks) // (self.jobs * 8))
+        return self.pool.imap(_run, self.tasks, chunksize=chunk)
+
+    def place(self, task: _Range, part: Part, line: int) -> Callable[[], RangeChecked | Checked]:
+        """The range's findings placed: later, by a worker, when there are many."""
+        if self.pool is None or len(part.kept) + len(part.secrets) < PLACE_HERE:
+            return _ready(_place(task, part, line))
+        return self.pool.apply_async(_place, (task, part, line)).get

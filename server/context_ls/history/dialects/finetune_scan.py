@@ -12,16 +12,16 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import msgspec
 from msgspec import Raw, Struct
 
 from context_ls.history.analysis import Analysis, secret_findings
 from context_ls.history.dialects import finetune
-from context_ls.history.facts import DECODE_ERRORS, RecordFacts
+from context_ls.history.facts import DECODE_ERRORS, Problem, RecordFacts
 from context_ls.history.findings import Finding
-from context_ls.history.model import History, Span
+from context_ls.history.model import History, ItemKind, Span
 from context_ls.history.reader import HistoryBuilder
 from context_ls.history.source import BOM
 from context_ls.history.validate import validate
@@ -141,8 +141,21 @@ def is_clean(raw: bytes, cache: dict[bytes, frozenset[str] | None]) -> bool:
     return True
 
 
-# A kept line: (line number within its range, byte offset, length, its facts).
-Kept = tuple[int, int, int, RecordFacts]
+# A kept line: (line number within its range, byte offset, length, its packed facts).
+Packed = tuple[str, str | None, tuple[tuple[Any, ...], ...]]
+Kept = tuple[int, int, int, Packed]
+
+
+def pack(facts: RecordFacts) -> Packed:
+    """A line's facts as plain tuples: a range's kept lines go from a worker to the parent,
+    and pickling dataclasses, enums and named tuples cost 4x as much. A data set line's
+    facts are its kind, its error and its problems, nothing else (`finetune._facts`)."""
+    return facts.kind.value, facts.error, tuple(tuple(p) for p in facts.problems)
+
+
+def unpack(packed: Packed) -> RecordFacts:
+    kind, error, problems = packed
+    return RecordFacts(ItemKind(kind), error=error, problems=tuple(Problem(*p) for p in problems))
 
 
 class Part(NamedTuple):
@@ -192,24 +205,6 @@ def scan_range(path: str, start: int, end: int, secrets: bool) -> Part:
     return scan.part()
 
 
-def count_lines(path: str, start: int, end: int) -> int:
-    """Lines begun in bytes [start, end) (as `Part.lines` counts them): where the next range's
-    line numbers start, known before any range is judged."""
-    lines = 0
-    last = b"\n"
-    with open(path, "rb") as handle:
-        handle.seek(start)
-        pos = start
-        while pos < end:
-            block = handle.read(min(BLOCK, end - pos))
-            if not block:
-                break
-            pos += len(block)
-            lines += block.count(b"\n")
-            last = block[-1:]
-    return lines + (last != b"\n")
-
-
 def scan_bytes(data: bytes, secrets: bool, bom: bool = True) -> Part:
     """Lines held in memory (`bom`: they begin a file, whose byte-order mark is skipped)."""
     scan = _Scan(0, secrets, bom)
@@ -257,7 +252,7 @@ class _Scan:
                 while mark < len(marked) and marked[mark] < offset + size:
                     secret, mark = True, mark + 1
                 if secret or not clean(body, cache):
-                    kept.append((line_no, at, len(body), read(body)))
+                    kept.append((line_no, at, len(body), pack(read(body))))
             offset += size
             line_no += 1
         self.offset, self.lines, self.records, self.last = offset, line_no, records, last
@@ -267,7 +262,7 @@ class _Scan:
         last: Kept | None = None
         if self.last is not None:
             line_no, at, body = self.last
-            last = (line_no, at, len(body), finetune.read_line(body))
+            last = (line_no, at, len(body), pack(finetune.read_line(body)))
         return Part(self.lines, self.records, self.kept, last, self.found)
 
 
@@ -314,7 +309,7 @@ def analysis_of(
         if i == final and part.last is not None and (not kept or kept[-1][1] != part.last[1]):
             kept.append(part.last)
         for line_no, at, length, facts in kept:
-            builder.add(at, at + length, base + line_no, 0, facts)
+            builder.add(at, at + length, base + line_no, 0, unpack(facts))
         base += part.lines
     history = builder.finish()
     history.total_records = sum(p.records for p in parts)
