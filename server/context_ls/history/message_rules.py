@@ -1,8 +1,8 @@
 """Passes about what a message holds beyond its pairing, run by `validate`: H008 (an
 output's status), H011 (a message that answers tool calls begins with its results), H012
 (blank text blocks, which the dialect's reader notes as problems of their records), and
-the place of a Gemini call turn (H006). What the dialect requires comes from its `Dialect` (`results_first`,
-`nonempty_text`, `api.misplaced_call_turn`).
+the place of a Gemini call turn (H006). What the dialect requires comes from its
+`Dialect` (`statuses`, `results_first`, `nonempty_text`, `api.misplaced_call_turn`).
 
 The latest assistant message stays as it was: the API refuses a change to its thinking
 blocks (FORMATS.md 5b), so a blank text block beside them is reported without a fix."""

@@ -222,7 +222,8 @@ _RULES = (
         "`toolUseResult`).",
         messages={
             "": "the result of call {call_id} comes after {before} in this message; a message "
-            'that answers tool calls must begin with its results; the API will answer: "{api_error}"',
+            "that answers tool calls must begin with its results; the API will answer: "
+            '"{api_error}"',
         },
         fix_title="Move the results to the front of the message",
         fixer=results_to_front,
@@ -246,8 +247,9 @@ _RULES = (
         "leaves it out when it sends the conversation again.",
         messages={
             "": 'the text block at content[{block}] {what}; the API will answer: "{api_error}"',
-            "only": "the text block at content[{block}] {what} and is its message's only content; no automatic "
-            "fix: removing it would leave the message empty, which the API refuses too; "
+            "only": "the text block at content[{block}] {what} and is its message's only "
+            "content; no automatic fix: removing it would leave the message empty, which the "
+            "API refuses too; "
             'the API will answer: "{api_error}"',
         },
         fix_title="Remove the empty text block",
