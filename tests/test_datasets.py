@@ -15,20 +15,14 @@ import pytest
 from context_ls.cli.check import run_check
 from context_ls.cli.main import build_parser
 from context_ls.datasets import FIELDS, check_row
+from dataset_rows import DONE
+from dataset_rows import ask as _ask
+from dataset_rows import call as _call
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "datasets.md"
-TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {}}}]
+TOOLS = [{"type": "function", "function": {"name": "shell", "parameters": {}}}]
 USER = {"role": "user", "content": "héllo"}
-DONE = {"role": "assistant", "content": "done"}
 KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2
-
-
-def _call(call_id: str, name: str = "lookup", arguments: Any = "{}") -> dict[str, Any]:
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-
-
-def _ask(*calls: dict[str, Any]) -> dict[str, Any]:
-    return {"role": "assistant", "content": None, "tool_calls": list(calls)}
 
 
 def _row(*messages: Any, tools: bool = True) -> str:

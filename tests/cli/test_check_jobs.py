@@ -22,23 +22,13 @@ from context_ls.cli.main import build_parser
 from context_ls.history.api import analyze
 from context_ls.history.dialects.finetune_scan import cut
 from context_ls.history.plain import finding_dict
+from dataset_rows import DONE, USER
+from dataset_rows import ask as _ask
+from dataset_rows import call as _call
+from dataset_rows import tool as _tool
 
-TOOLS = [{"type": "function", "function": {"name": "lookup", "parameters": {}}}]
-USER = {"role": "user", "content": "hi"}
-DONE = {"role": "assistant", "content": "done"}
+TOOLS = [{"type": "function", "function": {"name": "shell", "parameters": {}}}]
 KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2  # a credential-looking value (H010)
-
-
-def _call(call_id: str, name: str = "lookup", arguments: Any = "{}") -> dict[str, Any]:
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-
-
-def _ask(*calls: dict[str, Any]) -> dict[str, Any]:
-    return {"role": "assistant", "content": None, "tool_calls": list(calls)}
-
-
-def _tool(call_id: str, content: Any = "ok") -> dict[str, Any]:
-    return {"role": "tool", "tool_call_id": call_id, "content": content}
 
 
 # Conversations, healthy and broken in each way the rules know (and lines that are none).
@@ -56,7 +46,7 @@ SHAPES: dict[str, Any] = {
     "unknown-tool": [USER, _ask(_call("c1", name="rm")), _tool("c1"), DONE],
     "role": [{"role": "robot", "content": "x"}, DONE],
     "tool-content": [USER, _ask(_call("c1")), _tool("c1", [{"type": "text"}]), DONE],
-    "no-id": [USER, _ask({"type": "function", "function": {"name": "lookup"}}), DONE],
+    "no-id": [USER, _ask({"type": "function", "function": {"name": "shell"}}), DONE],
     "secret": [{"role": "user", "content": f"my key is {KEY}"}, DONE],
     "unicode": [{"role": "user", "content": "héllo ✓ 𝄞"}, _ask(_call("c1", name="gone"))],
 }

@@ -18,6 +18,10 @@ from context_ls.history.analyzer import Analyzer
 from context_ls.history.api import analyze, fix_edits, fix_title
 from context_ls.history.model import apply_edits
 from context_ls.history.where import where
+from dataset_rows import DONE, USER
+from dataset_rows import ask as _ask
+from dataset_rows import call as _call
+from dataset_rows import tool as _tool
 
 from ._gen import REPO, _chat, broken_events, clean_events, codes, dumps, normalized, render_dataset
 from .test_incremental import snapshot
@@ -27,22 +31,6 @@ NAME = "openai-finetune"
 
 def _line(messages: list[Any], **extra: Any) -> bytes:
     return dumps({**extra, "messages": messages})
-
-
-def _call(call_id: str, name: str = "shell", arguments: Any = "{}") -> dict[str, Any]:
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-
-
-def _ask(*calls: dict[str, Any]) -> dict[str, Any]:
-    return {"role": "assistant", "content": None, "tool_calls": list(calls)}
-
-
-def _tool(call_id: str, content: Any = "ok") -> dict[str, Any]:
-    return {"role": "tool", "tool_call_id": call_id, "content": content}
-
-
-USER = {"role": "user", "content": "hi"}
-DONE = {"role": "assistant", "content": "done"}
 
 
 def _check(*lines: bytes) -> Any:

@@ -8,6 +8,11 @@ from typing import Any
 
 from lsprotocol import types
 
+from dataset_rows import DONE, USER
+from dataset_rows import ask as _ask
+from dataset_rows import call as _call
+from dataset_rows import tool as _tool
+
 from .conftest import Session
 
 
@@ -15,17 +20,7 @@ def _line(messages: list[Any], **extra: Any) -> str:
     return json.dumps({**extra, "messages": messages}, separators=(",", ":"))
 
 
-USER = {"role": "user", "content": "hi"}
-DONE = {"role": "assistant", "content": "done"}
 TOOLS = [{"type": "function", "function": {"name": "get_price", "parameters": {}}}]
-
-
-def _call(call_id: str, name: str, arguments: Any = "{}") -> dict[str, Any]:
-    return {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
-
-
-def _ask(*calls: dict[str, Any]) -> dict[str, Any]:
-    return {"role": "assistant", "content": None, "tool_calls": list(calls)}
 
 
 async def test_a_data_set_opens_with_diagnostics_on_the_right_lines(session: Session) -> None:
@@ -57,10 +52,6 @@ async def test_a_data_set_opens_with_diagnostics_on_the_right_lines(session: Ses
     assert by_code["H001"].message.startswith("line 2, message 2: call call_1 (get_price)")
     assert by_code["H015"].message.startswith("line 3, message 2: call call_1 names function")
     assert by_code["H001"].range.end.line == 1
-
-
-def _tool(call_id: str, content: Any = "ok") -> dict[str, Any]:
-    return {"role": "tool", "tool_call_id": call_id, "content": content}
 
 
 async def test_the_outline_lists_the_conversations_with_their_calls(session: Session) -> None:
