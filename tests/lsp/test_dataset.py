@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from lsprotocol import types
 
 from dataset_rows import DONE, USER
@@ -132,3 +133,23 @@ async def test_quick_fixes_repair_their_own_line_only(session: Session) -> None:
         '{"t":"MSFT"}'  # the object's own text, now a string
     )
     assert [m["role"] for m in json.loads(repaired[1])["messages"]] == ["user", "assistant"]
+
+
+def test_a_big_data_set_lists_its_conversations_without_reading_them_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past `DETAILED_RECORDS` conversations a symbol carries its line and findings only."""
+    from context_ls.history.api import analyze
+    from context_ls.lsp.documents import TextSnapshot
+    from context_ls.lsp.features import symbols
+
+    lines = [_line([USER, _ask(_call("call_1", "get_price")), USER, DONE])] * 3
+    data = ("\n".join(lines) + "\n").encode()
+    analysis, text = analyze(data), TextSnapshot.from_bytes(data, 1)
+    detailed = symbols.conversations(analysis, text)
+    assert [s.detail for s in detailed] == ["4 messages · 1 call · H001"] * 3
+    monkeypatch.setattr(symbols, "DETAILED_RECORDS", 2)
+    brief = symbols.conversations(analysis, text)
+    assert [(s.name, s.detail, s.children) for s in brief] == [
+        (f"Line {n}", "H001", []) for n in (1, 2, 3)
+    ]

@@ -79,6 +79,11 @@ def outline(analysis: Analysis, text: TextSnapshot, index: IdIndex) -> list[type
     return symbols
 
 
+# Above this many conversations the outline lists them with their findings only: reading
+# every line again for its calls would cost seconds and hundreds of thousands of symbols.
+DETAILED_RECORDS = 5000
+
+
 def conversations(analysis: Analysis, text: TextSnapshot) -> list[types.DocumentSymbol]:
     """One symbol per record when each record is a whole conversation (`Dialect.lines_only`:
     a data set's lines stay records even alone), named by its line, with its tool calls as
@@ -90,10 +95,12 @@ def conversations(analysis: Analysis, text: TextSnapshot) -> list[types.Document
         if finding.code == "H001" and finding.call_id:
             missing.add((finding.item, finding.call_id))
     symbols: list[types.DocumentSymbol] = []
-    for item in analysis.history.items:
+    items = analysis.history.items
+    detailed = len(items) <= DETAILED_RECORDS
+    for item in items:
         start, end = item.span
         rng = text.range_of(start, end)
-        messages, calls = outline_line(analysis.read(start, end))
+        messages, calls = outline_line(analysis.read(start, end)) if detailed else (-1, [])
         children = []
         for call in calls:
             at = text.range_of(start + call.start, start + call.end)
@@ -113,11 +120,11 @@ def conversations(analysis: Analysis, text: TextSnapshot) -> list[types.Document
                     detail=f"{status} · {call.call_id or 'no id'}",
                 )
             )
-        parts = [
+        counts = [
             f"{messages} message{'' if messages == 1 else 's'}",
             f"{len(calls)} call{'' if len(calls) == 1 else 's'}",
-            *sorted(findings.get(item.index, ())),
         ]
+        parts = [*(counts if detailed else []), *sorted(findings.get(item.index, ()))]
         symbols.append(
             types.DocumentSymbol(
                 name=f"Line {item.line + 1}",
