@@ -110,6 +110,20 @@ def test_a_response_without_an_id_answers_a_call_with_one_by_name() -> None:
     assert [o.call_id for o in analysis.history.outputs] == ["a1", "contents[1].parts[1]"]
 
 
+def test_a_function_role_turn_of_older_sdks_holds_responses() -> None:
+    legacy = {**responses({"name": "f", "response": {"v": 1}}), "role": "function"}
+    data = body(
+        user("go"), model_calls({"name": "f", "args": {}}, {"name": "g", "args": {}}), legacy
+    )
+    assert analyze(data).history.dialect == "gemini-api"
+    assert found(data) == [("H001", "contents[1].parts[1]")]
+    out = normalize_bytes(data)
+    contents = json.loads(out)["contents"]
+    assert [c["role"] for c in contents] == ["user", "model", "function"]
+    assert [p["functionResponse"]["name"] for p in contents[2]["parts"]] == ["f", "g"]
+    assert found(out) == []
+
+
 def test_ids_pair_whatever_the_order() -> None:
     data = body(
         user("go"),

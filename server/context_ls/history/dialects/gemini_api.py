@@ -38,7 +38,8 @@ MISPLACED_CALL_TURN = (
     "Please ensure that function call turn comes immediately after a user turn or after a "
     "function response turn."
 )
-ROLES = ("user", "model")
+# "function": the role older SDKs gave a turn of function responses (the API now wants "user").
+ROLES = ("user", "model", "function")
 _MARKS = ("functionCall", "functionResponse", "thoughtSignature", "inlineData", "fileData")
 # Request-body keys whose array is a Gemini history (`/chat save` writes `history`).
 _KEYS = ("contents", "history")

@@ -50,7 +50,7 @@ def reply_of(plan: Plan, call: Call) -> int | None:
     reply = next_conversation(call_item)
     if (
         reply is None
-        or reply.role != "user"
+        or reply.role not in ("user", "function")
         or reply.turn != call_item.turn + 1
         or reply.index in plan.remove_items
     ):
