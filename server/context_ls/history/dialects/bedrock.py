@@ -8,24 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import msgspec
-
 from context_ls.history.dialects import anthropic
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
-    DECODE_ERRORS,
     OTHER,
     CallFact,
     OutputFact,
     Problem,
     RecordFacts,
     get_path,
-    malformed,
     message_kind,
     str_or_none,
     usable_id,
 )
-from context_ls.history.text_blocks import blank_text_problems
+from context_ls.history.text_blocks import blank_text_problems, placing_reader
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call
@@ -118,17 +114,6 @@ def text_problems(content: list[Any], raw: bytes | None) -> tuple[Problem, ...]:
     )
 
 
-_decode = msgspec.json.decode
-
-
-def read_line(raw: bytes) -> RecordFacts:
-    try:
-        value = _decode(raw)
-    except DECODE_ERRORS as error:
-        return malformed(str(error))
-    return facts(value, raw)
-
-
 def subject(value: Any, block: int) -> Any:
     """The `toolUse` or `toolResult` object of a block (hovers read its input, content)."""
     part = get_path(value, "content", block)
@@ -163,7 +148,7 @@ DIALECT = Dialect(
     shape='`{"messages": […]}` with `toolUse`/`toolResult` blocks',
     sniff=sniff,
     facts=facts,
-    read_line=read_line,
+    read_line=placing_reader(facts),
     subject=subject,
     content_path=CONTENT,
     api=ApiErrors(
