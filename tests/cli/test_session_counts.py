@@ -138,3 +138,19 @@ def test_a_real_listing_agrees_with_check_in_every_process(tmp_path: Path) -> No
     spread = counts.analyse_all(sessions, spread=True)
     assert spread == counts.analyse_all(sessions, spread=False)
     assert [row[:3] for row in spread] == [as_check(s.path) for s in sessions]
+
+
+def test_a_file_check_streams_is_counted_as_check_streams_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From the size `check` streams a file (16 MB; 1 kB here), `sessions` reads it as `check`."""
+    from context_ls.history import stream
+
+    monkeypatch.setattr(stream, "STREAM_THRESHOLD", 1024)
+    events: list[Any] = [("user", "hi")]
+    for n in range(20):
+        events += [("calls", [f"call_{n}a", f"call_{n}b"]), ("outputs", [f"call_{n}a"])]
+    path = tmp_path / "rollout-big.jsonl"
+    path.write_bytes(render("codex", events))
+    assert analyze_path(path, findings_only=True).history.sparse  # streamed, lean
+    assert as_sessions(path, "codex") == as_check(path) == ("codex", 64, {"H001": 20})

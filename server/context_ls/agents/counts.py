@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 Analysed = tuple[str | None, int | None, "dict[str, int] | None", str | None]
 
 POOL_FROM = 24  # files to analyse before the work is spread over processes
-WHOLE_BELOW = 16 * 1024 * 1024  # `check` reads smaller content whole (history.stream)
 
 
 def analyse(session: Session) -> Analysed:
@@ -66,6 +65,8 @@ def _codes(findings: Iterable[Finding]) -> list[str]:
 def _content(path: Path) -> bytes | None:
     """The file's content (decompressed when it is zstd), or None when it is as big as
     the content `check` streams rather than reads whole."""
+    from context_ls.history.stream import STREAM_THRESHOLD as WHOLE_BELOW
+
     with path.open("rb") as handle:
         magic = handle.read(4)
         if not compression.is_zstd(magic):
