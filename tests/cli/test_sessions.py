@@ -336,3 +336,19 @@ def test_many_files_are_analysed_over_processes_alike(
     (state_dir / surveying.CACHE_NAME).unlink()
     monkeypatch.setattr(counts, "POOL_FROM", 2)
     assert listing(cli, "--all") == one_by_one
+
+
+def test_windows_folders_match_whatever_their_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Gemini CLI keeps Windows project roots lowercased in its registry."""
+    import ntpath
+
+    import context_ls.agents as agents
+
+    class WindowsOs:
+        path = ntpath
+        sep = "\\"
+
+    monkeypatch.setattr(agents, "os", WindowsOs)
+    assert agents.same_or_under("c:\\users\\ann\\proj", "C:\\Users\\Ann\\Proj")
+    assert agents.same_or_under("c:\\users\\ann\\proj\\sub", "C:\\Users\\Ann\\Proj")
+    assert not agents.same_or_under("c:\\users\\ann\\project", "C:\\Users\\Ann\\Proj")

@@ -50,10 +50,12 @@ class Found:
 
 
 def same_or_under(folder: str | None, project: str) -> bool:
-    """Whether `folder` is `project` or inside it (both absolute)."""
+    """Whether `folder` is `project` or inside it (both absolute). Case does not count where
+    the system ignores it (Windows: Gemini CLI's project registry keeps roots lowercased)."""
     if not folder:
         return False
-    folder, project = os.path.normpath(folder), os.path.normpath(project)
+    folder = os.path.normcase(os.path.normpath(folder))
+    project = os.path.normcase(os.path.normpath(project))
     return folder == project or folder.startswith(project.rstrip(os.sep) + os.sep)
 
 
