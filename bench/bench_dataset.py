@@ -110,6 +110,12 @@ def bench(runs: int) -> None:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"file: {path.name}, {path.stat().st_size / 1e6:.0f} MB, {runs} alternating runs")
     print(f"load average before the runs ended: {load:.1f} on {cores} cores")
+    if load >= (cores or 1):
+        print(
+            "  (a busy machine: other work holds the cores, and with Linux's autogroup the"
+            " processes of one session share one fair share, so more jobs cannot run faster"
+            " here; compare the CPU figures, or run again on an idle machine)"
+        )
     print(f"floor_dataset: median {floor:.3f} s (cpu {statistics.median(cpu['floor']):.3f} s)")
     goals = {"--jobs 1": 2.0}
     for name in variants:
