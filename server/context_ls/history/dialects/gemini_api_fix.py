@@ -132,27 +132,43 @@ def _rejoin_call_turns(plan: Plan) -> None:
     """A user turn the repair empties may have stood between what the model said and its
     next turn of calls; Gemini wants a call turn right after a user turn or a response turn
     (H006). Those calls then join the model turns before them, back to the first one that
-    follows a user or a response turn: one model turn, every part byte for byte."""
+    follows a user or a response turn: one model turn, every part byte for byte. When no
+    such turn is before them, the emptied turn keeps its responses (reported, not fixed)."""
     items = plan.history.items
     kept: list[Item] = []
-    gap = False  # whether the repair removed a turn since the last one kept
+    gap: list[int] = []  # the turns the repair removed since the last one kept
     for item in items:
         if item.kind not in CONVERSATION:
             continue
         if _gone(plan, item.index):
-            gap = True
+            gap.append(item.index)
             continue
-        if gap and item.kind is ItemKind.CALLS and _said(kept[-1:]):
+        if gap and item.kind is ItemKind.CALLS and (not kept or _said(kept[-1:])):
             first = len(kept) - 1
             while first > 0 and _said(kept[first - 1 : first]) and not _new_turn(plan, kept, first):
                 first -= 1
             if first > 0 and (_answerable(kept[first - 1]) or _new_turn(plan, kept, first)):
                 _join(plan, kept[first], [*kept[first + 1 :], item])
                 del kept[first + 1 :]
-                gap = False
+                gap = []
                 continue
+            back = _keep_a_turn(plan, gap)
+            if back is not None:
+                kept.append(items[back])
         kept.append(item)
-        gap = False
+        gap = []
+
+
+def _keep_a_turn(plan: Plan, gap: list[int]) -> int | None:
+    """The last user turn of `gap` whose parts only go (none moves elsewhere), kept as it
+    is; None when there is none."""
+    for index in reversed(gap):
+        moved = any(record == index for record, _ in plan.moved_blocks)
+        user = plan.history.items[index].role in ("user", "function")
+        if user and not moved and index not in plan.remove_items:
+            plan.remove_blocks.pop(index, None)
+            return index
+    return None
 
 
 def _said(items: list[Item]) -> bool:
