@@ -224,6 +224,18 @@ def test_foreign_files_get_one_line_each(cli: Run, home: homes.Home) -> None:
     assert cli("sessions", "--all").err == result.err
 
 
+def test_a_gemini_chat_the_engine_cannot_read_gets_one_line(cli: Run, home: homes.Home) -> None:
+    chats = home.files["gemini-short"].parent
+    (chats / "session-2026-01-03T00-00-deadbeef.json").write_text('{"sessionId": 1, "notes": []}')
+    result = cli("sessions", "--agent", "gemini")
+    assert result.code == 0 and "Traceback" not in result.err
+    assert result.err == (
+        f"{chats}/session-2026-01-03T00-00-deadbeef.json: not a Gemini CLI session"
+        " (no records the engine reads); skipped\n"
+    )
+    assert "2 sessions of" in result.out
+
+
 def test_unreadable_folders_get_one_line_each(cli: Run, home: homes.Home, tmp_path: Path) -> None:
     projects = home.root / ".claude" / "projects"
     (home.root / ".claude").rename(tmp_path / "claude-away")
