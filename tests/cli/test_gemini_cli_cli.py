@@ -81,6 +81,23 @@ def test_trim_a_json_session(cli: Run, session_json: Path) -> None:
     assert cli("check", session_json).code == 0
 
 
+def test_trim_a_log_appends_a_checkpoint(cli: Run, log: Path) -> None:
+    """`trim` on the upsert log removes no line: one `$set.messages` checkpoint holds the
+    last live messages from a prompt on, as the CLI writes one."""
+    assert cli("normalize", "--write", log).code == 0
+    repaired = log.read_bytes()
+    assert cli("trim", log, "--keep", "2", "--write").code == 0
+    trimmed = log.read_bytes()
+    assert trimmed.startswith(repaired)
+    added = trimmed[len(repaired) :].splitlines()
+    assert len(added) == 1
+    kept = json.loads(added[0])["$set"]["messages"]
+    assert [m["type"] for m in kept] == ["user", "gemini", "gemini"]
+    assert cli("check", log).code == 0
+    report = json.loads(cli("check", "--format", "json", log).out)
+    assert report["files"][0]["dialect"] == "gemini-cli"
+
+
 def test_dialect_flag_and_explain(cli: Run, log: Path) -> None:
     assert cli("check", "--dialect", "gemini-cli", log).code == 1
     assert cli("explain", "H001").code == 0

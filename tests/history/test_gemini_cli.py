@@ -345,11 +345,14 @@ def test_trim_keeps_pairs_and_adds_no_finding() -> None:
 )
 def test_trim_of_the_log_appends_a_checkpoint(keep: int, kept: int) -> None:
     """The log keeps every line; one `$set.messages` line holds the last live messages
-    from a prompt on, their bytes as they were (`Dialect` wiring: see the module)."""
+    from a prompt on, their bytes as they were (the engine's trim goes through
+    `Dialect.trim`, so what `context-ls trim` and the server do is this)."""
     data = normalize_bytes((REPO / "examples" / "gemini-cli-session.jsonl").read_bytes())
     analysis = analyze(data)
     live = gemini_cli.live_messages(analysis.history)
-    out = apply_edits(data, gemini_cli_fix.trim_edits(analysis.history, data, keep))
+    edits = trim_edits(analysis, keep)
+    assert edits == gemini_cli_fix.trim_edits(analysis.history, data, keep)
+    out = apply_edits(data, edits)
     assert out.startswith(data)
     trimmed = analyze(out)
     assert trimmed.history.dialect == "gemini-cli" and trimmed.findings == []
@@ -360,6 +363,20 @@ def test_trim_of_the_log_appends_a_checkpoint(keep: int, kept: int) -> None:
     else:
         checkpoint = json.loads(out[len(data) :])["$set"]["messages"]
         assert not checkpoint or checkpoint[0]["type"] == "user"
+
+
+def test_trim_of_a_log_with_rewritten_versions_keeps_every_line() -> None:
+    """A log whose last lines are versions of earlier messages: the cut of the record
+    trim would land on them (and removed every line); the checkpoint keeps the last
+    prompt and what follows, and a negative count is refused as for every dialect."""
+    first = _line(_answer("g-0", tool_call("c1", "no-result", 1)))
+    data = META + _line(USER) + first + _line(_answer("g-0", tool_call("c1", "ok", 1))) * 3
+    analysis = analyze(data)
+    out = apply_edits(data, trim_edits(analysis, 1))
+    assert out.startswith(data) and out.count(b"\n") == data.count(b"\n") + 1
+    assert list(gemini_cli.live_messages(analyze(out).history)) == ["u-0", "g-0"]
+    with pytest.raises(ValueError, match="zero or more"):
+        trim_edits(analysis, -1)
 
 
 def test_incremental_reread_follows_versions() -> None:

@@ -78,6 +78,28 @@ async def test_normalize_history_command(session: Session) -> None:
     assert await editor.diagnostics(uri) == []
 
 
+async def test_trim_action_appends_a_checkpoint(start: Start) -> None:
+    """The trim code action on the log keeps every line and appends one `$set.messages`
+    line with the last live messages (from a prompt on)."""
+    session = await start({"trimKeep": 2})
+    editor = session.editor
+    uri = editor.open(session.copy_example(EXAMPLE))
+    original = editor.texts[uri]
+    await editor.settle(uri)
+    rewrite = types.CodeActionKind.RefactorRewrite
+    actions = await editor.code_actions(uri, WHOLE, only=[rewrite])
+    assert [a.title for a in actions] == ["Trim history to the last 2 items"]
+    assert actions[0].command is not None
+    result = await editor.run(actions[0].command)
+    assert result["applied"] is True
+    after = editor.texts[uri]
+    assert after.startswith(original)
+    assert len(after.splitlines()) == len(original.splitlines()) + 1
+    assert '{"$set":{"messages":[' in after.splitlines()[-1]
+    # The orphan was in a message the checkpoint leaves out; the unanswered call is kept.
+    assert [d.code for d in await editor.diagnostics(uri)] == ["H001"]
+
+
 async def test_hover_definition_and_outline(session: Session) -> None:
     editor = session.editor
     uri = editor.open(session.copy_example(EXAMPLE))

@@ -96,4 +96,11 @@ def trim_plan(history: History, data: bytes, keep: int) -> Plan:
 
 
 def trim_edits_for(history: History, data: bytes, keep: int) -> list[TextEdit]:
+    """The edits that trim a history: the dialect's own way for a log it rewrites
+    (`Dialect.trim`), else the records before the cut removed."""
+    if keep < 0:
+        raise ValueError("keep must be zero or more")
+    own = dialect_of(history.dialect).trim
+    if own is not None and not history.document:
+        return own(history, data, keep)
     return plan_edits(trim_plan(history, data, keep))

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from context_ls.history.facts import RecordFacts
     from context_ls.history.items import Item
-    from context_ls.history.model import Call, History
+    from context_ls.history.model import Call, History, TextEdit
     from context_ls.history.normalize import Plan
 
     # A plan's moves: record index -> {block: the call it answers}.
@@ -136,6 +136,11 @@ class Dialect(NamedTuple):
     # Trimming: the role the kept part must start with, and the leading roles it keeps.
     first_role: str | None = None
     leading_roles: frozenset[str] = frozenset()
+    # Trimming a log the agent rewrites (history, data, keep) -> the edits that keep its
+    # last `keep` messages, when removing the records before a cut would not (Gemini CLI's
+    # upsert log: a checkpoint line is appended). Not used for a JSON document, which is
+    # trimmed like the others. None: the records before the cut are removed.
+    trim: Callable[[History, bytes, int], list[TextEdit]] | None = None
 
     # --- the agent that writes it ----------------------------------------------------------
     home_folder: str | None = None  # its folder in the user's home (`.codex`)

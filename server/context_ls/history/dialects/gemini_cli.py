@@ -324,4 +324,5 @@ DIALECT = Dialect(
     fix_in_record=gemini_cli_fix.fix,
     record_edits=gemini_cli_fix.edits,
     first_role="user",
+    trim=gemini_cli_fix.trim_edits,
 )
