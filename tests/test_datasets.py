@@ -7,15 +7,17 @@ from __future__ import annotations
 import io
 import json
 import re
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 from context_ls.cli.check import run_check
 from context_ls.cli.main import build_parser
 from context_ls.datasets import FIELDS, check_row
-from dataset_rows import DONE
+from dataset_rows import DONE, datasets
 from dataset_rows import ask as _ask
 from dataset_rows import call as _call
 
@@ -85,6 +87,20 @@ def test_check_row_takes_bytes_and_one_line_only() -> None:
         check_row(line + "\n" + line)
     with pytest.raises(ValueError, match="1-based"):
         check_row(line, 0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(datasets())
+def test_check_row_over_the_lines_of_any_data_set_gives_the_cli_findings(data: bytes) -> None:
+    """Line by line, as a pipeline maps rows (a final newline kept: `check_row` cannot
+    know it is the file's last line)."""
+    data = data if data.endswith(b"\n") else data + b"\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "train.jsonl"
+        path.write_bytes(data)
+        expected = _cli([path])["files"][0]["findings"]
+    rows = data.split(b"\n")
+    assert [f for n, row in enumerate(rows, 1) for f in check_row(row, n)] == expected
 
 
 def _recipe() -> dict[str, Any]:

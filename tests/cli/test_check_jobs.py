@@ -9,7 +9,6 @@ import json
 import tempfile
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,53 +21,7 @@ from context_ls.cli.main import build_parser
 from context_ls.history.api import analyze
 from context_ls.history.dialects.finetune_scan import cut
 from context_ls.history.plain import finding_dict
-from dataset_rows import DONE, USER
-from dataset_rows import ask as _ask
-from dataset_rows import call as _call
-from dataset_rows import tool as _tool
-
-TOOLS = [{"type": "function", "function": {"name": "shell", "parameters": {}}}]
-KEY = "sk-proj-" + "A1b2C3d4E5f6G7h8I9j0" * 2  # a credential-looking value (H010)
-
-
-# Conversations, healthy and broken in each way the rules know (and lines that are none).
-SHAPES: dict[str, Any] = {
-    "healthy": [USER, _ask(_call("c1")), _tool("c1"), DONE],
-    "target": [USER, _ask(_call("c1"))],
-    "dangling": [USER, _ask(_call("c1")), USER, DONE],
-    "orphan": [USER, _tool("c9"), DONE],
-    "duplicate": [USER, _ask(_call("c1"), _call("c1")), _tool("c1"), DONE],
-    "twice": [USER, _ask(_call("c1")), _tool("c1"), _tool("c1"), DONE],
-    "early": [USER, _tool("c1"), _ask(_call("c1")), DONE],
-    "late": [USER, _ask(_call("c1")), USER, _tool("c1"), DONE],
-    "object-arguments": [USER, _ask(_call("c1", arguments={"q": 1})), _tool("c1"), DONE],
-    "bad-arguments": [USER, _ask(_call("c1", arguments="{nope")), _tool("c1"), DONE],
-    "unknown-tool": [USER, _ask(_call("c1", name="rm")), _tool("c1"), DONE],
-    "role": [{"role": "robot", "content": "x"}, DONE],
-    "tool-content": [USER, _ask(_call("c1")), _tool("c1", [{"type": "text"}]), DONE],
-    "no-id": [USER, _ask({"type": "function", "function": {"name": "shell"}}), DONE],
-    "secret": [{"role": "user", "content": f"my key is {KEY}"}, DONE],
-    "unicode": [{"role": "user", "content": "héllo ✓ 𝄞"}, _ask(_call("c1", name="gone"))],
-}
-ODD_LINES = ["not json", "[1, 2]", '{"prompt": "x"}', "", "   "]
-
-
-@st.composite
-def datasets(draw: st.DrawFn) -> bytes:
-    lines: list[str] = []
-    for _ in range(draw(st.integers(1, 30))):
-        if draw(st.integers(0, 9)) == 0:
-            lines.append(draw(st.sampled_from(ODD_LINES)))
-            continue
-        row: dict[str, Any] = {"messages": SHAPES[draw(st.sampled_from(sorted(SHAPES)))]}
-        if draw(st.booleans()):
-            row["tools"] = TOOLS
-        lines.append(json.dumps(row, ensure_ascii=draw(st.booleans())))
-    # The first line always a conversation: detection reads the head.
-    lines.insert(0, json.dumps({"messages": SHAPES["healthy"], "tools": TOOLS}))
-    newline = draw(st.sampled_from(["\n", "\r\n"]))
-    text = newline.join(lines) + draw(st.sampled_from([newline, ""]))
-    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode()
+from dataset_rows import DONE, SHAPES, USER, datasets
 
 
 def _run(paths: list[Path], jobs_: int, fmt: str = "json", *extra: str) -> tuple[int, str, str]:
