@@ -350,6 +350,16 @@ def test_many_files_are_analysed_over_processes_alike(
     assert listing(cli, "--all") == one_by_one
 
 
+@homes.needs_proc
+def test_writers_are_found_while_the_processes_analyse(
+    cli: Run, home: homes.Home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(counts, "POOL_FROM", 2)
+    with homes.appending(home.files["claude-broken"]):
+        rows = by_id(listing(cli))
+    assert [sid for sid, row in rows.items() if row["live"]] == [CLAUDE_BROKEN]
+
+
 def test_windows_folders_match_whatever_their_case(monkeypatch: pytest.MonkeyPatch) -> None:
     """Gemini CLI keeps Windows project roots lowercased in its registry."""
     import ntpath

@@ -101,19 +101,27 @@ def analyse_all(
     sessions: list[Session],
     progress: Callable[[int], Steps] | None = None,
     spread: bool = True,
+    meanwhile: Callable[[], None] | None = None,
 ) -> list[Analysed]:
     """`analyse` for each session; over one process per core when there are many (a first
     listing of a big home), as the engine is bound by one core's speed. `spread=False`:
-    in this thread only (the language server, whose threads a fork would copy)."""
+    in this thread only (the language server, whose threads a fork would copy).
+    `meanwhile`: other work of this process, done while the others analyse."""
     steps = progress(len(sessions)) if progress is not None and sessions else None
     try:
-        return list(_analysed(sessions, steps, spread))
+        return list(_analysed(sessions, steps, spread, meanwhile or _nothing))
     finally:
         if steps is not None:
             steps.done()
 
 
-def _analysed(sessions: list[Session], steps: Steps | None, spread: bool) -> Iterator[Analysed]:
+def _nothing() -> None:
+    return None
+
+
+def _analysed(
+    sessions: list[Session], steps: Steps | None, spread: bool, meanwhile: Callable[[], None]
+) -> Iterator[Analysed]:
     workers = min(_cores(), 8)
     results: Iterable[Analysed]
     pool = None
@@ -132,6 +140,7 @@ def _analysed(sessions: list[Session], steps: Steps | None, spread: bool) -> Ite
     else:
         results = map(analyse, sessions)
     try:
+        meanwhile()  # the pool has every file: its processes work while this one does
         for session, result in zip(sessions, results, strict=True):
             if steps is not None:
                 steps.step(str(session.path))

@@ -143,7 +143,10 @@ def survey(
         for s in found.sessions
         if (e := cache.get(str(s.path))) is None or (e.mtime_ns, e.size, e.ino) != _stamp(s)
     ]
-    analysed = counts.analyse_all(stale, progress, spread)
+    # Who writes the files is asked while the other processes analyse them.
+    held: dict[str, list[Any]] = {}
+    wanted = [str(s.path) for s in found.sessions] if writers else []
+    analysed = counts.analyse_all(stale, progress, spread, lambda: held.update(writers_of(wanted)))
     results = dict(zip([str(s.path) for s in stale], analysed, strict=True))
     for session in found.sessions:
         key = str(session.path)
@@ -164,24 +167,30 @@ def survey(
     changed = bool(results)
     if changed:
         save_cache(cache_file, cache)
-    if writers and listed:
-        attach_writers(listed)
+    for item in listed:
+        item.writers = held.get(str(item.session.path), [])
     return listed, found
 
 
 def attach_writers(listed: list[Surveyed]) -> None:
-    """Who still writes each file: one scan of the processes for all of them. A Codex
-    rollout's thread is told by its name (Codex names it after the thread)."""
+    """Who still writes each file: one scan of the processes for all of them."""
+    held = writers_of([str(s.session.path) for s in listed])
+    for item in listed:
+        item.writers = held.get(str(item.session.path), [])
+
+
+def writers_of(paths: list[str]) -> dict[str, list[Any]]:
+    """The live writers (`context_ls.writers.Writer`) of each path that has any, from one
+    scan of the processes; a Codex rollout's thread is told by its name (Codex names it
+    after the thread). None known when the processes cannot be looked at."""
+    if not paths:
+        return {}
     from context_ls.writers import live_writers_many
 
-    paths = [str(s.session.path) for s in listed]
-    heads = dict.fromkeys(paths, b"")
     try:
-        found = live_writers_many(paths, heads)
+        return live_writers_many(paths, dict.fromkeys(paths, b""))
     except OSError:
-        return
-    for item in listed:
-        item.writers = found.get(str(item.session.path), [])
+        return {}
 
 
 def here() -> str:
