@@ -10,7 +10,12 @@
   `systemMessage` (JSON on stdout, exit 0) to the user.
 
 It never blocks the agent and never fails it: whatever goes wrong is one line on stderr,
-and the exit code is always 0."""
+and the exit code is always 0.
+
+Codex's lifecycle hooks (`~/.codex/hooks.json`) send this JSON too; it has no `StopFailure`.
+Its older `notify` program is not served: Codex runs it only after a turn that completed
+(never on the API error that stops a resume), passes no transcript path, and shows nothing
+it prints."""
 
 from __future__ import annotations
 
