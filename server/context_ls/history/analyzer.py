@@ -63,7 +63,9 @@ class Analyzer:
             if data is last.data or (edited is None and as_bytes(last.data) == as_bytes(data)):
                 # The same source: options may have changed (secrets scanned or not).
                 history, shifts, secrets = last.history, last.shifts, last.secrets or None
-                return self._keep(data, dialect, history, shifts, secrets, view=last.view)
+                return self._keep(
+                    data, dialect, history, shifts, secrets, view=last.view, clean=last.clean
+                )
             if not last.history.document:
                 reuse = _plan(last, data, edited)
                 # Detection reads the first records: an edit past them cannot change it.
