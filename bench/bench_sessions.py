@@ -2,8 +2,9 @@
 
 Generates (seeded, in a temporary folder) N sessions laid out as the agents lay them out:
 60% Codex rollouts over two months of date folders, 30% Claude Code transcripts over 30
-projects, 10% Gemini CLI chats over 10 projects; 10 to 150 turns each, one in 20 with a
-call that has no output. Then times the whole command, as a process:
+projects, 10% Gemini CLI sessions (half whole-file JSON, half JSONL logs) over 10 projects;
+10 to 150 turns each, one in 20 with a call that has no output. Then times the whole
+command, as a process:
 
 - cold: `sessions --all --format json` with an empty state folder (every file analysed);
 - warm: the same again (counts from the cache, files only stat'ed);
@@ -143,26 +144,32 @@ def _claude(rng: random.Random, sid: str, cwd: str, turns: int, broken: bool) ->
     return "".join(json.dumps(v) + "\n" for v in lines)
 
 
-def _gemini(sid: str, turns: int) -> str:
-    messages = [
-        {
-            "id": f"m{n}",
-            "timestamp": "2026-03-01T10:00:00.000Z",
-            "type": "user" if n % 2 else "gemini",
-            "content": "z" * 200,
+def _gemini(sid: str, project_hash: str, turns: int, broken: bool, log: bool) -> str:
+    """A Gemini CLI session: the whole-file JSON (older CLI) or the JSONL upsert log (newer:
+    the metadata, then each message each time it changes). Each answer calls a tool whose
+    result it carries; the last call has none when `broken`."""
+    t = "2026-03-01T10:00:00.000Z"
+    messages: list[dict[str, object]] = []
+    for n in range(turns):
+        messages.append({"id": f"u{n}", "timestamp": t, "type": "user", "content": "z" * 200})
+        call: dict[str, object] = {
+            "id": f"read_file-{n}",
+            "name": "read_file",
+            "args": {"absolute_path": f"/w/f{n}.py"},
+            "status": "success",
+            "timestamp": t,
         }
-        for n in range(turns)
-    ]
-    return json.dumps(
-        {
-            "sessionId": sid,
-            "projectHash": "h",
-            "startTime": "2026-03-01T10:00:00.000Z",
-            "lastUpdated": "2026-03-01T10:00:00.000Z",
-            "messages": messages,
-        },
-        indent=2,
-    )
+        if not (broken and n == turns - 1):
+            response = {"id": f"read_file-{n}", "name": "read_file", "response": {"output": "y"}}
+            call["result"] = [{"functionResponse": response}]
+        messages.append(
+            {"id": f"g{n}", "timestamp": t, "type": "gemini", "content": "", "toolCalls": [call]}
+        )
+    meta = {"sessionId": sid, "projectHash": project_hash, "startTime": t, "lastUpdated": t}
+    if not log:
+        return json.dumps({**meta, "messages": messages}, indent=2)
+    lines = [{**meta, "kind": "main"}, *messages, {"$set": {"lastUpdated": t}}]
+    return "".join(json.dumps(v) + "\n" for v in lines)
 
 
 def make_home(root: Path, count: int, projects: list[str]) -> int:
@@ -186,14 +193,10 @@ def make_home(root: Path, count: int, projects: list[str]) -> int:
             text = _claude(rng, sid, cwd, turns, broken)
         else:
             project = hashlib.sha256(projects[n % 10].encode()).hexdigest()
-            path = (
-                root
-                / ".gemini/tmp"
-                / project
-                / "chats"
-                / f"session-2026-03-01T10-00-{sid[:8]}.json"
-            )
-            text = _gemini(sid, turns)
+            log = n % 20 == 19  # every other Gemini CLI session: the newer JSONL log
+            name = f"session-2026-03-01T10-00-{sid[:8]}.json{'l' if log else ''}"
+            path = root / ".gemini/tmp" / project / "chats" / name
+            text = _gemini(sid, project, turns, n % 200 == 9, log)
         path.parent.mkdir(parents=True, exist_ok=True)
         data = text.encode()
         path.write_bytes(data)
