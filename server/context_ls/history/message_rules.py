@@ -4,6 +4,7 @@ output's status), H011 (a message that answers tool calls begins with its result
 the place of a Gemini call turn (H006). What the dialect requires comes from its
 `Dialect` (`statuses`, `results_first`, `nonempty_text`, `api.misplaced_call_turn`).
 
+What stands on abandoned rows (never sent again) is not judged, whatever the dialect.
 The latest assistant message stays as it was: the API refuses a change to its thinking
 blocks (FORMATS.md 5b), so a blank text block beside them is reported without a fix."""
 
@@ -12,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from context_ls.history.items import CONVERSATION, Item, ItemKind, Span, next_conversation
+from context_ls.history.items import (
+    CONVERSATION,
+    FLAG_ABANDONED,
+    Item,
+    ItemKind,
+    Span,
+    next_conversation,
+)
 from context_ls.history.rules import RULES, THINKING_KEPT
 
 if TYPE_CHECKING:
@@ -99,7 +107,7 @@ def blank_texts(history: History, dialect: Dialect, out: _Collector) -> None:
         if problem.code != "H012":
             continue
         fields, variant, fixable = dict(problem.fields), problem.variant, problem.fixable
-        if variant == "only" and dialect.chain is None:
+        if variant == "only" and dialect.results_join_reply:
             if filled is None:
                 filled = _getting_results(history, out)
             if index in filled:
@@ -164,7 +172,7 @@ def call_turns(history: History, api_error: str, out: _Collector) -> None:
         first_of_record.setdefault(each.item, each)
     previous: Item | None = None
     for item in items:
-        if item.kind not in CONVERSATION:
+        if item.kind not in CONVERSATION or item.abandoned:
             continue
         call = first_of_record.get(item.index)
         if call is not None and not _answers_to(previous):
@@ -190,8 +198,8 @@ def _answers_to(previous: Item | None) -> bool:
 
 def statuses(history: History, known: tuple[str, ...], out: _Collector) -> None:
     """H008: an output status the dialect does not know."""
-    rule, expected = RULES["H008"], ", ".join(known)
+    rule, expected, flags = RULES["H008"], ", ".join(known), history.items.flags
     for output in history.outputs:
-        if output.status not in known:
+        if output.status not in known and not flags[output.item] & FLAG_ABANDONED:
             message = rule.message(call_id=output.call_id, status=output.status, statuses=expected)
             out.add("H008", message, output.item, output.call_id, output=output)

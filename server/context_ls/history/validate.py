@@ -11,6 +11,7 @@ from typing import Any
 
 from context_ls.history.dialects import Dialect, dialect_of
 from context_ls.history.findings import Finding, Related
+from context_ls.history.items import FLAG_ABANDONED
 from context_ls.history.message_rules import OWN_PROBLEMS, message_passes
 from context_ls.history.model import Call, History, Item, ItemKind, Output, Records, Span
 from context_ls.history.rules import RULES
@@ -162,12 +163,12 @@ class Pairs:
     @classmethod
     def of(cls, history: History, dialect: Dialect, trailing_calls_pending: bool) -> Pairs:
         items = history.items
-        branches = dialect.chain is not None
         first_row = dialect.resume_start(history) if dialect.resume_start is not None else 0
-        first_calls, more_calls = _by_id(history.calls, items, branches, first_row)
-        first_outputs, more_outputs = _by_id(history.outputs, items, branches, first_row)
+        left = any_abandoned(items)
+        first_calls, more_calls = _by_id(history.calls, items, left, first_row)
+        first_outputs, more_outputs = _by_id(history.outputs, items, left, first_row)
         pending_from = _pending_start(history) if trailing_calls_pending else len(items)
-        chain = items.uuid_rows() if branches else {}
+        chain = items.uuid_rows() if dialect.chain is not None else {}
         answered: list[Call] = []
         early: list[Call] = []
         unanswered: list[Call] = []
@@ -195,17 +196,27 @@ class Pairs:
 
 
 _NONE: list[Any] = []
+# The flag bytes without the abandoned bit (deleted in C to ask whether any row has it).
+_KEPT_FLAGS = bytes(flag for flag in range(256) if not flag & FLAG_ABANDONED)
+
+
+def any_abandoned(items: Records) -> bool:
+    """Whether the dialect marked rows abandoned (Claude Code's branches left by a rewind,
+    Gemini CLI's rewritten or rewound versions): asked of every history on every
+    keystroke, so answered without a Python loop over the rows."""
+    return bool(items.flags.translate(None, _KEPT_FLAGS))
 
 
 def _by_id(
-    subjects: list[Any], items: Records, branches: bool, first_row: int = 0
+    subjects: list[Any], items: Records, abandoned: bool, first_row: int = 0
 ) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     """The first call (or output) of each id in file order, and the later ones of ids used
-    again. `branches`: the dialect marks abandoned branches (Claude Code); what stands on
-    them is left out. `first_row`: records before it are never sent again (before a Codex
-    compaction)."""
-    if branches and items.any_abandoned():
-        subjects = [s for s in subjects if not items[s.item].abandoned]
+    again. `abandoned`: some rows are marked abandoned (never sent again, whatever the
+    dialect); what stands on them is left out. `first_row`: records before it are never
+    sent again (before a Codex compaction)."""
+    if abandoned:
+        flags = items.flags
+        subjects = [s for s in subjects if not flags[s.item] & FLAG_ABANDONED]
     if first_row:
         subjects = [s for s in subjects if s.item >= first_row]
     first: dict[str, Any] = {}

@@ -151,6 +151,13 @@ class Dialect(NamedTuple):
         return item.index if self.output_anchor is None else self.output_anchor(item)
 
     @property
+    def results_join_reply(self) -> bool:
+        """A result a repair adds goes into the user message after its call (Anthropic,
+        Bedrock, Gemini API), not onto a new record of its own: in a chained log (Claude
+        Code) each message is its lines, and a result gets a line."""
+        return self.content_path is not None and self.chain is None
+
+    @property
     def blocks(self) -> bool:
         """Calls and outputs are content blocks inside messages."""
         return self.content_path is not None

@@ -19,7 +19,7 @@ from array import array
 from typing import TYPE_CHECKING, Any
 
 from context_ls.history.dialects import gemini_cli_fix
-from context_ls.history.dialects.base import ApiErrors, Chain, Dialect
+from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
     OTHER,
     CallFact,
@@ -295,16 +295,6 @@ def synthesize(plan: Plan, call: Call) -> None:
     gemini_cli_fix.note_missing(plan, call)
 
 
-# Pairing leaves out what stands on abandoned rows only for dialects with a chain; no Gemini
-# record names a parent, so the chain links nothing (see the module's docstring).
-_VERSIONS = Chain(
-    linked_thread=lambda thread: False,
-    parent_session=lambda path: None,
-    uuids_in=lambda path: frozenset(),
-    moved_parent=lambda value, call_uuid: None,
-)
-
-
 DIALECT = Dialect(
     name=NAME,
     what="Gemini CLI sessions",
@@ -313,7 +303,6 @@ DIALECT = Dialect(
     facts=facts,
     subject=subject,
     turns=count_turns,
-    chain=_VERSIONS,
     api=ApiErrors(
         missing_output=lambda call: _COUNT_ERROR,
         orphan=lambda call_id: _COUNT_ERROR,
