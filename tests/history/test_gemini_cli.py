@@ -22,6 +22,7 @@ from context_ls.history.api import (
 from context_ls.history.detect import detect_dialect
 from context_ls.history.dialects import gemini_cli, gemini_cli_fix
 from context_ls.history.model import apply_edits
+from context_ls.history.rules import RULES
 
 from ._checks import codes, normalized
 from ._gen import ALL_DIALECTS, REPO, call_prefix, clean_events, render
@@ -260,6 +261,9 @@ def test_json_repair_is_in_place_and_minimal() -> None:
             assert data[item.span.start : item.span.end] in out
     # Pretty-printed like the file: the new member sits on its own line.
     assert b'\n          "result": [\n' in out
+    # `explain H001` and the README say what this fix gives Gemini CLI.
+    assert "`functionResponse` with an error text" in RULES["H001"].fix
+    assert "status `cancelled`" in RULES["H001"].fix
 
 
 def test_jsonl_repair_appends_the_completed_message() -> None:

@@ -36,7 +36,11 @@ _RULES = (
         "(no function_call_output with call_id call_A follows)",
         "Safe fix: insert a synthetic output right after the call, the way Codex does itself "
         "(`aborted` for Codex/Responses, an `is_error` tool_result for Anthropic and Claude Code, "
-        "a tool message for Chat Completions, status `canceled` for the native dialect). "
+        "a tool message for Chat Completions, status `canceled` for the native dialect, an "
+        "error `toolResult` in the next user message for Bedrock, an error `functionResponse` "
+        "in the next user turn for the Gemini API). Gemini CLI gets what it records for a call "
+        "it cancelled: status `cancelled` and a `functionResponse` with an error text in the "
+        "call's own message (appended as the message's new version in a JSONL log). "
         "The text is configurable (`syntheticOutputText`).",
         messages={
             "": 'call {call_id}{tool} has no output; the API will answer: "{api_error}"',
