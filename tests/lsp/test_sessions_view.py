@@ -74,7 +74,7 @@ async def test_the_rows_are_those_of_the_command_line(
     broken = {row["session_id"]: row for row in answer["sessions"]}
     assert broken[CODEX_BROKEN]["findings"] == {"H001": 1}
     assert broken[CODEX_CLEAN]["findings"] == {}
-    assert broken[GEMINI_HASHED]["findings"] is None  # unknown, not clean
+    assert broken[GEMINI_HASHED]["findings"] == {"H001": 1}  # its call never returned
     assert broken[CLAUDE_BROKEN]["resume"] == f"claude --resume {CLAUDE_BROKEN}"
     root = home.root
     assert answer["searched"] == [
