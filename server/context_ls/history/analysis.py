@@ -171,7 +171,9 @@ def refine_spans(
     fetch: Callable[[int, int], bytes],
     span_of: SpanOf | None = None,
 ) -> None:
-    """Point each finding at the id token inside its record when it is written plainly."""
+    """Point each finding at the id token inside its record when it is written plainly:
+    the call's for a finding about a call (H001, H003, and one that names no output, such
+    as a Gemini call turn's H006), else the output's."""
     items = history.items
     for finding in findings:
         if finding.item < 0 or finding.code == "H010":
@@ -183,7 +185,8 @@ def refine_spans(
         if finding.code == "H009" and item.parent_uuid:
             span = key_value_span(record, where.start, "parentUuid", item.parent_uuid)
         elif finding.call_id is not None:
-            subject = finding.call if finding.code in ("H001", "H003") else finding.output
+            about_call = finding.code in ("H001", "H003") or finding.output is None
+            subject = finding.call if about_call else finding.output
             if subject is not None:
                 span = id_span_in(record, where.start, subject)
         if span is not None:
