@@ -170,6 +170,22 @@ def test_a_one_line_jsonl_file_of_a_conversation_is_a_data_set(
     assert [f["code"] for f in report["findings"]] == expected
 
 
+def test_check_and_normalize_take_a_forced_one_line_data_set_as_a_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--dialect openai-finetune` on one line: its records are lines, not the elements of
+    a `{"messages": …}` document (which are no data set lines: "no openai-finetune records")."""
+    monkeypatch.setenv("CONTEXT_LS_STATE_DIR", str(tmp_path / "state"))
+    path = tmp_path / "one.json"
+    path.write_bytes(_line([USER, _ask(_call("call_1")), USER, DONE]) + b"\n\n")
+    assert main(["check", "--format", "json", "--dialect", NAME, str(path)]) == 1
+    report = json.loads(capsys.readouterr().out)["files"][0]
+    assert (report["dialect"], [f["code"] for f in report["findings"]]) == (NAME, ["H001"])
+    assert main(["normalize", "--write", "--dialect", NAME, str(path)]) == 0
+    capsys.readouterr()
+    assert main(["check", "--dialect", NAME, str(path)]) == 0
+
+
 def test_outline_of_a_line_lists_its_calls_and_the_target() -> None:
     from context_ls.history.dialects.finetune_outline import outline_line
 

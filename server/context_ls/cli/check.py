@@ -26,7 +26,7 @@ from context_ls.cli.jobs import check_all, resolve_jobs
 from context_ls.history import source as src
 from context_ls.history.api import Options, analyze_path
 from context_ls.history.detect import dialect_mismatch, why_not_history
-from context_ls.history.dialects import NAMES
+from context_ls.history.dialects import NAMES, dialect_of
 from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.model import DialectName
 from context_ls.history.rules import RULES, get_rule
@@ -105,7 +105,7 @@ def check_file(path: Path, named: bool, settings: Settings) -> Checked:
     dialect = settings.dialect
     try:
         if dialect is not None:
-            mismatch = dialect_mismatch(_record_values(path), dialect)
+            mismatch = forced_mismatch(path, dialect)
             if mismatch is not None:
                 if named:  # the user said this file is a `dialect` history: it is not
                     return Checked(path, named, error=mismatch)
@@ -133,7 +133,14 @@ def check_file(path: Path, named: bool, settings: Settings) -> Checked:
 HEAD = 1 << 20  # content read before JSONL and a JSON document are told apart (as stream.py)
 
 
-def _record_values(path: Path) -> Iterator[Any]:
+def forced_mismatch(path: Path, dialect: DialectName) -> str | None:
+    """Why a file forced to `dialect` holds none of its records (None: it does). A dialect
+    whose records are lines (a data set) reads a single line as a record, not as a
+    document's elements, as the engine does."""
+    return dialect_mismatch(_record_values(path, dialect_of(dialect).lines_only), dialect)
+
+
+def _record_values(path: Path, lines_only: bool = False) -> Iterator[Any]:
     """The decoded top-level records of a file's content (decompressed when it is zstd), in
     order. JSONL is read a line at a time (`--dialect` usually matches on the first line);
     only a JSON document is held whole, as the engine holds it."""
@@ -145,12 +152,12 @@ def _record_values(path: Path) -> Iterator[Any]:
             if len(gathered) >= HEAD:
                 break
         else:
-            yield from record_values(bytes(gathered))
+            yield from record_values(bytes(gathered), lines_only)
             return
         head = bytes(gathered)
         del gathered
         start = src.content_start(head)
-        if src.looks_like_document(head, start):
+        if not lines_only and src.looks_like_document(head, start):
             yield from record_values(b"".join([head, *content]))
             return
         yield from _decoded(_lines(chain([head[start:]], content)))
@@ -178,10 +185,10 @@ def _lines(chunks: Iterable[bytes]) -> Iterator[bytes]:
         yield rest
 
 
-def record_values(data: bytes) -> Iterator[Any]:
+def record_values(data: bytes, lines_only: bool = False) -> Iterator[Any]:
     """The decoded top-level records of a source: JSONL lines or a document's elements."""
     start = src.content_start(data)
-    if src.looks_like_document(data, start):
+    if not lines_only and src.looks_like_document(data, start):
         records, _error = src.document_records(data, start)
         yield from _decoded(record.data for record in records)
     else:
@@ -200,7 +207,8 @@ def require_dialect_records(path: Path, data: bytes, dialect: DialectName | None
     """For commands that read a file whole (`normalize`, `trim`): refuse with exit 2 when
     `--dialect` names a dialect the file holds no record of."""
     if dialect is not None:
-        mismatch = dialect_mismatch(record_values(data), dialect)
+        lines_only = dialect_of(dialect).lines_only
+        mismatch = dialect_mismatch(record_values(data, lines_only), dialect)
         if mismatch is not None:
             raise UsageError(f"{path}: {mismatch}")
 

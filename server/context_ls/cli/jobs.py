@@ -31,7 +31,6 @@ from context_ls.cli.checked import (
 )
 from context_ls.cli.files import UsageError
 from context_ls.cli.progress import Progress
-from context_ls.history.detect import dialect_mismatch
 from context_ls.history.dialects.finetune_scan import Part, cut, scan_range
 
 PIECE = 16 << 20  # bytes of a data set per range (the progress bar moves a range at a time)
@@ -151,9 +150,9 @@ def _plan(path: Path, named: bool, settings: Settings) -> Checked | list[_Task]:
         if size < 2 * PIECE or not is_dataset(path, settings.dialect):
             return [_File(path, named, settings, size)]
         if settings.dialect is not None:
-            from context_ls.cli.check import _record_values
+            from context_ls.cli.check import forced_mismatch
 
-            if dialect_mismatch(_record_values(path), settings.dialect) is not None:
+            if forced_mismatch(path, settings.dialect) is not None:
                 return [_File(path, named, settings, size)]  # `check_file` says why
         ranges = cut(str(path), size, -(-size // PIECE))
     except OSError as error:
