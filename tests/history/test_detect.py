@@ -161,3 +161,53 @@ def test_detection_samples_the_same_lines_from_a_shorter_head(
             list(src.split_lines(data[:cut], start))[:8]
             == list(src.split_lines(data[:head], start))[:8]
         )
+
+
+# --- detection stops early, and still picks what scoring every record picks ----------------
+
+
+def _scored_everywhere(sample: list[object]) -> str | None:
+    """Detection as its rule says, without shortcuts: every dialect scores every record;
+    the qualified dialect with the highest total wins, the one listed first on a tie."""
+    from context_ls.history.detect import MARKED
+    from context_ls.history.dialects import DIALECTS
+
+    best, best_total = None, 0
+    for name, dialect in DIALECTS.items():
+        scores = [dialect.sniff(value) for value in sample]
+        qualified = any(s >= MARKED for s in scores) and 2 * sum(s >= 1 for s in scores) >= len(
+            scores
+        )
+        if qualified and sum(scores) > best_total:
+            best, best_total = name, sum(scores)
+    return best
+
+
+def _example_records() -> list[object]:
+    """The records of every example (every dialect), and a few of ordinary JSON."""
+    pool: list[object] = [{"name": "x", "version": "1"}, {"id": "a", "call_id": "b"}, [1, 2]]
+    for path in sorted(EXAMPLES.glob("*.json*")):
+        if path.name == "EXPECTED.json":
+            continue
+        data = path.read_bytes()
+        if src.looks_like_document(data, 0):
+            raws = [record.data for record in src.document_records(data, 0)[0]]
+        else:
+            raws = [chunk for _, _, chunk in src.split_lines(data, 0)]
+        for raw in raws:
+            try:
+                pool.append(json.loads(raw))
+            except ValueError:
+                continue  # the half-written line of the crashed rollout
+    return pool
+
+
+EXAMPLE_RECORDS = _example_records()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(EXAMPLE_RECORDS), min_size=1, max_size=40))
+def test_early_stop_picks_what_scoring_every_record_picks(sample: list[object]) -> None:
+    from context_ls.history.detect import detect_dialect
+
+    assert detect_dialect(sample) == _scored_everywhere(sample)

@@ -11,27 +11,40 @@ from context_ls.history.model import DialectName
 
 SAMPLE_SIZE = 200
 MARKED = 2  # a sniff score from 2 up: the record carries the dialect's own marks
+TOP_SCORE = 3  # the most a sniff gives one record
 
 
 def detect_dialect(values: Iterable[Any]) -> DialectName | None:
     """The dialect most records fit, or None for ordinary JSON (settings, logs, manifests).
 
     Each dialect scores a record 0 (does not fit), 1 (fits loosely), 2–3 (its own marks).
-    A dialect qualifies when at least one record carries its marks and most records fit.
+    A dialect qualifies when at least one record carries its marks and most records fit;
+    the highest total wins, and on a tie the dialect listed first.
     """
     sample = list(islice(values, SAMPLE_SIZE))
     if not sample:
         return None
-    best: DialectName | None = None
-    best_score = 0
-    for name, dialect in DIALECTS.items():
-        scores = [dialect.sniff(value) for value in sample]
-        marked = sum(1 for s in scores if s >= MARKED)
-        fitting = sum(1 for s in scores if s >= 1)
-        total = sum(scores)
-        if marked and fitting * 2 >= len(sample) and total > best_score:
-            best, best_score = name, total
-    return best
+    first = sample[0]
+    # The likeliest dialects first, so that the others can stop as soon as even top scores
+    # on the records left would not beat the best (a listing detects thousands of files).
+    ranked = sorted(enumerate(DIALECTS.values()), key=lambda pair: -pair[1].sniff(first))
+    best: tuple[int, int] | None = None  # (total, -rank in the registry) of the leader
+    winner: DialectName | None = None
+    size = len(sample)
+    for rank, dialect in ranked:
+        sniff = dialect.sniff
+        total = marked = fitting = 0
+        for seen, value in enumerate(sample):
+            if best is not None and (total + TOP_SCORE * (size - seen), -rank) < best:
+                break  # cannot catch up
+            score = sniff(value)
+            total += score
+            marked += score >= MARKED
+            fitting += score >= 1
+        else:
+            if marked and fitting * 2 >= size and (best is None or (total, -rank) > best):
+                best, winner = (total, -rank), dialect.name
+    return winner
 
 
 def document_dialect(key: str | None, sample: Sequence[Any]) -> DialectName | None:
