@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench install clean client-test client-package client-package-all e2e-tools e2e
+.PHONY: run test lint typecheck pytest bench bench-json-ls install clean client-test client-package client-package-all e2e-tools e2e
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,11 +67,18 @@ pytest: $(STAMP) $(CLIENT_STAMP) $(E2E_TOOLS)
 ## make test: everything the tests need, then lint, types, the client's checks and all tests
 test: lint typecheck client-test pytest
 
-## make bench: speed figures (check vs the floor, normalize, server, context store, sessions)
+## make bench: speed figures (check vs the floor, normalize, server, context store, sessions).
+## The JSON documents are also measured against vscode-json-language-server when
+## `make bench-json-ls` has put it in .cache/json-ls (the bench says so when it is missing).
 bench: $(STAMP)
 	$(PY) bench/bench_check.py
 	@for b in bench/bench_lsp.py bench/bench_context.py bench/bench_sessions.py; do \
 		if [ -f $$b ]; then echo "== $$b"; $(PY) $$b || exit 1; fi; done
+
+JSON_LS_VERSION := 4.10.0
+bench-json-ls:
+	mkdir -p .cache/json-ls
+	$(NPM) install --no-audit --no-fund --prefix .cache/json-ls vscode-langservers-extracted@$(JSON_LS_VERSION)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis .benchmarks

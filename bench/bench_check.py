@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from common import DATA, SHARED, compile_sources, rollout
+from common import DATA, SHARED, chat_document, compile_sources, rollout
 
 CLI = [sys.executable, "-m", "context_ls"]
 
@@ -113,8 +113,41 @@ def bench_normalize() -> None:
     print(f"10x the items costs {results[10_000] / results[1_000]:.1f}x the time (goal <= 11x)")
 
 
+def bench_documents(runs: int) -> None:
+    """`check` on the pretty-printed Chat documents against ../shared/bench's floor for a
+    JSON document (a typed msgspec decode that pairs ids), alternating, medians."""
+    floor_script = SHARED / "floor_chat_doc.py"
+    if not floor_script.exists() or chat_document(fifth=False) is None:
+        print(f"JSON documents: skipped ({floor_script} or gen_chat.py is not there)")
+        return
+    for fifth in (False, True):
+        path = chat_document(fifth)
+        assert path is not None
+        floor_cmd = [sys.executable, str(floor_script), str(path)]
+        check_cmd = [*CLI, "check", "--format", "json", str(path)]
+        floor_times, check_times = [], []
+        floor_out = check_out = ""
+        for _ in range(runs):
+            elapsed, floor_out = _run(floor_cmd)
+            floor_times.append(elapsed)
+            elapsed, check_out = _run(check_cmd)
+            check_times.append(elapsed)
+        floor, check = statistics.median(floor_times), statistics.median(check_times)
+        unanswered = json.loads(check_out)["summary"]["by_code"].get("H001", 0)
+        same = "same" if unanswered == int(floor_out) else "DIFFERENT"
+        print(
+            f"document {path.name}, {path.stat().st_size / 1e6:.1f} MB: floor_chat_doc median"
+            f" {floor:.3f} s   check --format json median {check:.3f} s   ratio"
+            f" {check / floor:.2f}x (goal <= 2x); H001 {unanswered} / floor {floor_out.strip()}:"
+            f" {same}"
+        )
+        rss = _peak_rss_kb(check_cmd)
+        print(f"  check peak RSS: {rss / 1024:.0f} MB ({rss * 1024 / path.stat().st_size:.2f}x)")
+
+
 if __name__ == "__main__":
     os.environ.setdefault("CONTEXT_LS_STATE_DIR", str(DATA / "state"))
     compile_sources()
     bench_check(int(os.environ.get("BENCH_RUNS", "5")))
+    bench_documents(int(os.environ.get("BENCH_RUNS", "5")))
     bench_normalize()

@@ -44,8 +44,8 @@ def json_ls() -> list[str] | None:
         return None
     if not JSON_LS.exists():
         print(
-            f"vscode-json-language-server: skipped ({JSON_LS} is not there; install it with "
-            "`npm install --prefix .cache/json-ls vscode-langservers-extracted@4.10.0`)"
+            f"vscode-json-language-server: skipped ({JSON_LS} is not there: `make bench-json-ls`"
+            " installs it)"
         )
         return None
     return [str(JSON_LS), "--stdio"]
