@@ -28,6 +28,7 @@ RESPONSE = "functionResponse"
 RESPONSE_BY_NAME = "functionResponse (no id) "  # + the function's name
 # What a plan keeps between findings: blocks for the end of existing turns, new turns.
 _APPENDS = "gemini_appends"
+_REPLY_ROLES = ("user", "function")  # the roles of a turn that answers calls
 _NEW_TURNS = "gemini_new_turns"
 
 
@@ -50,7 +51,7 @@ def reply_of(plan: Plan, call: Call) -> int | None:
     reply = next_conversation(call_item)
     if (
         reply is None
-        or reply.role not in ("user", "function")
+        or reply.role not in _REPLY_ROLES
         or reply.turn != call_item.turn + 1
         or reply.index in plan.remove_items
     ):
@@ -83,37 +84,83 @@ def settle_moves(plan: Plan, whole: Moves, by_record: Moves) -> None:
     whole.clear()
     moving = dict(by_record)
     by_record.clear()
-    kept = _first_turn_kept(plan, moving)
-    if kept is not None:
-        moving.pop(kept, None)
-        plan.remove_blocks.pop(kept, None)
+    _keep_turns_before_calls(plan, moving)
     for index, blocks in moving.items():
         for block, call in sorted(blocks.items()):
             _move_block(plan, index, block, call)
+    _rejoin_call_turns(plan)
     appends: dict[int, list[bytes]] = plan.state.get(_APPENDS, {})
     for reply in list(appends):
         content = _parts(plan, reply)
         removed = plan.remove_blocks.get(reply, set())
         if content is not None and len(removed) >= len(content.elements):
             plan.prepend[reply].extend(appends.pop(reply))
-    _rejoin_call_turns(plan)
 
 
-def _first_turn_kept(plan: Plan, moving: Moves) -> int | None:
-    """The first turn, when emptying it would leave a call turn first in the history (H006,
-    which has no fix): its responses then stay where they are, reported, rather than make
-    it worse."""
-    conversation = (item for item in plan.history.items if item.kind in CONVERSATION)
-    first = next(conversation, None)
-    if first is None or first.index in plan.remove_items:
+def _keep_turns_before_calls(plan: Plan, moving: Moves) -> None:
+    """A user turn whose responses all go (removed, or moved next to their calls) leaves
+    the turn after it where it stood; a call turn there must still follow a user or a
+    response turn, or join the model turns before it (`_rejoin_call_turns`). Where neither
+    can be, the turn keeps its responses, reported, rather than make it worse."""
+    while True:
+        receivers = set(plan.state.get(_APPENDS, {}))
+        new_turns = {i for i, records in plan.insert_after.items() if records}
+        for blocks in moving.values():
+            for call in blocks.values():
+                reply = reply_of(plan, call)
+                if reply is None:
+                    new_turns.add(call.item)
+                else:
+                    receivers.add(reply)
+        kept: list[Item] = []
+        gap: list[int] = []
+        stuck: int | None = None
+        for item in plan.history.items:
+            if item.kind not in CONVERSATION:
+                continue
+            leaving = moving.get(item.index, {}).keys()
+            if item.index not in receivers and _gone(plan, item.index, leaving):
+                gap.append(item.index)
+                continue
+            if gap and item.kind is ItemKind.CALLS and not _placed(plan, kept, new_turns):
+                users = [g for g in gap if _user_turn(plan, g)]
+                if users:
+                    stuck = users[-1]
+                    break
+            kept.append(item)
+            gap = []
+        if stuck is None:
+            return
+        moving.pop(stuck, None)
+        plan.remove_blocks.pop(stuck, None)
+
+
+def _placed(plan: Plan, kept: list[Item], new_turns: set[int]) -> bool:
+    """Whether a call turn may come after `kept` (the turns the repair keeps before it):
+    right after a user or response turn, or joined to the model turns before it."""
+    return bool(kept) and (_answerable(kept[-1]) or _join_start(kept, new_turns) is not None)
+
+
+def _join_start(kept: list[Item], new_turns: set[int]) -> int | None:
+    """Where in `kept` the model turns a call turn may join begin (the first of them follows
+    a user or response turn, or a new user turn inserted after one of `new_turns`); None
+    when it may join none."""
+    if not _said(kept[-1:]):
         return None
-    if not _gone(plan, first.index, moving.get(first.index, {}).keys()):
-        return None
-    after = next(
-        (i for i in conversation if not _gone(plan, i.index, moving.get(i.index, {}).keys())),
-        None,
-    )
-    return first.index if after is not None and after.kind is ItemKind.CALLS else None
+
+    def after_new_turn(at: int) -> bool:
+        return any(i in new_turns for i in range(kept[at - 1].index, kept[at].index))
+
+    first = len(kept) - 1
+    while first > 0 and _said(kept[first - 1 : first]) and not after_new_turn(first):
+        first -= 1
+    if first > 0 and (_answerable(kept[first - 1]) or after_new_turn(first)):
+        return first
+    return None
+
+
+def _user_turn(plan: Plan, index: int) -> bool:
+    return index not in plan.remove_items and plan.history.items[index].role in _REPLY_ROLES
 
 
 def _gone(plan: Plan, index: int, leaving: Iterable[int] = ()) -> bool:
@@ -144,10 +191,9 @@ def _rejoin_call_turns(plan: Plan) -> None:
             gap.append(item.index)
             continue
         if gap and item.kind is ItemKind.CALLS and (not kept or _said(kept[-1:])):
-            first = len(kept) - 1
-            while first > 0 and _said(kept[first - 1 : first]) and not _new_turn(plan, kept, first):
-                first -= 1
-            if first > 0 and (_answerable(kept[first - 1]) or _new_turn(plan, kept, first)):
+            new_turns = {i for i, records in plan.insert_after.items() if records}
+            first = _join_start(kept, new_turns) if kept else None
+            if first is not None:
                 _join(plan, kept[first], [*kept[first + 1 :], item])
                 del kept[first + 1 :]
                 gap = []
@@ -164,8 +210,7 @@ def _keep_a_turn(plan: Plan, gap: list[int]) -> int | None:
     is; None when there is none."""
     for index in reversed(gap):
         moved = any(record == index for record, _ in plan.moved_blocks)
-        user = plan.history.items[index].role in ("user", "function")
-        if user and not moved and index not in plan.remove_items:
+        if _user_turn(plan, index) and not moved:
             plan.remove_blocks.pop(index, None)
             return index
     return None
@@ -176,15 +221,9 @@ def _said(items: list[Item]) -> bool:
     return bool(items) and items[0].role == "model" and items[0].kind is ItemKind.MESSAGE
 
 
-def _new_turn(plan: Plan, kept: list[Item], at: int) -> bool:
-    """Whether the repair puts a new user turn right before `kept[at]` (its responses to
-    the calls before; inserted after a record, or after the last kept one before it)."""
-    return any(plan.insert_after.get(i) for i in range(kept[at - 1].index, kept[at].index))
-
-
 def _answerable(item: Item) -> bool:
     """A call turn may follow `item`: a user turn or a turn of responses."""
-    return item.role == "user" or item.kind is ItemKind.OUTPUTS
+    return item.role in _REPLY_ROLES or item.kind is ItemKind.OUTPUTS
 
 
 def _join(plan: Plan, target: Item, turns: list[Item]) -> None:
