@@ -23,6 +23,8 @@ from context_ls.history.dialects.finetune_scan import cut
 from context_ls.history.plain import finding_dict
 from dataset_rows import DONE, SHAPES, USER, datasets
 
+from .conftest import EXAMPLES, Run
+
 
 def _run(paths: list[Path], jobs_: int, fmt: str = "json", *extra: str) -> tuple[int, str, str]:
     args = build_parser().parse_args(["check", "--format", fmt, *extra, *map(str, paths)])
@@ -110,6 +112,16 @@ def test_jobs_must_be_a_positive_number(monkeypatch: pytest.MonkeyPatch) -> None
     assert jobs.resolve_jobs(None) >= 1
 
 
+def test_the_command_line_takes_jobs(cli: Run, tmp_path: Path) -> None:
+    """`-j/--jobs N` reaches `check`: any N prints what one job prints; 0 is refused."""
+    paths = [EXAMPLES / "native-tools.jsonl", EXAMPLES / "openai-chat-messages.json"]
+    one = cli("check", "--format", "json", "--jobs", "1", *paths)
+    two = cli("check", "--format", "json", "-j", "2", *paths)
+    assert one.code == two.code == 1 and one.out == two.out
+    refused = cli("check", "--jobs", "0", *paths)
+    assert refused.code == 2 and "--jobs 0: give 1 or more" in refused.err
+
+
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:
         return True
@@ -137,9 +149,6 @@ def test_the_progress_bar_shows_on_a_terminal_only(
     ci = _Terminal()
     assert run_check(args, io.StringIO(), ci) == 1
     assert ci.getvalue() == ""
-
-
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_files_of_every_dialect_spread_over_processes_give_the_same_report(

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from context_ls.cli.main import main
 from context_ls.history.analysis import Options
 from context_ls.history.analyzer import Analyzer
-from context_ls.history.api import analyze, fix_edits, fix_title
+from context_ls.history.api import analyze, analyze_path, fix_edits, fix_title
 from context_ls.history.model import apply_edits
 from context_ls.history.where import where
 from dataset_rows import DONE, USER
@@ -168,6 +168,13 @@ def test_a_one_line_jsonl_file_of_a_conversation_is_a_data_set(
     report = json.loads(capsys.readouterr().out)["files"][0]
     assert report["dialect"] == dialect
     assert [f["code"] for f in report["findings"]] == expected
+    # The engine's door for files, and the repairs, read it as `check` does.
+    analysis = analyze_path(path)
+    assert (analysis.history.dialect, [f.code for f in analysis.findings]) == (dialect, expected)
+    before = path.read_bytes()
+    main(["normalize", str(path)])  # a diff: empty when there is nothing to repair
+    assert (capsys.readouterr().out == "") == (not expected)
+    assert path.read_bytes() == before
 
 
 def test_check_and_normalize_take_a_forced_one_line_data_set_as_a_line(

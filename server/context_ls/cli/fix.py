@@ -25,6 +25,7 @@ from context_ls.history.api import (
     normalize_edits,
     with_linked_session,
 )
+from context_ls.history.dialects import settled_by_name
 
 
 def run_fix(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -35,7 +36,7 @@ def run_fix(args: Any, out: TextIO | None = None, err: TextIO | None = None) -> 
         raise UsageError(f"{path}: not a regular file")
     read = Read(path)
     options = with_linked_session(Options(), path)
-    analysis = analyze(read.data, None, options)
+    analysis = analyze(read.data, settled_by_name(path.name, read.data), options)
     session = session_of(path, analysis.dialect) if analysis.is_history else None
     if not analysis.is_history:
         raise UsageError(

@@ -46,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "-v", "--verbose", action="store_true", help="also list skipped files found in folders"
     )
+    check.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="processes to use (default: every core, or $CONTEXT_LS_JOBS); a big fine-tuning "
+        "data set is cut into line-aligned ranges",
+    )
 
     normalize = sub.add_parser(
         "normalize", help="repair histories (diff by default)", epilog=EPILOG

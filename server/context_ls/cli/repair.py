@@ -24,6 +24,7 @@ from context_ls.history.api import (
     trim_edits,
     with_linked_session,
 )
+from context_ls.history.dialects import settled_by_name
 from context_ls.history.model import TextEdit, apply_edits
 from context_ls.writers import Fingerprint, read_with_fingerprint
 
@@ -186,7 +187,7 @@ def run_normalize(args: Any, out: TextIO | None = None, err: TextIO | None = Non
         if dialect is not None and named:
             require_dialect_records(path, read.data, dialect)
         options = with_linked_session(Options(), path)
-        analysis = analyze(read.data, dialect, options)
+        analysis = analyze(read.data, dialect or settled_by_name(path.name, read.data), options)
         if not analysis.history.is_history:
             skipped += 1
             if named:
@@ -228,7 +229,7 @@ def run_trim(args: Any, out: TextIO | None = None, err: TextIO | None = None) ->
     read = Read(path)
     dialect = check_dialect(args.dialect)
     require_dialect_records(path, read.data, dialect)
-    analysis = analyze(read.data, dialect)
+    analysis = analyze(read.data, dialect or settled_by_name(path.name, read.data))
     if not analysis.history.is_history:
         raise UsageError(f"{path}: not an agent history (no dialect recognised); use --dialect")
     edits = trim_edits(analysis, args.keep)

@@ -20,7 +20,7 @@ from context_ls.history.analysis import (
     refine_spans,
     secret_findings,
 )
-from context_ls.history.dialects import DIALECTS
+from context_ls.history.dialects import DIALECTS, settled_by_name
 from context_ls.history.findings import Finding
 from context_ls.history.model import DialectName, History, Span
 from context_ls.history.stream import (
@@ -60,7 +60,8 @@ def _analyze_file(
     scan_secrets_when_streaming: bool,
 ) -> Analysis:
     if not is_streamable(path):
-        return _analyze(path.read_bytes(), dialect, options)
+        data = path.read_bytes()
+        return _analyze(data, dialect or settled_by_name(path.name, data), options)
     history = read_history_stream(path, dialect, sparse=findings_only)
     findings = validate(
         history,
@@ -95,7 +96,8 @@ def _analyze_compressed(
         if len(head) >= STREAM_THRESHOLD:
             break
     else:
-        return _analyze(bytes(head), dialect, options)
+        data = bytes(head)
+        return _analyze(data, dialect or settled_by_name(path.name, data), options)
     fd, name = tempfile.mkstemp(prefix="context-ls-", suffix=compression.plain_name(path).suffix)
     spilled = Path(name)
     try:

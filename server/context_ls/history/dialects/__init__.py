@@ -17,12 +17,14 @@ from context_ls.history.dialects import (
     claude_code,
     codex,
     finetune,
+    finetune_outline,
     gemini_api,
     gemini_cli,
     native,
     responses,
 )
 from context_ls.history.dialects.base import Dialect
+from context_ls.history.model import DialectName
 
 # Order breaks detection ties: the more specific line formats first.
 _ALL = (
@@ -46,6 +48,13 @@ def dialect_of(name: str | None) -> Dialect:
     """The dialect called `name`. A history of no dialect is read with the first one's
     rules (callers ask only once a history is known; this keeps them total)."""
     return DIALECTS[name] if name is not None else _ALL[0]
+
+
+def settled_by_name(name: str, data: bytes) -> DialectName | None:
+    """The dialect a file's name settles where content alone cannot: one line holding a
+    `messages` object reads as a Chat request body, but in a `.jsonl` file (and without the
+    `model` every request names) it is a one-conversation fine-tuning data set."""
+    return finetune.NAME if finetune_outline.one_line_data_set(name, data) else None
 
 
 def synthetic_texts() -> dict[str, str]:
@@ -79,6 +88,7 @@ __all__ = [
     "agent_of",
     "dialect_of",
     "session_globs",
+    "settled_by_name",
     "synthetic_texts",
     "table_markdown",
 ]
