@@ -37,3 +37,12 @@ def test_dialect_table_matches_registry() -> None:
     assert block is not None, "README lost its dialects:begin/dialects:end markers"
     assert block.group(1) == table_markdown()
     assert [row.split("`")[1] for row in block.group(1).splitlines()[2:]] == list(NAMES)
+
+
+def test_the_dask_recipe_is_the_one_the_datasets_page_runs() -> None:
+    """The README shows the recipe that `tests/test_datasets.py` runs from docs/datasets.md."""
+    page = (README.parent / "docs" / "datasets.md").read_text(encoding="utf-8")
+    recipe = re.findall(r"```python\n(.*?)```", page, re.S)[:2]
+    shown = README.read_text(encoding="utf-8")
+    assert len(recipe) == 2
+    assert all(f"```python\n{block}```" in shown for block in recipe)
