@@ -4,6 +4,8 @@ them, whether or not its records link by uuid."""
 
 from __future__ import annotations
 
+import json
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -59,3 +61,35 @@ def test_only_claude_code_links_records_by_uuid() -> None:
     joins = {name for name, d in DIALECTS.items() if d.results_join_reply}
     assert {"anthropic", "bedrock-converse", "gemini-api"} <= joins
     assert not joins & {"claude-code", "codex", "gemini-cli", "openai-chat"}
+
+
+def test_what_an_abandoned_call_or_output_is() -> None:
+    """A superseded Gemini CLI version names the line of the live one; a rewound message
+    and a live record have their own answers."""
+    from context_ls.history.abandoned import abandoned_note, live_only, live_version
+
+    from ._gen_gemini_cli import SESSION, tool_call
+
+    def line(value: object) -> bytes:
+        return json.dumps(value, separators=(",", ":")).encode() + b"\n"
+
+    def message(message_id: str, kind: str, *calls: object) -> bytes:
+        return line({"id": message_id, "timestamp": "2026-03-01T10:00:00Z", "type": kind,
+                     "content": "go", "toolCalls": list(calls)})  # fmt: skip
+
+    data = b"".join([
+        line(SESSION), message("u-0", "user"),
+        message("g-0", "gemini", tool_call("c1", "no-result", 1)),
+        message("g-0", "gemini", tool_call("c1", "ok", 1)),
+        message("u-1", "user"), message("g-1", "gemini", tool_call("c2", "ok", 2)),
+        line({"$rewindTo": "u-1"}),
+    ])  # fmt: skip
+    history = read_history(data, "gemini-cli")
+    notes = [(c.call_id, c.item, abandoned_note(history, c)) for c in history.calls]
+    assert notes == [
+        ("c1", 2, "superseded by a later version at line 4; this one is not sent again"),
+        ("c1", 3, None),
+        ("c2", 5, "dropped by a rewind; not sent again"),
+    ]
+    assert [live_version(history, c) for c in history.calls] == [3, None, None]
+    assert [(o.call_id, o.item) for o in live_only(history, history.outputs)] == [("c1", 3)]

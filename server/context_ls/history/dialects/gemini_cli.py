@@ -241,6 +241,21 @@ def live_messages(history: History) -> dict[str, tuple[int, int]]:
     return order
 
 
+def live_version(history: History, row: int, block: int) -> int | None:
+    """The row of the live version of the message block `block` of `row` stands in, when
+    another row holds it (a later version, or a `$set` list); None when that message was
+    rewound (or `row` is its live version)."""
+    ids = history.items.message_ids
+    held = ids[row] if ids is not None and 0 <= row < len(ids) else None
+    if held is None or history.items.roles[row] == REWIND:
+        return None
+    listed = held.split(_ID_SEPARATOR)
+    m = block_parts(block)[0]
+    message_id = listed[m] if m < len(listed) else ""
+    live = live_messages(history).get(message_id) if message_id else None
+    return None if live is None or live[0] == row else live[0]
+
+
 def count_turns(history: History) -> None:
     """Mark the versions no longer live (rewritten, rewound) abandoned, then give every
     live conversation record a turn of its own. Subjects of a message left behind inside a
@@ -303,6 +318,7 @@ DIALECT = Dialect(
     facts=facts,
     subject=subject,
     turns=count_turns,
+    live_version=live_version,
     api=ApiErrors(
         missing_output=lambda call: _COUNT_ERROR,
         orphan=lambda call_id: _COUNT_ERROR,

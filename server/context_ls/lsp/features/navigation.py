@@ -3,17 +3,24 @@
 The index (id spans sorted by offset, outputs by call id) is built once per analysis on
 first use (the document outline uses it too), so each request is a bisect, not a scan of
 a 20 MB transcript.
+
+A call or output on an abandoned row (a superseded version, a rewound message, a branch
+left by a rewind) is never sent again: a live id's hover and definition leave it out.
+On such an id itself, the hover says what it is (superseded by the version at line N),
+and definition goes to that live version, or within the abandoned part when none is.
 """
 
 from __future__ import annotations
 
 import asyncio
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from context_ls.history.abandoned import abandoned_note, live_version
 from context_ls.history.api import call_details, id_span, output_details
 from context_ls.history.model import Call, Output
 from context_ls.lsp.feature import LanguageFeature
@@ -30,21 +37,38 @@ if TYPE_CHECKING:
 class IdIndex:
     starts: list[int] = field(default_factory=list)
     entries: list[tuple[Span, Call | Output]] = field(default_factory=list)
+    # The live calls and outputs by id (what is sent again).
     calls: dict[str, list[Call]] = field(default_factory=dict)
     outputs: dict[str, list[Output]] = field(default_factory=dict)
     spans: dict[int, Span] = field(default_factory=dict)  # id(call/output) -> id span
+    # Those on abandoned rows, by id, and why each is not sent (id(call/output) -> note).
+    left: dict[str, list[Call | Output]] = field(default_factory=dict)
+    notes: dict[int, str] = field(default_factory=dict)
+    # Abandoned ones a later version replaced: id(call/output) -> the live version's row.
+    versions: dict[int, int] = field(default_factory=dict)
 
     @classmethod
     def build(cls, analysis: Analysis) -> IdIndex:
         index = cls()
+        history = analysis.history
         entries: list[tuple[Span, Call | Output]] = []
-        for call in analysis.history.calls:
-            index.calls.setdefault(call.call_id, []).append(call)
-            entries.append((id_span(analysis, call), call))
-        for output in analysis.history.outputs:
-            index.outputs.setdefault(output.call_id, []).append(output)
-            entries.append((id_span(analysis, output), output))
-        entries.sort(key=lambda entry: entry[0].start)
+        nodes: list[Call | Output] = [*history.calls, *history.outputs]
+        for node in nodes:
+            entries.append((id_span(analysis, node), node))
+            note = abandoned_note(history, node)
+            if note is not None:
+                index.notes[id(node)] = note
+                index.left.setdefault(node.call_id, []).append(node)
+                row = live_version(history, node)
+                if row is not None:
+                    index.versions[id(node)] = row
+            elif isinstance(node, Call):
+                index.calls.setdefault(node.call_id, []).append(node)
+            else:
+                index.outputs.setdefault(node.call_id, []).append(node)
+        # An output located on its call's id (Gemini CLI: both in one tool call object)
+        # sorts first, so the cursor there finds the call (`at` takes the last match).
+        entries.sort(key=lambda entry: (entry[0].start, isinstance(entry[1], Call)))
         index.entries = entries
         index.starts = [span.start for span, _ in entries]
         index.spans = {id(node): span for span, node in entries}
@@ -88,6 +112,9 @@ def _fenced(text: str) -> str:
 
 
 def hover_text(analysis: Analysis, index: IdIndex, node: Call | Output) -> str:
+    note = index.notes.get(id(node))
+    if note is not None:
+        return _left_text(analysis, node, note)
     if isinstance(node, Output):
         calls = index.calls.get(node.call_id, [])
         if not calls:
@@ -108,8 +135,41 @@ def hover_text(analysis: Analysis, index: IdIndex, node: Call | Output) -> str:
     return "\n\n".join(lines)
 
 
+def _left_text(analysis: Analysis, node: Call | Output, note: str) -> str:
+    """A call or output that is not sent again: what it is, then its own details."""
+    what = "Call" if isinstance(node, Call) else "Output"
+    lines = [f"{what} `{node.call_id}` **{note}**"]
+    if isinstance(node, Call):
+        lines += _call_lines(analysis, node)
+    else:
+        out = output_details(analysis, node)
+        status = out.status or ("error" if out.is_error else "ok")
+        lines.append(f"Output: {status} · {_size(out.size)}\n{_fenced(out.first_line)}")
+    return "\n\n".join(lines)
+
+
+def targets(index: IdIndex, node: Call | Output) -> Sequence[Call | Output]:
+    """Where definition goes: from an output to its call, from a call to its outputs;
+    from a superseded version to the same call or output in the live version, from one
+    left behind by a rewind to its counterparts left with it (a branch's own pairs)."""
+    if id(node) not in index.notes:
+        if isinstance(node, Output):
+            return index.calls.get(node.call_id, [])
+        return index.outputs.get(node.call_id, [])
+    row = index.versions.get(id(node))
+    if row is not None:
+        same: Sequence[Call | Output] = (
+            index.outputs.get(node.call_id, [])
+            if isinstance(node, Output)
+            else index.calls.get(node.call_id, [])
+        )
+        return [n for n in same if n.item == row]
+    wanted = Output if isinstance(node, Call) else Call
+    return [n for n in index.left.get(node.call_id, []) if isinstance(n, wanted)]
+
+
 def _locations(
-    uri: str, text: TextSnapshot, index: IdIndex, nodes: list[Call] | list[Output]
+    uri: str, text: TextSnapshot, index: IdIndex, nodes: Sequence[Call | Output]
 ) -> list[types.Location]:
     return [
         types.Location(
@@ -165,9 +225,7 @@ class Navigation(LanguageFeature):
         if found is None:
             return None
         doc, _, text, index, node = found
-        if isinstance(node, Output):
-            return _locations(doc.uri, text, index, index.calls.get(node.call_id, []))
-        return _locations(doc.uri, text, index, index.outputs.get(node.call_id, []))
+        return _locations(doc.uri, text, index, targets(index, node))
 
     async def references(self, params: types.ReferenceParams) -> list[types.Location] | None:
         found = await self._target(params.text_document.uri, params.position)
@@ -175,6 +233,14 @@ class Navigation(LanguageFeature):
             return None
         doc, _, text, index, node = found
         calls = index.calls.get(node.call_id, []) if params.context.include_declaration else []
-        return _locations(doc.uri, text, index, calls) + _locations(
+        found_at = _locations(doc.uri, text, index, calls) + _locations(
             doc.uri, text, index, index.outputs.get(node.call_id, [])
         )
+        if id(node) in index.notes:  # asked on an abandoned one: those left with it too
+            left = [
+                n
+                for n in index.left.get(node.call_id, [])
+                if params.context.include_declaration or isinstance(n, Output)
+            ]
+            found_at += _locations(doc.uri, text, index, left)
+        return found_at
