@@ -4,16 +4,16 @@ them, whether or not its records link by uuid."""
 
 from __future__ import annotations
 
-import json
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from context_ls.history.abandoned import abandoned_note, live_only, live_version
 from context_ls.history.dialects import DIALECTS, dialect_of
 from context_ls.history.reader import read_history
 from context_ls.history.validate import any_abandoned, validate
 
 from ._gen import ALL_DIALECTS, broken_events, render
+from ._gen_abandoned import GEMINI_LOG
 
 PAIRING = {"H001", "H002", "H003", "H004", "H005", "H006", "H008", "H011"}
 
@@ -66,25 +66,7 @@ def test_only_claude_code_links_records_by_uuid() -> None:
 def test_what_an_abandoned_call_or_output_is() -> None:
     """A superseded Gemini CLI version names the line of the live one; a rewound message
     and a live record have their own answers."""
-    from context_ls.history.abandoned import abandoned_note, live_only, live_version
-
-    from ._gen_gemini_cli import SESSION, tool_call
-
-    def line(value: object) -> bytes:
-        return json.dumps(value, separators=(",", ":")).encode() + b"\n"
-
-    def message(message_id: str, kind: str, *calls: object) -> bytes:
-        return line({"id": message_id, "timestamp": "2026-03-01T10:00:00Z", "type": kind,
-                     "content": "go", "toolCalls": list(calls)})  # fmt: skip
-
-    data = b"".join([
-        line(SESSION), message("u-0", "user"),
-        message("g-0", "gemini", tool_call("c1", "no-result", 1)),
-        message("g-0", "gemini", tool_call("c1", "ok", 1)),
-        message("u-1", "user"), message("g-1", "gemini", tool_call("c2", "ok", 2)),
-        line({"$rewindTo": "u-1"}),
-    ])  # fmt: skip
-    history = read_history(data, "gemini-cli")
+    history = read_history(GEMINI_LOG, "gemini-cli")
     notes = [(c.call_id, c.item, abandoned_note(history, c)) for c in history.calls]
     assert notes == [
         ("c1", 2, "superseded by a later version at line 4; this one is not sent again"),

@@ -4,47 +4,16 @@ what it is when the cursor is on it."""
 
 from __future__ import annotations
 
-import json
-
 from lsprotocol import types
 
-from history._gen_gemini_cli import SESSION, tool_call
+from history._gen_abandoned import CLAUDE_BRANCH, GEMINI_LOG
 
 from .conftest import Session
 
 
-def _line(value: object) -> str:
-    return json.dumps(value, separators=(",", ":")) + "\n"
-
-
-def _message(message_id: str, kind: str, *calls: dict[str, object]) -> dict[str, object]:
-    found: dict[str, object] = {"id": message_id, "timestamp": "2026-03-01T10:00:00Z",
-                                "type": kind, "content": "" if calls else "go"}  # fmt: skip
-    if calls:
-        found["toolCalls"] = list(calls)
-    return found
-
-
-# Line 2: c1 waiting (superseded by line 3, where it has its result); line 5: c2 of a
-# message the rewind on line 6 drops.
-LOG = "".join(
-    _line(value)
-    for value in (
-        SESSION,
-        _message("u-0", "user"),
-        _message("g-0", "gemini", tool_call("c1", "no-result", 1)),
-        _message("g-0", "gemini", tool_call("c1", "ok", 1)),
-        _message("u-1", "user"),
-        _message("g-1", "gemini", tool_call("c2", "ok", 2)),
-        {"$rewindTo": "u-1"},
-        _message("u-2", "user"),
-    )
-)
-
-
-async def _open(session: Session, name: str, text: str) -> str:
+async def _open(session: Session, name: str, data: bytes) -> str:
     path = session.workspace / name
-    path.write_text(text, encoding="utf-8")
+    path.write_bytes(data)
     uri = session.editor.open(path)
     await session.editor.settle(uri)
     return uri
@@ -72,7 +41,7 @@ def _on(session: Session, uri: str, needle: str, nth: int) -> types.Position:
 
 
 async def test_a_superseded_version_and_a_rewound_message(session: Session) -> None:
-    uri = await _open(session, "session-2026-03-01T10-00-abandoned.jsonl", LOG)
+    uri = await _open(session, "session-2026-03-01T10-00-abandoned.jsonl", GEMINI_LOG)
     assert [d.code for d in await session.editor.diagnostics(uri)] == []
     old_call, live_call = _on(session, uri, '"c1"', 0), _on(session, uri, '"c1"', 1)
     assert (old_call.line, live_call.line) == (2, 3)
@@ -92,36 +61,10 @@ async def test_a_superseded_version_and_a_rewound_message(session: Session) -> N
     assert await _definition(session, uri, dropped) == [5]
 
 
-def _claude(uuid: str, parent: str | None, role: str, content: object) -> dict[str, object]:
-    message: dict[str, object] = {"role": role, "content": content}
-    if role == "assistant":
-        message["id"] = f"m-{uuid}"
-    return {"type": role, "uuid": uuid, "parentUuid": parent, "sessionId": "s",
-            "timestamp": "2026-03-01T10:00:00Z", "message": message}  # fmt: skip
-
-
-def _use(call_id: str) -> list[dict[str, object]]:
-    return [{"type": "tool_use", "id": call_id, "name": "Bash", "input": {"command": "ls"}}]
-
-
-def _result(call_id: str, text: str) -> list[dict[str, object]]:
-    return [{"type": "tool_result", "tool_use_id": call_id, "content": text}]
-
-
 async def test_a_claude_code_branch_left_by_a_rewind(session: Session) -> None:
     """The same call id on the branch left behind and on the live path (a retried turn):
     the live call's hover shows only the live result."""
-    transcript = "".join(
-        _line(value)
-        for value in (
-            _claude("u1", None, "user", "go"),
-            _claude("a1", "u1", "assistant", _use("toolu_1")),
-            _claude("r1", "a1", "user", _result("toolu_1", "first try output")),
-            _claude("a2", "u1", "assistant", _use("toolu_1")),
-            _claude("r2", "a2", "user", _result("toolu_1", "second try output")),
-        )
-    )
-    uri = await _open(session, "branch.jsonl", transcript)
+    uri = await _open(session, "branch.jsonl", CLAUDE_BRANCH)
     assert [d.code for d in await session.editor.diagnostics(uri)] == []
     live = _on(session, uri, '"toolu_1"', 2)
     assert live.line == 3

@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from context_ls.docs import rules_page_url
+from context_ls.history.abandoned import is_abandoned
 from context_ls.history.api import analyze, analyze_path
 from context_ls.report.html import render_report
-from context_ls.report.timeline import build_timeline, parse_time
+from context_ls.report.timeline import build_timeline, parse_time, summarize
+from history._gen_abandoned import CLAUDE_BRANCH, GEMINI_LOG
 
 from .pages import Page, parse_page
 
@@ -44,8 +46,8 @@ def test_every_example_renders_a_valid_complete_page(path: Path) -> None:
         assert finding.code in text
         if finding.call_id:
             assert finding.call_id in text
-    for call in analysis.history.calls:
-        assert call.call_id in text
+    for call in analysis.history.calls:  # those never sent again are left out
+        assert (call.call_id in text) is not is_abandoned(analysis.history, call)
     assert "Not a history" not in text
     assert "legend" in page
 
@@ -112,6 +114,24 @@ def test_statuses_and_marks() -> None:
     assert any(row.misplaced for row in rows)
     for row in rows:
         assert 0.0 <= row.start <= row.end <= 1.0 or row.kind in ("orphan", "record", "user")
+
+
+def test_the_timeline_shows_only_what_is_sent_again() -> None:
+    """A superseded version, a rewound message and a branch left by a rewind are neither
+    rows nor counted; the live call keeps its own output."""
+    analysis = analyze(GEMINI_LOG)
+    timeline, summary = build_timeline(analysis), summarize(analysis)
+    calls = [(row.call_id, row.line, row.status) for row in timeline.rows if row.kind == "call"]
+    assert calls == [("c1", 4, "success")]
+    assert [row.line for row in timeline.rows if row.kind == "user"] == [2, 8]
+    assert not [row for row in timeline.rows if row.kind == "orphan"]
+    assert (summary.calls, summary.outputs, summary.records) == (1, 1, 8)
+    page = "".join(check(render_report(analysis, "log.jsonl")).text)
+    assert "c2" not in page
+    branch = analyze(CLAUDE_BRANCH)
+    rows = [(r.kind, r.line, r.anchors) for r in build_timeline(branch).rows]
+    assert rows == [("user", 1, [0]), ("call", 4, [3, 4])]
+    assert summarize(branch).calls == 1
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,10 @@
 
 Pure data, no HTML. The timeline's horizontal axis is time when every call carries a
 timestamp (ISO-8601 or unix seconds), else the position of the record in the file.
+
+Only what the agent would send again is shown and counted: calls, outputs and user
+messages on abandoned rows (a superseded version of a Gemini CLI message, a rewound
+message, a Claude Code branch left by a rewind) stay out.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from context_ls.history.abandoned import live_only
 from context_ls.history.api import Analysis
 from context_ls.history.model import Call, ItemKind, Output
 
@@ -123,7 +128,7 @@ class _Axis:
         history = analysis.history
         self.count = max(len(history.items), 1)
         self.by_index = {item.index: n for n, item in enumerate(history.items)}
-        times = [_time(analysis, c) for c in history.calls]
+        times = [_time(analysis, c) for c in live_only(history, history.calls)]
         stamps = [t for t in _all_times(analysis) if t is not None]
         self.t0 = min(stamps) if stamps else 0.0
         self.t1 = max(stamps) if stamps else 0.0
@@ -151,15 +156,16 @@ def _time(analysis: Analysis, record: Call | Output) -> float | None:
 
 def summarize(analysis: Analysis) -> Summary:
     history = analysis.history
-    statuses: Counter[str] = Counter(output_status(o) for o in history.outputs)
+    calls, outputs = live_only(history, history.calls), live_only(history, history.outputs)
+    statuses: Counter[str] = Counter(output_status(o) for o in outputs)
     stamps = [t for t in _all_times(analysis) if t is not None]
     return Summary(
         dialect=history.dialect,
         records=history.record_count,
         size=history.size,
-        calls=len(history.calls),
-        outputs=len(history.outputs),
-        tools=Counter(call.tool or "(unnamed)" for call in history.calls),
+        calls=len(calls),
+        outputs=len(outputs),
+        tools=Counter(call.tool or "(unnamed)" for call in calls),
         statuses=statuses,
         findings=Counter(f.code for f in analysis.findings),
         failures=statuses["failed"],
@@ -173,8 +179,9 @@ def build_timeline(analysis: Analysis, max_calls: int | None = None) -> Timeline
     max_calls = MAX_CALLS if max_calls is None else max_calls
     history = analysis.history
     axis = _Axis(analysis)
+    live_outputs = live_only(history, history.outputs)
     outputs: dict[str, list[Output]] = {}
-    for output in history.outputs:
+    for output in live_outputs:
         outputs.setdefault(output.call_id, []).append(output)
     codes: dict[str, list[str]] = {}
     pending: set[str] = set()
@@ -185,7 +192,7 @@ def build_timeline(analysis: Analysis, max_calls: int | None = None) -> Timeline
             codes.setdefault(finding.call_id, []).append(finding.code)
             if finding.pending:
                 pending.add(finding.call_id)
-    calls = history.calls
+    calls = live_only(history, history.calls)
     step = max(1, math.ceil(len(calls) / max_calls)) if len(calls) > max_calls else 1
     rows: list[Row] = []
     shown = 0
@@ -195,13 +202,16 @@ def build_timeline(analysis: Analysis, max_calls: int | None = None) -> Timeline
         shown += 1
         rows.append(_call_row(analysis, axis, call, outputs.get(call.call_id, []), codes, pending))
     known = {call.call_id for call in calls}
-    for output in history.outputs:
+    for output in live_outputs:
         if output.call_id not in known:
             rows.append(_orphan_row(analysis, axis, output, codes))
     users = [
         item
         for item in history.items
-        if item.kind is ItemKind.MESSAGE and item.role == "user" and not item.results_only
+        if item.kind is ItemKind.MESSAGE
+        and item.role == "user"
+        and not item.results_only
+        and not item.abandoned
     ]
     if len(users) <= MAX_MARKS:
         for number, item in enumerate(users, 1):
