@@ -98,10 +98,10 @@ class Analyzer:
             # plan already counted their moves, so it holds for the exact history too).
             edit = type(edit)(last.data, data, materialize(last.history, last.shifts), reuse)
         secrets = _reuse_secrets(last.secrets, reuse, edit.middle, data, last.history.document)
-        keep = {"clean": last.clean}
         if fast is not None:
-            return self._keep(data, last.requested, *fast, secrets, view=True, **keep)
-        return self._keep(data, last.requested, edit.finish(), NO_SHIFTS, secrets, **keep)
+            return self._keep(data, last.requested, *fast, secrets, view=True, clean=last.clean)
+        history = edit.finish()
+        return self._keep(data, last.requested, history, NO_SHIFTS, secrets, clean=last.clean)
 
     def _document_edited(
         self, last: _Last, data: Source, edited: tuple[int, int] | None

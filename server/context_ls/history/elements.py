@@ -47,7 +47,7 @@ def layout(data: bytes, start: int) -> Layout | None:
     None when it holds no array of records. Raises msgspec's errors when it is not valid
     JSON (the same errors, with the same messages, a whole decode gives)."""
     body = memoryview(data)[start:] if start else data
-    head = _WS.match(data, start).end()
+    head = _after_ws(data, start)
     first = data[head : head + 1]
     if first == b"[":
         raws = _raw_array(body)
@@ -66,6 +66,12 @@ def layout(data: bytes, start: int) -> Layout | None:
     return _place(data, key, state, at, _raw_array(raw_array))
 
 
+def _after_ws(data: bytes, pos: int) -> int:
+    """The offset of the first byte at or after `pos` that is not white space."""
+    match = _WS.match(data, pos)
+    return match.end() if match is not None else pos
+
+
 def _opens_array(raw: msgspec.Raw) -> bool:
     return memoryview(raw)[:1] == b"["
 
@@ -73,7 +79,7 @@ def _opens_array(raw: msgspec.Raw) -> bool:
 def _value_offset(data: bytes, brace: int, obj: dict[str, msgspec.Raw], key: str) -> int | None:
     """Offset of the value of top-level `key`, from the lengths of the values before it;
     None when a key repeats (the lengths are then not those of the values in between)."""
-    pos = _WS.match(data, brace + 1).end()
+    pos = _after_ws(data, brace + 1)
     seen: set[str] = set()
     while (match := _KEY.match(data, pos)) is not None:
         name = _string(match.group(1))
@@ -105,7 +111,7 @@ def place(
     lines: list[int] = []
     cols: list[int] = []
     count, rfind, sep = data.count, data.rfind, _SEP.match
-    pos = _WS.match(data, open_at + 1).end()
+    pos = _after_ws(data, open_at + 1)
     line = count(b"\n", 0, pos)
     line_start = rfind(b"\n", 0, pos) + 1
     counted = pos
@@ -121,7 +127,7 @@ def place(
         end = pos + len(raw)
         after = sep(data, end)
         pos = after.end() if after is not None else end
-    close = _WS.match(data, pos).end()
+    close = _after_ws(data, pos)
     if data[close : close + 1] != b"]":
         raise AssertionError(f"records misplaced in the document (at byte {close})")
     return starts, lines, cols
