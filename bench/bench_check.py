@@ -25,6 +25,20 @@ def _run(cmd: list[str]) -> tuple[float, str]:
     return time.perf_counter() - start, done.stdout
 
 
+def _alternate(
+    floor_cmd: list[str], check_cmd: list[str], runs: int
+) -> tuple[float, float, str, str]:
+    """Medians of the floor and `check`, run in turns; the output of each."""
+    floor_times, check_times = [], []
+    floor_out = check_out = ""
+    for _ in range(runs):
+        elapsed, floor_out = _run(floor_cmd)
+        floor_times.append(elapsed)
+        elapsed, check_out = _run(check_cmd)
+        check_times.append(elapsed)
+    return statistics.median(floor_times), statistics.median(check_times), floor_out, check_out
+
+
 def _peak_rss_kb(cmd: list[str]) -> int:
     done = subprocess.run(
         ["/usr/bin/time", "-f", "%M", *cmd], capture_output=True, text=True, check=False
@@ -55,16 +69,9 @@ def bench_check(runs: int) -> None:
     path = rollout(60000)
     floor_cmd = [sys.executable, str(SHARED / "floor_skim.py"), str(path)]
     check_cmd = [*CLI, "check", "--format", "json", str(path)]
-    floor_times, check_times = [], []
-    floor_out = check_out = ""
-    for _ in range(runs):
-        elapsed, floor_out = _run(floor_cmd)
-        floor_times.append(elapsed)
-        elapsed, check_out = _run(check_cmd)
-        check_times.append(elapsed)
+    floor, check, floor_out, check_out = _alternate(floor_cmd, check_cmd, runs)
     dangling, orphans = (int(x) for x in floor_out.split())
     summary = json.loads(check_out)["summary"]["by_code"]
-    floor, check = statistics.median(floor_times), statistics.median(check_times)
     size_mb = path.stat().st_size / 1e6
     print(f"file: {path.name}, {size_mb:.0f} MB")
     print(
@@ -125,14 +132,7 @@ def bench_documents(runs: int) -> None:
         assert path is not None
         floor_cmd = [sys.executable, str(floor_script), str(path)]
         check_cmd = [*CLI, "check", "--format", "json", str(path)]
-        floor_times, check_times = [], []
-        floor_out = check_out = ""
-        for _ in range(runs):
-            elapsed, floor_out = _run(floor_cmd)
-            floor_times.append(elapsed)
-            elapsed, check_out = _run(check_cmd)
-            check_times.append(elapsed)
-        floor, check = statistics.median(floor_times), statistics.median(check_times)
+        floor, check, floor_out, check_out = _alternate(floor_cmd, check_cmd, runs)
         unanswered = json.loads(check_out)["summary"]["by_code"].get("H001", 0)
         same = "same" if unanswered == int(floor_out) else "DIFFERENT"
         print(

@@ -29,7 +29,7 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from common import DATA, ROOT, compile_sources, rollout
+from common import DATA, ROOT, compile_sources, rollout, rss_mb
 from context_ls.lsp.features.diagnostics import TRIM_DELAY
 from lsp_documents import bench_documents
 
@@ -46,13 +46,6 @@ def time_check(path: Path) -> float:
     start = time.perf_counter()
     subprocess.run([*CHECK, str(path)], capture_output=True, check=False)
     return time.perf_counter() - start
-
-
-def rss_mb(pid: int, field: str = "VmRSS") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 class Bench:

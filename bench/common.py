@@ -16,6 +16,14 @@ OWN_GENERATOR = ROOT / "bench" / "gen_rollout.py"
 DATA = ROOT / "bench" / "data"
 
 
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """A process's resident memory (or `field` of /proc/PID/status, in kB there), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def compile_sources() -> None:
     """Measure `context-ls` as an installed package runs: from bytecode. Without it, a
     process started where PYTHONDONTWRITEBYTECODE is set compiles every module again

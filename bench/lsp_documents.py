@@ -22,19 +22,12 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 
-from common import ROOT, SHARED, chat_document, claude_jsonl
+from common import ROOT, SHARED, chat_document, claude_jsonl, rss_mb
 from context_ls.lsp.features.diagnostics import TRIM_DELAY
 
 JSON_LS = ROOT / ".cache" / "json-ls" / "node_modules" / ".bin" / "vscode-json-language-server"
 OURS = [sys.executable, "-m", "context_ls", "serve", "--stdio"]
 CHECK = [sys.executable, "-m", "context_ls", "check", "--format", "json"]
-
-
-def rss_mb(pid: int, field: str = "VmRSS") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def json_ls() -> list[str] | None:
