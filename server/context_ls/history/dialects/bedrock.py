@@ -66,9 +66,11 @@ def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
     calls: list[CallFact] = []
     outputs: list[OutputFact] = []
     missing: list[tuple[int, str]] = []
+    blank = False  # a text block without real text (H012): rare, looked at again then
     for index, block in enumerate(content):
-        use = block.get("toolUse") if isinstance(block, dict) else None
-        result = block.get("toolResult") if isinstance(block, dict) else None
+        if not isinstance(block, dict):
+            continue
+        use, result, text = block.get("toolUse"), block.get("toolResult"), block.get("text")
         if isinstance(use, dict):
             call_id = usable_id(use.get("toolUseId"))
             if call_id is None:
@@ -82,6 +84,8 @@ def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
             else:
                 status = str_or_none(result.get("status"))
                 outputs.append(OutputFact(call_id, index, "toolResult", status))
+        elif isinstance(text, str) and not text.strip():
+            blank = True
     return RecordFacts(
         message_kind(tuple(calls), tuple(outputs)),
         role=role,
@@ -89,7 +93,7 @@ def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
         outputs=tuple(outputs),
         missing_ids=tuple(missing),
         only_results=bool(content) and len(outputs) == len(content),
-        problems=text_problems(content, raw),
+        problems=text_problems(content, raw) if blank else (),
     )
 
 
@@ -107,8 +111,6 @@ def text_problems(content: list[Any], raw: bytes | None) -> tuple[Problem, ...]:
         for index, block in enumerate(content)
         if isinstance(block, dict) and isinstance(block.get("text"), str)
     ]
-    if not texts:
-        return ()
     thinking = any(isinstance(b, dict) and "reasoningContent" in b for b in content)
     return blank_text_problems(
         texts, len(content), thinking, raw, CONTENT, (BLANK_ERROR, BLANK_ERROR)
