@@ -139,3 +139,10 @@ def test_report_draws_the_calls(cli: Run, work: Path, name: str) -> None:
     page = out.read_text(encoding="utf-8")
     tool = "list_commits" if name == GEMINI else "run_sql"
     assert tool in page and PLANTED[name][0] in page
+
+
+def test_explain_names_their_repairs(cli: Run) -> None:
+    result = cli("explain", "H001")
+    assert result.code == 0
+    assert "Bedrock" in result.out and "Gemini API" in result.out
+    assert "Bedrock" in cli("explain", "results-not-first").out
