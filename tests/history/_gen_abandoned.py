@@ -65,3 +65,20 @@ CLAUDE_BRANCH = b"".join(
         _claude("r2", "a2", "user", _result("toolu_1", "second try output")),
     )
 )
+
+
+# A call left on a branch (line 2) whose result was written late (line 5), after the live
+# path went on from the same prompt.
+CLAUDE_LATE_RESULT = b"".join(
+    line(value)
+    for value in (
+        _claude("u1", None, "user", "go"),
+        _claude("a1", "u1", "assistant", _use("toolu_x")),
+        _claude("a2", "u1", "assistant", [{"type": "text", "text": "hi"}]),
+        _claude("u2", "a2", "user", "more"),
+        _claude("r1", "a1", "user", _result("toolu_x", "late")),
+        _claude("a3", "u2", "assistant", [{"type": "text", "text": "ok"}]),
+        _claude("u3", "a3", "user", "again"),
+        _claude("a4", "u3", "assistant", [{"type": "text", "text": "done"}]),
+    )
+)

@@ -10,6 +10,7 @@ from context_ls.history.api import analyze, trim_edits
 from context_ls.history.model import apply_edits
 
 from ._gen import ALL_DIALECTS, EXAMPLES, call_prefix, clean_events, codes, render
+from ._gen_abandoned import CLAUDE_LATE_RESULT
 
 CONVERSATION = ("message", "calls", "outputs")
 
@@ -107,6 +108,20 @@ def test_trim_keeps_chat_instructions_and_starts_anthropic_with_a_user_message()
             assert isinstance(messages[0]["content"], str) or all(
                 b.get("type") != "tool_result" for b in messages[0]["content"]
             )
+
+
+@pytest.mark.parametrize("keep", range(1, 7))
+def test_an_abandoned_pair_is_not_split_either(keep: int) -> None:
+    """The late result of a call left on a branch stays with its call or goes with it:
+    kept alone, its parent gone, it would read as a live orphan."""
+    data = CLAUDE_LATE_RESULT
+    analysis = analyze(data)
+    assert [i.abandoned for i in analysis.history.items].count(True) == 2
+    assert analysis.findings == []
+    out = trimmed(data, keep)
+    assert analyze(out).findings == []
+    kept = [json.loads(line)["uuid"] for line in out.splitlines()]
+    assert ("a1" in kept) == ("r1" in kept)
 
 
 def test_trim_negative_keep_is_refused() -> None:

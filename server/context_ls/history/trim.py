@@ -20,6 +20,8 @@ def trim_cut(history: History, keep: int) -> int:
     if len(conversation) <= keep:
         return 0
     cut = conversation[len(conversation) - keep] if keep else len(history.items)
+    # Pairs on abandoned rows hold the cut back too: a kept result of an abandoned call
+    # whose line goes would be read as live (and orphan) once its parent is gone.
     first_call: dict[str, int] = {}
     for call in history.calls:
         first_call.setdefault(call.call_id, call.item)
