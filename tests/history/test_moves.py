@@ -546,3 +546,31 @@ def test_a_quick_fix_is_the_title_and_edits_of_the_same_plan() -> None:
                 api.fix_title(analysis, finding),
                 fix_edits(analysis, finding),
             ), (name, finding.code)
+
+
+def test_results_in_a_message_of_another_role_move_as_blocks() -> None:
+    """A late result held by a message whose role is not "user" cannot move whole (it would
+    stand in the reply's place and still not be the reply): its block joins the user
+    message after the call, and the repaired history is clean."""
+    doc = {
+        "messages": [
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [_tool_use("toolu_A")]},
+            {"role": "user", "content": [{"type": "text", "text": "wait"}]},
+            {"role": "", "content": [_tool_result("toolu_A")]},
+        ]
+    }
+    data = json.dumps(doc, indent=2).encode()
+    assert [f.code for f in analyze(data).findings] == ["H006"]
+    out = normalize_bytes(data)
+    assert analyze(out).findings == []
+    reply = json.loads(out)["messages"][2]
+    assert reply["role"] == "user" and reply["content"][0] == _tool_result("toolu_A")
+
+
+def _tool_use(call_id: str) -> dict[str, object]:
+    return {"type": "tool_use", "id": call_id, "name": "bash", "input": {}}
+
+
+def _tool_result(call_id: str) -> dict[str, object]:
+    return {"type": "tool_result", "tool_use_id": call_id, "content": "ok"}

@@ -204,6 +204,10 @@ def keep_replies_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
     """Every result of one assistant message goes in the one message after it: a message
     moves whole only when it alone brings results there. Otherwise its blocks go into
     that reply, which must not itself be a message on the move."""
+    # A message of another role than the results' would stand where they belong and still
+    # not be their answer: its blocks move instead.
+    for index in [i for i in whole if plan.history.items[i].role != "user"]:
+        del whole[index]
     changed = True
     while changed:
         changed = False

@@ -24,7 +24,6 @@ from context_ls.history.facts import (
 from context_ls.history.text_blocks import blank_text_problems, placing_reader
 
 if TYPE_CHECKING:
-    from context_ls.history.dialects.base import Moves
     from context_ls.history.model import Call
     from context_ls.history.normalize import Plan
 
@@ -137,15 +136,6 @@ def synthesize(plan: Plan, call: Call) -> None:
     plan.deliver_block(call, plan.style.render(block, 2), call.call_id)
 
 
-def keep_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
-    """Results move in their message only when it is a user message (a message of another
-    role would stand where the results belong and still not be their answer); otherwise as
-    `anthropic.keep_replies_whole` says."""
-    for index in [i for i in whole if plan.history.items[i].role != "user"]:
-        del whole[index]
-    anthropic.keep_replies_whole(plan, whole, by_record)
-
-
 def _expected(call: Call) -> str:
     """Bedrock names the message after the call's (`messages.N` counts from 0)."""
     return (
@@ -185,7 +175,7 @@ DIALECT = Dialect(
     default_text=DEFAULT_SYNTHETIC_TEXT,
     synthesize=synthesize,
     deliver_block=anthropic.deliver_block,
-    keep_whole=keep_whole,
+    keep_whole=anthropic.keep_replies_whole,
     move_titles={
         "record": "Move the message with the result of {call_id} {where} "
         "(the whole message, byte for byte)",
