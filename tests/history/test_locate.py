@@ -41,3 +41,27 @@ def test_key_value_span() -> None:
     record = b'{"uuid":"u2","parentUuid": "u1"}'
     assert key_value_span(record, 5, "parentUuid", "u1") == Span(5 + 27, 5 + 31)
     assert key_value_span(record, 0, "parentUuid", "u2") is None
+
+
+def test_a_part_without_an_id_is_placed_on_its_own_block() -> None:
+    """Gemini parts often carry no id: each call is then its own part, not the whole turn
+    (two calls of one turn used to share the turn's range, and a hover found the last)."""
+    import json
+
+    from context_ls.history.api import analyze, id_span
+
+    parts = [{"functionCall": {"name": name, "args": {}}} for name in ("read", "list")]
+    answers = [{"functionResponse": {"name": n, "response": {}}} for n in ("read", "list")]
+    body = {
+        "contents": [
+            {"role": "user", "parts": [{"text": "go"}]},
+            {"role": "model", "parts": parts},
+            {"role": "user", "parts": answers},
+        ]
+    }
+    data = json.dumps(body, indent=1).encode()
+    analysis = analyze(data)
+    spans = [id_span(analysis, call) for call in analysis.history.calls]
+    assert [json.loads(data[s.start : s.end]) for s in spans] == parts
+    outputs = [id_span(analysis, out) for out in analysis.history.outputs]
+    assert [json.loads(data[s.start : s.end]) for s in outputs] == answers

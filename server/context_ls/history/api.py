@@ -16,7 +16,9 @@ from context_ls.history.analysis import (
     refine_spans,
     secret_findings,
 )
+from context_ls.history.blocks import find_content
 from context_ls.history.details import CallDetails, OutputDetails
+from context_ls.history.dialects import dialect_of
 from context_ls.history.edits import plan_edits
 from context_ls.history.files import analyze_path, with_linked_session
 from context_ls.history.findings import Finding
@@ -51,10 +53,19 @@ __all__ = [
 
 
 def id_span(analysis: Analysis, subject: Call | Output) -> Span:
-    """The id token of a call or output (its whole record when the id is not written plainly)."""
+    """The id token of a call or output; without one written plainly (a Gemini part has
+    no id), its own content block, else its whole record."""
     item = analysis.history.items[subject.item]
     record = analysis.data[item.span.start : item.span.end]
-    return id_span_in(record, item.span.start, subject) or item.span
+    found = id_span_in(record, item.span.start, subject)
+    if found is not None:
+        return found
+    path = dialect_of(analysis.history.dialect).content_path
+    content = find_content(record, path) if path is not None and subject.block >= 0 else None
+    if content is not None and content.is_array and subject.block < len(content.elements):
+        start, end = content.elements[subject.block]
+        return Span(item.span.start + start, item.span.start + end)
+    return item.span
 
 
 def normalize_edits(analysis: Analysis, options: Options | None = None) -> list[TextEdit]:
