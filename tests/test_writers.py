@@ -22,6 +22,7 @@ from context_ls.writers import (
     codex_lock_paths,
     codex_thread_ids,
     describe_writers,
+    homes_by_folder,
     live_writers,
     open_writers,
     open_writers_many,
@@ -196,6 +197,50 @@ def test_codex_homes_start_with_the_one_the_rollout_lives_in(
     homes = codex_homes(path)
     assert homes[:2] == [os.path.realpath(home), os.path.realpath(tmp_path / "elsewhere")]
     assert homes[-1] == os.path.realpath(os.path.expanduser("~/.codex"))
+
+
+def _linked_homes(tmp_path: Path) -> list[str]:
+    """Rollouts reached plainly, through a linked folder, as links into another home, by
+    relative and odd paths: where resolving once per folder could go wrong."""
+    _, path, _ = _codex_home(tmp_path)
+    day = path.parent
+    (day / "second.jsonl").write_text("{}\n")
+    other = tmp_path / "other-home" / "sessions" / "2026"
+    other.mkdir(parents=True)
+    (other / path.name).symlink_to(path)  # a link: its homes are where it leads
+    (other / "plain.jsonl").write_text("{}\n")
+    (tmp_path / "linked-day").symlink_to(day)
+    (tmp_path / "dangling.jsonl").symlink_to(tmp_path / "nowhere")
+    return [
+        str(path),
+        str(day / "second.jsonl"),
+        str(other / path.name),
+        str(other / "plain.jsonl"),
+        str(tmp_path / "linked-day" / path.name),
+        str(tmp_path / "dangling.jsonl"),
+        str(tmp_path / "missing.jsonl"),
+        os.path.relpath(path),
+        str(day) + "/.",
+        str(day) + "/..",
+    ]
+
+
+def test_homes_and_real_names_resolved_once_per_folder_are_those_of_each_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODEX_HOME", str(tmp_path / "other-home"))
+    paths = _linked_homes(tmp_path)
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.sampled_from(paths), max_size=12))
+    def check(order: list[str]) -> None:
+        homes = homes_by_folder()  # fresh: the order decides which file fills the memo
+        for path in order:
+            assert homes(path) == codex_homes(path), path
+            assert writers._real_name(path) == os.path.basename(os.path.realpath(path)), path
+
+    check()
+    assert homes_by_folder()(paths[2])[0] == os.path.realpath(tmp_path / "codex-home")
 
 
 @needs_flock

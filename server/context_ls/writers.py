@@ -19,7 +19,6 @@ whose `/proc/PID/fd` is unreadable is skipped, not an error).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import subprocess
@@ -27,7 +26,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from context_ls.codex_locks import codex_homes, codex_lock_paths, codex_thread_ids
+from context_ls.codex_locks import (
+    codex_homes,
+    codex_lock_paths,
+    codex_thread_ids,
+    homes_by_folder,
+    lock_held_elsewhere,
+    lock_holder_pids,
+)
 from context_ls.fingerprint import Fingerprint, read_with_fingerprint
 
 __all__ = [
@@ -37,6 +43,7 @@ __all__ = [
     "codex_lock_paths",
     "codex_thread_ids",
     "describe_writers",
+    "homes_by_folder",
     "inode_writers",
     "live_writers",
     "live_writers_many",
@@ -237,12 +244,21 @@ def _scan_lsof(paths: list[str]) -> dict[str, list[tuple[int, int, str]]] | None
     return found
 
 
+def _real_name(path: str) -> str:
+    """The base name of where `path` really leads: its own unless it is a link (resolving
+    every folder on the way for each of thousands of files cost ~20 system calls each)."""
+    name = os.path.basename(path)
+    if name in ("", ".", "..") or os.path.islink(path):
+        return os.path.basename(os.path.realpath(path))
+    return name
+
+
 def _openers(paths: list[str]) -> dict[str, list[tuple[int, int, str]]]:
     """(pid, open flags, command) of every other process holding each path open, in any
     mode, with one scan for all paths. Keys are the paths as given."""
     result: dict[str, list[tuple[int, int, str]]] = {p: [] for p in paths}
     identities = {p: _identity(p) for p in paths}
-    targets = {key: os.path.basename(os.path.realpath(p)) for p, key in identities.items() if key}
+    targets = {key: _real_name(p) for p, key in identities.items() if key}
     if not targets:
         return result
     if os.path.isdir(f"{PROC}/self/fd"):
@@ -300,49 +316,7 @@ def open_writers(path: str | Path) -> list[Writer]:
     return open_writers_many([path])[str(path)]
 
 
-# Codex's per-thread writer lock: is it held? (where it is: `codex_locks`) --------------
-
-
-def _proc_lock_pids(key: tuple[int, int]) -> list[int] | None:
-    """Pids holding a lock on the inode `key` per /proc/locks ([] for none, -1 for an
-    open-file-description lock); None when /proc/locks cannot be read."""
-    try:
-        with open(f"{PROC}/locks", encoding="ascii", errors="replace") as handle:
-            lines = handle.read().splitlines()
-    except OSError:
-        return None
-    dev, ino = key
-    wanted = f"{os.major(dev):02x}:{os.minor(dev):02x}:{ino}"  # as the kernel prints it
-    pids = []
-    for line in lines:
-        fields = line.split()
-        # "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"; waiters start with "->".
-        if len(fields) >= 6 and fields[1] != "->" and fields[5] == wanted:
-            with contextlib.suppress(ValueError):
-                pids.append(int(fields[4]))
-    return pids
-
-
-def _lock_is_held_elsewhere(lock: str) -> bool:
-    """Without /proc/locks: try a shared, non-blocking flock and let go at once. Codex
-    holds an exclusive one, so failing means a live Codex thread."""
-    try:
-        import fcntl
-    except ImportError:  # Windows: no flock; nothing more can be told
-        return False
-    try:
-        fd = os.open(lock, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:
-        return False
-    finally:
-        os.close(fd)  # also releases the lock if it was taken
-    return False
+# Codex's per-thread writer lock: who holds it (where it is, and whether: `codex_locks`) -
 
 
 def live_writers_many(
@@ -353,7 +327,8 @@ def live_writers_many(
     has them (the rollout's `session_meta` names its thread)."""
     wanted = [str(p) for p in paths]
     heads = heads or {}
-    locks = {p: codex_lock_paths(p, heads.get(p)) for p in wanted}
+    homes = homes_by_folder()
+    locks = {p: codex_lock_paths(p, heads.get(p), homes) for p in wanted}
     lock_files = sorted({lock for found in locks.values() for lock in found})
     openers = _openers([*wanted, *lock_files])
     result = {p: _writers(openers[p]) for p in wanted}
@@ -374,10 +349,10 @@ def _lock_holders(lock: str, openers: list[tuple[int, int, str]]) -> list[tuple[
     if key is None:
         return []
     own = os.getpid()
-    pids = _proc_lock_pids(key)
+    pids = lock_holder_pids(key, PROC)
     everyone: list[tuple[int | None, str]] = [(pid, command) for pid, _, command in openers]
     if pids is None:  # no /proc/locks: ask flock itself
-        if not _lock_is_held_elsewhere(lock):
+        if not lock_held_elsewhere(lock):
             return []
         return everyone or [(None, "codex")]
     pids = [pid for pid in pids if pid != own]
