@@ -124,20 +124,46 @@ def test_every_real_file_is_counted_as_check_counts_it(path: Path) -> None:
         assert as_sessions(path, agent) == expected, agent
 
 
-def test_a_real_listing_agrees_with_check_in_every_process(tmp_path: Path) -> None:
-    """Counts made in the processes of the pool are the ones made here."""
+def _rollouts(folder: Path, count: int) -> list[Session]:
+    """`count` small rollouts, every other one with a call left without its output."""
     sessions = []
-    for n in range(counts.POOL_FROM + 2):
-        path = tmp_path / f"rollout-{n}.jsonl"
+    for n in range(count):
+        path = folder / f"rollout-{n}.jsonl"
         events: list[Any] = [("user", "hi"), ("calls", [f"call_{n}"])]
         path.write_bytes(
             render("codex", events if n % 2 else [*events, ("outputs", [f"call_{n}"])])
         )
         st_ = path.stat()
         sessions.append(Session("codex", path, None, None, st_.st_mtime_ns, st_.st_size, 0))
+    return sessions
+
+
+def test_a_real_listing_agrees_with_check_in_every_process(tmp_path: Path) -> None:
+    """Counts made in the processes of the pool are the ones made here."""
+    sessions = _rollouts(tmp_path, counts.POOL_FROM + 2)
     spread = counts.analyse_all(sessions, spread=True)
     assert spread == counts.analyse_all(sessions, spread=False)
     assert [row[:3] for row in spread] == [as_check(s.path) for s in sessions]
+
+
+@pytest.mark.parametrize(
+    "cut", [0, 1, counts.POOL_FROM - 1, counts.POOL_FROM, counts.POOL_FROM + 3]
+)
+def test_sessions_handed_in_as_found_are_counted_as_all_at_once(tmp_path: Path, cut: int) -> None:
+    """A listing hands each agent's files to the pool as soon as they are found: the
+    processes start once there are enough, and the counts come back in the order given."""
+    sessions = _rollouts(tmp_path, counts.POOL_FROM + 3)
+    whole = counts.analyse_all(sessions, spread=False)
+    with counts.Analyser() as analyser:
+        analyser.add(sessions[:cut])
+        started = analyser.pool is not None
+        analyser.add([])
+        analyser.add(sessions[cut:])
+        if counts._cores() >= 2:
+            assert started == (cut >= counts.POOL_FROM)
+            assert analyser.pool is not None  # before the results are asked for
+        assert analyser.results() == whole
+    assert analyser.pool is None  # shut down on the way out
 
 
 def test_a_file_check_streams_is_counted_as_check_streams_it(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -21,6 +21,8 @@ from context_ls import compression
 from context_ls.agents import Session
 
 if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
     from context_ls.history.findings import Finding
 
 # (dialect, records, findings per code, why the file cannot be read)
@@ -43,6 +45,7 @@ def analyse(session: Session) -> Analysed:
 
 def _counted(session: Session) -> tuple[str | None, int, list[str]]:
     from context_ls.history import api
+    from context_ls.history.dialects import settled_by_name
     from context_ls.history.fastscan import rollout_in_memory
 
     options = api.with_linked_session(api.Options(), session.path)
@@ -50,11 +53,13 @@ def _counted(session: Session) -> tuple[str | None, int, list[str]]:
     if data is None:  # big: streamed, as `check` streams it
         analysis = api.analyze_path(session.path, None, options, findings_only=True)
         return analysis.dialect, analysis.history.record_count, _codes(analysis.findings)
-    history = rollout_in_memory(data) if session.agent == "codex" else None
+    # What the name settles where content cannot (a one-line data set), as `check` does.
+    settled = settled_by_name(session.path.name, data)
+    history = rollout_in_memory(data) if session.agent == "codex" and settled is None else None
     if history is not None:
         findings = api.find(data, history, options, None)
         return history.dialect, history.record_count, _codes(findings)
-    analysis = api.analyze(data, None, options)
+    analysis = api.analyze(data, settled, options)
     return analysis.dialect, analysis.history.record_count, _codes(analysis.findings)
 
 
@@ -107,44 +112,72 @@ def analyse_all(
     listing of a big home), as the engine is bound by one core's speed. `spread=False`:
     in this thread only (the language server, whose threads a fork would copy).
     `meanwhile`: other work of this process, done while the others analyse."""
-    steps = progress(len(sessions)) if progress is not None and sessions else None
-    try:
-        return list(_analysed(sessions, steps, spread, meanwhile or _nothing))
-    finally:
-        if steps is not None:
-            steps.done()
+    with Analyser(spread) as analyser:
+        analyser.add(sessions)
+        return analyser.results(progress, meanwhile)
 
 
-def _nothing() -> None:
-    return None
+class Analyser:
+    """`analyse_all` for sessions handed in a batch at a time as they are found (one
+    agent's folders after another): once there are enough of them, the other processes
+    analyse the first batches while this one still looks for the rest. `results` gives
+    the analyses of all of them, in the order they were handed in."""
 
+    def __init__(self, spread: bool = True) -> None:
+        self.workers = min(_cores(), 8)
+        self.spread = spread and self.workers >= 2
+        self.sessions: list[Session] = []
+        self.parts: list[Iterable[Analysed]] = []  # results of sessions[:handed], in order
+        self.handed = 0
+        self.pool: Executor | None = None
 
-def _analysed(
-    sessions: list[Session], steps: Steps | None, spread: bool, meanwhile: Callable[[], None]
-) -> Iterator[Analysed]:
-    workers = min(_cores(), 8)
-    results: Iterable[Analysed]
-    pool = None
-    if spread and len(sessions) >= POOL_FROM and workers >= 2:
+    def __enter__(self) -> Analyser:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+    def add(self, sessions: list[Session]) -> None:
+        self.sessions += sessions
+        if self.pool is None and self.spread and len(self.sessions) >= POOL_FROM:
+            self._start()
+        if self.pool is not None and self.handed < len(self.sessions):
+            self.parts.append(self.pool.map(analyse, self.sessions[self.handed :], chunksize=8))
+            self.handed = len(self.sessions)
+
+    def _start(self) -> None:
         from concurrent.futures import ProcessPoolExecutor
 
         # The first file is read here: the engine's modules are imported and its patterns
         # compiled once, before the fork, rather than once in each process.
-        first = analyse(sessions[0])
+        self.parts.append([analyse(self.sessions[0])])
+        self.handed = 1
+        self.spread = False  # one attempt
         try:
-            pool = ProcessPoolExecutor(workers)
-            results = chain([first], pool.map(analyse, sessions[1:], chunksize=8))
+            self.pool = ProcessPoolExecutor(self.workers)
         except OSError:  # no processes to be had here: one at a time
-            pool = None
-            results = chain([first], map(analyse, sessions[1:]))
-    else:
-        results = map(analyse, sessions)
-    try:
-        meanwhile()  # the pool has every file: its processes work while this one does
-        for session, result in zip(sessions, results, strict=True):
+            self.pool = None
+
+    def results(
+        self,
+        progress: Callable[[int], Steps] | None = None,
+        meanwhile: Callable[[], None] | None = None,
+    ) -> list[Analysed]:
+        if self.handed < len(self.sessions):  # analysed here, one at a time
+            self.parts.append(map(analyse, self.sessions[self.handed :]))
+            self.handed = len(self.sessions)
+        steps = progress(len(self.sessions)) if progress is not None and self.sessions else None
+        try:
+            if meanwhile is not None:
+                meanwhile()  # the pool has every file: its processes work while this one does
+            done = []
+            for session, result in zip(self.sessions, chain.from_iterable(self.parts), strict=True):
+                if steps is not None:
+                    steps.step(str(session.path))
+                done.append(result)
+            return done
+        finally:
             if steps is not None:
-                steps.step(str(session.path))
-            yield result
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+                steps.done()

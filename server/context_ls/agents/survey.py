@@ -102,12 +102,18 @@ def _known(cache: Mapping[str, _Entry]) -> dict[str, Session]:
 
 
 def find_sessions(
-    agents: Iterable[str], project: str | None, known: Mapping[str, Session] | None = None
+    agents: Iterable[str],
+    project: str | None,
+    known: Mapping[str, Session] | None = None,
+    each: Callable[[list[Session]], None] | None = None,
 ) -> Found:
-    """The sessions of `agents` (of `project`, or all when None), newest first."""
+    """The sessions of `agents` (of `project`, or all when None), newest first. `each`:
+    told of one agent's sessions as soon as they are found."""
     found = Found([], [], [])
     for agent in agents:
         part = FINDERS[agent](project, known or {})
+        if each is not None:
+            each(part.sessions)
         found.sessions += part.sessions
         found.problems += part.problems
         found.searched += part.searched
@@ -136,17 +142,26 @@ def survey(
     first; `Found.problems` also holds the files that are no session."""
     cache_file = _cache_path(state_dir)
     cache = load_cache(cache_file)
-    found = find_sessions(agents, project, _known(cache))
     listed: list[Surveyed] = []
-    stale = [
-        s
-        for s in found.sessions
-        if (e := cache.get(str(s.path))) is None or (e.mtime_ns, e.size, e.ino) != _stamp(s)
-    ]
-    # Who writes the files is asked while the other processes analyse them.
     held: dict[str, list[Any]] = {}
-    wanted = [str(s.path) for s in found.sessions] if writers else []
-    analysed = counts.analyse_all(stale, progress, spread, lambda: held.update(writers_of(wanted)))
+    with counts.Analyser(spread) as analyser:
+
+        def changed_since(sessions: list[Session]) -> None:
+            """Files the cache cannot answer for go to the analysis as soon as found."""
+            analyser.add(
+                [
+                    s
+                    for s in sessions
+                    if (e := cache.get(str(s.path))) is None
+                    or (e.mtime_ns, e.size, e.ino) != _stamp(s)
+                ]
+            )
+
+        found = find_sessions(agents, project, _known(cache), changed_since)
+        # Who writes the files is asked while the other processes analyse them.
+        wanted = [str(s.path) for s in found.sessions] if writers else []
+        analysed = analyser.results(progress, lambda: held.update(writers_of(wanted)))
+        stale = analyser.sessions
     results = dict(zip([str(s.path) for s in stale], analysed, strict=True))
     for session in found.sessions:
         key = str(session.path)
