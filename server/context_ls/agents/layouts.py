@@ -81,6 +81,17 @@ def _head(path: Path, limit: int) -> bytes:
     return head[:limit]
 
 
+def _short_head(path: Path) -> bytes:
+    return _head(path, HEAD)
+
+
+def _codex_head(path: Path) -> bytes:
+    """What `codex_head` reads of a rollout: its first line whole, when it ends within
+    `CODEX_HEAD` (most end well within `HEAD`, and a listing reads thousands)."""
+    head = _head(path, HEAD)
+    return head if b"\n" in head else _head(path, CODEX_HEAD)
+
+
 def _string(match: re.Match[bytes] | None) -> str | None:
     if match is None:
         return None
@@ -157,7 +168,7 @@ def _read(
     known: Mapping[str, Session],
     path: Path,
     st: os.stat_result,
-    limit: int,
+    head_of: Callable[[Path], bytes],
     problems: list[str],
     parse: Callable[[Path, os.stat_result, bytes], Session],
 ) -> Session | None:
@@ -166,7 +177,7 @@ def _read(
     if session is not None:
         return session
     try:
-        head = _head(path, limit)
+        head = head_of(path)
     except OSError as error:
         problems.append(f"{path}: cannot read ({error.strerror or error})")
         return None
@@ -202,7 +213,7 @@ def find_codex(project: str | None, known: Mapping[str, Session]) -> Found:
                     if plain not in files or not path.name.endswith(compression.SUFFIX):
                         files[plain] = (path, st)
     for path, st in files.values():
-        session = _read(known, path, st, CODEX_HEAD, found.problems, _codex_session)
+        session = _read(known, path, st, _codex_head, found.problems, _codex_session)
         if session is None:
             continue
         if project is None or same_or_under(session.cwd, project):
@@ -231,7 +242,7 @@ def find_claude(project: str | None, known: Mapping[str, Session]) -> Found:
         if project is not None and not exact and not any(name.startswith(n + "-") for n in names):
             continue
         for path, st in _stat_files(folder, _CLAUDE_SESSION, found.problems):
-            session = _read(known, path, st, HEAD, found.problems, _claude_session)
+            session = _read(known, path, st, _short_head, found.problems, _claude_session)
             if session is None:
                 continue
             # The project's own folder is where `claude --resume` looks: its files count
@@ -285,7 +296,7 @@ def find_gemini(project: str | None, known: Mapping[str, Session]) -> Found:
             continue
         for path, st in _stat_files(folder / "chats", _GEMINI_CHAT, found.problems):
             session = _read(
-                known, path, st, HEAD, found.problems, partial(_gemini_session, root=root)
+                known, path, st, _short_head, found.problems, partial(_gemini_session, root=root)
             )
             if session is None:
                 continue
@@ -310,7 +321,7 @@ def session_of(path: Path, dialect: str | None) -> Session | None:
         return None
     st = path.stat()
     if dialect == "codex":
-        return _codex_session(path, st, _head(path, CODEX_HEAD))
+        return _codex_session(path, st, _codex_head(path))
     if dialect == "claude-code":
         return _claude_session(path, st, _head(path, HEAD))
     if dialect.startswith("gemini"):
