@@ -1,6 +1,8 @@
-"""A listing reads only the first bytes of each session file: for a Codex rollout, its
-first line (the `session_meta` that names the session and its project), read as far as
-it goes; what it says must not depend on how much was read."""
+"""How a listing finds the sessions: it hands them on a folder at a time, as soon as they
+are found (the analysis starts while it looks further), and it reads only the first bytes
+of each file: for a Codex rollout, its first line (the `session_meta` that names the
+session and its project), as far as it goes; what that says must not depend on how much
+was read."""
 
 from __future__ import annotations
 
@@ -9,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from context_ls.agents import layouts
+from context_ls.agents import AGENTS, Session, layouts
+from context_ls.agents.survey import find_sessions
+
+from . import homes
 
 SID = "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
 
@@ -45,3 +50,18 @@ def test_a_rollout_names_its_session_however_long_its_first_line(
         assert layouts.codex_head(read) == (SID, "/w/project")
     if newline and instructions < layouts.HEAD - 200:
         assert len(read) <= layouts.HEAD  # a short first line: only HEAD bytes are read
+
+
+@pytest.mark.parametrize("project", [None, "this"])
+def test_every_session_is_handed_on_once_as_its_folder_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, project: str | None
+) -> None:
+    home = homes.enter(homes.self_made_home(tmp_path), monkeypatch)
+    where = None if project is None else str(home.project)
+    batches: list[list[Session]] = []
+    found = find_sessions(AGENTS, where, None, batches.append)
+    handed = [session for batch in batches for session in batch]
+    assert all(batches)
+    assert sorted(map(str, (s.path for s in handed))) == sorted(str(s.path) for s in found.sessions)
+    assert len(batches) > len(AGENTS) or project is not None  # a folder at a time
+    assert found == find_sessions(AGENTS, where)  # what is found does not change

@@ -39,6 +39,7 @@ _SESSION_ID = re.compile(rb'"sessionId"\s*:\s*' + _STRING.encode())
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _CLAUDE_SESSION = re.compile(r"\A(?!agent-).*\.jsonl\Z")  # agent-*: old sub-agent files
 _ROLLOUT = re.compile(r"\Arollout-.*\.jsonl(?:\.zst)?\Z")
+Batch = Callable[[list[Session]], None]  # told of sessions as soon as they are found
 _GEMINI_CHAT = re.compile(r"\Asession-.*\.jsonl?\Z")
 
 
@@ -199,26 +200,40 @@ def _gemini_session(path: Path, st: os.stat_result, head: bytes, root: str | Non
     return _session("gemini", path, st, _string(_SESSION_ID.search(head)), root)
 
 
-def find_codex(project: str | None, known: Mapping[str, Session]) -> Found:
-    """Codex rollouts; of `project` (and folders under it) unless None."""
+def find_codex(
+    project: str | None, known: Mapping[str, Session], each: Batch | None = None
+) -> Found:
+    """Codex rollouts; of `project` (and folders under it) unless None. `each`: told of
+    each day's sessions as soon as they are found."""
     root = codex_sessions()
     found = Found([], [], [root])
-    files: dict[str, tuple[Path, os.stat_result]] = {}
     for year in _subfolders(root, found.problems):
         for month in _subfolders(year, found.problems):
             for day in _subfolders(month, found.problems):
-                for path, st in _stat_files(day, _ROLLOUT, found.problems):
-                    plain = str(compression.plain_name(path))
-                    # Codex reads the plain file when both are there.
-                    if plain not in files or not path.name.endswith(compression.SUFFIX):
-                        files[plain] = (path, st)
+                day_sessions = _codex_day(day, project, known, found.problems)
+                found.sessions += day_sessions
+                if each is not None and day_sessions:
+                    each(day_sessions)
+    return found
+
+
+def _codex_day(
+    day: Path, project: str | None, known: Mapping[str, Session], problems: list[str]
+) -> list[Session]:
+    files: dict[str, tuple[Path, os.stat_result]] = {}
+    for path, st in _stat_files(day, _ROLLOUT, problems):
+        plain = str(compression.plain_name(path))
+        # Codex reads the plain file when both are there.
+        if plain not in files or not path.name.endswith(compression.SUFFIX):
+            files[plain] = (path, st)
+    sessions = []
     for path, st in files.values():
-        session = _read(known, path, st, _codex_head, found.problems, _codex_session)
+        session = _read(known, path, st, _codex_head, problems, _codex_session)
         if session is None:
             continue
         if project is None or same_or_under(session.cwd, project):
-            found.sessions.append(session)
-    return found
+            sessions.append(session)
+    return sessions
 
 
 def claude_session_id(path: Path, head: bytes) -> str | None:
@@ -230,8 +245,11 @@ def claude_session_id(path: Path, head: bytes) -> str | None:
     return _string(_SESSION_ID.search(head)) or stem
 
 
-def find_claude(project: str | None, known: Mapping[str, Session]) -> Found:
-    """Claude Code transcripts; of `project` (and folders under it) unless None."""
+def find_claude(
+    project: str | None, known: Mapping[str, Session], each: Batch | None = None
+) -> Found:
+    """Claude Code transcripts; of `project` (and folders under it) unless None. `each`:
+    told of each project folder's sessions as soon as they are found."""
     root = claude_projects()
     found = Found([], [], [root])
     names = claude_folder_names(project) if project else set()
@@ -241,6 +259,7 @@ def find_claude(project: str | None, known: Mapping[str, Session]) -> Found:
         # A folder under the project has a name that goes on from the project's.
         if project is not None and not exact and not any(name.startswith(n + "-") for n in names):
             continue
+        first = len(found.sessions)
         for path, st in _stat_files(folder, _CLAUDE_SESSION, found.problems):
             session = _read(known, path, st, _short_head, found.problems, _claude_session)
             if session is None:
@@ -249,6 +268,8 @@ def find_claude(project: str | None, known: Mapping[str, Session]) -> Found:
             # whatever cwd they name; a folder below it counts by the cwd in the file.
             if project is None or exact or same_or_under(session.cwd, project):
                 found.sessions.append(session)
+        if each is not None and len(found.sessions) > first:
+            each(found.sessions[first:])
     return found
 
 
@@ -281,8 +302,11 @@ def gemini_projects(
     return roots
 
 
-def find_gemini(project: str | None, known: Mapping[str, Session]) -> Found:
-    """Gemini CLI chats; of `project` (and folders under it) unless None."""
+def find_gemini(
+    project: str | None, known: Mapping[str, Session], each: Batch | None = None
+) -> Found:
+    """Gemini CLI chats; of `project` (and folders under it) unless None. `each`: told of
+    each project folder's sessions as soon as they are found."""
     home = gemini_home()
     tmp = home / "tmp"
     found = Found([], [], [tmp])
@@ -294,6 +318,7 @@ def find_gemini(project: str | None, known: Mapping[str, Session]) -> Found:
         root = roots.get(folder.name)
         if project is not None and not same_or_under(root, project):
             continue
+        first = len(found.sessions)
         for path, st in _stat_files(folder / "chats", _GEMINI_CHAT, found.problems):
             session = _read(
                 known, path, st, _short_head, found.problems, partial(_gemini_session, root=root)
@@ -301,6 +326,8 @@ def find_gemini(project: str | None, known: Mapping[str, Session]) -> Found:
             if session is None:
                 continue
             found.sessions.append(session)
+        if each is not None and len(found.sessions) > first:
+            each(found.sessions[first:])
     return found
 
 

@@ -20,7 +20,7 @@ import msgspec
 from context_ls import __version__
 from context_ls.agents import AGENT_NAMES, AGENTS, Found, Session, counts
 from context_ls.agents.counts import Steps
-from context_ls.agents.layouts import FINDERS
+from context_ls.agents.layouts import FINDERS, Batch
 
 CACHE_NAME = "sessions-cache.json"
 CACHE_VERSION = 2  # 2: Gemini CLI sessions are read (1 kept them unknown)
@@ -105,15 +105,13 @@ def find_sessions(
     agents: Iterable[str],
     project: str | None,
     known: Mapping[str, Session] | None = None,
-    each: Callable[[list[Session]], None] | None = None,
+    each: Batch | None = None,
 ) -> Found:
     """The sessions of `agents` (of `project`, or all when None), newest first. `each`:
-    told of one agent's sessions as soon as they are found."""
+    told of each folder's sessions as soon as they are found."""
     found = Found([], [], [])
     for agent in agents:
-        part = FINDERS[agent](project, known or {})
-        if each is not None:
-            each(part.sessions)
+        part = FINDERS[agent](project, known or {}, each)
         found.sessions += part.sessions
         found.problems += part.problems
         found.searched += part.searched
