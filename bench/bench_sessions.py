@@ -1,4 +1,5 @@
-"""`context-ls sessions` on a home with 2,000 sessions: `python bench/bench_sessions.py [N]`.
+"""`context-ls sessions` on a home with 2,000 sessions:
+`python bench/bench_sessions.py [N] [--runs R]`.
 
 Generates (seeded, in a temporary folder) N sessions laid out as the agents lay them out:
 60% Codex rollouts over two months of date folders, 30% Claude Code transcripts over 30
@@ -6,7 +7,9 @@ projects, 10% Gemini CLI sessions (half whole-file JSON, half JSONL logs) over 1
 10 to 150 turns each, one in 20 with a call that has no output. Then times the whole
 command, as a process:
 
-- cold: `sessions --all --format json` with an empty state folder (every file analysed);
+- cold: `sessions --all --format json` with an empty state folder (every file analysed),
+  R times (3 by default), each with a new state folder: on a shared machine one run says
+  little, so each is printed and the best is the figure;
 - warm: the same again (counts from the cache, files only stat'ed);
 - project: `sessions` of one project (what a user types first), cold and warm.
 
@@ -234,8 +237,18 @@ def _line(name: str, wall: float, cpu: float, goal: bool = True) -> str:
     return f"{name:32s} {wall:6.2f} s{verdict}  (CPU {cpu:.2f} s)"
 
 
+def _arguments(argv: list[str]) -> tuple[int, int]:
+    """(sessions, cold runs) from `[N] [--runs R]`."""
+    runs = 3
+    if "--runs" in argv:
+        at = argv.index("--runs")
+        runs = max(1, int(argv[at + 1]))
+        argv = argv[:at] + argv[at + 2 :]
+    return (int(argv[0]) if argv else 2000), runs
+
+
 def main() -> int:
-    count = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    count, runs = _arguments(sys.argv[1:])
     with tempfile.TemporaryDirectory(prefix="bench-sessions-") as tmp:
         root = Path(tmp) / "home"
         projects = [str(Path(tmp) / "src" / f"project-{n:02d}") for n in range(30)]
@@ -253,10 +266,18 @@ def main() -> int:
         here = ["sessions", "--format", "json"]
         first_env = {**env, "CONTEXT_LS_STATE_DIR": str(Path(tmp) / "state-project")}
         first, first_cpu, in_project = timed(here, first_env, Path(projects[3]))
-        cold, cold_cpu, listed = timed(listing, env, Path(tmp))
+        colds = []
+        for run in range(runs):
+            state = Path(tmp) / f"state-cold-{run}"
+            colds.append(timed(listing, {**env, "CONTEXT_LS_STATE_DIR": str(state)}, Path(tmp)))
+        cold, cold_cpu, listed = min(colds)
+        timed(listing, env, Path(tmp))  # fills the cache the warm runs read
         warm, warm_cpu, _ = min(timed(listing, env, Path(tmp)) for _ in range(3))
         one, one_cpu, _ = timed(here, env, Path(projects[3]))
         print(f"listed {listed} sessions on {os.cpu_count()} cores")
+        if runs > 1:
+            each = ", ".join(f"{wall:.2f} s (CPU {cpu:.2f} s)" for wall, cpu, _ in colds)
+            print(f"cold runs: {each}")
         print(_line("cold (every file analysed):", cold, cold_cpu))
         print(_line("warm (counts from the cache):", warm, warm_cpu))
         print(_line(f"one project ({in_project} listed), cold:", first, first_cpu))
