@@ -1,8 +1,11 @@
 """Anthropic Messages: `tool_use` blocks in an assistant message answered by `tool_result`
-blocks in the very next (user) message."""
+blocks in the very next (user) message. The API combines consecutive messages of one role
+into a single turn, so a run of them is one turn here too (`count_turns`), and repairs put
+results after the whole run, never inside it."""
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +22,15 @@ from context_ls.history.facts import (
     str_or_none,
     usable_id,
 )
-from context_ls.history.items import ItemKind, next_conversation
+from context_ls.history.items import (
+    CONVERSATION_CODES,
+    FLAG_RESULTS_ONLY,
+    KIND_CODES,
+    Item,
+    ItemKind,
+    later,
+    next_conversation,
+)
 from context_ls.history.new_records import NewRecord, raw_slot
 from context_ls.history.text_blocks import (
     THINKING_TYPES,
@@ -30,7 +41,7 @@ from context_ls.history.text_blocks import (
 
 if TYPE_CHECKING:
     from context_ls.history.dialects.base import Moves
-    from context_ls.history.model import Call
+    from context_ls.history.model import Call, History
     from context_ls.history.normalize import Plan
 
 NAME = "anthropic"
@@ -155,7 +166,53 @@ API_ERRORS = ApiErrors(
 )
 
 
-# --- repairs: results go into the user message right after their call's message ----------
+# --- turns: a run of consecutive messages of one role is one turn ------------------------
+
+_OUTPUTS = KIND_CODES[ItemKind.OUTPUTS]
+_ROLES = ("user", "assistant")
+
+
+def count_turns(history: History) -> None:
+    """The API combines consecutive `user` (or `assistant`) messages into one turn: each
+    run is one turn. A user message with results joins its run only while every message
+    before it in the run holds results alone: in the combined turn its results would
+    follow other blocks, which the API refuses; as a turn of its own, it is reported
+    (H006) and its results move to the front."""
+    records = history.items
+    kinds, flags, roles = records.kinds, records.flags, records.roles
+    turns = array("q", [-1]) * len(records)
+    conversation = CONVERSATION_CODES
+    turn, role, results_run = -1, None, False
+    for row, kind in enumerate(kinds):
+        if kind not in conversation:
+            continue
+        this = roles[row]
+        results = bool(flags[row] & FLAG_RESULTS_ONLY)
+        joins = this == role and this in _ROLES
+        if joins and this == "user" and kind == _OUTPUTS and not results_run:
+            joins = False
+        if not joins:
+            turn += 1
+            results_run = True
+        results_run = results_run and results
+        role = this
+        turns[row] = turn
+    records.turns = turns
+
+
+def run_end(item: Item) -> int:
+    """The last record of the run (turn) `item` belongs to: what comes after its message."""
+    end = item.index
+    for after in later(item):
+        if after.kind is ItemKind.OTHER or after.kind is ItemKind.MALFORMED:
+            continue
+        if after.turn != item.turn:
+            break
+        end = after.index
+    return end
+
+
+# --- repairs: results go into the user message right after their call's turn -------------
 
 
 def synthesize(plan: Plan, call: Call) -> None:
@@ -164,9 +221,11 @@ def synthesize(plan: Plan, call: Call) -> None:
 
 
 def reply_of(plan: Plan, call: Call) -> int | None:
-    """The user message right after a call's message, which its results go into."""
-    call_item = plan.history.items[call.item]
-    reply = next_conversation(call_item)
+    """The user message right after a call's turn, which its results go into (the first
+    of a run of them: results come first in the combined turn)."""
+    items = plan.history.items
+    call_item = items[call.item]
+    reply = next_conversation(items[run_end(call_item)])
     if (
         reply is not None
         and reply.role == "user"
@@ -177,31 +236,42 @@ def reply_of(plan: Plan, call: Call) -> int | None:
     return None
 
 
+def _turn_of(plan: Plan, call: Call) -> int:
+    """The call's turn, named by its last record (where what answers it goes after)."""
+    return run_end(plan.history.items[call.item])
+
+
+def output_anchor(item: Item) -> int:
+    """A result message goes after the whole turn of its call, never inside it."""
+    return run_end(item)
+
+
 def _targets(plan: Plan) -> set[int]:
-    """The call messages that get result blocks delivered into their reply."""
+    """The call turns (`_turn_of`) that get result blocks delivered into their reply."""
     targets: set[int] = plan.state.setdefault("block_targets", set())
     return targets
 
 
 def deliver_block(plan: Plan, call: Call, block: bytes, key: str) -> None:
-    """Into the next user message, or into a new one after the call's message."""
-    _targets(plan).add(call.item)
+    """Into the next user message, or into a new one after the call's turn."""
+    turn = _turn_of(plan, call)
+    _targets(plan).add(turn)
     reply = reply_of(plan, call)
     if reply is not None:
         plan.prepend[reply].append(block)
         return
-    # No user message follows: every result of this call's message goes in one new one.
+    # No user message follows: every result of this call's turn goes in one new one.
     new_replies: dict[int, NewRecord] = plan.state.setdefault("new_replies", {})
-    new_message = new_replies.get(call.item)
+    new_message = new_replies.get(turn)
     if new_message is None:
-        new_message = new_replies[call.item] = NewRecord({"role": "user", "content": []})
-        plan.insert(call.item, new_message)
+        new_message = new_replies[turn] = NewRecord({"role": "user", "content": []})
+        plan.insert(turn, new_message)
     new_message.value["content"].append(raw_slot(len(new_message.raws)))
     new_message.raws.append(block)
 
 
 def keep_replies_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
-    """Every result of one assistant message goes in the one message after it: a message
+    """Every result of one assistant turn goes in the one message after it: a message
     moves whole only when it alone brings results there. Otherwise its blocks go into
     that reply, which must not itself be a message on the move."""
     # A message of another role than the results' would stand where they belong and still
@@ -217,11 +287,11 @@ def keep_replies_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
         for index, moving in by_record.items():
             along = whole.get(index, {})
             if along:
-                movers[along[min(along)].item] += 1
+                movers[_turn_of(plan, along[min(along)])] += 1
             for block, call in moving.items():
                 if block in along:
                     continue
-                targets.add(call.item)
+                targets.add(_turn_of(plan, call))
                 reply = reply_of(plan, call)
                 if reply is not None:
                     replies.add(reply)
@@ -231,7 +301,8 @@ def keep_replies_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
             holds_results = reply is not None and (
                 plan.history.items[reply].kind is ItemKind.OUTPUTS
             )
-            if call.item in targets or movers[call.item] > 1 or holds_results or index in replies:
+            turn = _turn_of(plan, call)
+            if turn in targets or movers[turn] > 1 or holds_results or index in replies:
                 del whole[index]
                 changed = True
 
@@ -246,12 +317,14 @@ DIALECT = Dialect(
     subject=lambda value, block: get_path(value, "content", block),
     content_path=CONTENT,
     api=API_ERRORS,
+    turns=count_turns,
     adjacency=True,
     results_role="user",  # tool_result blocks belong in a user message
     results_first=True,
     nonempty_text=True,
     default_text=DEFAULT_SYNTHETIC_TEXT,
     synthesize=synthesize,
+    output_anchor=output_anchor,
     deliver_block=deliver_block,
     keep_whole=keep_replies_whole,
     move_titles={
