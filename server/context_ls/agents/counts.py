@@ -6,7 +6,8 @@ read with the lean scan `check` uses on big rollouts (`fastscan.rollout_in_memor
 the records whose calls are not paired once and in order are kept, and validating them
 gives the full read's findings); other files are read whole, through `history.api`, as
 `check` reads them. Files `check` streams (16 MB and up) are analysed as `check` does.
-The files are spread over one process per core when there are many."""
+The files are spread over one process per core when there are many, handed to them a
+folder at a time as the listing finds them (`Analyser`)."""
 
 from __future__ import annotations
 
