@@ -218,6 +218,29 @@ def test_bedrock_still_judges_each_message_alone() -> None:
     assert codes(analysis) == [("H006", "t2")]
 
 
+def test_a_bedrock_repair_does_not_put_two_user_messages_in_a_row() -> None:
+    # the late result joins the user message after its call instead of going before it
+    def t(value: str) -> dict[str, Any]:
+        return {"text": value}
+
+    call = {"toolUse": {"toolUseId": "t1", "name": "get", "input": {}}}
+    late = {"toolResult": {"toolUseId": "t1", "content": [t("ok")]}}
+    messages = [
+        {"role": "user", "content": [t("go")]},
+        {"role": "assistant", "content": [call]},
+        {"role": "user", "content": [t("meanwhile")]},
+        {"role": "assistant", "content": [t("x")]},
+        {"role": "user", "content": [late]},
+    ]
+    data = doc(messages)
+    assert codes(analyze(data)) == [("H006", "t1")]
+    out = normalize_bytes(data)
+    assert codes(analyze(out)) == []
+    got = messages_of(out)
+    assert [m["role"] for m in got] == ["user", "assistant", "user", "assistant"]
+    assert got[2]["content"] == [late, t("meanwhile")]
+
+
 # --- properties --------------------------------------------------------------------------------
 
 

@@ -278,6 +278,7 @@ def keep_replies_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
     # not be their answer: its blocks move instead.
     for index in [i for i in whole if plan.history.items[i].role != "user"]:
         del whole[index]
+    separate = plan.dialect.turns is None  # a run of messages is not combined into one
     changed = True
     while changed:
         changed = False
@@ -298,11 +299,12 @@ def keep_replies_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
         for index, along in list(whole.items()):
             call = along[min(along)]
             reply = reply_of(plan, call)
-            holds_results = reply is not None and (
-                plan.history.items[reply].kind is ItemKind.OUTPUTS
+            # Bedrock refuses two user messages in a row: its blocks join the reply there.
+            joins_reply = reply is not None and (
+                separate or plan.history.items[reply].kind is ItemKind.OUTPUTS
             )
             turn = _turn_of(plan, call)
-            if turn in targets or movers[turn] > 1 or holds_results or index in replies:
+            if turn in targets or movers[turn] > 1 or joins_reply or index in replies:
                 del whole[index]
                 changed = True
 
