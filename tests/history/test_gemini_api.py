@@ -18,7 +18,7 @@ from context_ls.history.dialects.gemini_api import COUNT_ERROR, MISPLACED_CALL_T
 from context_ls.history.model import apply_edits
 
 from ._gen import Event, broken_events, clean_events, codes, dumps
-from ._gen_gemini_api import SIGNATURE, contents_of, render_gemini_api
+from ._gen_gemini_api import ID_STYLES, SIGNATURE, contents_of, render_gemini_api
 from ._recorded import assert_healthy_bodies, needs_realdata
 from ._repair_props import SETTINGS, check_no_crash, check_repair, check_trim, mangled
 
@@ -320,8 +320,10 @@ def broken_gemini(draw: st.DrawFn) -> bytes:
     events = draw(broken_events("call_"))
     return render_gemini_api(
         [e for e in events if e[0] != "system"],
-        ids=draw(st.booleans()),
+        ids=draw(st.sampled_from(ID_STYLES)),
         layout=draw(st.sampled_from(["contents", "history", "array"])),
+        snake=draw(st.booleans()),
+        split=draw(st.integers(0, 3)) == 0,
         pretty=draw(st.booleans()),
         crlf=draw(st.integers(0, 4)) == 0,
     )
@@ -340,8 +342,11 @@ def test_mangled_contents_never_raise(data: st.DataObject, ids: bool) -> None:
     events = [e for e in data.draw(broken_events("call_")) if e[0] != "system"]
     records = data.draw(
         mangled(
-            contents_of(events, ids=ids),
-            ["id", "name", "role", "parts", "functionCall", "functionResponse", "response"],
+            contents_of(events, ids=ids, snake=data.draw(st.booleans())),
+            [
+                *("id", "name", "role", "parts", "response", "functionCall", "functionResponse"),
+                *("function_call", "function_response"),
+            ],
         )
     )
     check_no_crash(dumps({"contents": records}, pretty=data.draw(st.booleans())))

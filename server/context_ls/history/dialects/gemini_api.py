@@ -1,10 +1,14 @@
 """Gemini API `contents`: `functionCall` parts of a model turn answered by
 `functionResponse` parts of the next turn, paired by `id`, or else by name and order.
+Both spellings proto3 JSON takes are read (`functionCall`, `function_call`).
 
-Parts without an id get one made up once every record is in (`turns`): a call is named by
-its place (`contents[3].parts[1]`), so made-up ids never repeat across turns, and a
-response without an id takes the id of the call of its name and rank in the turn before
-(the first `get_weather` response answers the first `get_weather` call). Repairs are in
+Parts without an id get one made up once every record is in (`turns`). The responses of
+the turns of responses right after a call turn answer its calls by name and rank (the first
+`get_weather` response the first `get_weather` call); those after the first turn are then
+out of place (H006: Gemini counts one turn, it does not merge them). A response whose id no
+call has answers an id-less call the same way: until 2026-05 the Gemini CLI sent calls
+without ids and made up ids for their responses. An id-less call with no such response is
+named by its place, so made-up ids never repeat across turns. Repairs are in
 `gemini_api_fix.py`."""
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from context_ls.history.facts import (
     str_or_none,
     usable_id,
 )
+from context_ls.history.items import KIND_CODES, ItemKind
 from context_ls.history.model import Call, History, Output
 
 NAME = "gemini-api"
@@ -40,7 +45,11 @@ MISPLACED_CALL_TURN = (
 )
 # "function": the role older SDKs gave a turn of function responses (the API now wants "user").
 ROLES = ("user", "model", "function")
-_MARKS = ("functionCall", "functionResponse", "thoughtSignature", "inlineData", "fileData")
+# proto3 JSON parsers take the field names in snake_case too (google-genai writes them so).
+_MARKS = (
+    *("functionCall", "functionResponse", "thoughtSignature", "inlineData", "fileData"),
+    *("function_call", "function_response", "thought_signature", "inline_data", "file_data"),
+)
 # Request-body keys whose array is a Gemini history (`/chat save` writes `history`).
 _KEYS = ("contents", "history")
 
@@ -76,8 +85,7 @@ def facts(value: Any) -> RecordFacts:
     outputs: list[OutputFact] = []
     missing: list[tuple[int, str]] = []
     for index, part in enumerate(parts):
-        call = part.get("functionCall") if isinstance(part, dict) else None
-        response = part.get("functionResponse") if isinstance(part, dict) else None
+        call, response = fix.part_call(part), fix.part_response(part)
         if isinstance(call, dict):
             call_id, name = usable_id(call.get("id")), str_or_none(call.get("name")) or None
             if call_id is not None:
@@ -91,7 +99,8 @@ def facts(value: Any) -> RecordFacts:
             body = response.get("response")
             status = "error" if isinstance(body, dict) and "error" in body else None
             if call_id is not None:
-                outputs.append(OutputFact(call_id, index, fix.RESPONSE, status))
+                kind = fix.RESPONSE_WITH_ID + (name or "")
+                outputs.append(OutputFact(call_id, index, kind, status))
             elif name:
                 outputs.append(OutputFact(name, index, fix.RESPONSE_BY_NAME + name, status))
             else:
@@ -117,7 +126,7 @@ def turns(history: History) -> None:
     items = history.items
     items.turns = array("q", sequential_turns(items.kinds))
     if any(c.kind == fix.CALL_BY_NAME for c in history.calls) or any(
-        o.kind != fix.RESPONSE for o in history.outputs
+        o.kind.startswith(fix.RESPONSE_BY_NAME) for o in history.outputs
     ):
         _pair_by_name(history)
 
@@ -128,65 +137,112 @@ def made_up_id(item: int, block: int) -> str:
 
 
 def _pair_by_name(history: History) -> None:
-    """Made-up ids, settled from the facts alone (a re-read of some lines gives the same):
-    a call's from its place, a response's from the call of its name and rank among the
-    calls of the turn before that no response of this turn answers by id."""
-    turn_of = history.items.turns
+    """Made-up ids, settled from the facts alone (a re-read of some lines gives the same).
+
+    The responses of a run of response turns answer the call turn right before the run
+    (Gemini CLI once split them; `_Run`). An id-less call answered by a response whose id no
+    call has takes that id (the CLI made it up); any other id-less call is named by its
+    place; an id-less response takes the id of its call, or else its own place."""
+    items = history.items
+    real_ids = {c.call_id for c in history.calls if c.kind == fix.CALL}
+    answered = {o.call_id for o in history.outputs if o.kind.startswith(fix.RESPONSE_WITH_ID)}
+    answered &= real_ids
+    calls_of: dict[int, list[int]] = defaultdict(list)  # item -> indexes in history.calls
+    for n, call in enumerate(history.calls):
+        calls_of[call.item].append(n)
+    outputs_of: dict[int, list[int]] = defaultdict(list)
+    for n, out in enumerate(history.outputs):
+        outputs_of[out.item].append(n)
+    pairs: dict[int, int] = {}  # index in history.outputs -> index in history.calls
+    run: _Run | None = None
+    calls_code, outputs_code = KIND_CODES[ItemKind.CALLS], KIND_CODES[ItemKind.OUTPUTS]
+    for item in sorted(calls_of.keys() | outputs_of.keys()):
+        if run is not None and (run.last != _previous_turn(items, item)):
+            run = None
+        code = items.kinds[item]
+        if run is not None:
+            for n in outputs_of.get(item, ()):
+                run.answer(n, history.outputs[n], real_ids, pairs)
+        if code == calls_code:
+            ones = [history.calls[n] for n in calls_of[item]]
+            run = _Run(item, calls_of[item], ones, answered)
+        elif code != outputs_code:
+            run = None
+        if run is not None:
+            run.last = item
+    _settle(history, pairs)
+
+
+def _previous_turn(items: Any, item: int) -> int:
+    """The conversation record before `item` (-1 when none)."""
+    turn_of = items.turns
+    turn = turn_of[item]
+    at = item - 1
+    while at >= 0 and turn_of[at] != turn - 1:
+        at -= 1
+    return at
+
+
+class _Run:
+    """The call turn a run of response turns answers: its calls left to pair, by name."""
+
+    def __init__(self, item: int, indexes: list[int], calls: list[Call], answered: set[str]):
+        self.last = item
+        self.free: dict[str | None, list[tuple[int, bool]]] = defaultdict(list)
+        for n, call in zip(indexes, calls, strict=True):
+            id_less = call.kind == fix.CALL_BY_NAME
+            if id_less or call.call_id not in answered:
+                self.free[call.tool].append((n, id_less))
+
+    def answer(self, n: int, out: Output, real_ids: set[str], pairs: dict[int, int]) -> None:
+        """Pair output `n` with the first free call of its name (an id-less call only, when
+        the output carries an id the file's calls lack)."""
+        by_name = out.kind.startswith(fix.RESPONSE_BY_NAME)
+        if not by_name and out.call_id in real_ids:
+            return
+        free = self.free.get(fix.response_name(out.kind))
+        for k, (call, id_less) in enumerate(free or ()):
+            if by_name or id_less:
+                pairs[n] = call
+                del free[k]  # type: ignore[union-attr]
+                return
+
+
+def _settle(history: History, pairs: dict[int, int]) -> None:
+    """The ids `pairs` (output -> call) give to parts without one."""
+    given: dict[int, str] = {}  # call -> the response id it takes
+    taken: set[str] = set()
+    for n, c in pairs.items():
+        out = history.outputs[n]
+        if not out.kind.startswith(fix.RESPONSE_BY_NAME) and out.call_id not in taken:
+            given[c] = out.call_id
+            taken.add(out.call_id)
     calls: list[Call] = []
-    by_turn: dict[int, list[Call]] = defaultdict(list)
-    for call in history.calls:
+    for c, call in enumerate(history.calls):
         if call.kind == fix.CALL_BY_NAME:
-            call = Call(
-                made_up_id(call.item, call.block), call.item, call.block, call.kind, call.tool
-            )
+            call_id = given.get(c) or made_up_id(call.item, call.block)
+            call = Call(call_id, call.item, call.block, call.kind, call.tool)
         calls.append(call)
-        by_turn[turn_of[call.item]].append(call)
     history.calls = calls
     outputs: list[Output] = []
-    start = 0
-    all_outputs = history.outputs
-    while start < len(all_outputs):
-        item = all_outputs[start].item
-        end = start
-        while end < len(all_outputs) and all_outputs[end].item == item:
-            end += 1
-        outputs.extend(_paired(all_outputs[start:end], by_turn.get(turn_of[item] - 1, [])))
-        start = end
-    history.outputs = outputs
-
-
-def _paired(outputs: list[Output], previous: list[Call]) -> list[Output]:
-    """The outputs of one record, those without an id given the id of their call."""
-    if all(o.kind == fix.RESPONSE for o in outputs):
-        return outputs
-    by_id = {o.call_id for o in outputs if o.kind == fix.RESPONSE}
-    candidates: dict[str | None, list[str]] = defaultdict(list)
-    for call in previous:
-        if call.kind == fix.CALL_BY_NAME or call.call_id not in by_id:
-            candidates[call.tool].append(call.call_id)
-    rank: dict[str, int] = defaultdict(int)
-    paired: list[Output] = []
-    for out in outputs:
-        if out.kind != fix.RESPONSE:
-            name = out.kind[len(fix.RESPONSE_BY_NAME) :]
-            n = rank[name]
-            rank[name] += 1
-            ids = candidates.get(name, [])
-            call_id = ids[n] if n < len(ids) else made_up_id(out.item, out.block)
+    for n, out in enumerate(history.outputs):
+        if out.kind.startswith(fix.RESPONSE_BY_NAME):
+            paired = pairs.get(n)
+            call_id = (
+                calls[paired].call_id if paired is not None else made_up_id(out.item, out.block)
+            )
             out = Output(call_id, out.item, out.block, out.kind, out.status)
-        paired.append(out)
-    return paired
+        outputs.append(out)
+    history.outputs = outputs
 
 
 def subject(value: Any, block: int) -> Any:
     """The `functionCall` of a call part; a response's `functionResponse`, its `response`
     shown as the output (hovers)."""
     part = get_path(value, "parts", block)
-    if not isinstance(part, dict):
-        return part
-    if isinstance(part.get("functionCall"), dict):
-        return part["functionCall"]
-    response = part.get("functionResponse")
+    call, response = fix.part_call(part), fix.part_response(part)
+    if isinstance(call, dict):
+        return call
     if isinstance(response, dict):
         return {**response, "output": response.get("response")}
     return part

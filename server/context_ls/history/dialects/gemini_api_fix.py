@@ -24,7 +24,7 @@ PARTS = ("parts",)
 # Kinds of calls and outputs; those without an id are paired by name and order.
 CALL = "functionCall"
 CALL_BY_NAME = "functionCall (no id)"
-RESPONSE = "functionResponse"
+RESPONSE_WITH_ID = "functionResponse "  # + the function's name (empty when none)
 RESPONSE_BY_NAME = "functionResponse (no id) "  # + the function's name
 # What a plan keeps between findings: blocks for the end of existing turns, new turns.
 _APPENDS = "gemini_appends"
@@ -32,16 +32,42 @@ _REPLY_ROLES = ("user", "function")  # the roles of a turn that answers calls
 _NEW_TURNS = "gemini_new_turns"
 
 
-def synthetic_response(call: Call, text: str) -> dict[str, Any]:
-    """An error response to `call`, with its id when the call has one."""
+def response_name(kind: str) -> str:
+    """The function name an output's kind carries."""
+    if kind.startswith(RESPONSE_BY_NAME):
+        return kind[len(RESPONSE_BY_NAME) :]
+    return kind[len(RESPONSE_WITH_ID) :]
+
+
+def part_call(part: Any) -> Any:
+    """A part's function call, in either spelling proto3 JSON takes."""
+    return _field(part, "functionCall", "function_call")
+
+
+def part_response(part: Any) -> Any:
+    return _field(part, "functionResponse", "function_response")
+
+
+def _field(part: Any, camel: str, snake: str) -> Any:
+    if not isinstance(part, dict):
+        return None
+    value = part.get(camel)
+    return part.get(snake) if value is None else value
+
+
+def synthetic_response(call: Call, text: str, snake: bool = False) -> dict[str, Any]:
+    """An error response to `call`, with its id when the call has one; `snake`: the file
+    spells its fields in snake_case."""
     response: dict[str, Any] = {"id": call.call_id} if call.kind == CALL else {}
     response["name"] = call.tool or ""
     response["response"] = {"error": text}
-    return {"functionResponse": response}
+    return {"function_response" if snake else "functionResponse": response}
 
 
 def synthesize(plan: Plan, call: Call) -> None:
-    block = plan.style.render(synthetic_response(call, plan.text), 2)
+    record = plan.bytes_of(plan.history.items[call.item])
+    snake = b'"function_call"' in record and b'"functionCall"' not in record
+    block = plan.style.render(synthetic_response(call, plan.text, snake), 2)
     deliver_block(plan, call, block, call.call_id)
 
 
