@@ -49,59 +49,50 @@ def repaired(messages: list[Any]) -> list[Any]:
     return messages_of(out)
 
 
-# --- the reviewer's two shapes ----------------------------------------------------------------
+# --- valid shapes (A and B: the reviewer's) -----------------------------------------------------
 
 
-def test_results_in_consecutive_user_messages_answer_the_calls() -> None:
+VALID: dict[str, list[Any]] = {
     # A: the API combines the two user messages into the turn right after the calls
-    messages = [
+    "results over consecutive user messages": [
         GO,
         assistant(use("toolu_A"), use("toolu_B")),
         user(result("toolu_A")),
         user(result("toolu_B")),
         assistant(text("done")),
-    ]
-    data = doc(messages, indent=2)
-    assert codes(analyze(data)) == []
-    assert normalize_bytes(data) == data
-
-
-def test_calls_in_consecutive_assistant_messages_are_answered_by_the_next_user_turn() -> None:
+    ],
     # B: one assistant turn of two messages, its results in the user message after both
-    messages = [
+    "calls over consecutive assistant messages": [
         GO,
         assistant(text("Looking."), use("toolu_A")),
         assistant(use("toolu_B")),
         user(result("toolu_A"), result("toolu_B")),
-    ]
-    data = doc(messages, indent=2)
-    assert codes(analyze(data)) == []
-    assert normalize_bytes(data) == data
-
-
-# --- more shapes --------------------------------------------------------------------------------
-
-
-def test_a_run_of_user_messages_at_the_start_is_one_turn() -> None:
-    messages = [
+    ],
+    "a run of user messages at the start": [
         user(text("Here is the task.")),
         user(text("And the files.")),
         assistant(use("toolu_A")),
         user(result("toolu_A")),
-    ]
-    assert codes(analyze(doc(messages))) == []
-
-
-def test_a_run_of_results_with_text_after_them_is_valid() -> None:
-    messages = [
+    ],
+    "a run of results, then text": [
         GO,
         assistant(use("toolu_A"), use("toolu_B")),
         user(result("toolu_A")),
         user(result("toolu_B"), text("Both ran.")),
         user(text("Go on.")),
         assistant(text("ok")),
-    ]
-    assert codes(analyze(doc(messages))) == []
+    ],
+}
+
+
+@pytest.mark.parametrize("shape", sorted(VALID))
+def test_a_run_of_one_role_is_one_turn(shape: str) -> None:
+    data = doc(VALID[shape], indent=2)
+    assert codes(analyze(data)) == []
+    assert normalize_bytes(data) == data
+
+
+# --- more shapes --------------------------------------------------------------------------------
 
 
 def test_a_result_after_text_in_a_run_is_reported_and_goes_first() -> None:
