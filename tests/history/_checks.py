@@ -47,8 +47,10 @@ def allowed_to_change(analysis: Analysis) -> set[int]:
         fixed_calls = {f.call_id for f in analysis.findings if f.code in ("H001", "H005", "H006")}
         for call in history.calls:
             if call.call_id in fixed_calls:
+                # the message after the call's turn (Anthropic: a run of assistant messages)
+                turn = history.items[call.item].turn
                 for later in history.items[call.item + 1 :]:
-                    if later.kind.value in ("message", "calls", "outputs"):
+                    if later.kind.value in ("message", "calls", "outputs") and later.turn != turn:
                         touched.add(later.index)
                         break
     return touched

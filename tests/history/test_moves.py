@@ -342,6 +342,7 @@ def test_anthropic_a_delayed_result_message_moves_whole() -> None:
     messages = [
         {"role": "user", "content": "go"},
         {"role": "assistant", "content": _use("toolu_A")},
+        {"role": "user", "content": "meanwhile"},
         {"role": "assistant", "content": TEXT},
         {"role": "user", "content": [_result("toolu_A")], "x-note": "kept"},
         {"role": "user", "content": "next"},
@@ -351,15 +352,17 @@ def test_anthropic_a_delayed_result_message_moves_whole() -> None:
     assert "the whole message" in title_of(data, "H006")
     out = normalize_bytes(data)
     got = json.loads(out)["messages"]
-    assert got == [messages[0], messages[1], messages[3], messages[2], messages[4]]
+    # it goes first in the user turn after the call (the API combines it with "meanwhile")
+    assert got == [messages[0], messages[1], messages[4], messages[2], messages[3], messages[5]]
     assert out == _anthropic(got)
     assert codes(analyze(out)) == []
 
 
-def test_anthropic_a_result_beside_text_goes_into_a_new_message() -> None:
+def test_anthropic_a_result_beside_text_goes_into_the_reply() -> None:
     messages = [
         {"role": "user", "content": "go"},
         {"role": "assistant", "content": _use("toolu_A")},
+        {"role": "user", "content": "meanwhile"},
         {"role": "assistant", "content": TEXT},
         {"role": "user", "content": [_result("toolu_A"), {"type": "text", "text": "and also"}]},
     ]
@@ -367,7 +370,10 @@ def test_anthropic_a_result_beside_text_goes_into_a_new_message() -> None:
     assert codes(analyze(data)) == [("H006", "toolu_A")]
     assert "keeps its other blocks" in title_of(data, "H006")
     got = json.loads(normalize_bytes(data))["messages"]
-    assert got[2] == {"role": "user", "content": [_result("toolu_A")]}
+    assert got[2] == {
+        "role": "user",
+        "content": [_result("toolu_A"), {"type": "text", "text": "meanwhile"}],
+    }
     assert got[4] == {"role": "user", "content": [{"type": "text", "text": "and also"}]}
 
 

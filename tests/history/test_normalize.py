@@ -148,7 +148,8 @@ def test_anthropic_user_message_created_when_needed(after: list) -> None:
     out = repaired(data)
     messages = doc(out)
     assert len(messages) == len(doc(data)) + 1
-    assert messages[2] == {
+    # after the whole assistant turn: the API combines consecutive assistant messages
+    assert messages[2 + len(after)] == {
         "role": "user",
         "content": [
             {

@@ -188,10 +188,18 @@ def test_anthropic_result_two_messages_late() -> None:
         ("calls", [a]),
         ("outputs", [a]),
         ("calls", [b]),
-        ("assistant", "x"),
+        ("user", "x"),
+        ("assistant", "y"),
         ("outputs", [b]),
     ]
     assert found("anthropic", events) == [("H006", b)]
+
+
+def test_anthropic_consecutive_messages_of_a_role_are_one_turn() -> None:
+    # the API combines them: results after a second assistant message are adjacent
+    a = ids("anthropic", "A")[0]
+    events = [("user", "go"), ("calls", [a]), ("assistant", "x"), ("outputs", [a])]
+    assert found("anthropic", events) == []
 
 
 # --- H007 ------------------------------------------------------------------------------------
