@@ -155,10 +155,18 @@ def test_a_run_of_response_turns_pairs_by_rank_across_the_run() -> None:
     assert [by_call[c.call_id] for c in analysis.history.calls] == [2, 3, 4]
 
 
-def test_a_response_after_a_text_turn_answers_nothing() -> None:
-    contents = [*split_turns(False)[:3], {"role": "user", "parts": [{"text": "hm"}]}]
-    contents.append(split_turns(False)[3])
-    assert sorted(c for c, _ in codes(analyze(render(contents, "array")))) == ["H001", "H002"]
+def test_responses_after_a_user_text_turn_move_and_after_a_model_turn_answer_nothing() -> None:
+    """Until the next model turn, the user turns after a call turn can only answer it."""
+    turns = split_turns(False)
+    later = {"role": "user", "parts": [*turns[2]["parts"], *turns[3]["parts"]]}
+    waited = [*turns[:2], {"role": "user", "parts": [{"text": "wait"}]}, later]
+    assert [c for c, _ in codes(analyze(render(waited, "array")))] == ["H006", "H006"]
+    out = json.loads(normalize_bytes(render(waited, "array")))
+    assert out[2]["parts"] == [{"text": "wait"}, *later["parts"]]
+    said = [*turns[:2], {"role": "model", "parts": [{"text": "hm"}]}, later]
+    assert sorted(c for c, _ in codes(analyze(render(said, "array")))) == [
+        *("H001", "H001", "H002", "H002")
+    ]
 
 
 # --- snake_case field names ------------------------------------------------------------------

@@ -2,10 +2,10 @@
 `functionResponse` parts of the next turn, paired by `id`, or else by name and order.
 Both spellings proto3 JSON takes are read (`functionCall`, `function_call`).
 
-Parts without an id get one made up once every record is in (`turns`). The responses of
-the turns of responses right after a call turn answer its calls by name and rank (the first
-`get_weather` response the first `get_weather` call); those after the first turn are then
-out of place (H006: Gemini counts one turn, it does not merge them). A response whose id no
+Parts without an id get one made up once every record is in (`turns`). The responses in the
+user turns after a call turn (up to the next model turn) answer its calls by name and rank
+(the first `get_weather` response the first `get_weather` call); those not in the turn right
+after it are then out of place (H006: Gemini counts that one turn, it merges none). A response whose id no
 call has answers an id-less call the same way: until 2026-05 the Gemini CLI sent calls
 without ids and made up ids for their responses. An id-less call with no such response is
 named by its place, so made-up ids never repeat across turns. Repairs are in
@@ -139,8 +139,7 @@ def made_up_id(item: int, block: int) -> str:
 def _pair_by_name(history: History) -> None:
     """Made-up ids, settled from the facts alone (a re-read of some lines gives the same).
 
-    The responses of a run of response turns answer the call turn right before the run
-    (Gemini CLI once split them; `_Run`). An id-less call answered by a response whose id no
+    The responses of the user turns after a call turn answer it (`_Run`). An id-less call answered by a response whose id no
     call has takes that id (the CLI made it up); any other id-less call is named by its
     place; an id-less response takes the id of its call, or else its own place."""
     items = history.items
@@ -155,36 +154,31 @@ def _pair_by_name(history: History) -> None:
         outputs_of[out.item].append(n)
     pairs: dict[int, int] = {}  # index in history.outputs -> index in history.calls
     run: _Run | None = None
-    calls_code, outputs_code = KIND_CODES[ItemKind.CALLS], KIND_CODES[ItemKind.OUTPUTS]
+    calls_code = KIND_CODES[ItemKind.CALLS]
     for item in sorted(calls_of.keys() | outputs_of.keys()):
-        if run is not None and (run.last != _previous_turn(items, item)):
+        if run is not None and not _user_turns_between(items, run.last, item):
             run = None
-        code = items.kinds[item]
         if run is not None:
             for n in outputs_of.get(item, ()):
                 run.answer(n, history.outputs[n], real_ids, pairs)
-        if code == calls_code:
-            ones = [history.calls[n] for n in calls_of[item]]
-            run = _Run(item, calls_of[item], ones, answered)
-        elif code != outputs_code:
+        if items.kinds[item] == calls_code:
+            run = _Run(item, calls_of[item], [history.calls[n] for n in calls_of[item]], answered)
+        elif items.roles[item] not in fix.REPLY_ROLES:
             run = None
         if run is not None:
             run.last = item
     _settle(history, pairs)
 
 
-def _previous_turn(items: Any, item: int) -> int:
-    """The conversation record before `item` (-1 when none)."""
-    turn_of = items.turns
-    turn = turn_of[item]
-    at = item - 1
-    while at >= 0 and turn_of[at] != turn - 1:
-        at -= 1
-    return at
+def _user_turns_between(items: Any, first: int, last: int) -> bool:
+    """Only user turns stand between records `first` and `last`: responses in `last` may
+    still answer the call turn a run began with (what lies after `first` goes by once)."""
+    turns, roles = items.turns, items.roles
+    return all(turns[at] < 0 or roles[at] in fix.REPLY_ROLES for at in range(first + 1, last))
 
 
 class _Run:
-    """The call turn a run of response turns answers: its calls left to pair, by name."""
+    """A call turn the user turns after it answer: its calls left to pair, by name."""
 
     def __init__(self, item: int, indexes: list[int], calls: list[Call], answered: set[str]):
         self.last = item

@@ -28,7 +28,7 @@ RESPONSE_WITH_ID = "functionResponse "  # + the function's name (empty when none
 RESPONSE_BY_NAME = "functionResponse (no id) "  # + the function's name
 # What a plan keeps between findings: blocks for the end of existing turns, new turns.
 _APPENDS = "gemini_appends"
-_REPLY_ROLES = ("user", "function")  # the roles of a turn that answers calls
+REPLY_ROLES = ("user", "function")  # the roles of a turn that answers calls
 _NEW_TURNS = "gemini_new_turns"
 
 
@@ -77,7 +77,7 @@ def reply_of(plan: Plan, call: Call) -> int | None:
     reply = next_conversation(call_item)
     if (
         reply is None
-        or reply.role not in _REPLY_ROLES
+        or reply.role not in REPLY_ROLES
         or reply.turn != call_item.turn + 1
         or reply.index in plan.remove_items
     ):
@@ -186,7 +186,7 @@ def _join_start(kept: list[Item], new_turns: set[int]) -> int | None:
 
 
 def _user_turn(plan: Plan, index: int) -> bool:
-    return index not in plan.remove_items and plan.history.items[index].role in _REPLY_ROLES
+    return index not in plan.remove_items and plan.history.items[index].role in REPLY_ROLES
 
 
 def _gone(plan: Plan, index: int, leaving: Iterable[int] = ()) -> bool:
@@ -249,7 +249,7 @@ def _said(items: list[Item]) -> bool:
 
 def _answerable(item: Item) -> bool:
     """A call turn may follow `item`: a user turn or a turn of responses."""
-    return item.role in _REPLY_ROLES or item.kind is ItemKind.OUTPUTS
+    return item.role in REPLY_ROLES or item.kind is ItemKind.OUTPUTS
 
 
 def _join(plan: Plan, target: Item, turns: list[Item]) -> None:
