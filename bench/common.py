@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import compileall
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,16 +74,35 @@ def chat_document(fifth: bool) -> Path | None:
 CLAUDE_SOURCE = SHARED.parent / "realdata" / "jnarowski__agentcmd" / "full-session-four.jsonl"
 
 
-def claude_jsonl(size: int = 39_000_000) -> Path | None:
+def claude_jsonl(size: int = 39_000_000, unique_ids: bool = False) -> Path | None:
     """A ~39 MB Claude Code JSONL: the lines of a real session (../shared/realdata)
-    repeated; None when that file is not there."""
+    repeated; None when that file is not there. Repeated as they are, every copy's ids
+    repeat the first's (~10k findings: a copy's calls all answered twice); `unique_ids`
+    gives each copy ids of its own (a long healthy session: no finding)."""
     if not CLAUDE_SOURCE.exists():
         return None
-    path = DATA / "claude-code-39mb.jsonl"
+    path = DATA / f"claude-code-39mb{'-unique' if unique_ids else ''}.jsonl"
     if not path.exists():
         DATA.mkdir(parents=True, exist_ok=True)
         lines = CLAUDE_SOURCE.read_bytes()
         if not lines.endswith(b"\n"):
             lines += b"\n"
-        path.write_bytes(lines * (size // len(lines) + 1))
+        copies = size // len(lines) + 1
+        if not unique_ids:
+            path.write_bytes(lines * copies)
+        else:
+            path.write_bytes(b"".join(_own_ids(lines, n) for n in range(copies)))
     return path
+
+
+_UUID = re.compile(rb"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{6})[0-9a-f]{6}")
+_TOOL_ID = re.compile(rb"\b((?:toolu|msg)_[A-Za-z0-9]+)")
+
+
+def _own_ids(lines: bytes, copy: int) -> bytes:
+    """`lines` with the uuids, tool-use and message ids of copy number `copy`."""
+    if not copy:
+        return lines
+    tag = b"%06x" % copy
+    lines = _UUID.sub(lambda m: m.group(1) + tag, lines)
+    return _TOOL_ID.sub(lambda m: m.group(1) + b"x" + tag, lines)

@@ -10,6 +10,7 @@ between the servers; medians are printed."""
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import statistics
 import subprocess
@@ -186,12 +187,14 @@ def cases() -> list[Case]:
         small = chat_document(fifth=True)
         assert small is not None
         found += [Case("chat-28MB", big, "json"), Case("chat-5.8MB", small, "json")]
-    claude = claude_jsonl()
-    if claude is None:
+    claude, unique = claude_jsonl(), claude_jsonl(unique_ids=True)
+    if claude is None or unique is None:
         print("Claude Code JSONL: skipped (../shared/realdata is not there)")
     else:
         found.append(Case("claude-code-39MB", claude, "jsonl"))
-    return found
+        found.append(Case("claude-code-39MB-own-ids", unique, "jsonl"))
+    wanted = os.environ.get("BENCH_DOCUMENTS")  # a comma-separated choice of case names
+    return [c for c in found if wanted is None or c.name in wanted.split(",")]
 
 
 def bench_documents(runs: int, edits: int) -> dict[str, Any]:
