@@ -104,6 +104,32 @@ def test_an_id_less_response_still_answers_a_call_with_an_id() -> None:
     assert [o.call_id for o in analysis.history.outputs] == ["z"]
 
 
+def test_an_id_less_response_in_a_later_user_turn_answers_a_call_with_an_id() -> None:
+    contents = [
+        CHECKPOINT[0],
+        {"role": "model", "parts": [{"functionCall": {"id": "z", "name": READ, "args": {}}}]},
+        {"role": "user", "parts": [{"text": "one moment"}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": READ, "response": {"n": 1}}}]},
+    ]
+    data = render(contents, "contents")
+    assert codes(analyze(data)) == [("H006", "z")]
+    out = json.loads(normalize_bytes(data))["contents"]
+    assert out[2]["parts"] == [{"text": "one moment"}, contents[3]["parts"][0]]
+
+
+def test_a_call_answered_by_its_id_takes_no_id_less_response_besides() -> None:
+    contents = [
+        CHECKPOINT[0],
+        {"role": "model", "parts": [{"functionCall": {"id": "z", "name": READ, "args": {}}}]},
+        {
+            "role": "user",
+            "parts": [{"functionResponse": {"id": "z", "name": READ, "response": {}}}],
+        },
+        {"role": "user", "parts": [{"functionResponse": {"name": READ, "response": {}}}]},
+    ]
+    assert codes(analyze(render(contents, "array"))) == [("H002", "contents[3].parts[0]")]
+
+
 # --- responses split over consecutive user turns ---------------------------------------------
 
 
