@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from itertools import chain, islice
 from typing import Any
 
 import msgspec
@@ -149,20 +149,45 @@ def rollout_in_memory(data: bytes) -> History | None:
     if src.content_start(data) or src.looks_like_document(data, 0):
         return None
     # What the full read samples: the first non-blank lines that decode.
-    if detect_dialect(_decoded(islice(src.split_lines(data), SAMPLE_SIZE * 2))) != codex.NAME:
+    if detect_dialect(sample(data)) != codex.NAME:
         return None
     history = History(dialect=codex.NAME, size=len(data), newline=src.detect_newline(data))
     history.ends_with_newline = data.endswith(b"\n")
     return scan_codex(line_views(data), history, lambda start, end: data[start:end])
 
 
-def _decoded(lines: Iterable[tuple[int, int, bytes]]) -> Iterator[Any]:
+SPLIT_AT_ONCE_BELOW = 1 << 20  # bytes: a smaller source has its sampled lines cut in one call
+
+
+def sample(data: bytes) -> Iterator[Any]:
+    """What the full read (`reader.read_source`) detects a JSONL source's dialect from: the
+    values of its first `2 * SAMPLE_SIZE` non-blank lines that decode, decoded as they are
+    asked for. A listing detects thousands of small files, and one `bytes.split` cuts the
+    lines in a fraction of the time that cutting them one at a time takes (it copies what
+    follows them, hence only below `SPLIT_AT_ONCE_BELOW`)."""
+    lines: Iterable[bytes]
+    if len(data) < SPLIT_AT_ONCE_BELOW:
+        pieces = data.split(b"\n", SAMPLE_SIZE * 2)
+        # Past the last cut: the rest, where blank lines among the first pieces leave some
+        # of the sampled lines.
+        rest = pieces.pop() if len(pieces) > SAMPLE_SIZE * 2 else b""
+        lines = chain(_non_blank(pieces), (chunk for _n, _o, chunk in src.split_lines(rest)))
+    else:
+        lines = (chunk for _line, _offset, chunk in src.split_lines(data))
     decode = msgspec.json.decode
-    for _line, _offset, chunk in lines:
+    for chunk in islice(lines, SAMPLE_SIZE * 2):
         try:
             yield decode(chunk)
         except DECODE_ERRORS:
             continue
+
+
+def _non_blank(pieces: list[bytes]) -> Iterator[bytes]:
+    """`source.split_lines`' lines (without their offsets) of a source split at `\\n`."""
+    for piece in pieces:
+        chunk = piece[:-1] if piece.endswith(b"\r") else piece
+        if chunk and not chunk.isspace():
+            yield chunk
 
 
 def line_views(
