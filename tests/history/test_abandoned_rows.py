@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from context_ls.history.abandoned import abandoned_note, live_only, live_version
+from context_ls.history.abandoned import Abandoned, live_only
 from context_ls.history.dialects import DIALECTS, dialect_of
 from context_ls.history.reader import read_history
 from context_ls.history.validate import any_abandoned, validate
@@ -67,11 +67,12 @@ def test_what_an_abandoned_call_or_output_is() -> None:
     """A superseded Gemini CLI version names the line of the live one; a rewound message
     and a live record have their own answers."""
     history = read_history(GEMINI_LOG, "gemini-cli")
-    notes = [(c.call_id, c.item, abandoned_note(history, c)) for c in history.calls]
+    abandoned = Abandoned(history)
+    notes = [(c.call_id, c.item, abandoned.note(c)) for c in history.calls]
     assert notes == [
         ("c1", 2, "superseded by a later version at line 4; this one is not sent again"),
         ("c1", 3, None),
         ("c2", 5, "dropped by a rewind; not sent again"),
     ]
-    assert [live_version(history, c) for c in history.calls] == [3, None, None]
+    assert [abandoned.live_version(c) for c in history.calls] == [3, None, None]
     assert [(o.call_id, o.item) for o in live_only(history, history.outputs)] == [("c1", 3)]

@@ -6,6 +6,7 @@ what it is as its answer."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeVar
 
 from context_ls.history.dialects import dialect_of
@@ -31,27 +32,36 @@ def live_only(history: History, subjects: list[Subject]) -> list[Subject]:
     return [s for s in subjects if not flags[s.item] & FLAG_ABANDONED]
 
 
-def live_version(history: History, subject: Call | Output) -> int | None:
-    """The record holding the version that replaced the one an abandoned `subject` stands
-    in (Gemini CLI: the message rewritten later); None when none did."""
-    version = dialect_of(history.dialect).live_version
-    if version is None or not is_abandoned(history, subject):
-        return None
-    return version(history, subject.item, subject.block)
+class Abandoned:
+    """What each abandoned call or output of one history is. Ask many through one object:
+    the dialect finds the live versions once (it reads every record)."""
 
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self._dialect = dialect_of(history.dialect)
+        self._version: Callable[[int, int], int | None] | None = None
 
-def abandoned_note(history: History, subject: Call | Output) -> str | None:
-    """Why a call or output is not sent again (None: it is): the line of the version that
-    replaced it, or the rewind that left it behind."""
-    if not is_abandoned(history, subject):
-        return None
-    dialect = dialect_of(history.dialect)
-    row = live_version(history, subject)
-    if row is not None:
-        line = history.items[row].line + 1
-        return f"superseded by a later version at line {line}; this one is not sent again"
-    if dialect.live_version is not None:
-        return "dropped by a rewind; not sent again"
-    if dialect.chain is not None:
-        return "on a branch left by a rewind; not sent again"
-    return "left behind; not sent again"
+    def live_version(self, subject: Call | Output) -> int | None:
+        """The record holding the version that replaced the one an abandoned `subject`
+        stands in (Gemini CLI: the message rewritten later); None when none did."""
+        make = self._dialect.live_version
+        if make is None or not is_abandoned(self.history, subject):
+            return None
+        if self._version is None:
+            self._version = make(self.history)
+        return self._version(subject.item, subject.block)
+
+    def note(self, subject: Call | Output) -> str | None:
+        """Why a call or output is not sent again (None: it is): the line of the version
+        that replaced it, or the rewind that left it behind."""
+        if not is_abandoned(self.history, subject):
+            return None
+        row = self.live_version(subject)
+        if row is not None:
+            line = self.history.items[row].line + 1
+            return f"superseded by a later version at line {line}; this one is not sent again"
+        if self._dialect.live_version is not None:
+            return "dropped by a rewind; not sent again"
+        if self._dialect.chain is not None:
+            return "on a branch left by a rewind; not sent again"
+        return "left behind; not sent again"

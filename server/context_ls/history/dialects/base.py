@@ -103,10 +103,11 @@ class Dialect(NamedTuple):
     chain: Chain | None = None
     # The record the conversation the agent would send again starts at (0: the first).
     resume_start: Callable[[History], int] | None = None
-    # Records that are versions of a message (an upsert log): (history, record, block) ->
-    # the record holding the live version of the message block `block` stands in, when a
-    # later version replaced it; None: it has none (rewound). Hovers name it.
-    live_version: Callable[[History, int, int], int | None] | None = None
+    # Records that are versions of a message (an upsert log): history -> a lookup
+    # (record, block) -> the record holding the live version of the message block `block`
+    # stands in, when a later version replaced it; None: it has none (rewound). Hovers
+    # name it. (Made once per history: finding the live versions reads every record.)
+    live_version: Callable[[History], Callable[[int, int], int | None]] | None = None
 
     # --- what its API requires -------------------------------------------------------------
     # An output must be in the message right after its call's message (H006).

@@ -16,6 +16,7 @@ message `m` of the record (a `$set` line holds many), tool call `k`, result part
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from context_ls.history.dialects import gemini_cli_fix
@@ -241,19 +242,23 @@ def live_messages(history: History) -> dict[str, tuple[int, int]]:
     return order
 
 
-def live_version(history: History, row: int, block: int) -> int | None:
-    """The row of the live version of the message block `block` of `row` stands in, when
-    another row holds it (a later version, or a `$set` list); None when that message was
-    rewound (or `row` is its live version)."""
-    ids = history.items.message_ids
-    held = ids[row] if ids is not None and 0 <= row < len(ids) else None
-    if held is None or history.items.roles[row] == REWIND:
-        return None
-    listed = held.split(_ID_SEPARATOR)
-    m = block_parts(block)[0]
-    message_id = listed[m] if m < len(listed) else ""
-    live = live_messages(history).get(message_id) if message_id else None
-    return None if live is None or live[0] == row else live[0]
+def live_version(history: History) -> Callable[[int, int], int | None]:
+    """A lookup: (row, block) -> the row of the live version of the message block `block`
+    of `row` stands in, when another row holds it (a later version, or a `$set` list);
+    None when that message was rewound (or `row` is its live version)."""
+    live = live_messages(history)
+    ids, roles = history.items.message_ids, history.items.roles
+
+    def version(row: int, block: int) -> int | None:
+        held = ids[row] if ids is not None and 0 <= row < len(ids) else None
+        if held is None or roles[row] == REWIND:
+            return None
+        listed = held.split(_ID_SEPARATOR)
+        m = block_parts(block)[0]
+        found = live.get(listed[m]) if m < len(listed) and listed[m] else None
+        return None if found is None or found[0] == row else found[0]
+
+    return version
 
 
 def count_turns(history: History) -> None:

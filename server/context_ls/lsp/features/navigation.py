@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from context_ls.history.abandoned import abandoned_note, live_version
+from context_ls.history.abandoned import Abandoned
 from context_ls.history.api import call_details, id_span, output_details
 from context_ls.history.model import Call, Output
 from context_ls.lsp.feature import LanguageFeature
@@ -53,13 +53,14 @@ class IdIndex:
         history = analysis.history
         entries: list[tuple[Span, Call | Output]] = []
         nodes: list[Call | Output] = [*history.calls, *history.outputs]
+        abandoned = Abandoned(history)
         for node in nodes:
             entries.append((id_span(analysis, node), node))
-            note = abandoned_note(history, node)
+            note = abandoned.note(node)
             if note is not None:
                 index.notes[id(node)] = note
                 index.left.setdefault(node.call_id, []).append(node)
-                row = live_version(history, node)
+                row = abandoned.live_version(node)
                 if row is not None:
                     index.versions[id(node)] = row
             elif isinstance(node, Call):
