@@ -52,7 +52,7 @@ def test_check_text_points_at_the_call_turn_and_quotes_gemini(cli: Run) -> None:
     line, column = map(int, where.rsplit(":", 2)[1:])
     assert lines[line - 1][column - 1] == "{"  # the model turn holding the call
     assert "list_commits" in "\n".join(lines[line - 1 : line + 30])
-    assert "call contents[3].parts[2] (list_commits) has no output" in message
+    assert "call turn 3, part 2 (list_commits) has no output" in message
     assert "number of function response parts is equal to the number of function call" in message
 
 

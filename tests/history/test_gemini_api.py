@@ -107,7 +107,7 @@ def test_a_response_without_an_id_answers_a_call_with_one_by_name() -> None:
     )
     analysis = analyze(data)
     assert analysis.findings == []
-    assert [o.call_id for o in analysis.history.outputs] == ["a1", "contents[1].parts[1]"]
+    assert [o.call_id for o in analysis.history.outputs] == ["a1", "turn 1, part 1"]
 
 
 def test_a_function_role_turn_of_older_sdks_holds_responses() -> None:
@@ -116,7 +116,7 @@ def test_a_function_role_turn_of_older_sdks_holds_responses() -> None:
         user("go"), model_calls({"name": "f", "args": {}}, {"name": "g", "args": {}}), legacy
     )
     assert analyze(data).history.dialect == "gemini-api"
-    assert found(data) == [("H001", "contents[1].parts[1]")]
+    assert found(data) == [("H001", "turn 1, part 1")]
     out = normalize_bytes(data)
     contents = json.loads(out)["contents"]
     assert [c["role"] for c in contents] == ["user", "model", "function"]
@@ -185,7 +185,7 @@ def test_each_fault_is_reported_with_gemini_s_text() -> None:
 def test_a_call_without_a_response_is_h001_with_gemini_s_text() -> None:
     data = body(user("go"), model_calls({"name": "f", "args": {}}), user("hello?"))
     (finding,) = analyze(data).findings
-    assert (finding.code, finding.call_id) == ("H001", "contents[1].parts[0]")
+    assert (finding.code, finding.call_id) == ("H001", "turn 1, part 0")
     assert COUNT_ERROR in finding.message and "(f)" in finding.message
 
 

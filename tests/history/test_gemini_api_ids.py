@@ -127,7 +127,7 @@ def test_a_call_answered_by_its_id_takes_no_id_less_response_besides() -> None:
         },
         {"role": "user", "parts": [{"functionResponse": {"name": READ, "response": {}}}]},
     ]
-    assert codes(analyze(render(contents, "array"))) == [("H002", "contents[3].parts[0]")]
+    assert codes(analyze(render(contents, "array"))) == [("H002", "turn 3, part 0")]
 
 
 # --- responses split over consecutive user turns ---------------------------------------------
@@ -306,3 +306,12 @@ def test_an_edit_re_read_in_place_pairs_like_a_full_read(events: list[Event], da
     assert codes(again) == codes(full)
     assert [c.call_id for c in again.history.calls] == [c.call_id for c in full.history.calls]
     assert [o.call_id for o in again.history.outputs] == [o.call_id for o in full.history.outputs]
+
+
+@pytest.mark.parametrize("layout", ["array", "history", "contents"])
+def test_a_made_up_id_names_the_place_whatever_the_array_s_key(layout: str) -> None:
+    """The facts do not know the key of the array (a bare one, `contents`, `history`), so
+    a part without an id is named by its content's index and its own, and no key."""
+    contents = [CHECKPOINT[0], CHECKPOINT[1], {"role": "user", "parts": [{"text": "?"}]}]
+    found = codes(analyze(render(contents, layout)))
+    assert found == [("H001", "turn 1, part 0"), ("H001", "turn 1, part 1")]

@@ -30,7 +30,7 @@ async def test_gemini_diagnostics_sit_on_their_ids_or_turns(session: Session) ->
     for diagnostic in found:
         call_id = diagnostic.data["call_id"]
         at = lines[diagnostic.range.start.line][diagnostic.range.start.character :]
-        if call_id.startswith("contents["):  # a part without an id: the turn that holds it
+        if call_id.startswith("turn "):  # a part without an id: the turn that holds it
             assert at == "{" and diagnostic.code == "H001"
             turn = "\n".join(lines[diagnostic.range.start.line : diagnostic.range.end.line])
             assert '"name": "list_commits"' in turn

@@ -132,8 +132,10 @@ def turns(history: History) -> None:
 
 
 def made_up_id(item: int, block: int) -> str:
-    """The id of a part that has none: its place, unique in the history."""
-    return f"contents[{item}].parts[{block}]"
+    """The id of a part that has none: its place, unique in the history. The content is
+    named by its index in the file's array, whose key (`contents`, `history` or none) the
+    facts do not hold, so no key is named."""
+    return f"turn {item}, part {block}"
 
 
 def _pair_by_name(history: History) -> None:
