@@ -12,7 +12,10 @@ from context_ls.history.api import analyze, analyze_path, normalize_edits, trim_
 from context_ls.history.model import apply_edits
 from context_ls.history.where import where
 
-from ._gen import EXAMPLES, render
+from . import _gen_gemini_cli as gemini_cli
+from ._gen import EXAMPLES, render, render_dataset
+from ._gen_bedrock import render_bedrock
+from ._gen_gemini_api import render_gemini_api
 
 NATIVE = (EXAMPLES / "native-tools.jsonl").read_bytes()
 CODEX = (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes()
@@ -258,6 +261,27 @@ SMALL = [
         "anthropic", [("user", "go"), ("calls", ["toolu_A"]), ("outputs", ["toolu_A", "toolu_A"])]
     ),
     render("openai-responses", [("outputs", ["call_A"]), ("calls", ["call_A"])], layout="array"),
+    # The 2026 dialects: a Gemini CLI log with a rewind and a whole-file session, Gemini
+    # contents without ids, a Bedrock body.
+    gemini_cli.render_jsonl(
+        gemini_cli.Session(
+            [gemini_cli.Turn(("ok", "no-result")), gemini_cli.Turn(("orphan",))],
+            rewind_to=1,
+            after_rewind=[gemini_cli.Turn(("twice",))],
+        )
+    ),
+    gemini_cli.render_json(gemini_cli.Session([gemini_cli.Turn(("ok", "null-result"))])),
+    render_gemini_api(
+        [("user", "go"), ("calls", ["c1", "c2"]), ("outputs", ["c2"])], ids=False, pretty=True
+    ),
+    render_bedrock([("user", "go"), ("calls", ["t1"]), ("user", "x"), ("outputs", ["t1"])]),
+    render_dataset(
+        [
+            [("user", "go"), ("calls", ["c1"]), ("outputs", ["c2"]), ("assistant", "done")],
+            [("user", "go"), ("calls", ["c1"])],
+        ],
+        tools=["shell"],
+    ),
 ]
 TOKENS = [
     b"{",
@@ -337,3 +361,11 @@ def test_fuzz_mutated_histories_never_raise() -> None:
             pytest.fail(f"{type(error).__name__}: {error} on input {data[:400]!r}")
         done += 1
     assert done >= target, f"only {done} inputs in {budget} s"
+
+
+def test_the_fuzz_seeds_cover_every_dialect() -> None:
+    """The mutated inputs start from a history of each dialect the engine reads."""
+    from context_ls.history.dialects import NAMES
+
+    seen = {analyze(seed).history.dialect for seed in [*SMALL, *SEEDS]}
+    assert set(NAMES) <= seen
