@@ -98,6 +98,18 @@ class Session:
     async def _diagnostics(self, uri: str, begin: float) -> float:
         if not self.pull:
             assert self.waiting is not None
+            if self.command is OURS:
+                # A clean history publishes nothing: the code lens request is answered once
+                # the newest text is analysed (the diagnostics, if any, are out by then).
+                lens = asyncio.ensure_future(
+                    self.client.text_document_code_lens_async(
+                        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+                    )
+                )
+                await asyncio.wait({self.waiting, lens}, return_when=asyncio.FIRST_COMPLETED)
+                if not self.waiting.done():
+                    self.findings = 0
+                    self.waiting.set_result(time.perf_counter())
             return await self.waiting - begin
         report = await self.client.text_document_diagnostic_async(
             types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=uri))
