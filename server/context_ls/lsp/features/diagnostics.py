@@ -79,10 +79,9 @@ class Validation:
 def _quick(
     doc: DocumentState, text: TextSnapshot, options: Options
 ) -> list[types.Diagnostic] | None:
-    """Worker-thread part of a first look at a big history: a rollout's lean scan (done
-    already if the transport scanned the text while it arrived); any other source read
-    by the document's analyzer without the secrets scan, which the full read then adds
-    to the same records (a pass over the whole text: ~0.1 s of a 28 MB document's open)."""
+    """Worker-thread part of a first look at a big history: a rollout's lean scan (maybe
+    done as the text arrived), else the full read but the secrets scan (~0.1 s for 28 MB),
+    which the full read then adds to the same records."""
     scanned = doc.scan[1] if doc.scan is not None and doc.scan[0] is text else None
     analysis = quick_findings(text.data, options, scanned)
     if analysis is None and options.detect_secrets and text.size >= QUICK_MIN_BYTES:
@@ -94,8 +93,7 @@ def _quick(
 
 
 def _analyzer(doc: DocumentState, options: Options) -> Analyzer:
-    """The document's analyzer (it keeps the last read between validations), told
-    `options`."""
+    """The document's analyzer (it keeps the last read), told `options`."""
     state = doc.slot(Validation)
     if state.analyzer is None:
         state.analyzer = Analyzer(options)
