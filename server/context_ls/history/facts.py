@@ -49,7 +49,9 @@ class Problem(NamedTuple):
     fixable: bool = False
 
 
-@dataclass(slots=True, frozen=True)
+# Not frozen: building a frozen dataclass costs ~3x (1.9 µs against 0.5 µs), paid by every
+# record read; nothing changes facts once made (they are cached per line and shared).
+@dataclass(slots=True)
 class RecordFacts:
     kind: ItemKind
     role: str | None = None
