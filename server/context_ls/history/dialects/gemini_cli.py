@@ -38,8 +38,7 @@ if TYPE_CHECKING:
     from context_ls.history.normalize import Plan
 
 NAME = "gemini-cli"
-# The CLI's own words for a call it cancelled ("[Operation Cancelled] Reason: <why>").
-DEFAULT_SYNTHETIC_TEXT = "[Operation Cancelled] Reason: the session ended before the tool returned."
+DEFAULT_SYNTHETIC_TEXT = gemini_cli_fix.DEFAULT_TEXT
 _COUNT_ERROR = (
     "Please ensure that the number of function response parts is equal to the number of "
     "function call parts of the function call turn."

@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from context_ls.history.normalize import Plan
 
 _KEY = "gemini-cli"
+# The CLI's own words for a call it cancelled ("[Operation Cancelled] Reason: <why>").
+DEFAULT_TEXT = "[Operation Cancelled] Reason: the session ended before the tool returned."
+# A call the CLI recorded as finished (`success`, `error`) whose result part is not there.
+LOST_TEXT = "The tool call finished, but its result was not recorded in the session."
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKET = re.compile(rb'["\[\]{}]')
 _SCALAR_END = re.compile(rb"[^,\]}\s]*")
@@ -152,17 +156,25 @@ def _message_edits(plan: Plan, message: bytes, repair: _Repair) -> list[TextEdit
 
 
 def _cancelled(plan: Plan, message: bytes, start: int, call: Call) -> list[TextEdit]:
-    """The tool call at `start` gets a cancelled result (and status), its other members kept."""
+    """The tool call at `start` gets a result, its other members kept: a cancelled one
+    (and status) when it has no status; when the CLI already recorded how it ended
+    (`success`, `error`) that status stays and the text says the result was lost."""
     fields = members(message, start)
     entry = msgspec.json.decode(message[start : _value_end(message, start)])
     name = entry.get("name") if isinstance(entry.get("name"), str) else call.tool or ""
+    status = entry.get("status")
+    ended = status in ("success", "error")  # not a call still running when the CLI died
+    text = LOST_TEXT if ended and plan.text == DEFAULT_TEXT else plan.text
     result: Any = [
-        {"functionResponse": {"id": call.call_id, "name": name, "response": {"error": plan.text}}}
+        {"functionResponse": {"id": call.call_id, "name": name, "response": {"error": text}}}
     ]
     form = _Form.of(message, start, fields, plan.history.newline)
     out: list[TextEdit] = []
     added: list[bytes] = []
-    for key, value in (("result", result), ("status", "cancelled")):
+    updates: list[tuple[str, Any]] = [("result", result)]
+    if not ended:
+        updates.append(("status", "cancelled"))
+    for key, value in updates:
         if key in fields:
             _key_start, value_start, value_end = fields[key]
             out.append(TextEdit(Span(value_start, value_end), form.render(value)))
