@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from context_ls.history.api import analyze, trim_edits
+from context_ls.history.dialects import dialect_of
 from context_ls.history.model import apply_edits
 
 from ._gen import ALL_DIALECTS, EXAMPLES, call_prefix, clean_events, codes, render
 from ._gen_abandoned import CLAUDE_LATE_RESULT
+from ._gen_bedrock import render_bedrock
+from ._gen_gemini_api import render_gemini_api
+from ._gen_gemini_cli import Session, Turn, render_json
 
 CONVERSATION = ("message", "calls", "outputs")
 
@@ -43,6 +49,10 @@ def test_trim_keeps_pairs_whole_and_adds_no_findings(dialect: str, keep: int) ->
     assert kept <= len(conversation(data))
     if keep >= len(conversation(data)):
         assert out == data
+    elif kept > keep:
+        # No start after the asked cut: the cut went back to the last one before it,
+        # the shortest tail that is a conversation.
+        assert keep and trimmed(data, kept) == out
     else:
         assert kept <= keep  # never more than asked (it cuts later to keep pairs)
 
@@ -132,3 +142,78 @@ def test_trim_negative_keep_is_refused() -> None:
 
 def test_trim_of_a_non_history_is_empty() -> None:
     assert trim_edits(analyze(b'{"name": "x"}'), 1) == []
+
+
+# --- the cut never leaves an empty conversation ----------------------------------------------
+
+# user "hi", a pair, "done", user "and again", a pair, "It failed.": no plain user message
+# among the last two, three, or one.
+TAIL_EVENTS = [
+    ("user", "hi"),
+    ("calls", ["t1"]),
+    ("outputs", ["t1"]),
+    ("assistant", "done"),
+    ("user", "and again"),
+    ("calls", ["t3"]),
+    ("outputs", ["t3"]),
+    ("assistant", "It failed."),
+]
+RENDERERS = {
+    "bedrock-converse": lambda events: render_bedrock(events),
+    "gemini-api": lambda events: render_gemini_api(events),
+    "anthropic": lambda events: render("anthropic", events),
+}
+
+
+@pytest.mark.parametrize("dialect", RENDERERS)
+@pytest.mark.parametrize("keep", [1, 2, 3, 4])
+def test_no_user_message_after_the_cut_keeps_the_last_turn(dialect: str, keep: int) -> None:
+    data = RENDERERS[dialect](TAIL_EVENTS)
+    out = trimmed(data, keep)
+    after = analyze(out, dialect)  # type: ignore[arg-type]
+    assert codes(after) == []
+    assert len(conversation(out, dialect)) == 4  # from "and again" on
+    assert b"and again" in out and b"hi" not in out
+
+
+def _events(draw: st.DrawFn) -> list:
+    events: list = [("user", "start")]
+    for n in range(draw(st.integers(0, 4))):
+        ids = [f"t{n}{k}" for k in range(draw(st.integers(1, 2)))]
+        if draw(st.booleans()):
+            events.append(("user", f"ask {n}"))
+        events += [("calls", ids), ("outputs", ids)]
+        if draw(st.booleans()):
+            events.append(("assistant", f"said {n}"))
+    return events
+
+
+@st.composite
+def conversations(draw: st.DrawFn) -> tuple[str, bytes]:
+    """A clean history of any dialect trim cuts as a list of records."""
+    dialect = draw(st.sampled_from([*ALL_DIALECTS, "bedrock-converse", "gemini-api", "gemini-cli"]))
+    if dialect == "gemini-cli":
+        turns = [Turn(["ok"] * draw(st.integers(0, 2))) for _ in range(draw(st.integers(1, 4)))]
+        return dialect, render_json(Session(turns), pretty=draw(st.booleans()))
+    events = _events(draw)
+    if dialect in RENDERERS:
+        return dialect, RENDERERS[dialect](events)
+    return dialect, render(dialect, [(k, [call_prefix(dialect) + i for i in v]) if k in ("calls", "outputs") else (k, v) for k, v in events])  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(conversations(), st.integers(1, 12))
+def test_trim_never_empties_a_conversation_and_keeps_pairs(
+    case: tuple[str, bytes], keep: int
+) -> None:
+    dialect, data = case
+    before = conversation(data, dialect)
+    out = trimmed(data, keep)
+    after = analyze(out, dialect)  # type: ignore[arg-type]
+    assert codes(after) == []
+    assert {c.call_id for c in after.history.calls} == {o.call_id for o in after.history.outputs}
+    kept = len(conversation(out, dialect))
+    assert kept <= len(before)
+    if dialect_of(dialect).first_role is not None:  # a request body: never an empty one
+        assert kept >= min(1, len(before))
+        assert kept <= keep or trimmed(data, kept) == out  # more only back to a start

@@ -13,13 +13,30 @@ def trim_cut(history: History, keep: int) -> int:
     """Index of the first item kept. Records before the first conversation record (session
     headers) are always kept; the cut moves later until no kept output lost its call (and
     no kept call lost an output that stood before it), and, when the dialect says which
-    role starts a conversation (Anthropic: the user), until the kept part starts with it."""
+    role starts a conversation (Anthropic: the user), until the kept part starts with it.
+    When that leaves nothing in a dialect with such a role (no user message after the cut:
+    an empty `messages` is no request), the cut goes back to the last start before it,
+    keeping more than `keep`."""
     conversation = history.items.rows_of(CONVERSATION)
     if keep < 0:
         raise ValueError("keep must be zero or more")
     if len(conversation) <= keep:
         return 0
-    cut = conversation[len(conversation) - keep] if keep else len(history.items)
+    if not keep:
+        return _settled(history, len(history.items))
+    wanted = conversation[len(conversation) - keep]
+    cut = _settled(history, wanted)
+    if cut <= conversation[-1] or dialect_of(history.dialect).first_role is None:
+        return cut  # (a log may keep nothing: no request is made of it as it stands)
+    for start in reversed([row for row in conversation if row < wanted]):
+        if _settled(history, start) == start:
+            return start
+    return 0  # no place to start at: nothing is trimmed
+
+
+def _settled(history: History, cut: int) -> int:
+    """The first place at or after `cut` where the kept part splits no pair, no message,
+    and starts with the dialect's first role."""
     # Pairs on abandoned rows hold the cut back too: a kept result of an abandoned call
     # whose line goes would be read as live (and orphan) once its parent is gone.
     first_call: dict[str, int] = {}
