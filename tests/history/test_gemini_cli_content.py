@@ -53,3 +53,96 @@ def test_a_call_without_a_status_is_cancelled() -> None:
     assert fixed["result"][0]["functionResponse"]["response"] == {
         "error": gemini_cli_fix.DEFAULT_TEXT
     }
+
+
+def _call(call_id: str | None, name: str = "read_file") -> dict[str, object]:
+    body: dict[str, object] = {"name": name, "args": {}}
+    if call_id is not None:
+        body["id"] = call_id
+    return {"functionCall": body}
+
+
+def _response(call_id: str | None, name: str = "read_file") -> dict[str, object]:
+    body: dict[str, object] = {"name": name, "response": {"output": "text"}}
+    if call_id is not None:
+        body["id"] = call_id
+    return {"functionResponse": body}
+
+
+def _tool_call(call_id: str, *result: dict[str, object]) -> dict[str, object]:
+    return {"id": call_id, "name": "read_file", "args": {}, "status": "success",
+            "result": list(result)}  # fmt: skip
+
+
+FORMS = {"json": _document, "jsonl": _log}
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_call_in_content_without_a_response_is_reported(form: str) -> None:
+    data = FORMS[form](
+        PROMPT,
+        _message("g1", "gemini", [_call("read_file__1")]),
+        _message("g2", "gemini", [{"text": "hmm"}]),
+    )
+    assert codes(analyze(data)) == [("H001", "read_file__1")]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_the_cli_writes_each_response_twice_and_it_counts_once(form: str) -> None:
+    """`result` of the tool call, and the `user` message of responses geminiChat.ts
+    records after it (`recordSyntheticMessage('user', parts)`)."""
+    answer = _message(
+        "g1",
+        "gemini",
+        "",
+        toolCalls=[_tool_call("c1", _response("c1")), _tool_call("c2", _response("c2"))],
+    )
+    responses = _message("u2", "user", [_response("c1"), _response("c2")])
+    data = FORMS[form](PROMPT, answer, responses, _message("g2", "gemini", "done"))
+    assert analyze(data).findings == []
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_compressed_history_holds_calls_and_responses_in_content(form: str) -> None:
+    """`setHistory` writes the messages with their parts and no `toolCalls`; a message the
+    CLI already had keeps its `toolCalls`, and each call's `result` may hold the whole
+    turn of responses (`updateMessagesFromHistory`)."""
+    both = [_call("c1"), _call("c2")]
+    kept = _message(
+        "g1",
+        "gemini",
+        both,
+        toolCalls=[
+            _tool_call("c1", _response("c1"), _response("c2")),
+            _tool_call("c2", _response("c1"), _response("c2")),
+        ],
+    )
+    data = FORMS[form](
+        PROMPT,
+        kept,
+        _message("g1_response", "user", [_response("c1"), _response("c2")]),
+        _message("g2", "gemini", [_call("c3")]),
+        _message("u3", "user", [_response("c3")]),
+    )
+    assert analyze(data).findings == []
+
+
+def test_a_response_in_content_whose_call_is_gone_is_an_orphan() -> None:
+    data = _document(PROMPT, _message("u2", "user", [_response("c9")]))
+    assert codes(analyze(data)) == [("H002", "c9")]
+
+
+def test_id_less_parts_pair_by_name_and_rank() -> None:
+    calls = [_call(None, "ls"), _call(None, "read_file")]
+    answered = _document(
+        PROMPT,
+        _message("g1", "gemini", calls),
+        _message("u2", "user", [_response(None, "read_file"), _response(None, "ls")]),
+    )
+    assert analyze(answered).findings == []
+    half = _document(
+        PROMPT,
+        _message("g1", "gemini", calls),
+        _message("u2", "user", [_response(None, "ls")]),
+    )
+    assert [code for code, _id in codes(analyze(half))] == ["H001"]

@@ -11,6 +11,15 @@ once every record is in (`turns`), and repairs append a new version (`gemini_cli
 
 A record's calls and outputs are numbered by a `block` that says where they stand:
 message `m` of the record (a `$set` line holds many), tool call `k`, result part `j`.
+
+Calls and responses are also written as parts of a message's `content` (read as the Gemini
+API reads a content, `gemini_api.facts`): since 2026-05 the CLI records each batch of tool
+responses as a `user` message of `functionResponse` parts, besides the calls' own `result`
+(the same response twice: counted once, `count_turns`), and `/compress` (`setHistory`)
+rewrites the messages with their calls and responses in `content` alone. A content call
+whose id the message's `toolCalls` also hold is that call; a response in a call's `result`
+that answers another call of the message is the copy the CLI makes of the whole turn.
+Content parts are tool call `CONTENT` of their message, their index the part.
 """
 
 from __future__ import annotations
@@ -19,7 +28,8 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from context_ls.history.dialects import gemini_cli_fix
+from context_ls.history.dialects import gemini_api, gemini_cli_fix
+from context_ls.history.dialects import gemini_api_fix as api_fix
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
     OTHER,
@@ -49,6 +59,7 @@ REWIND, SET_MESSAGES, META_MESSAGES = "$rewindTo", "$set", "$meta"
 _ID_SEPARATOR = "\x00"  # message ids of a line holding many, in the message_id column
 CALL_KIND, OUTPUT_KIND = "tool_call", "function_response"
 _M, _K = 1 << 40, 1 << 20  # block = m * _M + k * _K + (j + 1 for a result part, 0: the call)
+CONTENT = _M // _K - 1  # the "tool call" number of the parts of a message's `content`
 
 
 def block_of(m: int, k: int, part: int = -1) -> int:
@@ -123,8 +134,11 @@ def _messages_facts(messages: list[Any], role: Any, message_id: str, when: Any) 
             continue
         kind = message.get("type")
         talk = talk or kind in ("user", "gemini")
+        own: set[str] = set()
         if kind == "gemini":
-            _tool_calls(message.get("toolCalls"), m, calls, outputs, missing)
+            own = _tool_calls(message.get("toolCalls"), m, calls, outputs, missing)
+        if kind in ("user", "gemini") and isinstance(message.get("content"), list):
+            _content_parts(message, m, own, calls, outputs, missing)
     if calls:
         kind_of = ItemKind.CALLS
     elif outputs:
@@ -149,9 +163,11 @@ def _tool_calls(
     calls: list[CallFact],
     outputs: list[OutputFact],
     missing: list[tuple[int, str]],
-) -> None:
+) -> set[str]:
+    """The message's tool calls and their results; returns the ids of its calls."""
     if not isinstance(entries, list):
-        return
+        return set()
+    own = {e["id"] for e in entries if isinstance(e, dict) and usable_id(e.get("id"))}
     for k, entry in enumerate(entries):
         if not isinstance(entry, dict):
             continue
@@ -162,7 +178,33 @@ def _tool_calls(
         calls.append(CallFact(call_id, block_of(m, k), CALL_KIND, str_or_none(entry.get("name"))))
         status = str_or_none(entry.get("status"))
         for j, answered in _responses(entry.get("result"), call_id):
-            outputs.append(OutputFact(answered, block_of(m, k, j), OUTPUT_KIND, status))
+            if answered == call_id or answered not in own:  # not a sibling's copy
+                outputs.append(OutputFact(answered, block_of(m, k, j), OUTPUT_KIND, status))
+    return own
+
+
+def _content_parts(
+    message: dict[str, Any],
+    m: int,
+    own: set[str],
+    calls: list[CallFact],
+    outputs: list[OutputFact],
+    missing: list[tuple[int, str]],
+) -> None:
+    """The `functionCall`/`functionResponse` parts of the message's `content`, read as a
+    Gemini API content (id-less ones are paired by name in `count_turns`)."""
+    role = "model" if message.get("type") == "gemini" else "user"
+    found = gemini_api.facts({"role": role, "parts": message["content"]})
+    calls.extend(
+        CallFact(c.call_id, block_of(m, CONTENT, c.block), c.kind, c.tool)
+        for c in found.calls
+        if c.call_id not in own or c.kind != api_fix.CALL  # a toolCalls entry's own part
+    )
+    outputs.extend(
+        OutputFact(o.call_id, block_of(m, CONTENT, o.block), o.kind, o.status)
+        for o in found.outputs
+    )
+    missing.extend((block_of(m, CONTENT, b), why) for b, why in found.missing_ids)
 
 
 def _responses(result: Any, call_id: str) -> list[tuple[int, str]]:
@@ -195,6 +237,8 @@ def subject(value: Any, block: int) -> Any:
     """The tool call, or for a result part what a hover shows of it (the response's output
     or error text)."""
     m, k, part = block_parts(block)
+    if k == CONTENT:
+        return gemini_api.subject({"parts": get_path(message_of(value, m), "content")}, part)
     entry = get_path(message_of(value, m), "toolCalls", k)
     if part < 0 or not isinstance(entry, dict):
         return entry
@@ -282,6 +326,26 @@ def count_turns(history: History) -> None:
             turns[row] = turn
             turn += 1
     records.turns = turns
+    if any(o.kind != OUTPUT_KIND for o in history.outputs):
+        _once_each(history)
+    if any(c.kind == api_fix.CALL_BY_NAME for c in history.calls) or any(
+        o.kind.startswith(api_fix.RESPONSE_BY_NAME) for o in history.outputs
+    ):
+        gemini_api._pair_by_name(history)  # its made-up ids, as the API dialect gives them
+
+
+def _once_each(history: History) -> None:
+    """A response the CLI recorded twice (a call's `result` and the `user` message of
+    responses after it) is one: the copy in `content` goes when a live `result` holds it."""
+    flags = history.items.flags
+    answered = {
+        o.call_id
+        for o in history.outputs
+        if o.kind == OUTPUT_KIND and not flags[o.item] & FLAG_ABANDONED
+    }
+    history.outputs = [
+        o for o in history.outputs if o.kind == OUTPUT_KIND or o.call_id not in answered
+    ]
 
 
 def _drop_left_behind(history: History, live: set[tuple[int, int]], rows: set[int]) -> None:
