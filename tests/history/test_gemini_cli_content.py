@@ -146,3 +146,58 @@ def test_id_less_parts_pair_by_name_and_rank() -> None:
         _message("u2", "user", [_response(None, "ls")]),
     )
     assert [code for code, _id in codes(analyze(half))] == ["H001"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_content_call_gets_a_message_of_responses_after_it(form: str) -> None:
+    """The repair writes what the CLI writes after a batch of calls: a `user` message of
+    `functionResponse` parts (an error response each)."""
+    calls = _message("g1", "gemini", [_call("c1"), _call(None, "ls")])
+    data = FORMS[form](PROMPT, calls)
+    assert sorted(code for code, _id in codes(analyze(data))) == ["H001", "H001"]
+    out = normalize_bytes(data)
+    assert out.startswith(data) if form == "jsonl" else True
+    assert analyze(out).findings == []
+    messages = (
+        json.loads(out)["messages"]
+        if form == "json"
+        else [json.loads(line) for line in out.splitlines()[1:]]
+    )
+    added = messages[-1]
+    assert (added["id"], added["type"]) == ("g1_response", "user")
+    parts = [p["functionResponse"] for p in added["content"]]
+    assert [(p.get("id"), p["name"]) for p in parts] == [("c1", "read_file"), (None, "ls")]
+    assert normalize_bytes(out) == out
+
+
+def test_in_a_document_the_responses_go_right_after_the_calls() -> None:
+    data = _document(
+        PROMPT,
+        _message("g1", "gemini", [_call("c1")]),
+        _message("g2", "gemini", [{"text": "hmm"}]),
+    )
+    out = normalize_bytes(data)
+    assert [m["id"] for m in json.loads(out)["messages"]] == ["u1", "g1", "g1_response", "g2"]
+    assert analyze(out).findings == []
+
+
+def test_in_a_log_a_call_before_the_last_message_is_reported_without_a_place() -> None:
+    """An appended message goes after the last one, not after the calls: no repair."""
+    data = _log(
+        PROMPT,
+        _message("g1", "gemini", [_call("c1")]),
+        _message("g2", "gemini", [{"text": "hmm"}]),
+    )
+    assert codes(analyze(data)) == [("H001", "c1")]
+    assert normalize_bytes(data) == data
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_an_orphan_response_in_content_leaves_it(form: str) -> None:
+    answer = _message("g1", "gemini", [_call("c1")])
+    data = FORMS[form](PROMPT, answer, _message("u2", "user", [_response("c1"), _response("c9")]))
+    assert codes(analyze(data)) == [("H002", "c9")]
+    out = normalize_bytes(data)
+    assert analyze(out).findings == []
+    # the document loses the part; the log keeps its line and appends the message without it
+    assert out.count(b'"c9"') == (1 if form == "jsonl" else 0)

@@ -59,7 +59,7 @@ REWIND, SET_MESSAGES, META_MESSAGES = "$rewindTo", "$set", "$meta"
 _ID_SEPARATOR = "\x00"  # message ids of a line holding many, in the message_id column
 CALL_KIND, OUTPUT_KIND = "tool_call", "function_response"
 _M, _K = 1 << 40, 1 << 20  # block = m * _M + k * _K + (j + 1 for a result part, 0: the call)
-CONTENT = _M // _K - 1  # the "tool call" number of the parts of a message's `content`
+CONTENT = gemini_cli_fix.CONTENT  # the "tool call" number of the parts of `content`
 
 
 def block_of(m: int, k: int, part: int = -1) -> int:

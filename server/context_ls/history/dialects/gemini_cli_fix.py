@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from context_ls.history.blocks import removal_ranges
+from context_ls.history.dialects.gemini_api_fix import synthetic_response
 from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.model import Span, TextEdit, apply_edits
 from context_ls.history.rules import RULES
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from context_ls.history.normalize import Plan
 
 _KEY = "gemini-cli"
+CONTENT = (1 << 20) - 1  # the "tool call" number of a message's content parts (gemini_cli)
 # The CLI's own words for a call it cancelled ("[Operation Cancelled] Reason: <why>").
 DEFAULT_TEXT = "[Operation Cancelled] Reason: the session ended before the tool returned."
 # A call the CLI recorded as finished (`success`, `error`) whose result part is not there.
@@ -43,10 +45,12 @@ _SPACE = b" \t\r\n"
 
 @dataclass(slots=True)
 class _Repair:
-    """What one message needs: results for calls (by tool call), parts that go (k, j)."""
+    """What one message needs: results for calls (by tool call), parts that go (k, j),
+    responses to the calls in its `content` (by part: a message of them after it)."""
 
     missing: dict[int, Call] = field(default_factory=dict)
     dropped: set[tuple[int, int]] = field(default_factory=set)
+    answers: dict[int, Call] = field(default_factory=dict)
 
 
 def _repairs(plan: Plan) -> dict[tuple[int, int], _Repair]:
@@ -57,8 +61,11 @@ def _repairs(plan: Plan) -> dict[tuple[int, int], _Repair]:
 def note_missing(plan: Plan, call: Call) -> None:
     from context_ls.history.dialects.gemini_cli import block_parts
 
-    m, k, _part = block_parts(call.block)
-    _repairs(plan)[(call.item, m)].missing[k] = call
+    m, k, part = block_parts(call.block)
+    if k == CONTENT:
+        _repairs(plan)[(call.item, m)].answers[part] = call
+    else:
+        _repairs(plan)[(call.item, m)].missing[k] = call
 
 
 def fix(plan: Plan, finding: Finding) -> None:
@@ -84,6 +91,7 @@ def edits(plan: Plan) -> list[TextEdit]:
     out: list[TextEdit] = []
     appended: list[bytes] = []
     items = plan.history.items
+    last = _last_live(plan)
     for (row, m), repair in sorted(_repairs(plan).items()):
         record = plan.bytes_of(items[row])
         where = _message_span(record, m)
@@ -91,18 +99,60 @@ def edits(plan: Plan) -> list[TextEdit]:
             continue
         start, end = where
         changes = _message_edits(plan, record[start:end], repair)
-        if not changes:
-            continue
+        answer = _answer(plan, record[start:end], repair)
+        base = items[row].span.start + start
         if plan.history.document:
-            base = items[row].span.start + start
             out.extend(
                 TextEdit(Span(base + e.span.start, base + e.span.end), e.new_bytes) for e in changes
             )
-        else:
+            if answer is not None:
+                out.append(TextEdit(Span(base + end, base + end), _separator(plan, row) + answer))
+            continue
+        if changes:
             appended.append(apply_edits(record[start:end], changes))
+        if answer is not None and (row, m) == last:
+            appended.append(answer)  # (after a message that is not the last: no place in a log)
     if appended:
         out.append(_append(plan, appended))
     return out
+
+
+def _answer(plan: Plan, message: bytes, repair: _Repair) -> bytes | None:
+    """The `user` message of error responses to the message's content calls that have
+    none, the way the CLI records a batch of responses (`<id>_response`, as it names the
+    turn it makes of a message's results on resume)."""
+    if not repair.answers:
+        return None
+    try:
+        value = msgspec.json.decode(message)
+    except DECODE_ERRORS:
+        return None
+    if not isinstance(value, dict) or not isinstance(value.get("id"), str):
+        return None
+    parts = [synthetic_response(call, plan.text) for _j, call in sorted(repair.answers.items())]
+    made = {"id": value["id"] + "_response", "timestamp": value.get("timestamp"), "type": "user"}
+    return json.dumps(
+        {**made, "content": parts}, ensure_ascii=False, separators=(",", ":")
+    ).encode()
+
+
+def _last_live(plan: Plan) -> tuple[int, int] | None:
+    from context_ls.history.dialects.gemini_cli import live_messages
+
+    live = list(live_messages(plan.history).values())
+    return live[-1] if live else None
+
+
+def _separator(plan: Plan, row: int) -> bytes:
+    """What stands between two messages of the document (a comma and its white space)."""
+    items = plan.history.items
+    if row + 1 < len(items):
+        gap = plan.data[items[row].span.end : items[row + 1].span.start]
+    elif row > 0:
+        gap = plan.data[items[row - 1].span.end : items[row].span.start]
+    else:
+        return b","
+    return gap if gap.strip() == b"," else b","
 
 
 def _append(plan: Plan, lines: list[bytes]) -> TextEdit:
@@ -141,8 +191,13 @@ def _message_span(record: bytes, m: int) -> tuple[int, int] | None:
 def _message_edits(plan: Plan, message: bytes, repair: _Repair) -> list[TextEdit]:
     """The edits a message needs, relative to its own bytes."""
     try:
-        calls = elements(message, members(message, 0)["toolCalls"][1])
+        top = members(message, 0)
         out: list[TextEdit] = []
+        gone = {j for k, j in repair.dropped if k == CONTENT}
+        if gone and "content" in top:
+            spans = elements(message, top["content"][1])
+            out.extend(TextEdit(Span(s, e), b"") for s, e in removal_ranges(spans, gone))
+        calls = elements(message, top["toolCalls"][1]) if "toolCalls" in top else []
         for k, (start, _end) in enumerate(calls):
             if k in repair.missing:
                 out.extend(_cancelled(plan, message, start, repair.missing[k]))
