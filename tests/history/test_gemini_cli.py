@@ -20,7 +20,7 @@ from context_ls.history.api import (
     trim_edits,
 )
 from context_ls.history.detect import detect_dialect
-from context_ls.history.dialects import gemini_cli, gemini_cli_fix
+from context_ls.history.dialects import gemini_cli, gemini_cli_trim
 from context_ls.history.model import apply_edits
 from context_ls.history.rules import RULES
 
@@ -355,7 +355,7 @@ def test_trim_of_the_log_appends_a_checkpoint(keep: int, kept: int) -> None:
     analysis = analyze(data)
     live = gemini_cli.live_messages(analysis.history)
     edits = trim_edits(analysis, keep)
-    assert edits == gemini_cli_fix.trim_edits(analysis.history, data, keep)
+    assert edits == gemini_cli_trim.trim_edits(analysis.history, data, keep)
     out = apply_edits(data, edits)
     assert out.startswith(data)
     trimmed = analyze(out)

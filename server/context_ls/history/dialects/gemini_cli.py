@@ -18,9 +18,8 @@ responses as a `user` message of `functionResponse` parts, besides the calls' ow
 (the same response twice: counted once, `count_turns`), and `/compress` (`setHistory`)
 rewrites the messages with their calls and responses in `content` alone. A content call
 whose id the message's `toolCalls` also hold is that call; a response in a call's `result`
-that answers another call of the message is the copy the CLI makes of the whole turn.
-Content parts are tool call `CONTENT` of their message, their index the part.
-"""
+answering another call of the message is the CLI's copy of the turn. Content parts are
+tool call `CONTENT` of their message, their index the part."""
 
 from __future__ import annotations
 
@@ -28,7 +27,7 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from context_ls.history.dialects import gemini_api, gemini_cli_fix
+from context_ls.history.dialects import gemini_api, gemini_cli_fix, gemini_cli_trim
 from context_ls.history.dialects import gemini_api_fix as api_fix
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
@@ -335,8 +334,7 @@ def count_turns(history: History) -> None:
 
 
 def _once_each(history: History) -> None:
-    """A response the CLI recorded twice (a call's `result` and the `user` message of
-    responses after it) is one: the copy in `content` goes when a live `result` holds it."""
+    """A response recorded twice (a `result`, and the `user` message after it) is one."""
     flags = history.items.flags
     answered = {
         o.call_id
@@ -397,5 +395,5 @@ DIALECT = Dialect(
     fix_in_record=gemini_cli_fix.fix,
     record_edits=gemini_cli_fix.edits,
     first_role="user",
-    trim=gemini_cli_fix.trim_edits,
+    trim=gemini_cli_trim.trim_edits,
 )

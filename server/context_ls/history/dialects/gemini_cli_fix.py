@@ -28,7 +28,7 @@ from context_ls.history.rules import RULES
 
 if TYPE_CHECKING:
     from context_ls.history.findings import Finding
-    from context_ls.history.model import Call, History
+    from context_ls.history.model import Call
     from context_ls.history.normalize import Plan
 
 _KEY = "gemini-cli"
@@ -94,7 +94,7 @@ def edits(plan: Plan) -> list[TextEdit]:
     last = _last_live(plan)
     for (row, m), repair in sorted(_repairs(plan).items()):
         record = plan.bytes_of(items[row])
-        where = _message_span(record, m)
+        where = message_span(record, m)
         if where is None:
             continue
         start, end = where
@@ -170,7 +170,7 @@ def _append(plan: Plan, lines: list[bytes]) -> TextEdit:
 # --- where things are inside a record ---------------------------------------------------------
 
 
-def _message_span(record: bytes, m: int) -> tuple[int, int] | None:
+def message_span(record: bytes, m: int) -> tuple[int, int] | None:
     """Message `m` of a record: the record itself, or an element of its `$set.messages`
     or `messages` list."""
     try:
@@ -357,54 +357,3 @@ def elements(data: bytes, pos: int) -> list[tuple[int, int]]:
         if data[at : at + 1] == b",":
             at = _skip(data, at + 1)
     return spans
-
-
-# --- trimming the JSONL log ----------------------------------------------------------------------
-
-
-def trim_edits(history: History, data: bytes, keep: int) -> list[TextEdit]:
-    """Keep the last `keep` live messages of a JSONL log, from a user prompt on (the one
-    before them when none is among them), the way the CLI checkpoints: one
-    `{"$set": {"messages": [...]}}` line appended, each message's live bytes as they are.
-    Lines are never removed: a `$rewindTo` naming a message gone from the file would make
-    the CLI drop every message, and what is left of a message's versions after a cut would
-    not be the message. (The document form is trimmed as the other dialects are.)"""
-    from context_ls.history.dialects.gemini_cli import live_messages
-
-    live = list(live_messages(history).values())
-    if history.document or not 0 <= keep < len(live):
-        return []
-    start = len(live) - keep
-    if keep:
-        prompts = [i for i in range(len(live)) if _type_of(history, data, *live[i]) == "user"]
-        later = [i for i in prompts if i >= start]
-        earlier = [i for i in prompts if i < start]
-        if not later and not earlier:
-            return []
-        start = later[0] if later else earlier[-1]
-    kept = [_live_bytes(history, data, row, m) for row, m in live[start:]]
-    if any(message is None for message in kept):
-        return []
-    line = b'{"$set":{"messages":[' + b",".join(m for m in kept if m) + b"]}}"
-    size = len(data)
-    prefix = b"" if not data or data.endswith(b"\n") else history.newline
-    return [TextEdit(Span(size, size), prefix + line + history.newline)]
-
-
-def _live_bytes(history: History, data: bytes, row: int, m: int) -> bytes | None:
-    span = history.items[row].span
-    record = data[span.start : span.end]
-    where = _message_span(record, m)
-    return None if where is None else record[where[0] : where[1]]
-
-
-def _type_of(history: History, data: bytes, row: int, m: int) -> Any:
-    role = history.items.roles[row]
-    if role is not None and not role.startswith("$"):
-        return role  # a line of one message: its role is its type
-    message = _live_bytes(history, data, row, m)
-    try:
-        value = msgspec.json.decode(message) if message is not None else None
-    except DECODE_ERRORS:
-        return None
-    return value.get("type") if isinstance(value, dict) else None
