@@ -9,8 +9,9 @@ import json
 
 import pytest
 
-from context_ls.history.api import analyze, normalize_bytes
-from context_ls.history.dialects import gemini_cli_fix
+from context_ls.history.api import analyze, normalize_bytes, trim_edits
+from context_ls.history.dialects import gemini_cli, gemini_cli_fix
+from context_ls.history.model import apply_edits
 
 from ._checks import codes
 
@@ -201,3 +202,38 @@ def test_an_orphan_response_in_content_leaves_it(form: str) -> None:
     assert analyze(out).findings == []
     # the document loses the part; the log keeps its line and appends the message without it
     assert out.count(b'"c9"') == (1 if form == "jsonl" else 0)
+
+
+def _kept_after_trim(data: bytes, keep: int) -> list[str]:
+    out = apply_edits(data, trim_edits(analyze(data), keep))
+    assert out.startswith(data) and analyze(out).findings == []
+    return list(gemini_cli.live_messages(analyze(out).history))
+
+
+def test_trim_of_a_log_never_starts_at_a_batch_of_responses_or_a_command() -> None:
+    """The last messages: the calls, the user message of their responses, a `/` command
+    the CLI skips on resume, an answer. None is a prompt: the checkpoint starts at the
+    prompt before them, with the calls of every response it keeps."""
+    data = _log(
+        PROMPT,
+        _message("g1", "gemini", [_call("c1")]),
+        _message("u2", "user", [_response("c1")]),
+        _message("u3", "user", "/stats"),
+        _message("g2", "gemini", "done"),
+    )
+    for keep in (1, 2, 3, 4):
+        assert _kept_after_trim(data, keep) == ["u1", "g1", "u2", "u3", "g2"][: 5 if keep else 0]
+
+
+def test_trim_of_a_log_keeps_the_call_of_a_response_after_a_prompt() -> None:
+    """A session resumed mid-turn: a prompt stands between the calls and their responses.
+    A checkpoint from that prompt would keep the responses without their calls."""
+    data = _log(
+        PROMPT,
+        _message("g1", "gemini", [_call("c1")]),
+        _message("u2", "user", [{"text": "go on"}]),
+        _message("u3", "user", [_response("c1")]),
+        _message("g2", "gemini", "done"),
+    )
+    assert analyze(data).findings == []
+    assert _kept_after_trim(data, 3) == ["u1", "g1", "u2", "u3", "g2"]
