@@ -237,3 +237,30 @@ def test_trim_of_a_log_keeps_the_call_of_a_response_after_a_prompt() -> None:
     )
     assert analyze(data).findings == []
     assert _kept_after_trim(data, 3) == ["u1", "g1", "u2", "u3", "g2"]
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_missing_response_joins_the_batch_after_the_calls(form: str) -> None:
+    """Gemini counts the responses of the one turn after the calls: the repair adds to
+    that batch (in a log, the batch rewritten keeps its place) rather than write a second
+    turn of responses."""
+    data = FORMS[form](
+        PROMPT,
+        _message("g1", "gemini", [_call("c1"), _call("c2")]),
+        _message("u2", "user", [_response("c1")]),
+        _message("g2", "gemini", "done"),
+    )
+    assert codes(analyze(data)) == [("H001", "c2")]
+    out = normalize_bytes(data)
+    after = analyze(out)
+    assert after.findings == []
+    live = gemini_cli.live_messages(after.history)
+    assert list(live) == ["u1", "g1", "u2", "g2"]
+    if form == "jsonl":
+        row, m = live["u2"]
+        batch = gemini_cli.message_of(json.loads(out.splitlines()[row]), m)
+    else:
+        batch = json.loads(out)["messages"][2]
+    ids = [p["functionResponse"]["id"] for p in batch["content"]]
+    assert ids == ["c2", "c1"]
+    assert normalize_bytes(out) == out

@@ -13,7 +13,6 @@ Other findings (a half-written last line) keep their rule's own fix."""
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -22,6 +21,13 @@ import msgspec
 
 from context_ls.history.blocks import removal_ranges
 from context_ls.history.dialects.gemini_api_fix import synthetic_response
+from context_ls.history.dialects.gemini_cli_json import (
+    SPACE,
+    elements,
+    members,
+    message_span,
+    value_end,
+)
 from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.model import Span, TextEdit, apply_edits
 from context_ls.history.rules import RULES
@@ -37,9 +43,6 @@ CONTENT = (1 << 20) - 1  # the "tool call" number of a message's content parts (
 DEFAULT_TEXT = "[Operation Cancelled] Reason: the session ended before the tool returned."
 # A call the CLI recorded as finished (`success`, `error`) whose result part is not there.
 LOST_TEXT = "The tool call finished, but its result was not recorded in the session."
-_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
-_BRACKET = re.compile(rb'["\[\]{}]')
-_SCALAR_END = re.compile(rb"[^,\]}\s]*")
 _SPACE = b" \t\r\n"
 
 
@@ -51,6 +54,7 @@ class _Repair:
     missing: dict[int, Call] = field(default_factory=dict)
     dropped: set[tuple[int, int]] = field(default_factory=set)
     answers: dict[int, Call] = field(default_factory=dict)
+    added: list[Any] = field(default_factory=list)  # response parts it takes (a batch)
 
 
 def _repairs(plan: Plan) -> dict[tuple[int, int], _Repair]:
@@ -91,7 +95,9 @@ def edits(plan: Plan) -> list[TextEdit]:
     out: list[TextEdit] = []
     appended: list[bytes] = []
     items = plan.history.items
-    last = _last_live(plan)
+    live = _live(plan)
+    last = live[-1] if live else None
+    _into_batches(plan, live)
     for (row, m), repair in sorted(_repairs(plan).items()):
         record = plan.bytes_of(items[row])
         where = message_span(record, m)
@@ -136,11 +142,45 @@ def _answer(plan: Plan, message: bytes, repair: _Repair) -> bytes | None:
     ).encode()
 
 
-def _last_live(plan: Plan) -> tuple[int, int] | None:
+def _live(plan: Plan) -> list[tuple[int, int]]:
     from context_ls.history.dialects.gemini_cli import live_messages
 
-    live = list(live_messages(plan.history).values())
-    return live[-1] if live else None
+    return list(live_messages(plan.history).values())
+
+
+def _into_batches(plan: Plan, live: list[tuple[int, int]]) -> None:
+    """Responses to content calls go into the batch of responses right after the calls
+    when there is one (a second user turn of responses would be a turn Gemini does not
+    count): that message takes the parts, which in a log rewrites it in its place."""
+    place = {where: i for i, where in enumerate(live)}
+    for where, repair in list(_repairs(plan).items()):
+        at = place.get(where)
+        if not repair.answers or at is None or at + 1 >= len(live):
+            continue
+        row, m = live[at + 1]
+        message = _live_bytes(plan, row, m)
+        try:
+            value = msgspec.json.decode(message) if message is not None else None
+        except DECODE_ERRORS:
+            continue
+        if not isinstance(value, dict) or value.get("type") != "user":
+            continue
+        content = value.get("content")
+        if (
+            not content
+            or not isinstance(content, list)
+            or not all(isinstance(p, dict) and "functionResponse" in p for p in content)
+        ):
+            continue
+        calls = [call for _j, call in sorted(repair.answers.items())]
+        _repairs(plan)[(row, m)].added.extend(synthetic_response(c, plan.text) for c in calls)
+        repair.answers.clear()
+
+
+def _live_bytes(plan: Plan, row: int, m: int) -> bytes | None:
+    record = plan.bytes_of(plan.history.items[row])
+    where = message_span(record, m)
+    return None if where is None else record[where[0] : where[1]]
 
 
 def _separator(plan: Plan, row: int) -> bytes:
@@ -161,31 +201,10 @@ def _append(plan: Plan, lines: list[bytes]) -> TextEdit:
     size = len(data)
     last = len(plan.history.items) - 1
     tail_goes = last in plan.remove_items and plan.history.items[last].span.end >= len(
-        data.rstrip(_SPACE)
+        data.rstrip(SPACE)
     )
     prefix = b"" if not data or data.endswith(b"\n") or tail_goes else newline
     return TextEdit(Span(size, size), prefix + b"".join(line + newline for line in lines))
-
-
-# --- where things are inside a record ---------------------------------------------------------
-
-
-def message_span(record: bytes, m: int) -> tuple[int, int] | None:
-    """Message `m` of a record: the record itself, or an element of its `$set.messages`
-    or `messages` list."""
-    try:
-        top = members(record, _skip(record, 0))
-        if "id" in top and m == 0 and "$rewindTo" not in top:
-            return 0, len(record)
-        holder = top
-        if "$set" in top:
-            holder = members(record, top["$set"][1])
-        if "messages" not in holder:
-            return None
-        listed = elements(record, holder["messages"][1])
-    except (IndexError, AttributeError, ValueError, KeyError):
-        return None
-    return listed[m] if m < len(listed) else None
 
 
 def _message_edits(plan: Plan, message: bytes, repair: _Repair) -> list[TextEdit]:
@@ -194,9 +213,15 @@ def _message_edits(plan: Plan, message: bytes, repair: _Repair) -> list[TextEdit
         top = members(message, 0)
         out: list[TextEdit] = []
         gone = {j for k, j in repair.dropped if k == CONTENT}
-        if gone and "content" in top:
-            spans = elements(message, top["content"][1])
+        if (gone or repair.added) and "content" in top:
+            at = top["content"][1]
+            spans = elements(message, at)
             out.extend(TextEdit(Span(s, e), b"") for s, e in removal_ranges(spans, gone))
+            if repair.added:  # first, before the parts it keeps
+                form = _Form.of(message, 0, top, plan.history.newline)
+                new = b",".join(form.render(p) for p in repair.added)
+                rest = b"," if len(spans) > len(gone) else b""
+                out.append(TextEdit(Span(at + 1, at + 1), new + rest))
         calls = elements(message, top["toolCalls"][1]) if "toolCalls" in top else []
         for k, (start, _end) in enumerate(calls):
             if k in repair.missing:
@@ -215,7 +240,7 @@ def _cancelled(plan: Plan, message: bytes, start: int, call: Call) -> list[TextE
     (and status) when it has no status; when the CLI already recorded how it ended
     (`success`, `error`) that status stays and the text says the result was lost."""
     fields = members(message, start)
-    entry = msgspec.json.decode(message[start : _value_end(message, start)])
+    entry = msgspec.json.decode(message[start : value_end(message, start)])
     name = entry.get("name") if isinstance(entry.get("name"), str) else call.tool or ""
     status = entry.get("status")
     ended = status in ("success", "error")  # not a call still running when the CLI died
@@ -231,12 +256,12 @@ def _cancelled(plan: Plan, message: bytes, start: int, call: Call) -> list[TextE
         updates.append(("status", "cancelled"))
     for key, value in updates:
         if key in fields:
-            _key_start, value_start, value_end = fields[key]
-            out.append(TextEdit(Span(value_start, value_end), form.render(value)))
+            _key_start, value_start, value_stop = fields[key]
+            out.append(TextEdit(Span(value_start, value_stop), form.render(value)))
         else:
             added.append(json.dumps(key).encode() + form.colon + form.render(value))
     if added:
-        close = _value_end(message, start) - 1
+        close = value_end(message, start) - 1
         if fields:
             last_end = max(end for _k, _s, end in fields.values())
             out.append(TextEdit(Span(last_end, last_end), b"".join(form.comma + a for a in added)))
@@ -250,9 +275,9 @@ def _without_parts(message: bytes, start: int, parts: set[int]) -> list[TextEdit
     fields = members(message, start)
     if "result" not in fields:
         return []
-    _key, value_start, value_end = fields["result"]
+    _key, value_start, value_stop = fields["result"]
     if message[value_start : value_start + 1] != b"[":
-        return [TextEdit(Span(value_start, value_end), b"[]")]
+        return [TextEdit(Span(value_start, value_stop), b"[]")]
     spans = elements(message, value_start)
     return [TextEdit(Span(s, e), b"") for s, e in removal_ranges(spans, parts)]
 
@@ -275,13 +300,13 @@ class _Form:
             return cls(b",", b":", None, 0, newline)
         ordered = sorted(fields.values())
         first_key, first_value, first_end = ordered[0]
-        colon = data[_value_end(data, first_key) : first_value]
+        colon = data[value_end(data, first_key) : first_value]
         gap = data[start + 1 : first_key]
         if b"\n" not in gap:
             comma = data[first_end : ordered[1][0]] if len(ordered) > 1 else b","
             return cls(comma, colon, None, 0, newline)
         pad = len(gap) - gap.rfind(b"\n") - 1
-        close = _value_end(data, start) - 1
+        close = value_end(data, start) - 1
         close_col = close - data.rfind(b"\n", 0, close) - 1
         return cls(b"," + gap, colon, max(pad - close_col, 1), pad, newline)
 
@@ -291,69 +316,3 @@ class _Form:
             return json.dumps(value, ensure_ascii=False, separators=separators).encode()
         text = json.dumps(value, ensure_ascii=False, indent=self.indent)
         return text.replace("\n", "\n" + " " * self.pad).encode().replace(b"\n", self.newline)
-
-
-# --- a small scanner of valid JSON: where members and elements stand ------------------------
-
-
-def _skip(data: bytes, pos: int) -> int:
-    while pos < len(data) and data[pos] in _SPACE:
-        pos += 1
-    return pos
-
-
-def _value_end(data: bytes, pos: int) -> int:
-    """Just past the JSON value starting at `pos`."""
-    head = data[pos : pos + 1]
-    if head == b'"':
-        match = _STRING.match(data, pos)
-        if match is None:
-            raise ValueError("unterminated string")
-        return match.end()
-    if head not in (b"{", b"["):
-        return _SCALAR_END.match(data, pos).end()  # type: ignore[union-attr]
-    depth, at = 0, pos
-    while True:
-        found = _BRACKET.search(data, at)
-        if found is None:
-            raise ValueError("unbalanced brackets")
-        if found.group() == b'"':
-            at = _value_end(data, found.start())
-            continue
-        depth += 1 if found.group() in (b"{", b"[") else -1
-        at = found.end()
-        if depth == 0:
-            return at
-
-
-def members(data: bytes, pos: int) -> dict[str, tuple[int, int, int]]:
-    """Key -> (key start, value start, value end) of the object at `pos`."""
-    if data[pos : pos + 1] != b"{":
-        raise ValueError("not an object")
-    found: dict[str, tuple[int, int, int]] = {}
-    at = _skip(data, pos + 1)
-    while data[at : at + 1] != b"}":
-        key_end = _value_end(data, at)
-        key = json.loads(data[at:key_end])
-        value = _skip(data, _skip(data, key_end) + 1)
-        end = _value_end(data, value)
-        found.setdefault(key, (at, value, end))
-        at = _skip(data, end)
-        if data[at : at + 1] == b",":
-            at = _skip(data, at + 1)
-    return found
-
-
-def elements(data: bytes, pos: int) -> list[tuple[int, int]]:
-    """(start, end) of each element of the array at `pos`."""
-    if data[pos : pos + 1] != b"[":
-        raise ValueError("not an array")
-    spans: list[tuple[int, int]] = []
-    at = _skip(data, pos + 1)
-    while data[at : at + 1] != b"]":
-        end = _value_end(data, at)
-        spans.append((at, end))
-        at = _skip(data, end)
-        if data[at : at + 1] == b",":
-            at = _skip(data, at + 1)
-    return spans

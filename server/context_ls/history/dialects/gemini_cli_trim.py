@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
-from context_ls.history.dialects.gemini_cli_fix import message_span
+from context_ls.history.dialects.gemini_cli_json import message_span
 from context_ls.history.facts import DECODE_ERRORS
 from context_ls.history.model import Span, TextEdit
 
