@@ -182,15 +182,22 @@ def test_in_a_document_the_responses_go_right_after_the_calls() -> None:
     assert analyze(out).findings == []
 
 
-def test_in_a_log_a_call_before_the_last_message_is_reported_without_a_place() -> None:
-    """An appended message goes after the last one, not after the calls: no repair."""
+def test_in_a_log_the_list_is_set_again_to_place_the_responses_after_the_calls() -> None:
+    """An appended message would go after the last one: the repair writes the whole list
+    again with the responses after the calls, as the CLI does when it sets its history."""
     data = _log(
         PROMPT,
         _message("g1", "gemini", [_call("c1")]),
         _message("g2", "gemini", [{"text": "hmm"}]),
     )
     assert codes(analyze(data)) == [("H001", "c1")]
-    assert normalize_bytes(data) == data
+    out = normalize_bytes(data)
+    assert out.startswith(data)
+    after = analyze(out)
+    assert after.findings == []
+    assert list(gemini_cli.live_messages(after.history)) == ["u1", "g1", "g1_response", "g2"]
+    assert json.loads(out.splitlines()[-1])["$set"]["messages"][0] == PROMPT
+    assert normalize_bytes(out) == out
 
 
 @pytest.mark.parametrize("form", FORMS)

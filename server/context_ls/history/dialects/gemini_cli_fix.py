@@ -98,6 +98,8 @@ def edits(plan: Plan) -> list[TextEdit]:
     live = _live(plan)
     last = live[-1] if live else None
     _into_batches(plan, live)
+    repaired: dict[tuple[int, int], bytes] = {}
+    inserted: dict[tuple[int, int], bytes] = {}
     for (row, m), repair in sorted(_repairs(plan).items()):
         record = plan.bytes_of(items[row])
         where = message_span(record, m)
@@ -115,12 +117,36 @@ def edits(plan: Plan) -> list[TextEdit]:
                 out.append(TextEdit(Span(base + end, base + end), _separator(plan, row) + answer))
             continue
         if changes:
-            appended.append(apply_edits(record[start:end], changes))
+            repaired[(row, m)] = apply_edits(record[start:end], changes)
+            appended.append(repaired[(row, m)])
         if answer is not None and (row, m) == last:
-            appended.append(answer)  # (after a message that is not the last: no place in a log)
+            appended.append(answer)
+        elif answer is not None:
+            inserted[(row, m)] = answer
+    if inserted:
+        appended.append(_whole_list(plan, live, repaired, inserted))
     if appended:
         out.append(_append(plan, appended))
     return out
+
+
+def _whole_list(
+    plan: Plan,
+    live: list[tuple[int, int]],
+    repaired: dict[tuple[int, int], bytes],
+    inserted: dict[tuple[int, int], bytes],
+) -> bytes:
+    """A log has no place after a message that is not the last: the whole list is written
+    again with the new messages in it, as the CLI writes it when it sets its history
+    (`{"$set": {"messages": [...]}}`), each message as it now stands."""
+    listed: list[bytes] = []
+    for where in live:
+        message = repaired.get(where) or _live_bytes(plan, *where)
+        if message is not None:
+            listed.append(message)
+        if where in inserted:
+            listed.append(inserted[where])
+    return b'{"$set":{"messages":[' + b",".join(listed) + b"]}}"
 
 
 def _answer(plan: Plan, message: bytes, repair: _Repair) -> bytes | None:
