@@ -37,6 +37,11 @@ class Turn:
     text: str = "done"
     # The answer is written again after its calls complete (JSONL only), as the CLI does.
     rewritten: bool = True
+    # Where the calls and responses are: "calls" (`toolCalls` with results, as before
+    # 2026-05), "copied" (those, and the user message of responses the CLI records after
+    # them since), "content" (parts of the answer's content and of that user message, as
+    # `/compress` writes them). The findings are the same in each.
+    form: str = "calls"
 
 
 @dataclass
@@ -94,12 +99,20 @@ def messages(turns: Sequence[Turn], first: int = 0) -> list[tuple[dict[str, Any]
             "tokens": {"input": 10, "output": 5, "cached": 0, "total": 15},
             "model": "gemini-2.5-pro",
         }
-        if turn.fates:
-            answer["toolCalls"] = [
-                tool_call(f"read_file-{t}-{k}", fate, 10 * t + k)
-                for k, fate in enumerate(turn.fates)
-            ]
+        entries = [
+            tool_call(f"read_file-{t}-{k}", fate, 10 * t + k) for k, fate in enumerate(turn.fates)
+        ]
+        if entries and turn.form == "content":
+            text = [{"text": turn.text}] if turn.text else []
+            calls = [{"functionCall": {k: e[k] for k in ("id", "name", "args")}} for e in entries]
+            answer["content"] = text + calls
+        elif entries:
+            answer["toolCalls"] = entries
         out += [(user, turn), (answer, turn)]
+        responses = [p for e in entries for p in e.get("result") or ()]
+        if turn.form != "calls" and responses:
+            batch = {"id": f"r-{t}", "timestamp": _stamp(2 * t + 1), "type": "user"}
+            out.append(({**batch, "content": responses}, turn))
     return out
 
 
@@ -161,6 +174,7 @@ turns_strategy = st.lists(
         fates=st.lists(st.sampled_from(FATES), max_size=3),
         text=st.sampled_from(["done", "", 'Ünïcode ✓ \\ "quoted"']),
         rewritten=st.booleans(),
+        form=st.sampled_from(["calls", "copied", "content"]),
     ),
     min_size=1,
     max_size=4,

@@ -36,9 +36,14 @@ def test_generated_sessions(turns: list[Turn], form: str) -> None:
         assert out.startswith(data)
     else:
         flagged = {f.item for f in analysis.findings}
+        # the batch of responses after calls without one takes their responses,
+        flagged |= {f.item + 1 for f in analysis.findings if f.code == "H001"}
+        # and the batches of responses holding a copy of an orphan (it leaves them too)
+        orphans = [f'"{i}"'.encode() for code, i in codes(analysis) if code == "H002"]
         for item in analysis.history.items:
-            if item.index not in flagged:
-                assert data[item.span.start : item.span.end] in out
+            held = data[item.span.start : item.span.end]
+            if item.index not in flagged and not any(o in held for o in orphans):
+                assert held in out
 
 
 @settings(max_examples=40, deadline=None)

@@ -193,7 +193,9 @@ def conversations(draw: st.DrawFn) -> tuple[str, bytes]:
     """A clean history of any dialect trim cuts as a list of records."""
     dialect = draw(st.sampled_from([*ALL_DIALECTS, "bedrock-converse", "gemini-api", "gemini-cli"]))
     if dialect == "gemini-cli":
-        turns = [Turn(["ok"] * draw(st.integers(0, 2))) for _ in range(draw(st.integers(1, 4)))]
+        forms = st.sampled_from(["calls", "copied", "content"])
+        count = draw(st.integers(1, 4))
+        turns = [Turn(["ok"] * draw(st.integers(0, 2)), form=draw(forms)) for _ in range(count)]
         return dialect, render_json(Session(turns), pretty=draw(st.booleans()))
     events = _events(draw)
     if dialect in RENDERERS:

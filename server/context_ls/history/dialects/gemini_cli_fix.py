@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from context_ls.history.normalize import Plan
 
 _KEY = "gemini-cli"
+_ORPHANS = "gemini-cli orphans"  # ids of responses no call has, which leave every batch
 CONTENT = (1 << 20) - 1  # the "tool call" number of a message's content parts (gemini_cli)
 # The CLI's own words for a call it cancelled ("[Operation Cancelled] Reason: <why>").
 DEFAULT_TEXT = "[Operation Cancelled] Reason: the session ended before the tool returned."
@@ -85,6 +86,8 @@ def fix(plan: Plan, finding: Finding) -> None:
         if output is not None:
             m, k, part = block_parts(output.block)
             _repairs(plan)[(output.item, m)].dropped.add((k, part))
+            if finding.code == "H002":  # its copies in batches of responses go too
+                plan.state.setdefault(_ORPHANS, set()).add(output.call_id)
     else:
         rule = RULES.get(finding.code)
         if rule is not None and rule.fixer is not None:
@@ -98,6 +101,7 @@ def edits(plan: Plan) -> list[TextEdit]:
     live = _live(plan)
     last = live[-1] if live else None
     _into_batches(plan, live)
+    _copies_of_orphans(plan, live)
     repaired: dict[tuple[int, int], bytes] = {}
     inserted: dict[tuple[int, int], bytes] = {}
     for (row, m), repair in sorted(_repairs(plan).items()):
@@ -119,11 +123,11 @@ def edits(plan: Plan) -> list[TextEdit]:
         if changes:
             repaired[(row, m)] = apply_edits(record[start:end], changes)
             appended.append(repaired[(row, m)])
-        if answer is not None and (row, m) == last:
-            appended.append(answer)
-        elif answer is not None:
+        if answer is not None:
             inserted[(row, m)] = answer
-    if inserted:
+    if list(inserted) == [last]:
+        appended.extend(inserted.values())  # after the last message: its place in the log
+    elif inserted:
         appended.append(_whole_list(plan, live, repaired, inserted))
     if appended:
         out.append(_append(plan, appended))
@@ -201,6 +205,27 @@ def _into_batches(plan: Plan, live: list[tuple[int, int]]) -> None:
         calls = [call for _j, call in sorted(repair.answers.items())]
         _repairs(plan)[(row, m)].added.extend(synthetic_response(c, plan.text) for c in calls)
         repair.answers.clear()
+
+
+def _copies_of_orphans(plan: Plan, live: list[tuple[int, int]]) -> None:
+    """A response no call has leaves the batches of responses too, where the CLI copied
+    it (those copies are not findings of their own while a result holds the response)."""
+    orphans: set[str] = plan.state.get(_ORPHANS, set())
+    if not orphans:
+        return
+    for row, m in live:
+        if plan.history.items.roles[row] == "gemini":
+            continue
+        message = _live_bytes(plan, row, m)
+        try:
+            value = msgspec.json.decode(message) if message is not None else None
+        except DECODE_ERRORS:
+            continue
+        content = value.get("content") if isinstance(value, dict) else None
+        for j, part in enumerate(content if isinstance(content, list) else ()):
+            response = part.get("functionResponse") if isinstance(part, dict) else None
+            if isinstance(response, dict) and response.get("id") in orphans:
+                _repairs(plan)[(row, m)].dropped.add((CONTENT, j))
 
 
 def _live_bytes(plan: Plan, row: int, m: int) -> bytes | None:
