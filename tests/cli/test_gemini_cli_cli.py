@@ -103,3 +103,22 @@ def test_dialect_flag_and_explain(cli: Run, log: Path) -> None:
     assert cli("explain", "H001").code == 0
     other = cli("check", "--dialect", "gemini-cli", EXAMPLES / "native-tools.jsonl")
     assert other.code == 2 and "no gemini-cli records" in other.err
+
+
+def test_calls_and_responses_in_content_end_to_end(cli: Run, tmp_path: Path) -> None:
+    """A session after `/compress`: a call written only in `content` and never answered
+    is reported (it used to pass as clean), and the repair adds its response after it."""
+    path = tmp_path / "session-2026-06-01T10-00-0d3f6c1e.json"
+    messages = [
+        {"id": "u1", "timestamp": "t", "type": "user", "content": [{"text": "read it"}]},
+        {"id": "g1", "timestamp": "t", "type": "gemini",
+         "content": [{"functionCall": {"id": "read_file__1", "name": "read_file", "args": {}}}]},
+        {"id": "g2", "timestamp": "t", "type": "gemini", "content": [{"text": "hmm"}]},
+    ]  # fmt: skip
+    path.write_text(json.dumps({"sessionId": "s", "projectHash": "h", "messages": messages}))
+    result = cli("check", path)
+    assert result.code == 1 and "H001" in result.out and "read_file__1" in result.out
+    assert cli("normalize", "--write", path).code == 0
+    assert cli("check", path).code == 0
+    ids = [m["id"] for m in json.loads(path.read_text())["messages"]]
+    assert ids == ["u1", "g1", "g1_response", "g2"]
