@@ -4,6 +4,9 @@ append the repaired message, hover, definition and the outline."""
 
 from __future__ import annotations
 
+import json
+import os
+
 from lsprotocol import types
 
 from .conftest import Session, Start
@@ -125,3 +128,28 @@ async def test_hover_definition_and_outline(session: Session) -> None:
     symbols = await editor.symbols(uri)
     names = {c.name for s in symbols or [] for c in (s.children or [])}
     assert {"run_shell_command", "read_file", "list_directory"} <= names
+
+
+async def test_a_call_written_only_in_content_is_diagnosed_and_fixed(session: Session) -> None:
+    """After `/compress` the CLI writes calls as parts of a message's `content`: one never
+    answered is an H001, and its quick fix writes the response after it."""
+    messages = [
+        {"id": "u1", "timestamp": "t", "type": "user", "content": [{"text": "read it"}]},
+        {"id": "g1", "timestamp": "t", "type": "gemini",
+         "content": [{"functionCall": {"id": "read_file__1", "name": "read_file", "args": {}}}]},
+        {"id": "g2", "timestamp": "t", "type": "gemini", "content": [{"text": "hmm"}]},
+    ]  # fmt: skip
+    path = session.workspace / "session-2026-06-01T10-00-0d3f6c1e.json"
+    body = {"sessionId": "s", "projectHash": "h", "messages": messages}
+    path.write_text(json.dumps(body, indent=2), encoding="utf-8")
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    editor = session.editor
+    uri = editor.open(path)
+    found = await editor.diagnostics(uri)
+    assert [(str(d.code), COUNT_ERROR in d.message) for d in found] == [("H001", True)]
+    actions = await editor.code_actions(uri, found[0].range, found, [types.CodeActionKind.QuickFix])
+    assert actions and actions[0].edit is not None
+    assert editor.apply_workspace_edit(actions[0].edit)
+    fixed = json.loads(editor.texts[uri])["messages"]
+    assert [m["id"] for m in fixed] == ["u1", "g1", "g1_response", "g2"]
+    assert await editor.diagnostics(uri) == []
