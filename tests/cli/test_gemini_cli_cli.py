@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from history._gen_gemini_cli import ERROR_TEXT, Session, Turn, render_json
+from history._gen_gemini_cli import (
+    ERROR_TEXT,
+    UNANSWERED_IN_CONTENT,
+    Session,
+    Turn,
+    render_json,
+)
 
 from .conftest import EXAMPLES, Run
 
@@ -109,13 +115,7 @@ def test_calls_and_responses_in_content_end_to_end(cli: Run, tmp_path: Path) -> 
     """A session after `/compress`: a call written only in `content` and never answered
     is reported (it used to pass as clean), and the repair adds its response after it."""
     path = tmp_path / "session-2026-06-01T10-00-0d3f6c1e.json"
-    messages = [
-        {"id": "u1", "timestamp": "t", "type": "user", "content": [{"text": "read it"}]},
-        {"id": "g1", "timestamp": "t", "type": "gemini",
-         "content": [{"functionCall": {"id": "read_file__1", "name": "read_file", "args": {}}}]},
-        {"id": "g2", "timestamp": "t", "type": "gemini", "content": [{"text": "hmm"}]},
-    ]  # fmt: skip
-    path.write_text(json.dumps({"sessionId": "s", "projectHash": "h", "messages": messages}))
+    path.write_text(json.dumps(UNANSWERED_IN_CONTENT))
     result = cli("check", path)
     assert result.code == 1 and "H001" in result.out and "read_file__1" in result.out
     assert cli("normalize", "--write", path).code == 0

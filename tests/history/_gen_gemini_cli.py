@@ -179,3 +179,16 @@ turns_strategy = st.lists(
     min_size=1,
     max_size=4,
 )
+
+
+# A session after `/compress`: a call written only in `content`, never answered.
+UNANSWERED_IN_CONTENT = {
+    "sessionId": "s",
+    "projectHash": "h",
+    "messages": [
+        {"id": "u1", "timestamp": "t", "type": "user", "content": [{"text": "read it"}]},
+        {"id": "g1", "timestamp": "t", "type": "gemini",
+         "content": [{"functionCall": {"id": "read_file__1", "name": "read_file", "args": {}}}]},
+        {"id": "g2", "timestamp": "t", "type": "gemini", "content": [{"text": "hmm"}]},
+    ],
+}  # fmt: skip

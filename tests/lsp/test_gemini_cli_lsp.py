@@ -9,6 +9,8 @@ import os
 
 from lsprotocol import types
 
+from history._gen_gemini_cli import UNANSWERED_IN_CONTENT
+
 from .conftest import Session, Start
 
 EXAMPLE = "gemini-cli-session.jsonl"
@@ -133,15 +135,8 @@ async def test_hover_definition_and_outline(session: Session) -> None:
 async def test_a_call_written_only_in_content_is_diagnosed_and_fixed(session: Session) -> None:
     """After `/compress` the CLI writes calls as parts of a message's `content`: one never
     answered is an H001, and its quick fix writes the response after it."""
-    messages = [
-        {"id": "u1", "timestamp": "t", "type": "user", "content": [{"text": "read it"}]},
-        {"id": "g1", "timestamp": "t", "type": "gemini",
-         "content": [{"functionCall": {"id": "read_file__1", "name": "read_file", "args": {}}}]},
-        {"id": "g2", "timestamp": "t", "type": "gemini", "content": [{"text": "hmm"}]},
-    ]  # fmt: skip
     path = session.workspace / "session-2026-06-01T10-00-0d3f6c1e.json"
-    body = {"sessionId": "s", "projectHash": "h", "messages": messages}
-    path.write_text(json.dumps(body, indent=2), encoding="utf-8")
+    path.write_text(json.dumps(UNANSWERED_IN_CONTENT, indent=2), encoding="utf-8")
     os.utime(path, (1_700_000_000, 1_700_000_000))
     editor = session.editor
     uri = editor.open(path)
