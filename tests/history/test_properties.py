@@ -201,13 +201,17 @@ def test_trim_never_splits_a_pair(dialect: str, data: st.DataObject) -> None:
     call_ids = {c.call_id for c in after.history.calls}
     output_ids = {o.call_id for o in after.history.outputs}
     assert call_ids == output_ids
-    # at most `keep` conversation records (fewer only to keep a pair whole); all when enough
+    # at most `keep` conversation records (fewer only to keep a pair whole); all when enough.
+    # More only in a request body that would be left without a user message to start it:
+    # then from an earlier user message (an empty or call-first request is refused).
     conv = _counted(base)
     conv_after = _counted(after)
     if keep >= len(conv):
         assert trimmed == repaired
-    else:
-        assert len(conv_after) <= keep
+    elif len(conv_after) > keep:
+        assert base.history.document and conv_after[0].role == "user"
+    if conv and keep and base.history.document:
+        assert conv_after, "a request body was trimmed to nothing"
     # the records kept are the tail of the conversation, byte-identical (Claude Code: but for
     # re-linked parents), and the header records before the conversation are all kept
     relax = without_parent if dialect == "claude-code" else (lambda raw: raw)
