@@ -67,12 +67,14 @@ pytest: $(STAMP) $(CLIENT_STAMP) $(E2E_TOOLS)
 ## make test: everything the tests need, then lint, types, the client's checks and all tests
 test: lint typecheck client-test pytest
 
-## make bench: speed figures (check vs the floor, normalize, server, context store, sessions).
+## make bench: speed figures (check vs the floor, normalize, server, context store, sessions,
+## fine-tuning data sets, a Gemini CLI log, Bedrock and Gemini request bodies).
 ## The JSON documents are also measured against vscode-json-language-server when
 ## `make bench-json-ls` has put it in .cache/json-ls (the bench says so when it is missing).
 bench: $(STAMP)
 	$(PY) bench/bench_check.py
-	@for b in bench/bench_lsp.py bench/bench_context.py bench/bench_sessions.py; do \
+	@for b in bench/bench_lsp.py bench/bench_context.py bench/bench_sessions.py \
+		bench/bench_dataset.py bench/bench_gemini_cli.py bench/bench_documents_2026.py; do \
 		if [ -f $$b ]; then echo "== $$b"; $(PY) $$b || exit 1; fi; done
 
 JSON_LS_VERSION := 4.10.0
