@@ -14,9 +14,9 @@ def trim_cut(history: History, keep: int) -> int:
     headers) are always kept; the cut moves later until no kept output lost its call (and
     no kept call lost an output that stood before it), and, when the dialect says which
     role starts a conversation (Anthropic: the user), until the kept part starts with it.
-    When that leaves nothing in a dialect with such a role (no user message after the cut:
-    an empty `messages` is no request), the cut goes back to the last start before it,
-    keeping more than `keep`."""
+    When that leaves a request body empty (no user message after the cut: an empty
+    `messages` is no request), the cut goes back to the last user message before it (or
+    else the last place that can start it), keeping more than `keep`."""
     conversation = history.items.rows_of(CONVERSATION)
     if keep < 0:
         raise ValueError("keep must be zero or more")
@@ -26,9 +26,12 @@ def trim_cut(history: History, keep: int) -> int:
         return _settled(history, len(history.items))
     wanted = conversation[len(conversation) - keep]
     cut = _settled(history, wanted)
-    if cut <= conversation[-1] or dialect_of(history.dialect).first_role is None:
-        return cut  # (a log may keep nothing: no request is made of it as it stands)
-    for start in reversed([row for row in conversation if row < wanted]):
+    if cut <= conversation[-1] or not history.document:
+        return cut  # (a log may keep nothing: it is no request)
+    items = history.items
+    earlier = [row for row in reversed(conversation) if row < wanted]
+    prompts = [row for row in earlier if items[row].kind is ItemKind.MESSAGE]
+    for start in [row for row in prompts if items[row].role == "user"] + earlier:
         if _settled(history, start) == start:
             return start
     return 0  # no place to start at: nothing is trimmed
