@@ -55,6 +55,23 @@ async def test_a_data_set_opens_with_diagnostics_on_the_right_lines(session: Ses
     assert by_code["H001"].range.end.line == 1
 
 
+@pytest.mark.parametrize(
+    ("name", "codes"),
+    [("one.jsonl", []), ("one.json", ["H001"])],
+    ids=["data-set", "request-body"],
+)
+async def test_a_one_line_file_reads_as_check_reads_it(
+    session: Session, name: str, codes: list[str]
+) -> None:
+    """One `{"messages": …}` line: in a `.jsonl` file a data set line (its target's call
+    needs no output), in a `.json` file a request body (the call does) — as `check` says."""
+    path = session.workspace / name
+    path.write_text(_line([USER, _ask(_call("call_1", "get_price"))]) + "\n", encoding="utf-8")
+    uri = session.editor.open(path)
+    found = await session.editor.diagnostics(uri)
+    assert [str(d.code) for d in found] == codes
+
+
 async def test_the_outline_lists_the_conversations_with_their_calls(session: Session) -> None:
     lines = [
         _line([USER, _ask(_call("call_1", "get_price")), _tool("call_1"), DONE], tools=TOOLS),

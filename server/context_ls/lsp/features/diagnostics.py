@@ -22,12 +22,14 @@ from lsprotocol import types
 
 from context_ls.history.analyzer import QUICK_MIN_BYTES, Analyzer, quick_findings
 from context_ls.history.api import Analysis, Options
+from context_ls.history.dialects import settled_by_name
 from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.feature import LanguageFeature
 from context_ls.lsp.features.writers import LiveWriters
 from context_ls.lsp.memory import release_free_memory
 
 if TYPE_CHECKING:
+    from context_ls.history.model import DialectName
     from context_ls.lsp.documents import TextSnapshot
     from context_ls.lsp.server import ContextLanguageServer
     from context_ls.lsp.state import DocumentState
@@ -86,10 +88,22 @@ def _quick(
     analysis = quick_findings(text.data, options, scanned)
     if analysis is None and options.detect_secrets and text.size >= QUICK_MIN_BYTES:
         analyzer = _analyzer(doc, replace(options, detect_secrets=False))
-        analysis = analyzer.analyze(text.source)
+        analysis = analyzer.analyze(text.source, _settled_dialect(doc, text))
         if analysis.dialect is None:
             return None
     return None if analysis is None else to_diagnostics(analysis.findings, text, doc.uri)
+
+
+def _settled_dialect(doc: DocumentState, text: TextSnapshot) -> DialectName | None:
+    """The dialect the file's name settles, as `check` has it (a one-line `.jsonl` data set,
+    which reads as a request body by content alone); asked only of a text of a few lines,
+    so that a keystroke in a big document never copies it for this."""
+    if len(text.raw_starts) > _FEW_LINES:
+        return None
+    return settled_by_name(doc.uri.rsplit("/", 1)[-1], text.data)
+
+
+_FEW_LINES = 8
 
 
 def _analyzer(doc: DocumentState, options: Options) -> Analyzer:
@@ -109,7 +123,7 @@ def _analyze(
 ) -> tuple[Analysis, list[types.Diagnostic], bool]:
     """Worker-thread part: engine analysis plus the conversion to LSP diagnostics, and
     whether those equal `shown` (what a quick first look of the same text gave)."""
-    analysis = _analyzer(doc, options).analyze(text.source)
+    analysis = _analyzer(doc, options).analyze(text.source, _settled_dialect(doc, text))
     diagnostics = (
         [] if analysis.dialect is None else to_diagnostics(analysis.findings, text, doc.uri)
     )
