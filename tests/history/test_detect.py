@@ -211,3 +211,48 @@ def test_early_stop_picks_what_scoring_every_record_picks(sample: list[object]) 
     from context_ls.history.detect import detect_dialect
 
     assert detect_dialect(sample) == _scored_everywhere(sample)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # An Anthropic Messages API response, saved as it came.
+        {
+            "id": "msg_01",
+            "type": "message",
+            "role": "assistant",
+            "model": "claude-sonnet-4-5",
+            "content": [
+                {"type": "text", "text": "Let me check"},
+                {"type": "tool_use", "id": "toolu_01", "name": "get_weather", "input": {}},
+            ],
+            "stop_reason": "tool_use",
+        },
+        {
+            "role": "assistant",
+            "content": [{"toolUse": {"toolUseId": "t1", "name": "f", "input": {}}}],
+        },
+        {"role": "model", "parts": [{"functionCall": {"name": "f", "args": {}}}]},
+    ],
+    ids=["anthropic-response", "bedrock-message", "gemini-content"],
+)
+@pytest.mark.parametrize("pretty", [False, True])
+def test_a_lone_reply_is_no_history(reply: dict[str, object], pretty: bool) -> None:
+    """One message from the model, alone in a file, is a saved reply: never a history whose
+    "repair" would append a line to a single JSON value (on one line or pretty-printed)."""
+    data = json.dumps(reply, indent=2 if pretty else None).encode() + b"\n"
+    analysis = analyze(data)
+    assert analysis.history.dialect is None and analysis.findings == []
+    as_array = json.dumps([reply]).encode()
+    assert analyze(as_array).history.dialect is None
+    # The user's message before it makes a conversation again.
+    user = (
+        {"role": "user", "content": "go"}
+        if "content" in reply
+        else {"role": "user", "parts": [{"text": "go"}]}
+    )
+    if "toolUse" in json.dumps(reply):
+        user = {"role": "user", "content": [{"text": "go"}]}
+    two = json.dumps([user, reply]).encode()
+    assert analyze(two).history.dialect is not None
+    assert [f.code for f in analyze(two).findings] == ["H001"]

@@ -54,7 +54,20 @@ def document_dialect(key: str | None, sample: Sequence[Any]) -> DialectName | No
     for name, dialect in DIALECTS.items():
         if dialect.claims_document is not None and dialect.claims_document(key, detected, sample):
             return name
+    if key is None and detected is not None and _a_saved_reply(detected, sample):
+        return None
     return detected
+
+
+def _a_saved_reply(name: DialectName, sample: Sequence[Any]) -> bool:
+    """A source of one record, from the model, in a dialect whose API wants the user first:
+    a reply saved on its own (an API response, one message cut out), not a conversation.
+    Read as one, its "repair" would append a line to a single JSON value."""
+    dialect = DIALECTS[name]
+    if len(sample) != 1 or dialect.first_role is None:
+        return False
+    role = dialect.facts(sample[0]).role
+    return role is not None and role != dialect.first_role
 
 
 # --- why a source is not (or not the forced) dialect: what the CLI tells the user ------

@@ -11,7 +11,7 @@ from typing import Any
 import msgspec
 
 from context_ls.history import source as src
-from context_ls.history.detect import SAMPLE_SIZE, detect_dialect, document_dialect
+from context_ls.history.detect import SAMPLE_SIZE, document_dialect
 from context_ls.history.dialects import dialect_of
 from context_ls.history.elements import layout
 from context_ls.history.facts import DECODE_ERRORS, RecordFacts, malformed
@@ -74,7 +74,8 @@ def head_dialect(data: bytes, start: int = 0) -> DialectName | None:
     """The dialect of a JSONL source from its first records (what detection reads), for
     sources that are streamed or re-read only in part."""
     head = islice(src.split_lines(data[: _sample_end(data, start)], start), SAMPLE_SIZE * 2)
-    return detect_dialect(_sample_values((line, pos, chunk, None, 0) for line, pos, chunk in head))
+    rows = ((line, pos, chunk, None, 0) for line, pos, chunk in head)
+    return document_dialect(None, list(_sample_values(rows)))  # as the full read decides
 
 
 # How a source was read: None for JSONL or a broken document (salvaged); for a valid
