@@ -8,6 +8,7 @@ from pathlib import Path
 
 from context_ls.history.api import analyze, analyze_path
 from context_ls.history.dialects.native import DIALECT
+from context_ls.history.model import Output
 from context_ls.history.rules import API_ANSWER, RULES, ReaderEffect
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -47,7 +48,7 @@ def test_every_quoted_answer_ends_the_way_the_swap_expects() -> None:
 def test_native_api_texts_are_reader_effects() -> None:
     api = DIALECT.api
     assert isinstance(api.duplicate_call, ReaderEffect)
-    assert isinstance(api.orphan("call_x"), ReaderEffect)
+    assert isinstance(api.orphan(Output("call_x", 0, 0, "tool_output")), ReaderEffect)
 
 
 def test_native_findings_name_the_reader_not_an_api() -> None:

@@ -285,7 +285,7 @@ def early_outputs(p: Pairs, out: _Collector) -> None:
     for call in p.early:
         call_id, kept = call.call_id, p.first_outputs[call.call_id]
         message = rule.message(
-            call_id=call_id, call=out.where(call.item), api_error=api.orphan(call_id)
+            call_id=call_id, call=out.where(call.item), api_error=api.orphan(kept)
         )
         related = [out.related(call.item, "the call")]
         out.add("H005", message, kept.item, call_id, related, True, call=call, output=kept)
@@ -318,8 +318,8 @@ def orphan_outputs(p: Pairs, out: _Collector) -> None:
     for call_id, kept in p.first_outputs.items():
         if call_id in p.first_calls:
             continue
-        message = rule.message(call_id=call_id, api_error=api.orphan(call_id))
         for orphan in [kept, *p.more_outputs.get(call_id, _NONE)]:
+            message = rule.message(call_id=call_id, api_error=api.orphan(orphan))
             out.add("H002", message, orphan.item, call_id, fixable=True, output=orphan)
 
 

@@ -158,7 +158,9 @@ API_ERRORS = ApiErrors(
     missing_output=lambda call: (
         f"`tool_use` ids were found without `tool_result` blocks immediately after: {call.call_id}"
     ),
-    orphan=lambda call_id: f"unexpected `tool_use_id` found in `tool_result` blocks: {call_id}",
+    orphan=lambda output: (
+        f"unexpected `tool_use_id` found in `tool_result` blocks: {output.call_id}"
+    ),
     not_adjacent=lambda call_id: (
         f"`tool_use` ids were found without `tool_result` blocks immediately after: {call_id}"
     ),

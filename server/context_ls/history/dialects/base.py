@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from context_ls.history.facts import RecordFacts
     from context_ls.history.items import Item
-    from context_ls.history.model import Call, History, TextEdit
+    from context_ls.history.model import Call, History, Output, TextEdit
     from context_ls.history.normalize import Plan
 
     # A plan's moves: record index -> {block: the call it answers}.
@@ -32,7 +32,9 @@ class ApiErrors(NamedTuple):
     """What the dialect's API answers when it is sent a broken history (findings quote it)."""
 
     missing_output: Callable[[Call], str]
-    orphan: Callable[[str], str]  # the output's call id
+    # The output whose call is nowhere (or comes later): its call id, and its record (in a
+    # document, record N is `messages[N]`).
+    orphan: Callable[[Output], str]
     duplicate_call: str
     # Dialects that judge adjacency: the answer to an output that is not right after its call.
     not_adjacent: Callable[[str], str] | None = None

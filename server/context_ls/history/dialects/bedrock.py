@@ -155,9 +155,9 @@ DIALECT = Dialect(
     content_path=CONTENT,
     api=ApiErrors(
         missing_output=_expected,
-        orphan=lambda call_id: (
-            "The number of toolResult blocks at messages.N.content exceeds the number of "
-            "toolUse blocks of previous turn."
+        orphan=lambda output: (
+            f"The number of toolResult blocks at messages.{output.item}.content exceeds the "
+            "number of toolUse blocks of previous turn."
         ),
         not_adjacent=lambda call_id: (
             "Expected toolResult blocks at messages.N.content for the following Ids: "

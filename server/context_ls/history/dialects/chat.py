@@ -110,7 +110,7 @@ def _missing_output(call_id: str) -> str:
 
 API_ERRORS = ApiErrors(
     missing_output=lambda call: _missing_output(call.call_id),
-    orphan=lambda call_id: (
+    orphan=lambda output: (
         "Invalid parameter: messages with role 'tool' must be a response to a preceeding "
         "message with 'tool_calls'."
     ),

@@ -20,6 +20,7 @@ from context_ls.history.dialects import chat, finetune_fix
 from context_ls.history.dialects.base import Dialect
 from context_ls.history.facts import DECODE_ERRORS, OTHER, Problem, RecordFacts, malformed
 from context_ls.history.items import ItemKind
+from context_ls.history.model import Output
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call
@@ -241,7 +242,7 @@ def _tool_message(
     if not isinstance(call_id, str) or not call_id:
         found.append(("H007", m, -1, "no-id", (("what", "tool message without a tool_call_id"),)))
         return
-    orphan = chat.API_ERRORS.orphan(call_id)
+    orphan = chat.API_ERRORS.orphan(Output(call_id, -1, m, "tool"))  # its text names no place
     if call_id not in call_ids:
         found.append(("H002", m, -1, "", (("call_id", call_id), ("api_error", orphan))))
         return

@@ -387,7 +387,7 @@ DIALECT = Dialect(
     live_version=live_version,
     api=ApiErrors(
         missing_output=lambda call: _COUNT_ERROR,
-        orphan=lambda call_id: _COUNT_ERROR,
+        orphan=lambda output: _COUNT_ERROR,
         duplicate_call=_COUNT_ERROR,
     ),
     default_text=DEFAULT_SYNTHETIC_TEXT,

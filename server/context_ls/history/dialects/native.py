@@ -100,7 +100,7 @@ DIALECT = Dialect(
             "no tool_output says how it ended, so a program that reads or resumes this file "
             "cannot tell whether the tool ran"
         ),
-        orphan=lambda call_id: ReaderEffect(
+        orphan=lambda output: ReaderEffect(
             "a program that reads this file in order finds no earlier tool_call for it to answer"
         ),
         duplicate_call=ReaderEffect(

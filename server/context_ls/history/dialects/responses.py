@@ -166,7 +166,9 @@ def _missing_output(call: Call) -> str:
 
 API_ERRORS = ApiErrors(
     missing_output=_missing_output,
-    orphan=lambda call_id: f"No tool call found for function call output with call_id {call_id}.",
+    orphan=lambda output: (
+        f"No tool call found for function call output with call_id {output.call_id}."
+    ),
     duplicate_call="the API pairs outputs with calls by id, so one of the two calls goes unanswered",
 )
 
