@@ -7,10 +7,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from context_ls.history.abandoned import Abandoned, live_only
+from context_ls.history.abandoned import Abandoned, any_abandoned, live_only
 from context_ls.history.dialects import DIALECTS, dialect_of
 from context_ls.history.reader import read_history
-from context_ls.history.validate import any_abandoned, validate
+from context_ls.history.validate import validate
 
 from ._gen import ALL_DIALECTS, broken_events, render
 from ._gen_abandoned import GEMINI_LOG

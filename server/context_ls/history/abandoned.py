@@ -11,12 +11,22 @@ from typing import TYPE_CHECKING, TypeVar
 
 from context_ls.history.dialects import dialect_of
 from context_ls.history.items import FLAG_ABANDONED
-from context_ls.history.validate import any_abandoned
 
 if TYPE_CHECKING:
-    from context_ls.history.model import Call, History, Output
+    from context_ls.history.model import Call, History, Output, Records
 
 Subject = TypeVar("Subject", "Call", "Output")
+
+
+# The flag bytes without the abandoned bit (deleted in C to ask whether any row has it).
+_KEPT_FLAGS = bytes(flag for flag in range(256) if not flag & FLAG_ABANDONED)
+
+
+def any_abandoned(items: Records) -> bool:
+    """Whether the dialect marked rows abandoned (Claude Code's branches left by a rewind,
+    Gemini CLI's rewritten or rewound versions): asked of every history on every
+    keystroke, so answered without a Python loop over the rows."""
+    return bool(items.flags.translate(None, _KEPT_FLAGS))
 
 
 def is_abandoned(history: History, subject: Call | Output) -> bool:

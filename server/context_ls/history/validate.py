@@ -9,6 +9,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
+from context_ls.history.abandoned import any_abandoned
 from context_ls.history.dialects import Dialect, dialect_of
 from context_ls.history.findings import Finding, Related
 from context_ls.history.items import FLAG_ABANDONED
@@ -196,15 +197,6 @@ class Pairs:
 
 
 _NONE: list[Any] = []
-# The flag bytes without the abandoned bit (deleted in C to ask whether any row has it).
-_KEPT_FLAGS = bytes(flag for flag in range(256) if not flag & FLAG_ABANDONED)
-
-
-def any_abandoned(items: Records) -> bool:
-    """Whether the dialect marked rows abandoned (Claude Code's branches left by a rewind,
-    Gemini CLI's rewritten or rewound versions): asked of every history on every
-    keystroke, so answered without a Python loop over the rows."""
-    return bool(items.flags.translate(None, _KEPT_FLAGS))
 
 
 def _by_id(
