@@ -40,8 +40,9 @@ _RULES = (
         "error `toolResult` in the next user message for Bedrock, an error `functionResponse` "
         "in the next user turn for the Gemini API). Gemini CLI gets what it records for a call "
         "it cancelled: status `cancelled` and a `functionResponse` with an error text in the "
-        "call's own message (appended as the message's new version in a JSONL log). "
-        "The text is configurable (`syntheticOutputText`).",
+        "call's own message (a call it recorded as `success` or `error` keeps that status, "
+        "and the text says the result was lost); a JSONL log gets the message's new version "
+        "appended. The text is configurable (`syntheticOutputText`).",
         messages={
             "": 'call {call_id}{tool} has no output; the API will answer: "{api_error}"',
             "pending": "call {call_id}{tool} is waiting for output",
