@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import tracemalloc
 
 import pytest
@@ -259,3 +260,16 @@ def test_a_built_view_replaces_the_records_it_moved() -> None:
     assert held < 40 * records  # a moved record costs ~300 bytes; one list is 8 a record
     taken_back = analyzer.analyze(Spliced(typed, at, at + 1, b""))  # read against `history`
     assert snapshot(taken_back) == snapshot(analyze(data))
+
+
+def test_a_document_without_records_and_a_secret_reads_as_a_fresh_analyze() -> None:
+    """A forced dialect on an object that holds no records (its array under an unknown
+    key) and a credential: nothing to file the match with, and no crash (hypothesis found
+    an IndexError there)."""
+    secret = "sk-proj-Ab3dE5gH7jK9mN1pQ3sT5vX7zB9dF1hJ3lN5pR7tV9xZ"
+    body = {"xinput": [{"role": "user", "content": f"key {secret}"}]}
+    data = json.dumps(body, indent=2).encode()  # over lines: a document, not a JSONL line
+    fresh = analyze(data, "native")
+    assert [f.code for f in Analyzer().analyze(data, "native").findings] == [
+        f.code for f in fresh.findings
+    ]

@@ -212,6 +212,8 @@ def _bucket_secrets(data: bytes, history: History, shifts: Shifts) -> list[Recor
         records = materialize(history, shifts).items
     starts, ends = records.starts, records.ends
     document = history.document
+    if not starts:
+        return per_record  # no record to file a match with (a full read reports none)
     for match in find_secrets(data):
         index = bisect_right(starts, match.start) - 1
         if document:
