@@ -149,13 +149,15 @@ _RULES = (
         "error",
         "Finds a line or item that is not valid JSON (such as the half-written last line "
         "a crash leaves), and calls or outputs that carry no id.",
-        "Agents refuse to load the file or drop the record silently; a call without an id "
-        "can never be answered.",
+        "Some agents refuse to load the file, others skip the record silently (Gemini CLI, "
+        "Claude Code since 2.1.121) and lose what it held; a call without an id can never "
+        "be answered.",
         '{"timestamp":"2026-01-01T00:00:02Z","type":"response_it   (the process was killed)',
         "Safe fix for a truncated last line: drop it. A malformed line in the middle of a "
         "file is reported, never guessed at.",
         messages={
-            "": "{where} is not valid JSON{hint}: {error}; agents refuse to load the file",
+            "": "{where} is not valid JSON{hint}: {error}; an agent refuses the file or skips "
+            "the record (Gemini CLI, Claude Code since 2.1.121), and what it held is lost",
             "no-id": "{what}: it can never be paired with its partner",
             "not-conversation": "{where} is not a conversation ({error}); a data set line "
             'is one object with a "messages" list',
