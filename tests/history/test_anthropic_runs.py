@@ -188,11 +188,6 @@ def test_the_thinking_of_the_latest_assistant_run_is_kept() -> None:
     assert got[3] == user(synthetic("toolu_A"), result("toolu_B"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="message_rules._getting_results looks for the reply right after the call's "
-    "message, not after its run: the blank text stays beside the new result (H012 after)",
-)
 def test_a_blank_reply_after_a_run_gets_the_result_and_loses_its_blank_text() -> None:
     messages = [GO, assistant(use("toolu_A")), assistant(text("More.")), user(text(" "))]
     assert repaired(messages)[3] == user(synthetic("toolu_A"))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from context_ls.history.dialects import dialect_of
 from context_ls.history.items import (
     CONVERSATION,
     FLAG_ABANDONED,
@@ -124,12 +125,14 @@ def blank_texts(history: History, dialect: Dialect, out: _Collector) -> None:
 
 
 def _getting_results(history: History, out: _Collector) -> set[int]:
-    """The messages other fixes put result blocks into: the message right after the call
-    of a synthetic or moved result."""
+    """The messages other fixes put result blocks into: the message right after the turn of
+    the call of a synthetic or moved result."""
     items, found = history.items, set()
+    dialect = dialect_of(history.dialect)
     for finding in out.findings:
         if finding.fixable and finding.code in ("H001", "H005", "H006") and finding.call:
-            reply = next_conversation(items[finding.call.item])
+            # after the call's whole turn (Anthropic: a run of assistant messages)
+            reply = next_conversation(items[dialect.anchor(items[finding.call.item])])
             if reply is not None and reply.role == "user":
                 found.add(reply.index)
     return found
