@@ -248,3 +248,29 @@ def test_the_recorded_bedrock_bodies_are_healthy_bedrock_histories() -> None:
     bodies = assert_healthy_bodies("test_bedrock_model_retry.yaml", "bedrock-converse")
     assert len(bodies) == 2
     assert [o.status for o in analyze(json.dumps(bodies[-1]).encode()).history.outputs] == ["error"]
+
+
+def test_an_error_result_without_content_is_h013_without_a_fix() -> None:
+    """Bedrock refuses an error toolResult whose content is empty; an empty one that is not
+    an error, and an error one with content, are accepted."""
+    import json
+
+    from context_ls.history.api import analyze, normalize_bytes
+
+    def body(result: dict[str, object]) -> bytes:
+        use = {"toolUse": {"toolUseId": "t2", "name": "f", "input": {}}}
+        messages = [
+            {"role": "user", "content": [{"text": "go"}]},
+            {"role": "assistant", "content": [use]},
+            {"role": "user", "content": [{"toolResult": {"toolUseId": "t2", **result}}]},
+        ]
+        return json.dumps({"messages": messages}, indent=2).encode()
+
+    data = body({"content": [], "status": "error"})
+    (finding,) = analyze(data).findings
+    assert (finding.code, finding.call_id, finding.fixable) == ("H013", "t2", False)
+    assert "messages.N.content.0.toolResult cannot be empty" in finding.message
+    assert json.loads(data[finding.span.start : finding.span.end])["toolResult"]["content"] == []
+    assert normalize_bytes(data) == data  # reported, never guessed at
+    assert analyze(body({"content": [], "status": "success"})).findings == []
+    assert analyze(body({"content": [{"text": "no"}], "status": "error"})).findings == []

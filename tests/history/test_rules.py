@@ -427,8 +427,8 @@ def test_severity_overrides() -> None:
 
 
 def test_rule_registry() -> None:
-    # H013 is not taken; H011-H012 are message rules, H014-H016 the fine-tuning data set rules.
-    assert sorted(RULES) == [f"H{n:03d}" for n in (*range(1, 13), 14, 15, 16)]
+    # H011-H013 are message rules, H014-H016 the fine-tuning data set rules.
+    assert sorted(RULES) == [f"H{n:03d}" for n in range(1, 17)]
     names = {
         "H001": "missing-output",
         "H002": "orphan-output",
@@ -441,6 +441,7 @@ def test_rule_registry() -> None:
         "H009": "broken-parent-link",
         "H011": "results-not-first",
         "H012": "empty-text",
+        "H013": "empty-error-result",
         "H014": "invalid-arguments",
         "H015": "unknown-tool",
         "H016": "invalid-message",

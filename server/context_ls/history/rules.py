@@ -263,6 +263,22 @@ _RULES = (
         fixer=remove_text_block,
     ),
     Rule(
+        "H013",
+        "empty-error-result",
+        "error",
+        "Bedrock Converse: finds a `toolResult` whose `status` is `error` and whose "
+        "`content` is empty.",
+        "Bedrock refuses the whole request: `The content field at messages.N.content.M."
+        "toolResult cannot be empty when status value is error.` A tool that failed "
+        "without a message leaves such a result behind.",
+        '{"toolResult":{"toolUseId":"t1","content":[],"status":"error"}}',
+        "No automatic fix: what went wrong is not known; give the result a text.",
+        messages={
+            "": "{where}: the error toolResult of call {call_id} (content[{block}]) has no "
+            'content; the API will answer: "{api_error}"',
+        },
+    ),
+    Rule(
         "H014",
         "invalid-arguments",
         "error",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from context_ls.history.blocks import find_content
 from context_ls.history.dialects import anthropic
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
@@ -66,6 +67,7 @@ def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
     outputs: list[OutputFact] = []
     missing: list[tuple[int, str]] = []
     blank = False  # a text block without real text (H012): rare, looked at again then
+    empty: list[Problem] = []  # error results without content (H013)
     for index, block in enumerate(content):
         if not isinstance(block, dict):
             continue
@@ -83,6 +85,8 @@ def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
             else:
                 status = str_or_none(result.get("status"))
                 outputs.append(OutputFact(call_id, index, "toolResult", status))
+                if status == "error" and not result.get("content"):
+                    empty.append(_empty_error(call_id, index, raw))
         elif isinstance(text, str) and not text.strip():
             blank = True
     return RecordFacts(
@@ -92,7 +96,7 @@ def facts(value: Any, raw: bytes | None = None) -> RecordFacts:
         outputs=tuple(outputs),
         missing_ids=tuple(missing),
         only_results=bool(content) and len(outputs) == len(content),
-        problems=text_problems(content, raw) if blank else (),
+        problems=(*text_problems(content, raw), *empty) if blank else tuple(empty),
     )
 
 
@@ -101,6 +105,20 @@ BLANK_ERROR = (
     "The text field in the ContentBlock object at messages.N.content.M is blank. Add text to "
     "the text field, and try again."
 )
+
+
+def _empty_error(call_id: str, block: int, raw: bytes | None) -> Problem:
+    """H013: an error result without content, placed on its block when the bytes are at hand."""
+    start, end = 0, -1
+    found = find_content(raw, CONTENT) if raw is not None else None
+    if found is not None and found.is_array and block < len(found.elements):
+        start, end = found.elements[block]
+    api_error = (
+        f"The content field at messages.N.content.{block}.toolResult cannot be empty when "
+        "status value is error."
+    )
+    fields = (("call_id", call_id), ("block", str(block)), ("api_error", api_error))
+    return Problem("H013", -1, "", fields, start, end)
 
 
 def text_problems(content: list[Any], raw: bytes | None) -> tuple[Problem, ...]:
