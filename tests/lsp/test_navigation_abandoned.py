@@ -75,3 +75,24 @@ async def test_a_claude_code_branch_left_by_a_rewind(session: Session) -> None:
     shown = await _hover(session, uri, left)
     assert "on a branch left by a rewind" in shown
     assert await _definition(session, uri, left) == [2]  # its own result, on the branch
+
+
+async def test_the_outline_and_the_code_lens_leave_out_what_is_never_sent_again(
+    session: Session,
+) -> None:
+    """The Gemini log's outline lists c1 once (its live version, answered) and not c2 (its
+    message was rewound); the code lens counts one call."""
+    uri = await _open(session, "session-2026-03-01T10-00-abcd1234.jsonl", GEMINI_LOG)
+    symbols = await session.editor.symbols(uri)
+    calls = [
+        (child.detail, child.selection_range.start.line)
+        for symbol in symbols
+        for child in symbol.children or []
+    ]
+    assert [detail.split(" · ")[-1] for detail, _ in calls] == ["c1"]
+    assert calls[0][1] == 3  # the live version's line (0-based), not the superseded one
+    lenses = await session.client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    assert lenses and lenses[0].command is not None
+    assert lenses[0].command.title.startswith("1 call · ")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from context_ls.history.abandoned import live_only
 from context_ls.history.api import quick_fix
 from context_ls.lsp.convert import to_text_edits, workspace_edit
 from context_ls.lsp.feature import LanguageFeature
@@ -175,7 +176,7 @@ class CodeActions(LanguageFeature):
         analysis, _ = await doc.current()
         if analysis is None or analysis.dialect is None:
             return None
-        calls = len(analysis.history.calls)
+        calls = len(live_only(analysis.history, analysis.history.calls))  # sent again
         missing = sum(1 for f in analysis.findings if f.code == "H001" or f.pending)
         plural = "" if calls == 1 else "s"
         outputs = "output" if missing == 1 else "outputs"

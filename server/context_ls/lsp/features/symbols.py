@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from context_ls.history.abandoned import live_only
 from context_ls.history.dialects import dialect_of
 from context_ls.history.dialects.finetune_outline import outline_line
 from context_ls.history.model import ItemKind
@@ -41,14 +42,15 @@ def outline(analysis: Analysis, text: TextSnapshot, index: IdIndex) -> list[type
         return conversations(analysis, text)
     pending = {f.call_id for f in analysis.findings if f.pending and f.call_id}
     calls_by_item: dict[int, list[Call]] = {}
-    for call in analysis.history.calls:
+    # What is sent again only: no superseded version, rewound message or left branch.
+    for call in live_only(analysis.history, analysis.history.calls):
         calls_by_item.setdefault(call.item, []).append(call)
     symbols: list[types.DocumentSymbol] = []
     current: types.DocumentSymbol | None = None
     children: list[types.DocumentSymbol] = []
     turns = 0
     for item in analysis.history.items:
-        if item.turn < 0 and item.index not in calls_by_item:
+        if (item.turn < 0 and item.index not in calls_by_item) or item.abandoned:
             continue
         rng = text.range_of(item.span.start, item.span.end)
         if current is None or _starts_turn(item):
