@@ -128,7 +128,7 @@ def turns(history: History) -> None:
     if any(c.kind == fix.CALL_BY_NAME for c in history.calls) or any(
         o.kind.startswith(fix.RESPONSE_BY_NAME) for o in history.outputs
     ):
-        _pair_by_name(history)
+        pair_by_name(history)
 
 
 def made_up_id(item: int, block: int) -> str:
@@ -138,7 +138,7 @@ def made_up_id(item: int, block: int) -> str:
     return f"turn {item}, part {block}"
 
 
-def _pair_by_name(history: History) -> None:
+def pair_by_name(history: History) -> None:
     """Made-up ids, settled from the facts alone (a re-read of some lines gives the same).
 
     The responses of the user turns after a call turn answer it (`_Run`). An id-less call answered by a response whose id no

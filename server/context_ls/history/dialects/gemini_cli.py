@@ -330,7 +330,7 @@ def count_turns(history: History) -> None:
     if any(c.kind == api_fix.CALL_BY_NAME for c in history.calls) or any(
         o.kind.startswith(api_fix.RESPONSE_BY_NAME) for o in history.outputs
     ):
-        gemini_api._pair_by_name(history)  # its made-up ids, as the API dialect gives them
+        gemini_api.pair_by_name(history)  # its made-up ids, as the API dialect gives them
 
 
 def _once_each(history: History) -> None:
