@@ -186,6 +186,19 @@ class Editor:
         )
         return [a for a in result or [] if isinstance(a, types.CodeAction)]
 
+    async def fix_one(self, uri: str) -> bool:
+        """Apply the quick fix of the first fixable diagnostic (False: none is left)."""
+        fixable = [d for d in await self.diagnostics(uri) if (d.data or {}).get("fixable")]
+        if not fixable:
+            return False
+        target = fixable[0]
+        actions = await self.code_actions(
+            uri, target.range, [target], [types.CodeActionKind.QuickFix]
+        )
+        assert actions and actions[0].edit is not None, target
+        assert self.apply_workspace_edit(actions[0].edit)
+        return True
+
     async def run(self, command: types.Command) -> Any:
         return await self.client.workspace_execute_command_async(
             types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
