@@ -17,6 +17,7 @@ from context_ls.history.elements import layout
 from context_ls.history.facts import DECODE_ERRORS, RecordFacts, malformed
 from context_ls.history.model import Call, DialectName, History, Output
 from context_ls.history.spliced import Source
+from context_ls.history.text_blocks import facts_of_decoded
 from context_ls.history.turns import assign_turns
 
 _decode = msgspec.json.decode
@@ -98,17 +99,47 @@ def read_source(data: bytes, dialect: DialectName | None = None) -> tuple[Histor
         return _read_document(data, start, dialect)
     rows = ((line, pos, chunk, None, 0) for line, pos, chunk in src.split_lines(data, start))
     head = list(islice(rows, SAMPLE_SIZE * 2))
+    decoded: list[Any] | None = None
     if dialect is None:
-        dialect = document_dialect(None, list(_sample_values(head)))
+        decoded = [_decoded_or_not(chunk) for _line, _pos, chunk, _error, _col in head]
+        dialect = document_dialect(None, [v for v in decoded if v is not _NOT_JSON])
     history = _new_history(data, dialect, document=False)
     if dialect is None:
         return history, None
     read = facts_reader(dialect)
     builder = HistoryBuilder(history)
     add = builder.add
+    of_value = _facts_of_value(dialect) if decoded is not None else None
+    if of_value is not None and decoded is not None:
+        # The records detection decoded are not decoded again (a listing reads thousands
+        # of small files, most of whose records are in the sample).
+        for (line, pos, chunk, _error, _col), value in zip(head, decoded, strict=True):
+            facts = read(chunk) if value is _NOT_JSON else of_value(value, chunk)
+            add(pos, pos + len(chunk), line, 0, facts)
+        head = []
     for line, pos, chunk, _error, _col in chain(head, rows):
         add(pos, pos + len(chunk), line, 0, read(chunk))
     return builder.finish(), None
+
+
+_NOT_JSON = object()
+
+
+def _decoded_or_not(chunk: bytes) -> Any:
+    try:
+        return _decode(chunk)
+    except DECODE_ERRORS:
+        return _NOT_JSON
+
+
+def _facts_of_value(dialect: DialectName) -> Callable[[Any, bytes], RecordFacts] | None:
+    """The facts of a record already decoded, as the dialect's reader gives them from its
+    bytes; None for a typed reader, which decodes records its own way."""
+    described = dialect_of(dialect)
+    if described.read_line is None:
+        facts = described.facts
+        return lambda value, _raw: facts(value)
+    return facts_of_decoded(described.read_line)
 
 
 def _new_history(data: Source, dialect: DialectName | None, *, document: bool) -> History:

@@ -94,4 +94,17 @@ def placing_reader(
             return malformed(str(error))
         return facts(value, raw)
 
+    _FACTS_OF[read_line] = facts
     return read_line
+
+
+# Each placing reader's facts of an already decoded record: the reader hands the values it
+# decoded to detect the dialect to them rather than decode those records again.
+_FACTS_OF: dict[Callable[[bytes], RecordFacts], Callable[[Any, bytes | None], RecordFacts]] = {}
+
+
+def facts_of_decoded(
+    read_line: Callable[[bytes], RecordFacts],
+) -> Callable[[Any, bytes | None], RecordFacts] | None:
+    """The facts of a decoded record that `read_line` (a placing reader) would give."""
+    return _FACTS_OF.get(read_line)
