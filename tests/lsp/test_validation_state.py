@@ -64,7 +64,7 @@ async def test_a_failed_validation_leaves_no_pull_waiting(
     def engine_bug(*args: Any) -> Any:
         raise RuntimeError("engine bug")
 
-    monkeypatch.setattr(diagnostics, "_analyze", engine_bug)
+    monkeypatch.setattr(diagnostics, "analyze_document", engine_bug)
     server = _server(pull)
     doc, _ = await _validated(server, (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes())
     report = await asyncio.wait_for(

@@ -15,21 +15,16 @@ import logging
 import os
 import time
 import uuid
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, TypeVar
 
 from lsprotocol import types
 
-from context_ls.history.analyzer import QUICK_MIN_BYTES, Analyzer, quick_findings
-from context_ls.history.api import Analysis, Options
-from context_ls.history.dialects import settled_by_name
-from context_ls.lsp.convert import to_diagnostics
 from context_ls.lsp.feature import LanguageFeature
+from context_ls.lsp.features.validation import Validation, analyze_document, disk_stamp, quick_look
 from context_ls.lsp.features.writers import LiveWriters
 from context_ls.lsp.memory import release_free_memory
 
 if TYPE_CHECKING:
-    from context_ls.history.model import DialectName
     from context_ls.lsp.documents import TextSnapshot
     from context_ls.lsp.server import ContextLanguageServer
     from context_ls.lsp.state import DocumentState
@@ -42,92 +37,6 @@ PROGRESS_THRESHOLD = 5 * 1024 * 1024  # bytes: bigger documents report $/progres
 TRIM_THRESHOLD = 1024 * 1024  # bytes: after validating bigger documents, memory goes back…
 TRIM_DELAY = 5.0  # seconds: …once no validation ran for this long (a pause, not typing)
 COPY_DELAY = 0.03  # seconds after an edit's diagnostics before its bytes are copied
-
-
-def disk_stamp(path: str | None) -> tuple[int, int] | None:
-    """(mtime_ns, size) of a file: what tells one on-disk change from the next (a stat,
-    never a read)."""
-    if path is None:
-        return None
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
-
-
-@dataclass(eq=False)
-class Validation:
-    """What the diagnostics feature keeps per document (its slot)."""
-
-    analyzer: Analyzer | None = None  # keeps the per-line cache between validations
-    # time.time() of the last content change (didChange, on-disk change, or the file's
-    # mtime at open): trailing calls are pending while this is within the grace.
-    changed_at: float = 0.0
-    disk_stamp: tuple[int, int] | None = None  # (mtime_ns, size) last seen on disk
-    diagnostics: list[types.Diagnostic] = field(default_factory=list)
-    # The text `diagnostics` are of: ahead of `analyzed` after a big open's quick first look.
-    diagnosed: TextSnapshot | None = None
-    published_any: bool = False
-    result_seq: int = 0
-    dirty: bool = False
-    refresh: bool = False  # a pulling client must be asked to pull after this validation
-    task: asyncio.Task[None] | None = None
-    fresh: asyncio.Event = field(default_factory=asyncio.Event)  # `diagnostics` are of `text`
-    pending_timer: asyncio.TimerHandle | None = None
-    copy_timer: asyncio.TimerHandle | None = None  # copies an edited version's bytes
-
-
-def _quick(
-    doc: DocumentState, text: TextSnapshot, options: Options
-) -> list[types.Diagnostic] | None:
-    """Worker-thread part of a first look at a big history: a rollout's lean scan (maybe
-    done as the text arrived), else the full read but the secrets scan (~0.1 s for 28 MB),
-    which the full read then adds to the same records."""
-    scanned = doc.scan[1] if doc.scan is not None and doc.scan[0] is text else None
-    analysis = quick_findings(text.data, options, scanned)
-    if analysis is None and options.detect_secrets and text.size >= QUICK_MIN_BYTES:
-        analyzer = _analyzer(doc, replace(options, detect_secrets=False))
-        analysis = analyzer.analyze(text.source, _settled_dialect(doc, text))
-        if analysis.dialect is None:
-            return None
-    return None if analysis is None else to_diagnostics(analysis.findings, text, doc.uri)
-
-
-def _settled_dialect(doc: DocumentState, text: TextSnapshot) -> DialectName | None:
-    """The dialect the file's name settles, as `check` has it (a one-line `.jsonl` data set,
-    which reads as a request body by content alone); asked only of a text of a few lines,
-    so that a keystroke in a big document never copies it for this."""
-    if len(text.raw_starts) > _FEW_LINES:
-        return None
-    return settled_by_name(doc.uri.rsplit("/", 1)[-1], text.data)
-
-
-_FEW_LINES = 8
-
-
-def _analyzer(doc: DocumentState, options: Options) -> Analyzer:
-    """The document's analyzer (it keeps the last read), told `options`."""
-    state = doc.slot(Validation)
-    if state.analyzer is None:
-        state.analyzer = Analyzer(options)
-    state.analyzer.options = options
-    return state.analyzer
-
-
-def _analyze(
-    doc: DocumentState,
-    text: TextSnapshot,
-    options: Options,
-    shown: list[types.Diagnostic] | None,
-) -> tuple[Analysis, list[types.Diagnostic], bool]:
-    """Worker-thread part: engine analysis plus the conversion to LSP diagnostics, and
-    whether those equal `shown` (what a quick first look of the same text gave)."""
-    analysis = _analyzer(doc, options).analyze(text.source, _settled_dialect(doc, text))
-    diagnostics = (
-        [] if analysis.dialect is None else to_diagnostics(analysis.findings, text, doc.uri)
-    )
-    return analysis, diagnostics, diagnostics == shown
 
 
 class Diagnostics(LanguageFeature):
@@ -285,14 +194,14 @@ class Diagnostics(LanguageFeature):
             # First sight of a big rollout: show its diagnostics from the lean scan now;
             # the full read below (navigation, secrets) follows.
             quick = await loop.run_in_executor(
-                self.server.analysis_pool, _quick, doc, text, options
+                self.server.analysis_pool, quick_look, doc, text, options
             )
             if quick is not None:
                 self._diagnosed(doc, text, quick)
         doc.scan = None  # used by the first look, or of no use any more
         shown = state.diagnostics if state.diagnosed is text else None
         future = loop.run_in_executor(
-            self.server.analysis_pool, _analyze, doc, text, options, shown
+            self.server.analysis_pool, analyze_document, doc, text, options, shown
         )
         # Only a first read takes long enough to show progress: a keystroke in a big
         # document must not ask the client for a progress token each time.
