@@ -71,7 +71,8 @@ def one_line_data_set(name: str, data: bytes) -> bool:
     lowered = name.lower()
     if not (lowered.endswith(".jsonl") or lowered.endswith(".jsonl.zst")):
         return False
-    if b"\n" in data.strip() or b"\r" in data.strip():
+    body = data.strip()
+    if b"\n" in body or b"\r" in body:
         return False  # two non-blank lines at least (a listing asks this of every file)
     lines = [line for line in data.splitlines() if line.strip()]
     if len(lines) != 1:
