@@ -6,18 +6,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from context_ls import compression
 from context_ls.history import source as src
-from context_ls.history.analysis import Analysis
 from context_ls.history.dialects import finetune
 from context_ls.history.dialects.finetune_outline import one_line_data_set
-from context_ls.history.dialects.finetune_scan import Part, range_analysis, scan_range
-from context_ls.history.model import DialectName
 from context_ls.history.plain import finding_dict
 from context_ls.history.reader import HEAD_BYTES, head_dialect
 from context_ls.history.stream import STREAM_THRESHOLD
+
+if TYPE_CHECKING:
+    from context_ls.history.analysis import Analysis
+    from context_ls.history.dialects.finetune_scan import Part
+    from context_ls.history.model import DialectName
 
 NOT_HISTORIES = "not histories"
 
@@ -71,6 +73,8 @@ def check_range(
 ) -> RangeChecked:
     """Bytes [start, end) of a data set of `size` bytes, whose first line is line `line`
     (0-based) of the file: judged alone (its lines are conversations of their own)."""
+    from context_ls.history.dialects.finetune_scan import scan_range  # data sets only
+
     part = scan_range(str(path), start, end, settings.secrets(size))
     return place_range(path, part, end, line, size, settings)
 
@@ -79,6 +83,8 @@ def place_range(
     path: Path, part: Part, end: int, line: int, size: int, settings: Settings
 ) -> RangeChecked:
     """A scanned range's findings, placed (line, column) once its first line is known."""
+    from context_ls.history.dialects.finetune_scan import range_analysis  # data sets only
+
     with range_analysis(str(path), size, part, end, line) as analysis:
         findings = [finding_dict(analysis, f) for f in analysis.findings if settings.keeps(f.code)]
     return RangeChecked(part.lines, part.records, findings)

@@ -13,13 +13,11 @@ wherever they are placed."""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from multiprocessing.pool import Pool
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from context_ls.cli.checked import (
     Checked,
@@ -31,7 +29,11 @@ from context_ls.cli.checked import (
 )
 from context_ls.cli.files import UsageError
 from context_ls.cli.progress import Progress
-from context_ls.history.dialects.finetune_scan import Part, cut, scan_range
+
+if TYPE_CHECKING:
+    from multiprocessing.pool import Pool
+
+    from context_ls.history.dialects.finetune_scan import Part
 
 PIECE = 16 << 20  # bytes of a data set per range (the progress bar moves a range at a time)
 # Less work than this is checked in this process: starting workers would cost more.
@@ -83,6 +85,8 @@ def _run(task: _Task) -> Checked | Part:
         from context_ls.cli.check import check_file  # (check.py imports this module)
 
         return check_file(task.path, task.named, task.settings)
+    from context_ls.history.dialects.finetune_scan import scan_range  # a big data set only
+
     try:
         return scan_range(str(task.path), task.start, task.end, task.settings.secrets(task.size))
     except OSError as error:
@@ -154,6 +158,8 @@ def _plan(path: Path, named: bool, settings: Settings) -> Checked | list[_Task]:
 
             if forced_mismatch(path, settings.dialect) is not None:
                 return [_File(path, named, settings, size)]  # `check_file` says why
+        from context_ls.history.dialects.finetune_scan import cut  # a big data set only
+
         ranges = cut(str(path), size, -(-size // PIECE))
     except OSError as error:
         return Checked(path, named, error=f"cannot read: {error.strerror or error}")
@@ -174,6 +180,9 @@ class _Workers:
         small = total < MIN_PARALLEL_BYTES and len(tasks) < MIN_PARALLEL_FILES
         self.pool: Pool | None = None
         if jobs > 1 and len(tasks) > 1 and not small:
+            # Imported here: a pool is rare, and multiprocessing costs ~10 ms of start-up.
+            import multiprocessing
+
             # fork: the workers start with the modules already imported (no second start-up).
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from context_ls import __version__
@@ -21,7 +21,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given `command`, the other subcommands are listed (for
+    `--help`) but get no arguments: `check` need not import the agents' names nor pay for
+    the other commands' options at every start."""
     parser = _Parser(
         prog="context-ls",
         description="Find and repair broken AI-agent session histories.",
@@ -34,8 +37,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
+    for name, (add_arguments, described) in _COMMANDS.items():
+        subparser = sub.add_parser(name, **described)
+        if command is None or command == name:
+            add_arguments(subparser)
+    return parser
 
-    check = sub.add_parser("check", help="report findings", epilog=EPILOG)
+
+def _check(check: argparse.ArgumentParser) -> None:
     check.add_argument("paths", nargs="+", metavar="PATH")
     check.add_argument("--format", choices=("text", "json", "github"), default="text")
     _dialect(check)
@@ -55,22 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
         "data set is cut into line-aligned ranges",
     )
 
-    normalize = sub.add_parser(
-        "normalize", help="repair histories (diff by default)", epilog=EPILOG
-    )
+
+def _normalize(normalize: argparse.ArgumentParser) -> None:
     normalize.add_argument("paths", nargs="+", metavar="PATH")
     _mode(normalize, check=True)
     _dialect(normalize)
 
-    trim = sub.add_parser(
-        "trim", help="keep the last N conversation records, never splitting a pair"
-    )
+
+def _trim(trim: argparse.ArgumentParser) -> None:
     trim.add_argument("path", metavar="PATH")
     trim.add_argument("--keep", type=int, required=True, metavar="N")
     _mode(trim, check=False)
     _dialect(trim)
 
-    snapshot = sub.add_parser("snapshot", help="list or restore the snapshots taken before writes")
+
+def _snapshot(snapshot: argparse.ArgumentParser) -> None:
     snap_sub = snapshot.add_subparsers(
         dest="snapshot_command", metavar="ACTION", parser_class=_Parser
     )
@@ -85,54 +93,95 @@ def build_parser() -> argparse.ArgumentParser:
     snap_restore.add_argument("--id", help="snapshot id (default: the newest)")
     _force(snap_restore)
 
-    sessions = sub.add_parser(
-        "sessions", help="the agents' sessions of this project: problems, writers, resume"
-    )
+
+def _sessions(sessions: argparse.ArgumentParser) -> None:
     _agent(sessions)
     sessions.add_argument("--all", action="store_true", help="every project's sessions")
     sessions.add_argument("--format", choices=("text", "json"), default="text")
 
-    fix = sub.add_parser(
-        "fix",
-        help="check, snapshot, repair and check again one session; print how to resume it",
-        epilog="Exit codes: 0 repaired or clean, 1 problems left that need a person,"
-        " 2 refused (the agent still writes it) or error.",
-    )
+
+def _fix(fix: argparse.ArgumentParser) -> None:
     fix.add_argument("path", nargs="?", metavar="PATH", help="a session file or session id")
     fix.add_argument("--latest", action="store_true", help="the newest session of this project")
     _agent(fix)
     _force(fix)
 
-    sub.add_parser(
-        "hook",
-        help="for Claude Code (and Codex) hooks: reads the hook's JSON on stdin;"
-        " never blocks or fails the agent",
-    )
 
-    explain = sub.add_parser("explain", help="a rule's documentation")
+def _hook(_parser: argparse.ArgumentParser) -> None:
+    """It takes no arguments: it reads the hook's JSON on stdin."""
+
+
+def _explain(explain: argparse.ArgumentParser) -> None:
     explain.add_argument("code", nargs="?", help="H001 … or a rule name; all rules when omitted")
 
-    context = sub.add_parser(
-        "context", help="the workspace, user and tool contexts kept in the store"
-    )
+
+def _context(context: argparse.ArgumentParser) -> None:
     context_sub = context.add_subparsers(
         dest="context_command", metavar="ACTION", parser_class=_Parser
     )
     context_sub.required = True
     context_sub.add_parser("show", help="print the three contexts as JSON")
 
-    report = sub.add_parser("report", help="a self-contained HTML timeline of a history")
+
+def _report(report: argparse.ArgumentParser) -> None:
     report.add_argument("path", metavar="PATH")
     report.add_argument("--output", "-o", help="HTML file to write (default: PATH.html)")
     report.add_argument("--open", action="store_true", help="open it in the browser")
     _dialect(report)
 
-    serve = sub.add_parser("serve", help="run the language server")
+
+def _serve(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     serve.add_argument("--tcp", action="store_true", help="listen on a TCP port instead")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=2087)
-    return parser
+
+
+_Adder = Callable[[argparse.ArgumentParser], None]
+
+# Every subcommand, in the order `--help` lists them: what adds its arguments, and how
+# `add_parser` describes it.
+_COMMANDS: dict[str, tuple[_Adder, dict[str, str]]] = {
+    "check": (_check, {"help": "report findings", "epilog": EPILOG}),
+    "normalize": (_normalize, {"help": "repair histories (diff by default)", "epilog": EPILOG}),
+    "trim": (_trim, {"help": "keep the last N conversation records, never splitting a pair"}),
+    "snapshot": (_snapshot, {"help": "list or restore the snapshots taken before writes"}),
+    "sessions": (
+        _sessions,
+        {"help": "the agents' sessions of this project: problems, writers, resume"},
+    ),
+    "fix": (
+        _fix,
+        {
+            "help": "check, snapshot, repair and check again one session; print how to resume it",
+            "epilog": "Exit codes: 0 repaired or clean, 1 problems left that need a person,"
+            " 2 refused (the agent still writes it) or error.",
+        },
+    ),
+    "hook": (
+        _hook,
+        {
+            "help": "for Claude Code (and Codex) hooks: reads the hook's JSON on stdin;"
+            " never blocks or fails the agent"
+        },
+    ),
+    "explain": (_explain, {"help": "a rule's documentation"}),
+    "context": (_context, {"help": "the workspace, user and tool contexts kept in the store"}),
+    "report": (_report, {"help": "a self-contained HTML timeline of a history"}),
+    "serve": (_serve, {"help": "run the language server"}),
+}
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand `argv` names, when that is plain (only `--state-dir` may come before
+    it); None when unsure, and then every subcommand gets its arguments."""
+    words = iter(argv)
+    for word in words:
+        if word.startswith("--") and len(word) > 2 and "--state-dir".startswith(word):
+            next(words, None)  # its value (argparse takes any unambiguous prefix)
+        elif not word.startswith("--state-dir="):
+            return word if word in _COMMANDS else None
+    return None
 
 
 def _dialect(parser: argparse.ArgumentParser) -> None:
@@ -185,7 +234,8 @@ def _mode(parser: argparse.ArgumentParser, check: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args = build_parser(_command_in(words)).parse_args(words)
     if args.state_dir:
         os.environ["CONTEXT_LS_STATE_DIR"] = args.state_dir
     try:

@@ -5,7 +5,8 @@ Everything here is pure: bytes in, values out. No pygls, no writes.
 
 from __future__ import annotations
 
-from context_ls.history import details, normalize
+from typing import TYPE_CHECKING
+
 from context_ls.history.analysis import (
     Analysis,
     Options,
@@ -17,21 +18,18 @@ from context_ls.history.analysis import (
     secret_findings,
 )
 from context_ls.history.blocks import find_content
-from context_ls.history.details import CallDetails, OutputDetails
 from context_ls.history.dialects import dialect_of
-from context_ls.history.edits import plan_edits
 from context_ls.history.files import analyze_path, with_linked_session
-from context_ls.history.findings import Finding
 from context_ls.history.locate import id_span_in
 from context_ls.history.model import Call, DialectName, Output, Span, TextEdit, apply_edits
-from context_ls.history.normalize import plan_for
-from context_ls.history.trim import trim_edits_for
+
+if TYPE_CHECKING:
+    from context_ls.history.details import CallDetails, OutputDetails
+    from context_ls.history.findings import Finding
 
 __all__ = [
     "Analysis",
-    "CallDetails",
     "Options",
-    "OutputDetails",
     "analyze",
     "analyze_path",
     "apply_edits",
@@ -83,6 +81,8 @@ def fix_edits(
 def fix_title(analysis: Analysis, finding: Finding, options: Options | None = None) -> str:
     """The title of the quick fix of one finding: a move says whether its record goes whole
     or which fields stay behind with the blocks that stay."""
+    from context_ls.history import normalize  # repairs only: `check` never plans one
+
     texts = _options(options).synthetic_output_text
     return normalize.fix_title(analysis.history, analysis.data, finding, texts)
 
@@ -92,16 +92,22 @@ def quick_fix(
 ) -> tuple[str, list[TextEdit]]:
     """The title and the edits of one finding's quick fix, from one plan (the editor asks
     for both; `fix_title` and `fix_edits` would each make the plan)."""
+    from context_ls.history import normalize  # repairs only: `check` never plans one
+    from context_ls.history.edits import plan_edits
+
     if not analysis.history.is_history:
         return fix_title(analysis, finding, options), []
     texts = _options(options).synthetic_output_text
-    plan = plan_for(analysis.history, analysis.data, [finding], texts)
+    plan = normalize.plan_for(analysis.history, analysis.data, [finding], texts)
     return normalize.title_of(plan, finding), plan_edits(plan)
 
 
 def _edits_for(
     analysis: Analysis, findings: list[Finding], options: Options | None
 ) -> list[TextEdit]:
+    from context_ls.history.edits import plan_edits  # repairs only: `check` never plans one
+    from context_ls.history.normalize import plan_for
+
     if not analysis.history.is_history:
         return []
     plan = plan_for(
@@ -120,6 +126,8 @@ def normalize_bytes(
 
 def trim_edits(analysis: Analysis, keep: int) -> list[TextEdit]:
     """Edits that keep the last `keep` conversation records, never splitting a pair."""
+    from context_ls.history.trim import trim_edits_for  # repairs only: `check` never trims
+
     if not analysis.history.is_history:
         return []
     return trim_edits_for(analysis.history, analysis.data, keep)
@@ -127,12 +135,16 @@ def trim_edits(analysis: Analysis, keep: int) -> list[TextEdit]:
 
 def call_details(analysis: Analysis, call: Call) -> CallDetails:
     """Tool, a short summary of the arguments and the time of a call (for hovers)."""
+    from context_ls.history import details  # hovers only: `check` never shows one
+
     item = analysis.history.items[call.item]
     return details.call_details(analysis.dialect, analysis.read(*item.span), call, item.timestamp)
 
 
 def output_details(analysis: Analysis, output: Output) -> OutputDetails:
     """Status, size and first line of an output (for hovers)."""
+    from context_ls.history import details  # hovers only: `check` never shows one
+
     item = analysis.history.items[output.item]
     return details.output_details(
         analysis.dialect, analysis.read(*item.span), output, item.timestamp
