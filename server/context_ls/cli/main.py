@@ -37,8 +37,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
-    for name, (add_arguments, described) in _COMMANDS.items():
-        subparser = sub.add_parser(name, **described)
+    for name, (add_arguments, text, epilog) in _COMMANDS.items():
+        subparser = sub.add_parser(name, help=text, epilog=epilog)
         if command is None or command == name:
             add_arguments(subparser)
     return parser
@@ -138,37 +138,38 @@ def _serve(serve: argparse.ArgumentParser) -> None:
 
 
 _Adder = Callable[[argparse.ArgumentParser], None]
+_FIX_EPILOG = (
+    "Exit codes: 0 repaired or clean, 1 problems left that need a person,"
+    " 2 refused (the agent still writes it) or error."
+)
 
-# Every subcommand, in the order `--help` lists them: what adds its arguments, and how
-# `add_parser` describes it.
-_COMMANDS: dict[str, tuple[_Adder, dict[str, str]]] = {
-    "check": (_check, {"help": "report findings", "epilog": EPILOG}),
-    "normalize": (_normalize, {"help": "repair histories (diff by default)", "epilog": EPILOG}),
-    "trim": (_trim, {"help": "keep the last N conversation records, never splitting a pair"}),
-    "snapshot": (_snapshot, {"help": "list or restore the snapshots taken before writes"}),
+# Every subcommand, in the order `--help` lists them: what adds its arguments, its help
+# and its epilog.
+_COMMANDS: dict[str, tuple[_Adder, str, str | None]] = {
+    "check": (_check, "report findings", EPILOG),
+    "normalize": (_normalize, "repair histories (diff by default)", EPILOG),
+    "trim": (_trim, "keep the last N conversation records, never splitting a pair", None),
+    "snapshot": (_snapshot, "list or restore the snapshots taken before writes", None),
     "sessions": (
         _sessions,
-        {"help": "the agents' sessions of this project: problems, writers, resume"},
+        "the agents' sessions of this project: problems, writers, resume",
+        None,
     ),
     "fix": (
         _fix,
-        {
-            "help": "check, snapshot, repair and check again one session; print how to resume it",
-            "epilog": "Exit codes: 0 repaired or clean, 1 problems left that need a person,"
-            " 2 refused (the agent still writes it) or error.",
-        },
+        "check, snapshot, repair and check again one session; print how to resume it",
+        _FIX_EPILOG,
     ),
     "hook": (
         _hook,
-        {
-            "help": "for Claude Code (and Codex) hooks: reads the hook's JSON on stdin;"
-            " never blocks or fails the agent"
-        },
+        "for Claude Code (and Codex) hooks: reads the hook's JSON on stdin;"
+        " never blocks or fails the agent",
+        None,
     ),
-    "explain": (_explain, {"help": "a rule's documentation"}),
-    "context": (_context, {"help": "the workspace, user and tool contexts kept in the store"}),
-    "report": (_report, {"help": "a self-contained HTML timeline of a history"}),
-    "serve": (_serve, {"help": "run the language server"}),
+    "explain": (_explain, "a rule's documentation", None),
+    "context": (_context, "the workspace, user and tool contexts kept in the store", None),
+    "report": (_report, "a self-contained HTML timeline of a history", None),
+    "serve": (_serve, "run the language server", None),
 }
 
 
