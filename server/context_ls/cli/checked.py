@@ -43,9 +43,9 @@ class Checked:
         return self.dialect is not None
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """What the command line asks of every file."""
+class Settings(NamedTuple):
+    """What the command line asks of every file (a named tuple: a frozen dataclass costs
+    ~0.5 ms of start-up to define)."""
 
     dialect: DialectName | None = None
     select: frozenset[str] | None = None

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from context_ls.cli.checked import (
     Checked,
@@ -59,16 +59,15 @@ def resolve_jobs(jobs: int | None) -> int:
     return jobs
 
 
-@dataclass(frozen=True, slots=True)
-class _File:
+# Tasks are named tuples: a frozen dataclass costs ~0.5 ms of start-up to define.
+class _File(NamedTuple):
     path: Path
     named: bool
     settings: Settings
     size: int
 
 
-@dataclass(frozen=True, slots=True)
-class _Range:
+class _Range(NamedTuple):
     path: Path
     start: int
     end: int
