@@ -15,7 +15,8 @@ enough, so `call_…`, `toolu_…`, uuids, hex hashes and words like `task-list`
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from functools import cache
+from typing import NamedTuple, Protocol
 
 __all__ = ["KINDS", "SecretMatch", "find_secrets", "redact", "redact_bytes"]
 
@@ -142,8 +143,25 @@ _BASE64URL = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
 ) | frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
 
-_BYTES_RE = re.compile(_PATTERN.encode("ascii"))
-_TEXT_RE = re.compile(_PATTERN)
+
+@cache
+def _bytes_re() -> re.Pattern[bytes]:
+    """The scanner, compiled on first use (~2 ms: most commands never scan)."""
+    return re.compile(_PATTERN.encode("ascii"))
+
+
+@cache
+def _text_re() -> re.Pattern[str]:
+    return re.compile(_PATTERN)
+
+
+def __getattr__(name: str) -> object:
+    """`_BYTES_RE` and `_TEXT_RE` for readers outside (the tests), compiled when asked."""
+    if name == "_BYTES_RE":
+        return _bytes_re()
+    if name == "_TEXT_RE":
+        return _text_re()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _span(match: re.Match[bytes] | re.Match[str]) -> tuple[int, int, str]:
@@ -168,42 +186,87 @@ def _header_start(subject: bytes | str, dot: int) -> int:
 
 
 # One regex call holds the GIL for as long as it scans: 25 MB took ~70 ms, during which a
-# server's event loop could not answer. So the scan goes a window at a time. Every match
-# that starts in a window is decided with `_MARGIN` more bytes in view (more than any
-# branch reads before its open-ended token, the PEM body included); a token still running
-# at the end of that view is matched again against all of `data`. The result is that of one scan over `data`.
+# server's event loop could not answer. So the scan goes a window at a time: window k
+# holds the matches that start in bytes [k * _WINDOW, (k + 1) * _WINDOW). Each is decided
+# with `_MARGIN` more bytes in view (more than any branch reads before its open-ended
+# token, the PEM body included); a token still running at the end of that view is matched
+# again against all of `data`. The result is that of one scan over `data`, and a window
+# scanned from its own start gives the same matches as the scan reaching it there, so
+# windows can be scanned apart (see `early_scan`).
 _WINDOW = 1024 * 1024
 _MARGIN = 32 * 1024
+# Scans begun early in a forked child, by `id` of their data (see `secrets_early`).
+STARTED: dict[int, Started] = {}
+
+
+class Started(Protocol):
+    data: bytes
+
+    def collect(self) -> list[SecretMatch]: ...
 
 
 def find_secrets(data: bytes) -> list[SecretMatch]:
-    """Every credential-looking value in `data`, as byte offsets, in order."""
-    size = len(data)
-    if size <= _WINDOW + _MARGIN:
-        return [SecretMatch(*_span(match)) for match in _BYTES_RE.finditer(data)]
+    """Every credential-looking value in `data`, as byte offsets, in order (collected from
+    the child a `start_scan` of this very `data` began, when there is one)."""
+    if len(data) <= _WINDOW + _MARGIN:
+        return [SecretMatch(*_span(match)) for match in _bytes_re().finditer(data)]
+    early = STARTED.pop(id(data), None)
+    if early is not None and early.data is data:
+        return early.collect()
     found: list[SecretMatch] = []
-    pos = 0
-    while pos < size:
-        end = min(pos + _WINDOW, size)
-        view_end = min(end + _MARGIN, size)
-        for match in _BYTES_RE.finditer(data, pos, view_end):
-            if match.start() >= end:
-                break  # the next window finds it, with its own margin in view
-            if match.end() == view_end < size:
-                match = _BYTES_RE.match(data, match.start()) or match
-            found.append(SecretMatch(*_span(match)))
-            pos = match.end()
-        pos = max(pos, end)
+    scan_windows(data, 0, 0, found, {})
     return found
+
+
+def window_count(data: bytes) -> int:
+    return -(-len(data) // _WINDOW)
+
+
+def scan_window(data: bytes, k: int, pos: int) -> tuple[list[SecretMatch], int]:
+    """The matches that start in window `k`, the scan reaching it at `pos`, and where the
+    scan goes on from (past the window, or past a match that runs beyond it)."""
+    regex = _bytes_re()
+    size = len(data)
+    end = min((k + 1) * _WINDOW, size)
+    view_end = min(end + _MARGIN, size)
+    found: list[SecretMatch] = []
+    for match in regex.finditer(data, pos, view_end):
+        if match.start() >= end:
+            break  # the next window finds it, with its own margin in view
+        if match.end() == view_end < size:
+            match = regex.match(data, match.start()) or match
+        found.append(SecretMatch(*_span(match)))
+        pos = match.end()
+    return found, max(pos, end)
+
+
+def scan_windows(
+    data: bytes,
+    first: int,
+    pos: int,
+    found: list[SecretMatch],
+    done: dict[int, tuple[list[SecretMatch], int]],
+) -> None:
+    """Windows `first` on appended to `found`, the scan reaching window `first` at `pos`. `done`
+    holds windows already scanned from their own start: taken as they are unless a match
+    before runs into them (then the window is scanned again from where that match ends)."""
+    for k in range(first, window_count(data)):
+        start = k * _WINDOW
+        if pos <= start and k in done:
+            part, pos = done[k]
+        else:
+            part, pos = scan_window(data, k, max(pos, start))
+        found.extend(part)
 
 
 def redact(text: str) -> str:
     """`text` with each secret replaced by `[REDACTED:<kind>]`."""
-    if not _TEXT_RE.search(text):
+    text_re = _text_re()
+    if not text_re.search(text):
         return text
     out: list[str] = []
     cursor = 0
-    for match in _TEXT_RE.finditer(text):
+    for match in text_re.finditer(text):
         start, end, kind = _span(match)
         start = max(start, cursor)
         out.append(text[cursor:start])
