@@ -4,7 +4,6 @@ elements of a JSON document's array (bare, or under `messages`, `input`, `conten
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -140,12 +139,14 @@ def envelope(data: bytes, start: int) -> Envelope:
     return Envelope(key, state)
 
 
-_salvage_decoder = json.JSONDecoder()
 _ARRAY_OPEN = re.compile(r'^\s*(?:\[|\{.*?"(?:messages|input|contents|history)"\s*:\s*\[)', re.S)
 
 
 def salvage(data: bytes, start: int) -> list[RawRecord]:
     """Elements of a broken document up to where it breaks; the rest as one broken record."""
+    import json  # a broken document only: a sound one needs no second JSON parser
+
+    decoder = json.JSONDecoder()
     text = data[start:].decode("utf-8", "surrogateescape")
     match = _ARRAY_OPEN.match(text)
     if match is None:
@@ -162,7 +163,7 @@ def salvage(data: bytes, start: int) -> list[RawRecord]:
         byte_at += len(text[char_at:idx].encode("utf-8", "surrogateescape"))
         char_at = idx
         try:
-            _, end = _salvage_decoder.raw_decode(text, idx)
+            _, end = decoder.raw_decode(text, idx)
         except (json.JSONDecodeError, RecursionError) as error:
             records.append(_raw_at(data, byte_at, len(data), f"not valid JSON: {error}"))
             return records

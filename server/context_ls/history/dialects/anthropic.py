@@ -31,7 +31,6 @@ from context_ls.history.items import (
     later,
     next_conversation,
 )
-from context_ls.history.new_records import NewRecord, raw_slot
 from context_ls.history.text_blocks import (
     THINKING_TYPES,
     blank_text_problems,
@@ -256,6 +255,9 @@ def _targets(plan: Plan) -> set[int]:
 
 def deliver_block(plan: Plan, call: Call, block: bytes, key: str) -> None:
     """Into the next user message, or into a new one after the call's turn."""
+    # Repairs only: reading and `check` need no new record.
+    from context_ls.history.new_records import NewRecord, raw_slot
+
     turn = _turn_of(plan, call)
     _targets(plan).add(turn)
     reply = reply_of(plan, call)

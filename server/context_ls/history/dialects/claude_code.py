@@ -22,7 +22,6 @@ from context_ls.history.facts import (
     str_or_none,
 )
 from context_ls.history.model import ItemKind
-from context_ls.history.new_records import NewRecord, raw_slot
 from context_ls.history.text_blocks import placing_reader
 
 if TYPE_CHECKING:
@@ -177,6 +176,9 @@ def uuids_in(path: Path) -> frozenset[str]:
 def deliver_block(plan: Plan, call: Call, block: bytes, key: str) -> None:
     """A new line holding `block`, after the call's message and its results, in the
     call's thread and session (fields copied from the call's line)."""
+    # Repairs only: reading and `check` need no new record.
+    from context_ls.history.new_records import NewRecord, raw_slot
+
     call_item = plan.history.items[call.item]
     neighbour = plan.value(call.item)
     value = synthetic_line(

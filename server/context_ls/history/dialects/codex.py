@@ -26,7 +26,6 @@ from context_ls.history.facts import (
     str_or_none,
 )
 from context_ls.history.model import History, ItemKind
-from context_ls.history.new_records import NewRecord
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call
@@ -296,6 +295,9 @@ def synthesize(plan: Plan, call: Call) -> None:
     """The output Codex itself inserts, right after the call. A paginated rollout numbers
     its lines: no number is free between two of them, so the output goes at the end with
     the next one (the Responses API does not ask for adjacency)."""
+    # Repairs only: reading and `check` need no new record.
+    from context_ls.history.new_records import NewRecord
+
     ordinal = _next_ordinal(plan)
     value = synthetic_line(
         call.call_id, call.kind, plan.text, plan.history.items[call.item].timestamp, ordinal

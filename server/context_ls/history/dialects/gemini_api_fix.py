@@ -11,8 +11,6 @@ from typing import TYPE_CHECKING, Any
 from context_ls.history.blocks import Content, find_content
 from context_ls.history.items import CONVERSATION, Item, ItemKind, next_conversation
 from context_ls.history.model import Span, TextEdit
-from context_ls.history.moves import _move_block
-from context_ls.history.new_records import NewRecord, raw_slot
 
 if TYPE_CHECKING:
     from context_ls.history.dialects.base import Moves
@@ -89,6 +87,9 @@ def reply_of(plan: Plan, call: Call) -> int | None:
 def deliver_block(plan: Plan, call: Call, block: bytes, key: str) -> None:
     """At the end of the next user turn, or in a new user turn after the call's turn (one
     for all the responses of that turn)."""
+    # Repairs only: reading and `check` need no new record.
+    from context_ls.history.new_records import NewRecord, raw_slot
+
     reply = reply_of(plan, call)
     if reply is not None:
         appends: dict[int, list[bytes]] = plan.state.setdefault(_APPENDS, {})
@@ -107,6 +108,8 @@ def settle_moves(plan: Plan, whole: Moves, by_record: Moves) -> None:
     """Responses move part by part (a turn never moves whole: the turn after the call may
     already hold some of its responses), then what goes at the end of a turn of which
     every part leaves becomes its only content."""
+    from context_ls.history.moves import _move_block  # repairs only: `check` moves nothing
+
     whole.clear()
     moving = dict(by_record)
     by_record.clear()

@@ -27,7 +27,7 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from context_ls.history.dialects import gemini_api, gemini_cli_fix, gemini_cli_trim
+from context_ls.history.dialects import gemini_api
 from context_ls.history.dialects import gemini_api_fix as api_fix
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
@@ -43,11 +43,13 @@ from context_ls.history.facts import (
 from context_ls.history.items import CONVERSATION_CODES, FLAG_ABANDONED, KIND_CODES, ItemKind
 
 if TYPE_CHECKING:
-    from context_ls.history.model import Call, History
+    from context_ls.history.findings import Finding
+    from context_ls.history.model import Call, History, TextEdit
     from context_ls.history.normalize import Plan
 
 NAME = "gemini-cli"
-DEFAULT_SYNTHETIC_TEXT = gemini_cli_fix.DEFAULT_TEXT
+# The CLI's own words for a call it cancelled ("[Operation Cancelled] Reason: <why>").
+DEFAULT_SYNTHETIC_TEXT = "[Operation Cancelled] Reason: the session ended before the tool returned."
 _COUNT_ERROR = (
     "Please ensure that the number of function response parts is equal to the number of "
     "function call parts of the function call turn."
@@ -58,7 +60,7 @@ REWIND, SET_MESSAGES, META_MESSAGES = "$rewindTo", "$set", "$meta"
 _ID_SEPARATOR = "\x00"  # message ids of a line holding many, in the message_id column
 CALL_KIND, OUTPUT_KIND = "tool_call", "function_response"
 _M, _K = 1 << 40, 1 << 20  # block = m * _M + k * _K + (j + 1 for a result part, 0: the call)
-CONTENT = gemini_cli_fix.CONTENT  # the "tool call" number of the parts of `content`
+CONTENT = (1 << 20) - 1  # the "tool call" number of the parts of `content`
 
 
 def block_of(m: int, k: int, part: int = -1) -> int:
@@ -371,9 +373,33 @@ def _count(ids: list[str | None] | None, row: int) -> int:
     return 0 if held is None else held.count(_ID_SEPARATOR) + 1
 
 
+# The repairs (`gemini_cli_fix`, `gemini_cli_trim`) are imported when one is made: reading
+# and checking a session needs neither, and `check` should start fast.
+
+
 def synthesize(plan: Plan, call: Call) -> None:
     """A cancelled result for the call (made with the record's other repairs)."""
+    from context_ls.history.dialects import gemini_cli_fix
+
     gemini_cli_fix.note_missing(plan, call)
+
+
+def fix_in_record(plan: Plan, finding: Finding) -> None:
+    from context_ls.history.dialects import gemini_cli_fix
+
+    gemini_cli_fix.fix(plan, finding)
+
+
+def record_edits(plan: Plan) -> list[TextEdit]:
+    from context_ls.history.dialects import gemini_cli_fix
+
+    return gemini_cli_fix.edits(plan)
+
+
+def trim_edits(history: History, data: bytes, keep: int) -> list[TextEdit]:
+    from context_ls.history.dialects import gemini_cli_trim
+
+    return gemini_cli_trim.trim_edits(history, data, keep)
 
 
 DIALECT = Dialect(
@@ -392,8 +418,8 @@ DIALECT = Dialect(
     ),
     default_text=DEFAULT_SYNTHETIC_TEXT,
     synthesize=synthesize,
-    fix_in_record=gemini_cli_fix.fix,
-    record_edits=gemini_cli_fix.edits,
+    fix_in_record=fix_in_record,
+    record_edits=record_edits,
     first_role="user",
-    trim=gemini_cli_trim.trim_edits,
+    trim=trim_edits,
 )

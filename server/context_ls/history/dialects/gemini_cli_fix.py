@@ -21,6 +21,8 @@ import msgspec
 
 from context_ls.history.blocks import removal_ranges
 from context_ls.history.dialects.gemini_api_fix import synthetic_response
+from context_ls.history.dialects.gemini_cli import CONTENT
+from context_ls.history.dialects.gemini_cli import DEFAULT_SYNTHETIC_TEXT as DEFAULT_TEXT
 from context_ls.history.dialects.gemini_cli_json import (
     SPACE,
     elements,
@@ -39,9 +41,6 @@ if TYPE_CHECKING:
 
 _KEY = "gemini-cli"
 _ORPHANS = "gemini-cli orphans"  # ids of responses no call has, which leave every batch
-CONTENT = (1 << 20) - 1  # the "tool call" number of a message's content parts (gemini_cli)
-# The CLI's own words for a call it cancelled ("[Operation Cancelled] Reason: <why>").
-DEFAULT_TEXT = "[Operation Cancelled] Reason: the session ended before the tool returned."
 # A call the CLI recorded as finished (`success`, `error`) whose result part is not there.
 LOST_TEXT = "The tool call finished, but its result was not recorded in the session."
 _SPACE = b" \t\r\n"

@@ -15,7 +15,6 @@ from context_ls.history.facts import (
     usable_id,
 )
 from context_ls.history.model import ItemKind
-from context_ls.history.new_records import NewRecord
 from context_ls.history.rules import ReaderEffect
 
 NAME = "native"
@@ -83,6 +82,9 @@ def synthetic_output(call_id: str, text: str, timestamp: Any) -> dict[str, Any]:
 
 
 def synthesize(plan: Plan, call: Call) -> None:
+    # Repairs only: reading and `check` need no new record.
+    from context_ls.history.new_records import NewRecord
+
     timestamp = plan.history.items[call.item].timestamp
     plan.insert(call.item, NewRecord(synthetic_output(call.call_id, plan.text, timestamp)))
 

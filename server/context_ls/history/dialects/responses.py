@@ -15,7 +15,6 @@ from context_ls.history.facts import (
     usable_id,
 )
 from context_ls.history.model import ItemKind
-from context_ls.history.new_records import NewRecord
 
 if TYPE_CHECKING:
     from context_ls.history.model import Call
@@ -180,6 +179,9 @@ def claims_document(key: str | None, detected: str | None, sample: Sequence[Any]
 
 
 def synthesize(plan: Plan, call: Call) -> None:
+    # Repairs only: reading and `check` need no new record.
+    from context_ls.history.new_records import NewRecord
+
     value = synthetic_output(call.call_id, call.kind, plan.text)
     plan.insert(call.item, NewRecord(value))
 
