@@ -4,7 +4,7 @@ its own documents' positions)."""
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 
@@ -31,22 +31,66 @@ def line_starts(data: bytes | memoryview, base: int = 0, first: int | None = Non
 
 
 class LineIndex:
-    """Start offset of every line of a source held in memory (built once, O(n) in C)."""
+    """Line and column of offsets in a source held in memory. A big source is placed a few
+    times (`check` places its findings): so it is cut into blocks, whose newlines are
+    counted (one C pass) up to the furthest block asked for, and a block's line starts are
+    listed the first time an offset in it is placed. Many lookups list every block once,
+    which costs what one full index costs."""
 
-    __slots__ = ("_data", "_starts")
+    __slots__ = ("_blocks", "_counts", "_data")
 
     def __init__(self, data: bytes) -> None:
         self._data = data
-        self._starts = line_starts(data, first=0)
+        # _counts[k]: the newlines before block k (so far as counted).
+        self._counts = array("q", [0])
+        self._blocks: dict[int, array[int]] = {}
 
     def position(self, offset: int) -> Position:
-        line = bisect_right(self._starts, offset) - 1
-        return Position(line, offset - self._starts[line])
+        k = min(max(offset, 0) // _BLOCK, max(len(self._data) - 1, 0) // _BLOCK)
+        starts = self._block(k)
+        before = bisect_right(starts, offset)
+        line = self._counted(k) + before
+        start = starts[before - 1] if before else self._start(line)
+        return Position(line, offset - start)
 
     def line_prefix(self, pos: Position) -> bytes:
-        start = self._starts[pos.line]
+        start = self._start(pos.line)
         return self._data[start : start + pos.byte_col]
 
     def char_col(self, pos: Position) -> int:
         """Column in code points (what ruff-like CLI output shows, 0-based)."""
         return len(self.line_prefix(pos).decode("utf-8", "replace"))
+
+    def _start(self, line: int) -> int:
+        """Where `line` starts: just past the newline that ends the line before it."""
+        if line <= 0:
+            if line < 0:
+                raise IndexError("line out of range")
+            return 0
+        counts = self._counts
+        blocks = -(-len(self._data) // _BLOCK)
+        while counts[-1] < line and len(counts) <= blocks:
+            self._counted(len(counts))
+        k = bisect_left(counts, line) - 1  # the block holding newline number `line`
+        if k >= blocks or counts[-1] < line:
+            raise IndexError("line out of range")
+        return self._block(k)[line - counts[k] - 1]
+
+    def _counted(self, k: int) -> int:
+        """The newlines before block `k` (blocks counted up to it when not yet)."""
+        counts, data = self._counts, self._data
+        while len(counts) <= k:
+            start = (len(counts) - 1) * _BLOCK
+            counts.append(counts[-1] + data.count(b"\n", start, start + _BLOCK))
+        return counts[k]
+
+    def _block(self, k: int) -> array[int]:
+        starts = self._blocks.get(k)
+        if starts is None:
+            start = k * _BLOCK
+            block = self._data[start : start + _BLOCK]
+            starts = self._blocks[k] = line_starts(block, start) if b"\n" in block else array("q")
+        return starts
+
+
+_BLOCK = 16 * 1024  # bytes a block: its line starts are listed in ~0.1 ms
