@@ -117,15 +117,23 @@ def check_file(path: Path, named: bool, settings: Settings) -> Checked:
         analysis = analyze_path(
             path,
             dialect,
-            Options(),
+            Options(detect_secrets=settings.keeps("H010")),
             findings_only=True,
             scan_secrets_when_streaming=settings.select is not None and "H010" in settings.select,
+            scan_early=_alone(),
         )
     except OSError as error:
         return Checked(path, named, error=f"cannot read: {error.strerror or error}")
     if not analysis.is_history:
         return Checked(path, named, records=analysis.history.record_count, skipped=NOT_HISTORIES)
     return checked_analysis(path, named, settings, analysis)
+
+
+def _alone() -> bool:
+    """This is the command's process, not a `--jobs` worker (whose siblings keep every core
+    busy): a second core may scan a big file's secrets while it is read."""
+    multiprocessing = sys.modules.get("multiprocessing")  # a worker has it loaded
+    return multiprocessing is None or multiprocessing.parent_process() is None
 
 
 # --- what a file holds, judged on its decoded records -----------------------------------------

@@ -39,17 +39,21 @@ def analyze_path(
     *,
     findings_only: bool = False,
     scan_secrets_when_streaming: bool = False,
+    scan_early: bool = False,
 ) -> Analysis:
     """Analyze a file; a big JSONL file is streamed (then `Analysis.data` is empty and
     `Analysis.fetch` reads the bytes findings need). `findings_only` lets a big Codex
     rollout keep just the records findings point at (what `check` needs). Secrets are
-    scanned in a streamed file only when asked: it costs more than the rest of the check."""
+    scanned in a streamed file only when asked: it costs more than the rest of the check.
+    `scan_early`: a source read whole has its secrets scan begun in a forked child while
+    it is read (`secrets_early`; a process with threads, such as the server, never asks)."""
     options = with_linked_session(_options(options), path)
+    early = scan_early and options.detect_secrets
     if compression.is_compressed_file(path):
         return _analyze_compressed(
-            path, dialect, options, findings_only, scan_secrets_when_streaming
+            path, dialect, options, findings_only, scan_secrets_when_streaming, early
         )
-    return _analyze_file(path, dialect, options, findings_only, scan_secrets_when_streaming)
+    return _analyze_file(path, dialect, options, findings_only, scan_secrets_when_streaming, early)
 
 
 def _analyze_file(
@@ -58,10 +62,10 @@ def _analyze_file(
     options: Options,
     findings_only: bool,
     scan_secrets_when_streaming: bool,
+    early: bool = False,
 ) -> Analysis:
     if not is_streamable(path):
-        data = path.read_bytes()
-        return _analyze(data, dialect or settled_by_name(path.name, data), options)
+        return _analyze_whole(path.read_bytes(), path, dialect, options, early)
     history = read_history_stream(path, dialect, sparse=findings_only)
     findings = validate(
         history,
@@ -84,6 +88,7 @@ def _analyze_compressed(
     options: Options,
     findings_only: bool,
     scan_secrets_when_streaming: bool,
+    early: bool,
 ) -> Analysis:
     """A zstd-compressed file (Codex's `.jsonl.zst`): its content is analysed. Content
     that would be streamed were it plain is decompressed into a private temporary file
@@ -96,8 +101,7 @@ def _analyze_compressed(
         if len(head) >= STREAM_THRESHOLD:
             break
     else:
-        data = bytes(head)
-        return _analyze(data, dialect or settled_by_name(path.name, data), options)
+        return _analyze_whole(bytes(head), path, dialect, options, early)
     fd, name = tempfile.mkstemp(prefix="context-ls-", suffix=compression.plain_name(path).suffix)
     spilled = Path(name)
     try:
@@ -107,7 +111,7 @@ def _analyze_compressed(
             for chunk in parts:
                 out.write(chunk)
         analysis = _analyze_file(
-            spilled, dialect, options, findings_only, scan_secrets_when_streaming
+            spilled, dialect, options, findings_only, scan_secrets_when_streaming, early
         )
     except BaseException:
         spilled.unlink(missing_ok=True)
@@ -118,6 +122,17 @@ def _analyze_compressed(
         # The file goes with the last holder of the function that reads it.
         weakref.finalize(analysis.fetch, spilled.unlink, missing_ok=True)
     return analysis
+
+
+def _analyze_whole(
+    data: bytes, path: Path, dialect: DialectName | None, options: Options, early: bool
+) -> Analysis:
+    if not early:
+        return _analyze(data, dialect or settled_by_name(path.name, data), options)
+    from context_ls.secrets_early import start_scan  # the CLI's `check` only
+
+    with start_scan(data):  # collected by the analysis' `find_secrets(data)`
+        return _analyze(data, dialect or settled_by_name(path.name, data), options)
 
 
 def with_linked_session(options: Options, path: Path) -> Options:
