@@ -6,12 +6,42 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from context_ls import __version__
 from context_ls.cli.files import UsageError
 
 EPILOG = "Exit codes: 0 clean, 1 findings (or changes with --check), 2 usage or I/O error."
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own, but the terminal's width is asked for only when help is formatted:
+    argparse makes a formatter at every `add_argument`, and its way of asking (importing
+    shutil and the archive modules it brings) is ~2 ms of every start."""
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+    ) -> None:
+        super().__init__(prog, indent_increment, max_help_position, 80 if width is None else width)
+        if width is None:  # both are set on first use, as argparse sets them (`__getattr__`)
+            self._lazy_max_help_position = max_help_position
+            del self._width, self._max_help_position
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in ("_width", "_max_help_position"):
+            raise AttributeError(name)
+        import shutil
+
+        width = shutil.get_terminal_size().columns - 2
+        self._width = width
+        self._max_help_position = min(
+            self._lazy_max_help_position, max(width - 20, self._indent_increment * 2)
+        )
+        return getattr(self, name)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,6 +57,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     the other commands' options at every start."""
     parser = _Parser(
         prog="context-ls",
+        formatter_class=_Formatter,
         description="Find and repair broken AI-agent session histories.",
         epilog=EPILOG,
     )
@@ -38,7 +69,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name, (add_arguments, text, epilog) in _COMMANDS.items():
-        subparser = sub.add_parser(name, help=text, epilog=epilog)
+        subparser = sub.add_parser(name, help=text, epilog=epilog, formatter_class=_Formatter)
         if command is None or command == name:
             add_arguments(subparser)
     return parser
@@ -83,11 +114,15 @@ def _snapshot(snapshot: argparse.ArgumentParser) -> None:
         dest="snapshot_command", metavar="ACTION", parser_class=_Parser
     )
     snap_sub.required = True
-    snap_list = snap_sub.add_parser("list", help="snapshots of a file, newest first")
+    snap_list = snap_sub.add_parser(
+        "list", help="snapshots of a file, newest first", formatter_class=_Formatter
+    )
     snap_list.add_argument("path", metavar="PATH")
     snap_list.add_argument("--format", choices=("text", "json"), default="text")
     snap_restore = snap_sub.add_parser(
-        "restore", help="put a snapshot back (the current content is snapshotted first)"
+        "restore",
+        help="put a snapshot back (the current content is snapshotted first)",
+        formatter_class=_Formatter,
     )
     snap_restore.add_argument("path", metavar="PATH")
     snap_restore.add_argument("--id", help="snapshot id (default: the newest)")
@@ -120,7 +155,9 @@ def _context(context: argparse.ArgumentParser) -> None:
         dest="context_command", metavar="ACTION", parser_class=_Parser
     )
     context_sub.required = True
-    context_sub.add_parser("show", help="print the three contexts as JSON")
+    context_sub.add_parser(
+        "show", help="print the three contexts as JSON", formatter_class=_Formatter
+    )
 
 
 def _report(report: argparse.ArgumentParser) -> None:
