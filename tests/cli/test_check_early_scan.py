@@ -1,0 +1,83 @@
+"""`check` begins a big file's secrets scan in a forked child while it reads the file: the
+same findings as a scan in this process, the child collected, never one in a worker."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+
+from context_ls import secrets, secrets_early
+from context_ls.cli.check import _alone, check_file
+from context_ls.cli.checked import Settings
+
+from .conftest import EXAMPLES, Run
+
+KEY = "sk-ant-api03-" + "x1Y2z3" * 15 + "-AA"
+
+
+def big_document(path: Path) -> Path:
+    """The Chat example with its messages repeated, a key in every hundredth one."""
+    doc = json.loads((EXAMPLES / "openai-chat-messages.json").read_bytes())
+    messages = []
+    for n in range(400):
+        messages.append({"role": "user", "content": f"turn {n} " + (KEY if n % 100 == 7 else "")})
+        messages += doc["messages"]
+    path.write_text(json.dumps({"messages": messages}, indent=2))
+    return path
+
+
+def test_a_big_document_is_scanned_by_a_child_with_the_same_findings(
+    tmp_path: Path, cli: Run
+) -> None:
+    path = big_document(tmp_path / "big.json")
+    collected: list[int | None] = []
+    original = secrets_early.EarlyScan.collect
+
+    def collect(scan: secrets_early.EarlyScan) -> list[secrets.SecretMatch]:
+        collected.append(scan.pid)
+        return original(scan)
+
+    with (
+        patch.object(secrets, "_WINDOW", 20_000),
+        patch.object(secrets, "_MARGIN", 17_000),
+        patch.object(secrets_early, "MIN_BYTES", 0),
+    ):
+        if not secrets_early._may_fork(len(path.read_bytes())):
+            pytest.skip("this process may not fork (no fork, threads, or one core)")
+        with patch.object(secrets_early.EarlyScan, "collect", collect):
+            early = cli("check", "--format", "json", path)
+        alone = check_file(path, True, Settings())  # no child: `collect` is not patched
+    assert collected and collected[0] is not None
+    [entry] = json.loads(early.out)["files"]
+    assert entry["findings"] == alone.findings
+    assert sum(f["code"] == "H010" for f in alone.findings) == 4
+
+
+def test_h010_ignored_means_no_scan(tmp_path: Path, cli: Run) -> None:
+    path = big_document(tmp_path / "big.json")
+    with patch.object(secrets, "_bytes_re", side_effect=AssertionError("scanned")):
+        result = cli("check", "--format", "json", "--ignore", "H010", path)
+    [entry] = json.loads(result.out)["files"]
+    assert entry["findings"] and all(f["code"] != "H010" for f in entry["findings"])
+
+
+def _in_worker(queue: multiprocessing.Queue[bool]) -> None:
+    queue.put(_alone())
+
+
+def test_a_jobs_worker_does_not_fork_again() -> None:
+    assert _alone()
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("workers are not forked here")
+    context = multiprocessing.get_context("fork")
+    queue: multiprocessing.Queue[bool] = context.Queue()
+    worker = context.Process(target=_in_worker, args=(queue,))
+    worker.start()
+    try:
+        assert queue.get(timeout=60) is False
+    finally:
+        worker.join(60)
