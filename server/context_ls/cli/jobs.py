@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
@@ -142,7 +141,7 @@ def _ready(value: RangeChecked | Checked) -> Callable[[], RangeChecked | Checked
 def _dataset(path: Path, named: bool, ranges: list[RangeChecked | Checked]) -> Checked:
     failed = next((r for r in ranges if isinstance(r, Checked)), None)
     if failed is not None:
-        return replace(failed, named=named)
+        return failed._replace(named=named)
     return dataset_checked(path, named, [r for r in ranges if isinstance(r, RangeChecked)])
 
 
