@@ -4,6 +4,7 @@ pretty documents, secrets inside records), the examples, and the real third-part
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -91,6 +92,35 @@ def test_examples(path: Path) -> None:
     if path.name == "EXPECTED.json":
         pytest.skip("not a history")
     assert_placed_alike(analyze_path(path))
+
+
+def test_a_big_document_checked_sparsely_is_placed_as_a_full_read(tmp_path: Path) -> None:
+    """`check` on a document big enough to be read leanly, its secrets scanned early: every
+    finding where the full read's own finding is placed by the index of every line."""
+    from context_ls.cli.check import check_file  # the CLI's path, as `check` takes it
+    from context_ls.cli.checked import Settings
+
+    doc = json.loads((EXAMPLES / "openai-chat-messages.json").read_bytes())
+    messages: list[object] = []
+    for n in range(900):
+        messages.append({"role": "user", "content": f"turn {n} é " + (KEY if n % 200 == 7 else "")})
+        messages += doc["messages"]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"messages": messages}, indent=2))
+    assert path.stat().st_size > 4 << 20
+    checked = check_file(path, True, Settings())
+    got = sorted(
+        (f["code"], f["call_id"] or "", f["line"], f["column"], f["end_line"], f["end_column"])
+        for f in checked.findings
+    )
+    analysis = analyze(path.read_bytes())
+    placed = [(f, by_index(analysis, f.item, f.span.start, f.span.end)) for f in analysis.findings]
+    expected = sorted(
+        (f.code, f.call_id or "", at.line, at.column, at.end_line, at.end_column)
+        for f, at in placed
+    )
+    assert got == expected
+    assert sum(code == "H010" for code, *_ in got) == 5
 
 
 def test_realdata() -> None:
