@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from context_ls.history import docscan
 from context_ls.history.findings import Finding
 from context_ls.history.locate import id_span_in, key_value_span
 from context_ls.history.model import DialectName, History, Span
@@ -16,7 +17,7 @@ from context_ls.history.reader import read_history
 from context_ls.history.rules import RULES, Rule
 from context_ls.history.spliced import Source, as_bytes
 from context_ls.history.validate import LinkedUuids, SpanOf, validate
-from context_ls.secrets import find_secrets
+from context_ls.secrets import SecretMatch, find_secrets
 
 
 @dataclass(slots=True)
@@ -111,8 +112,29 @@ def analyze(
     return _analyze(data, dialect, _options(options))
 
 
-def _analyze(data: bytes, dialect: DialectName | None, options: Options) -> Analysis:
+def _analyze(
+    data: bytes, dialect: DialectName | None, options: Options, *, findings_only: bool = False
+) -> Analysis:
+    """`findings_only`: the caller reads the findings (and the history's dialect and
+    record count) only, so a big JSON document may be read sparsely (`sparse_analysis`)."""
+    if findings_only and len(data) >= docscan.MIN_BYTES:
+        analysis = sparse_analysis(data, dialect, options)
+        if analysis is not None:
+            return analysis
     return _finish(data, read_history(data, dialect), options, None)
+
+
+def sparse_analysis(data: bytes, dialect: DialectName | None, options: Options) -> Analysis | None:
+    """The full read's findings of a JSON document from its lean read (`docscan`), whose
+    history holds only the records they point at (`History.sparse`): `check`'s path, not
+    one for repairs, hovers or trimming. None: the document is read whole."""
+    scanned = docscan.scan(data, dialect)
+    if scanned is None:
+        return None
+    matches = find_secrets(data) if options.detect_secrets else []
+    # The record holding a secret is kept: H010 is filed under it.
+    history = scanned.history(scanned.elements.row_at(match.start) for match in matches)
+    return Analysis(data, history, find(data, history, options, None, secrets=matches))
 
 
 def _finish(
@@ -130,9 +152,11 @@ def find(
     options: Options,
     record_secrets: Sequence[Sequence[tuple[int, int, str]]] | None,
     span_of: SpanOf | None = None,
+    secrets: Sequence[SecretMatch] | None = None,
 ) -> list[Finding]:
     """The findings of a source held in memory: validation, secrets (per record when
-    known), severities from the settings, spans on the ids. `span_of`: see `validate`."""
+    known, or `secrets`: the matches in `data`, when already found), severities from the
+    settings, spans on the ids. `span_of`: see `validate`."""
     findings = validate(
         history,
         options.enforce_invariants,
@@ -144,7 +168,7 @@ def find(
         if record_secrets is not None:
             findings.extend(_findings_from_record_secrets(history, record_secrets, span_of))
         else:
-            findings.extend(secret_findings(history, as_bytes(data)))
+            findings.extend(secret_findings(history, as_bytes(data), secrets))
     findings = apply_severity(findings, options.severity)
     refine_spans(findings, history, lambda start, end: data[start:end], span_of)
     return findings
@@ -193,11 +217,15 @@ def refine_spans(
             finding.span = span
 
 
-def secret_findings(history: History, data: bytes) -> list[Finding]:
+def secret_findings(
+    history: History, data: bytes, matches: Sequence[SecretMatch] | None = None
+) -> list[Finding]:
+    """H010 for each secret in `data` (`matches`: those found already), filed under the
+    record it lies in."""
     rule = RULES["H010"]
     items = history.items
     found: list[Finding] = []
-    for match in find_secrets(data):
+    for match in find_secrets(data) if matches is None else matches:
         index = max(items.row_at(match.start), 0) if items else -1
         found.append(_secret_finding(rule, match.kind, match.start, match.end, index))
     return found

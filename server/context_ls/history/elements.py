@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import accumulate, repeat
+from operator import add
 
 import msgspec
 
@@ -60,10 +62,22 @@ def layout(data: bytes, start: int) -> Layout | None:
         return None
     state = any(k in obj and bytes(obj[k]) != b"null" for k in SERVER_STATE_KEYS)
     raw_array = obj[key]
-    at = _value_offset(data, head, obj, key)
-    if at is None:  # repeated keys: the last one counts, as in the decode
-        at = data.rfind(memoryview(raw_array))
-    return _place(data, key, state, at, _raw_array(raw_array))
+    return _place(data, key, state, _array_at(data, head, obj, key), _raw_array(raw_array))
+
+
+def array_offset(data: bytes, brace: int, key: str) -> int:
+    """The offset of the array under top-level `key` of the object whose `{` is at
+    `brace` (the document is valid JSON and has one)."""
+    body = memoryview(data)[brace:]
+    return _array_at(data, brace, _raw_object(body), key)
+
+
+def _array_at(data: bytes, brace: int, obj: dict[str, msgspec.Raw], key: str) -> int:
+    value = memoryview(obj[key])
+    at = _value_offset(data, brace, obj, key)
+    if at is None or not data.startswith(value, at):
+        at = data.rfind(value)  # repeated keys: the last one counts, as in the decode
+    return at
 
 
 def _after_ws(data: bytes, pos: int) -> int:
@@ -93,6 +107,31 @@ def _value_offset(data: bytes, brace: int, obj: dict[str, msgspec.Raw], key: str
             return None
         pos = after.end()
     return None
+
+
+def even_starts(data: bytes, open_at: int, raws: list[msgspec.Raw]) -> tuple[list[int], int] | None:
+    """The offsets of `raws` (the elements of the array whose `[` is at `open_at`) and of
+    the array's `]`, when one separator lies between every two elements, as in a
+    pretty-printed or compact document; None otherwise. The offsets follow from the
+    lengths, once the elements joined by that separator are found in `data` byte for byte
+    (two passes in C, where `place` walks them in Python, several times slower)."""
+    if not raws:
+        return None
+    first = _after_ws(data, open_at + 1)
+    sep = b""
+    if len(raws) > 1:
+        match = _SEP.match(data, first + len(raws[0]))
+        if match is None:
+            return None
+        sep = match.group()
+    if not data.startswith(sep.join(raws), first):
+        return None
+    sizes = map(len, raws)
+    starts = list(accumulate(map(add, sizes, repeat(len(sep))), initial=first))
+    close = _after_ws(data, starts.pop() - len(sep))
+    if data[close : close + 1] != b"]":
+        return None
+    return starts, close
 
 
 def _place(

@@ -3,6 +3,7 @@ lay out items, calls, outputs and the turns adjacency is judged by."""
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain, islice
 from sys import intern
@@ -103,7 +104,7 @@ def read_source(data: bytes, dialect: DialectName | None = None) -> tuple[Histor
     if dialect is None:
         decoded = [_decoded_or_not(chunk) for _line, _pos, chunk, _error, _col in head]
         dialect = document_dialect(None, [v for v in decoded if v is not _NOT_JSON])
-    history = _new_history(data, dialect, document=False)
+    history = new_history(data, dialect, document=False)
     if dialect is None:
         return history, None
     read = facts_reader(dialect)
@@ -142,7 +143,8 @@ def _facts_of_value(dialect: DialectName) -> Callable[[Any, bytes], RecordFacts]
     return facts_of_decoded(described.read_line)
 
 
-def _new_history(data: Source, dialect: DialectName | None, *, document: bool) -> History:
+def new_history(data: Source, dialect: DialectName | None, *, document: bool) -> History:
+    """An empty history of `data` (its size, newline and last byte known)."""
     history = History(
         dialect=dialect, size=len(data), newline=src.detect_newline(data), document=document
     )
@@ -166,7 +168,7 @@ def _read_document(data: bytes, start: int, dialect: DialectName | None) -> tupl
     key = found.key if found is not None else None
     if dialect is None:
         dialect = document_dialect(key, list(_sample_values(_head_rows(raws))))
-    history = _new_history(data, dialect, document=True)
+    history = new_history(data, dialect, document=True)
     if dialect is None:
         return history, None
     if found is None:
@@ -200,7 +202,7 @@ def _read_salvaged(data: bytes, start: int, dialect: DialectName | None, error: 
     rows = [(r.line, r.start, r.data, r.error, r.col) for r in records]
     if dialect is None:  # no key: what is around the records cannot be decoded
         dialect = document_dialect(None, list(_sample_values(rows[: SAMPLE_SIZE * 2])))
-    history = _new_history(data, dialect, document=True)
+    history = new_history(data, dialect, document=True)
     if dialect is None:
         return history
     read = facts_reader(dialect)
@@ -283,7 +285,13 @@ class HistoryBuilder:
         """A broken document whose elements all parsed (e.g. the closing bracket is missing)."""
         self.add(start, end, line, col, malformed(error))
 
-    def finish(self) -> History:
+    def finish(self, turns: Iterable[int] | None = None) -> History:
+        """The history, its turns counted; `turns`: each record's, known beforehand (a
+        sparse history holds some records only, and counting them would number them
+        wrongly)."""
         self.history.thread_names = self.threads
-        assign_turns(self.history)
+        if turns is None:
+            assign_turns(self.history)
+        else:
+            self.history.items.turns = array("q", turns)
         return self.history

@@ -7,23 +7,31 @@ diagnostics of the edit are computed from the pieces, and the new bytes are copi
 afterwards (`TextSnapshot.data`). Every version is an immutable `TextSnapshot`, so an
 analysis always converts its byte spans with the line index of the exact bytes it read,
 even while newer edits arrive.
+
+A big document's line starts are listed only when first needed (~70 ms for the 400k
+lines of a 28 MB pretty-printed document, most of the time it took to receive it): its
+first diagnostics are placed by `LineIndex`'s blocks, and the list is made in the
+background afterwards (`materialize`).
 """
 
 from __future__ import annotations
 
+import threading
 from array import array
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lsprotocol import types
 
-from context_ls.history.position import line_starts
+from context_ls.history.position import LineIndex, line_starts
 from context_ls.history.spliced import Source, Spliced, as_bytes
 
 UTF8 = types.PositionEncodingKind.Utf8
 UTF16 = types.PositionEncodingKind.Utf16
 UTF32 = types.PositionEncodingKind.Utf32
 MAX_PENDING_EDITS = 8  # versions chained on one copy at most (each read goes through all)
+FEW_PLACES = 1000  # offsets placed by blocks before every line is listed
+_PLACING = threading.Lock()  # a `LineIndex` fills its blocks as it goes: one thread at a time
 
 
 def _units(text: str, encoding: str) -> int:
@@ -43,12 +51,17 @@ class TextSnapshot:
     # Where lines start: line i at raw_starts[i], plus `shift` from line `shifted` on. A
     # keystroke moves every line after it; adding to each of them cost ~15 ms in a 28 MB
     # pretty-printed document (400k lines), so the move is kept pending and composed with
-    # the next edit's (see `apply`); `starts` gives them all moved.
-    raw_starts: array[int]
+    # the next edit's (see `apply`); `starts` gives them all moved. None: not listed yet
+    # (only for bytes as received; `raw_starts` lists them).
+    known_starts: array[int] | None
     version: int
     encoding: str = UTF16
     shifted: int = 1 << 62
     shift: int = 0
+    # Places offsets while `known_starts` is None (made on first use, dropped after), and
+    # how many it placed: many more (an outline) list every line at once.
+    _index: LineIndex | None = field(default=None, init=False, repr=False, compare=False)
+    _placed_count: int = field(default=0, init=False, repr=False, compare=False)
 
     @classmethod
     def from_text(cls, text: str, version: int, encoding: str = UTF16) -> TextSnapshot:
@@ -57,7 +70,33 @@ class TextSnapshot:
 
     @classmethod
     def from_bytes(cls, data: bytes, version: int, encoding: str = UTF16) -> TextSnapshot:
-        return cls(data, line_starts(data, first=0), version, encoding)
+        return cls(data, None, version, encoding)
+
+    @property
+    def raw_starts(self) -> array[int]:
+        """The line starts as stored (see `known_starts`), listed on first use."""
+        starts = self.known_starts
+        if starts is None:
+            # Listing twice in two threads is harmless: both lists are the same.
+            starts = line_starts(as_bytes(self.source), first=0)
+            object.__setattr__(self, "known_starts", starts)
+            object.__setattr__(self, "_index", None)
+        return starts
+
+    @property
+    def lines_listed(self) -> bool:
+        return self.known_starts is not None
+
+    def more_lines_than(self, count: int) -> bool:
+        """Whether the text has over `count` lines (without listing them all)."""
+        if self.known_starts is not None:
+            return len(self.known_starts) > count
+        data, at = as_bytes(self.source), -1
+        for _ in range(count):
+            at = data.find(b"\n", at + 1)
+            if at == -1:
+                return False
+        return True
 
     @property
     def starts(self) -> array[int]:
@@ -93,9 +132,16 @@ class TextSnapshot:
     def copy_pending(self) -> bool:
         return isinstance(self.source, Spliced) and self.source.base is not None
 
+    @property
+    def work_pending(self) -> bool:
+        """Bytes to copy or lines to list before a request or an edit needs them."""
+        return self.copy_pending or self.known_starts is None
+
     def materialize(self) -> None:
-        """Copy an edited version's bytes now (in a worker, before someone needs them)."""
+        """Copy an edited version's bytes and list its lines now (in a worker, before
+        someone needs them)."""
         as_bytes(self.source)
+        self.raw_starts  # noqa: B018  (listed on first use)
 
     @property
     def line_count(self) -> int:
@@ -135,13 +181,28 @@ class TextSnapshot:
     def position_at(self, offset: int) -> types.Position:
         """LSP position of a byte offset."""
         offset = max(0, min(offset, len(self.source)))
-        line = self._line_at(offset)
-        start = self._start(line)
+        if self.known_starts is None and self._placed_count < FEW_PLACES:
+            line, start = self._placed(offset)
+        else:
+            line = self._line_at(offset)
+            start = self._start(line)
         prefix = self.source[start:offset]
         if self.encoding == UTF8 or prefix.isascii():
             return types.Position(line=line, character=len(prefix))
         text = prefix.decode("utf-8", "surrogateescape")
         return types.Position(line=line, character=_units(text, self.encoding))
+
+    def _placed(self, offset: int) -> tuple[int, int]:
+        """(line, where it starts) of `offset` before the lines are listed: a few offsets
+        (a first look's findings) cost a count of the newlines before them, in C."""
+        with _PLACING:
+            index = self._index
+            if index is None:
+                index = LineIndex(as_bytes(self.source))
+                object.__setattr__(self, "_index", index)
+            place = index.position(offset)
+            object.__setattr__(self, "_placed_count", self._placed_count + 1)
+        return place.line, offset - place.byte_col
 
     def range_of(self, start: int, end: int) -> types.Range:
         return types.Range(start=self.position_at(start), end=self.position_at(end))

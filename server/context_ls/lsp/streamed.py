@@ -1,12 +1,14 @@
 """A big didOpen decoded while it still arrives.
 
 A 25 MB transcript reaches the server as one JSON string inside its didOpen. Decoding the
-whole body after its last byte, encoding the text back to UTF-8 and finding its line
-starts took ~50 ms on a fresh server, most of it first-touch page faults of three 25 MB
-buffers. Here the text is unescaped a piece at a time while the rest crosses the pipe:
-every piece ends just after a line break (a `\\n` escape), so it never splits an escape
-and gives its line starts at once. A big Codex rollout also goes through the quick
-first look's scan on the way. Little is left for after the last byte. Anything
+whole body after its last byte and encoding the text back to UTF-8 took ~50 ms on a
+fresh server, most of it first-touch page faults of three 25 MB buffers. Here the text is
+unescaped a piece at a time while the rest crosses the pipe: every piece ends just after a
+line break (a `\\n` escape), so it never splits an escape. A big Codex rollout also goes
+through the quick first look's scan on the way, which lists its line starts; other texts'
+are listed later (`OpenedText.listed` is None, see `TextSnapshot.raw_starts`): the server,
+not the client, keeps the pipe waiting, and listing the 400k lines of a 28 MB document
+took ~70 ms of a ~200 ms receive. Little is left for after the last byte. Anything
 unexpected (another method, another shape, an escape msgspec refuses, such as a lone
 surrogate) hands the caller the raw body to decode as before.
 """
@@ -47,8 +49,14 @@ class OpenedText:
     uri: str
     version: int
     data: bytes
-    starts: array[int]  # starts[0] == 0, then the offset just past every `\n`
+    # listed[0] == 0, then the offset just past every `\n`; None: not listed (no scan)
+    listed: array[int] | None
     scan: CodexScan | None  # the quick first look's scan of `data`, when it applies
+
+    @property
+    def starts(self) -> array[int]:
+        """Where the lines start (listed now if they were not as the text arrived)."""
+        return self.listed if self.listed is not None else line_starts(self.data, first=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +193,6 @@ class _Text:
             self.scan = CodexScan() if is_quick_candidate(piece) else None
         if self.scan is not None:
             self.scan.feed(line_views(piece, self.size, self.starts))
-        else:
-            self.starts += line_starts(piece, self.size)
         self.out.write(piece)
         self.size += len(piece)
 
@@ -212,7 +218,8 @@ class _Text:
         self.out.truncate(self.size)
         data = self.out.getvalue()
         self.out = io.BytesIO()
-        return Streamed(message, OpenedText(uri, version, data, self.starts, self.scan))
+        listed = self.starts if self.scan is not None else None
+        return Streamed(message, OpenedText(uri, version, data, listed, self.scan))
 
 
 def read_body(read: Callable[[int], bytes], size: int) -> bytes | Streamed:

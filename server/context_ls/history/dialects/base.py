@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
+    from context_ls.history.docscan import Elements, Pick
     from context_ls.history.facts import RecordFacts
     from context_ls.history.items import Item
     from context_ls.history.model import Call, History, Output, TextEdit
@@ -84,6 +85,9 @@ class Dialect(NamedTuple):
     # `check`'s sparse scan of a big JSONL file (lines, history, fetch) -> the history
     # with only the records findings need; None: read every record.
     sparse_scan: Callable[[Any, History, Callable[[int, int], bytes]], History] | None = None
+    # `check`'s lean read of a big JSON document (`docscan`): (its bytes, its records) ->
+    # the records a finding can come from, with every record's turn; None: read it whole.
+    document_scan: Callable[[bytes, Elements], Pick | None] | None = None
     # Whether a JSON document under `key`, detected as `detected`, whose sampled records
     # all fit, is this dialect's after all (a request body's key can decide).
     claims_document: Callable[[str | None, str | None, Sequence[Any]], bool] | None = None

@@ -23,6 +23,7 @@ from context_ls.history.new_records import NewRecord
 
 if TYPE_CHECKING:
     from context_ls.history.columns import Records
+    from context_ls.history.docscan import Elements, Pick
     from context_ls.history.items import Item
     from context_ls.history.model import Call, History
     from context_ls.history.normalize import Plan
@@ -157,6 +158,13 @@ def synthesize(plan: Plan, call: Call) -> None:
     plan.insert(after_tool_messages(plan.history.items[call.item]), NewRecord(value))
 
 
+def document_scan(data: bytes, elements: Elements) -> Pick | None:
+    """`chat_scan.scan`, imported on first use (most processes never read a big document)."""
+    from context_ls.history.dialects.chat_scan import scan
+
+    return scan(data, elements)
+
+
 DIALECT = Dialect(
     name=NAME,
     what="OpenAI Chat Completions messages",
@@ -165,6 +173,7 @@ DIALECT = Dialect(
     facts=facts,
     subject=lambda value, block: get_path(value, "tool_calls", block) if block >= 0 else value,
     turns=turns,
+    document_scan=document_scan,
     api=API_ERRORS,
     adjacency=True,
     default_text=DEFAULT_SYNTHETIC_TEXT,

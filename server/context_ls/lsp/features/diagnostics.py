@@ -233,15 +233,15 @@ class Diagnostics(LanguageFeature):
             # are out: who else writes this history?
             self.writers.scan_beside(doc)
         self.server.fan_out("document_analyzed", doc)
-        if text.copy_pending:
+        if text.work_pending:
             state.copy_timer = loop.call_later(COPY_DELAY, self._copy, text)
 
     def _copy(self, text: TextSnapshot) -> None:
         """The diagnostics of an edit came from the pieces of the previous version: copy
-        the bytes of the new one before a request needs them. The copy holds the GIL
-        (~10 ms for 25 MB of fresh pages), hence the pause first: a pulling client's
-        answer goes out before it, and a keystroke right after cancels it (see
-        `TextSnapshot.apply` for how long versions may chain)."""
+        the bytes of the new one before a request needs them (and list the lines of an
+        opened one). The copy holds the GIL (~10 ms for 25 MB of fresh pages), hence the
+        pause first: a pulling client's answer goes out before it, and a keystroke right
+        after cancels it (see `TextSnapshot.apply` for how long versions may chain)."""
         asyncio.get_running_loop().run_in_executor(self.server.analysis_pool, text.materialize)
 
     def _is_current(self, doc: DocumentState, text: TextSnapshot) -> bool:

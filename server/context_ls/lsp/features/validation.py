@@ -76,7 +76,7 @@ def _settled_dialect(doc: DocumentState, text: TextSnapshot) -> DialectName | No
     """The dialect the file's name settles, as `check` has it (a one-line `.jsonl` data set,
     which reads as a request body by content alone); asked only of a text of a few lines,
     so that a keystroke in a big document never copies it for this."""
-    if len(text.raw_starts) > _FEW_LINES:
+    if text.more_lines_than(_FEW_LINES):
         return None
     return settled_by_name(doc.uri.rsplit("/", 1)[-1], text.data)
 

@@ -1,0 +1,238 @@
+"""The lean read of a big Chat Completions document (`Dialect.document_scan`, see
+`docscan.py`).
+
+A typed decode keeps only what the rules read (role, the ids of tool calls, a tool
+message's `tool_call_id`); the turns are counted as `chat.turns` counts them. A record
+is left out only when it is proven quiet: its calls and outputs pair exactly once, in
+order, the output in the turn right after its call's. Anything else is kept: records the
+typed decode does not take (read as the full read reads them), ids that are missing,
+repeated, unanswered, orphaned, early or not adjacent, roles it does not know, and the
+last plain message (where "waiting for output" starts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import compress, repeat
+from operator import attrgetter, eq, sub
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+from msgspec import Struct
+
+from context_ls.history.dialects import chat
+from context_ls.history.facts import DECODE_ERRORS
+
+if TYPE_CHECKING:
+    from context_ls.history.docscan import Elements, Pick
+
+
+class _Call(Struct, gc=False):
+    id: str | None = None
+
+
+class _Message(Struct, gc=False):
+    """What the rules read of a message (another type of any of these fails the decode:
+    the record is then read as the full read reads it, and kept)."""
+
+    role: str | None = None
+    tool_calls: list[_Call] | None = None
+    tool_call_id: str | None = None
+
+
+_messages = msgspec.json.Decoder(list[_Message]).decode
+_message = msgspec.json.Decoder(_Message).decode
+_value = msgspec.json.decode
+_ROLES = chat.ROLES
+_tool_calls = attrgetter("tool_calls")
+_tool_call_id = attrgetter("tool_call_id")
+
+
+def scan(data: bytes, elements: Elements) -> Pick | None:
+    """The records of a Chat document a finding may come from or point at, and the turn
+    of every record; None: read it whole."""
+    from context_ls.history.docscan import Pick
+
+    kept: list[int] = []
+    messages: list[_Message] | None
+    try:
+        messages = _messages(memoryview(data)[elements.open : elements.close + 1])
+    except msgspec.ValidationError:
+        messages = _one_by_one(elements.raws, kept)
+    except DECODE_ERRORS:
+        return None
+    if messages is None:
+        return None
+    roles: list[str | None] = [m.role for m in messages]
+    if not _ROLES.issuperset(roles):  # any case is read ("Tool"); unknown roles are kept
+        roles = [r.lower() if r is not None else None for r in roles]
+        kept.extend(row for row, role in enumerate(roles) if role not in _ROLES)
+    turns = _turns(roles)
+    pairing = _Pairing(messages, roles)
+    kept.extend(pairing.unpaired(turns, kept))
+    last = _last_plain(messages, roles)
+    if last >= 0:
+        kept.append(last)
+    return Pick(sorted(pairing.close(kept)), turns, pairing.close)
+
+
+def _one_by_one(raws: list[msgspec.Raw], kept: list[int]) -> list[_Message] | None:
+    """The messages decoded one at a time: a record the typed decode does not take is read
+    as the full read reads it (`chat.facts`) and kept."""
+    messages: list[_Message] = []
+    for row, raw in enumerate(raws):
+        try:
+            messages.append(_message(raw))
+            continue
+        except msgspec.ValidationError:
+            pass
+        except DECODE_ERRORS:
+            return None
+        kept.append(row)
+        messages.append(_of_facts(_value(raw)))
+    return messages
+
+
+def _of_facts(value: Any) -> _Message:
+    """What the full read says of a record, as a message the scan reads: its role, and its
+    usable call and output ids (a record without one is kept anyway)."""
+    facts = chat.facts(value)
+    calls = [_Call(call.call_id) for call in facts.calls] or None
+    output = facts.outputs[0].call_id if facts.outputs else None
+    return _Message(facts.role, calls, output)
+
+
+def _turns(roles: list[str | None]) -> list[int]:
+    """Each record's turn, as `chat.turns` counts them (-1: not a message)."""
+    turns: list[int] = []
+    append = turns.append
+    turn = -1
+    previous_was_tool = False
+    for role in roles:
+        if role is None:
+            append(-1)
+            continue
+        is_tool = role == "tool"
+        if not (is_tool and previous_was_tool):
+            turn += 1
+        previous_was_tool = is_tool
+        append(turn)
+    return turns
+
+
+class _Pairing:
+    """The calls and outputs of a document's records, by id."""
+
+    def __init__(self, messages: list[_Message], roles: list[str | None]) -> None:
+        self.messages, self.roles = messages, roles
+        self.first_call: dict[str, int] = {}
+        self.first_output: dict[str, int] = {}
+        self.suspect: set[str] = set()
+
+    def unpaired(self, turns: list[int], kept: list[int]) -> list[int]:
+        """The records holding a call or an output whose id does not pair exactly once,
+        in order, the output in the turn after its call's; those with an id missing go to
+        `kept`. (Loops in C where they can: this runs over every record.)"""
+        messages, roles = self.messages, self.roles
+        rows = range(len(messages))
+        has_calls = list(map(_tool_calls, messages))
+        holders = list(compress(rows, has_calls))
+        if not {"assistant"}.issuperset(map(roles.__getitem__, holders)):
+            holders = [row for row in holders if roles[row] == "assistant"]
+        call_ids, call_rows = _with_ids(
+            [call.id for row in holders for call in messages[row].tool_calls or ()],
+            [row for row in holders for _call in messages[row].tool_calls or ()],
+            kept,
+        )
+        output_rows = list(compress(rows, map(eq, roles, repeat("tool"))))
+        output_ids, output_rows = _with_ids(
+            list(map(_tool_call_id, map(messages.__getitem__, output_rows))), output_rows, kept
+        )
+        suspect = self.suspect
+        first_call = self.first_call = _first_of(call_ids, call_rows, suspect)
+        first_output = self.first_output = _first_of(output_ids, output_rows, suspect)
+        suspect.update(first_call.keys() ^ first_output.keys())
+        paired = [call_id for call_id in first_output if call_id in first_call]
+        turn_of = turns.__getitem__
+        # The output's turn right after its call's (turns never go down, so it comes later).
+        gaps = list(
+            map(
+                sub,
+                map(turn_of, map(first_output.__getitem__, paired)),
+                map(turn_of, map(first_call.__getitem__, paired)),
+            )
+        )
+        if gaps.count(1) != len(gaps):
+            suspect.update(call_id for call_id, gap in zip(paired, gaps, strict=True) if gap != 1)
+        if not suspect:
+            return []
+        return [
+            row
+            for ids, rows_of in ((call_ids, call_rows), (output_ids, output_rows))
+            for call_id, row in zip(ids, rows_of, strict=True)
+            if call_id in suspect
+        ]
+
+    def close(self, rows: Iterable[int]) -> set[int]:
+        """`rows` and the records the validator must see with them to judge them as the
+        full read does: the other half of each pair their ids belong to (a record kept for
+        one call brings its other calls' outputs), and so on. The holders of an id that
+        does not pair are all kept already."""
+        first_call, first_output, suspect = self.first_call, self.first_output, self.suspect
+        kept = set(rows)
+        todo = list(kept)
+        while todo:
+            for call_id in self._ids_at(todo.pop()):
+                if call_id in suspect:
+                    continue
+                for other in (first_call.get(call_id), first_output.get(call_id)):
+                    if other is not None and other not in kept:
+                        kept.add(other)
+                        todo.append(other)
+        return kept
+
+    def _ids_at(self, row: int) -> list[str]:
+        role, message = self.roles[row], self.messages[row]
+        if role == "assistant":
+            return [call.id for call in message.tool_calls or () if call.id]
+        if role == "tool" and message.tool_call_id:
+            return [message.tool_call_id]
+        return []
+
+
+def _with_ids(
+    ids: list[str | None], rows: list[int], kept: list[int]
+) -> tuple[list[str], list[int]]:
+    """The ids that are usable and their rows; the rows of the others go to `kept` (H007)."""
+    if all(ids):
+        return ids, rows  # type: ignore[return-value]  # no None, no ""
+    kept.extend(row for row, each in zip(rows, ids, strict=True) if not each)
+    pairs = [(each, row) for each, row in zip(ids, rows, strict=True) if each]
+    return [each for each, _row in pairs], [row for _each, row in pairs]
+
+
+def _first_of(ids: list[str], rows: list[int], repeated: set[str]) -> dict[str, int]:
+    """id -> the row of its first holder; the ids held more than once go to `repeated`."""
+    first = dict(zip(reversed(ids), reversed(rows), strict=True))
+    if len(first) != len(ids):
+        seen: set[str] = set()
+        for each in ids:
+            if each in seen:
+                repeated.add(each)
+            seen.add(each)
+    return first
+
+
+def _last_plain(messages: list[_Message], roles: list[str | None]) -> int:
+    """The last record the full read calls a plain message (no call, no output): the
+    calls after it are the live tail "waiting for output" judges (-1: none)."""
+    for row in range(len(messages) - 1, -1, -1):
+        role = roles[row]
+        if role is None:
+            continue
+        message = messages[row]
+        if role == "tool" and message.tool_call_id:
+            continue
+        if role == "assistant" and any(call.id for call in message.tool_calls or ()):
+            continue
+        return row
+    return -1

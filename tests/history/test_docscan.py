@@ -1,0 +1,309 @@
+"""The lean read of a big JSON document (`docscan`, `chat_scan`) gives exactly the full
+read's findings: a property over random Chat documents (every layout, envelope and kind
+of break), the real documents, and the cases where it must read the document whole."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from context_ls.history import analysis, docscan
+from context_ls.history.analysis import Analysis, Options
+from context_ls.history.findings import Finding
+
+REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
+SECRET = "sk-proj-abcdefghijklmnopqrstuvwxyzABCDEF0123456789abcd"
+
+
+@pytest.fixture
+def any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every document takes the lean read, however small and however many records kept."""
+    monkeypatch.setattr(docscan, "MIN_BYTES", 0)
+    monkeypatch.setattr(docscan, "MAX_KEPT", 1.0)
+
+
+def facts_of(found: Analysis) -> list[tuple[Any, ...]]:
+    """What a finding says and where, with the record it is filed under."""
+    items = found.history.items
+
+    def record(f: Finding) -> tuple[Any, ...] | None:
+        if f.item < 0:
+            return None
+        item = items[f.item]
+        return (item.span, item.line, item.col, item.kind, item.role, item.turn)
+
+    return [
+        (
+            f.code,
+            f.severity,
+            f.span,
+            f.message,
+            f.call_id,
+            f.fixable,
+            f.pending,
+            [(r.span, r.message) for r in f.related],
+            record(f),
+        )
+        for f in found.findings
+    ]
+
+
+def assert_same(data: bytes, options: Options | None = None) -> Analysis:
+    options = options or Options()
+    full = analysis._analyze(data, None, options)
+    lean = analysis._analyze(data, None, options, findings_only=True)
+    assert facts_of(lean) == facts_of(full)
+    assert lean.history.dialect == full.history.dialect
+    assert lean.history.record_count == full.history.record_count
+    return lean
+
+
+# --- random Chat documents ------------------------------------------------------------------
+
+_POOL = ["call_a", "call_b", "call_c", ""]
+_ODD: list[Any] = [
+    42,
+    "text",
+    None,
+    {"content": "no role"},
+    {"role": 7, "content": "x"},
+    {"role": "assistant", "tool_calls": "not a list"},
+    {"role": "assistant", "tool_calls": [None, {"id": "call_a"}]},
+    {"role": "assistant", "tool_calls": [{"id": 5}]},
+    {"role": "assistant", "tool_calls": [{"function": {"name": "grep"}}]},
+    {"role": "tool", "content": "no id"},
+    {"role": "tool", "tool_call_id": 9, "content": "x"},
+    {"role": "Tool", "tool_call_id": "call_b", "content": "x"},
+    {"role": "USER", "content": ""},
+    {"role": "narrator", "content": " "},
+    {"role": "user", "tool_calls": [{"id": "call_c"}]},
+    {"role": "user", "content": [{"type": "text", "text": ""}]},
+]
+
+
+def _call(call_id: str) -> dict[str, Any]:
+    return {"id": call_id, "type": "function", "function": {"name": "grep", "arguments": "{}"}}
+
+
+def _calls(ids: list[str]) -> dict[str, Any]:
+    return {"role": "assistant", "content": None, "tool_calls": [_call(i) for i in ids]}
+
+
+def _output(call_id: str, text: str = "ok") -> dict[str, Any]:
+    return {"role": "tool", "tool_call_id": call_id, "content": text}
+
+
+@st.composite
+def conversations(draw: st.DrawFn) -> list[Any]:
+    """Mostly clean turns of calls and their outputs, with every kind of break now and then:
+    dangling calls, orphans, outputs moved or repeated, ids reused or missing, odd records,
+    roles in another case, empty texts, secrets."""
+    messages: list[Any] = [{"role": "system", "content": "You are helpful."}]
+    fresh = 0
+    for _ in range(draw(st.integers(0, 14))):
+        kind = draw(st.sampled_from(["turn"] * 6 + ["text", "odd", "pool", "secret"]))
+        if kind == "turn":
+            ids = [f"call_{fresh + n}" for n in range(draw(st.integers(1, 3)))]
+            fresh += len(ids)
+            messages.append({"role": "user", "content": "please grep"})
+            messages.append(_calls(ids))
+            outputs = [_output(i) for i in ids]
+            change = draw(st.sampled_from(["none"] * 4 + ["drop", "twice", "later", "first"]))
+            if change == "drop":
+                outputs.pop(draw(st.integers(0, len(outputs) - 1)))
+            elif change == "twice":
+                outputs.append(outputs[0])
+            elif change == "first":
+                messages.insert(len(messages) - 1, outputs.pop())
+            messages.extend(outputs)
+            if change == "later":
+                messages.append({"role": "user", "content": "wait"})
+                messages.append(_output(ids[0], "late"))
+        elif kind == "text":
+            role = draw(st.sampled_from(["user", "assistant", "developer", "system"]))
+            messages.append({"role": role, "content": draw(st.sampled_from(["hi", "", "  "]))})
+        elif kind == "odd":
+            messages.append(draw(st.sampled_from(_ODD)))
+        elif kind == "pool":
+            call_id = draw(st.sampled_from(_POOL))
+            if draw(st.booleans()):
+                messages.append(_calls([call_id]))
+            else:
+                messages.append(_output(call_id))
+        else:
+            messages.append({"role": "user", "content": f"my key is {SECRET} ok"})
+    return messages
+
+
+def _array(messages: list[Any], layout: str, spaces: list[str]) -> bytes:
+    if layout == "indent2":
+        return json.dumps(messages, indent=2).encode()
+    if layout == "indent4":
+        return json.dumps(messages, indent=4, ensure_ascii=False).encode()
+    if layout == "compact":
+        return json.dumps(messages, separators=(",", ":")).encode()
+    if layout == "spaced":
+        return json.dumps(messages).encode()
+    # uneven: a separator of its own between each two records
+    parts = [json.dumps(m).encode() for m in messages]
+    out = b"[ "
+    for n, part in enumerate(parts):
+        if n:
+            out += b"," + spaces[n % len(spaces)].encode()
+        out += part
+    return out + b" ]"
+
+
+def _enveloped(array: bytes, envelope: str) -> bytes:
+    if envelope == "bare":
+        return array
+    if envelope == "model":
+        return b'{\n  "model": "gpt-4.1",\n  "temperature": 0.5,\n  "messages": ' + array + b"\n}\n"
+    if envelope == "tools-after":
+        return b'{"messages": ' + array + b', "tools": [{"type": "function"}], "n": 1}'
+    if envelope == "nested-before":
+        return b'{"metadata": {"messages": [1, 2]}, "messages": ' + array + b"}"
+    if envelope == "escaped-key":
+        return b'{"me\\u0073sages": ' + array + b"}"
+    if envelope == "repeated-first":
+        return b'{"messages": [{"role": "user", "content": "old"}], "messages": ' + array + b"}"
+    return b'{"messages": ' + array + b', "messages": [{"role": "user", "content": "new"}]}'
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    messages=conversations(),
+    layout=st.sampled_from(["indent2", "indent4", "compact", "spaced", "uneven"]),
+    spaces=st.lists(st.sampled_from(["", " ", "\n", "\r\n  ", "\t"]), min_size=1, max_size=3),
+    envelope=st.sampled_from(
+        ["bare", "model", "tools-after", "nested-before", "escaped-key", "repeated-first", "last"]
+    ),
+    bom=st.booleans(),
+    pending=st.booleans(),
+)
+def test_lean_read_finds_what_the_full_read_finds(
+    any_size: None,
+    messages: list[Any],
+    layout: str,
+    spaces: list[str],
+    envelope: str,
+    bom: bool,
+    pending: bool,
+) -> None:
+    data = _enveloped(_array(messages, layout, spaces), envelope)
+    data = b"\xef\xbb\xbf" + data if bom else data
+    assert_same(data, Options(trailing_calls_pending=pending))
+
+
+# --- the lean read is taken, and kept lean ---------------------------------------------------
+
+
+def _clean(turns: int) -> list[Any]:
+    messages: list[Any] = [{"role": "system", "content": "You are helpful."}]
+    for n in range(turns):
+        messages += [
+            {"role": "user", "content": "please grep"},
+            _calls([f"call_{n}a", f"call_{n}b"]),
+            _output(f"call_{n}a"),
+            _output(f"call_{n}b"),
+        ]
+    return messages
+
+
+@pytest.mark.parametrize("layout", ["indent2", "compact", "spaced"])
+def test_a_big_clean_document_keeps_only_its_broken_records(any_size: None, layout: str) -> None:
+    messages = _clean(300)
+    messages[497]["content"] = f"key {SECRET}"  # H010 is filed under this user message
+    del messages[12]  # call_2b has no output: its call's record is kept
+    lean = assert_same(_enveloped(_array(messages, layout, [" "]), "model"))
+    assert lean.history.sparse
+    assert lean.history.record_count == len(messages)
+    assert [f.code for f in lean.findings] == ["H001", "H010"]
+    # The call, call_2a's output (it pairs with a kept call), the secret's record, and
+    # the last plain message (where "waiting for output" would start).
+    kept = [(item.role, item.kind.value) for item in lean.history.items]
+    assert kept == [
+        ("assistant", "calls"),
+        ("tool", "outputs"),
+        ("user", "message"),
+        ("user", "message"),
+    ]
+
+
+def test_the_lean_read_needs_a_big_document() -> None:
+    data = _enveloped(_array(_clean(20), "indent2", [" "]), "model")
+    assert len(data) < docscan.MIN_BYTES
+    assert not analysis._analyze(data, None, Options(), findings_only=True).history.sparse
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        (b'{"messages": [{"role": "user", "content": "x"}', "not valid JSON"),
+        (b'{"messages": [{"role": "user", "content": "x"}]} {}', "trailing bytes"),
+        (b'{"input": [{"type": "message", "role": "user", "content": "x"}]}', "not Chat"),
+        (b'{"messages": "text"}', "no records"),
+        (b'{"messages": [{"role": "user"},\n {"role": "user"} ,{"role": "user"}]}', "uneven"),
+        (b'[{"role": "user", "content": "x"}, ' * 0 + b"[]", "empty"),
+    ],
+)
+def test_documents_the_lean_read_leaves_to_the_full_read(
+    any_size: None, data: bytes, why: str
+) -> None:
+    assert docscan.scan(data) is None, why
+    assert_same(data)
+
+
+def test_too_many_kept_records_read_the_document_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(docscan, "MIN_BYTES", 0)
+    messages = _clean(50)
+    for n in range(0, len(messages), 7):
+        messages[n] = {"role": "tool", "content": "no id"}  # 1 in 7 records kept
+    data = _array(messages, "indent2", [" "])
+    assert docscan.scan(data) is None
+    monkeypatch.setattr(docscan, "MAX_KEPT", 0.5)
+    assert docscan.scan(data) is not None
+    assert_same(data)
+
+
+def test_a_record_the_typed_decode_refuses_is_read_as_the_full_read_reads_it(
+    any_size: None,
+) -> None:
+    messages = _clean(30)
+    messages[5] = {"role": "assistant", "tool_calls": [{"id": 5}, _call("call_1b")]}
+    messages[9] = {"role": ["user"], "content": "x"}
+    found = docscan.scan(_array(messages, "indent2", [" "]))
+    assert found is not None
+    assert {5, 9} <= set(found.pick.rows)
+    assert_same(_array(messages, "indent2", [" "]))
+
+
+def test_a_forced_dialect_without_a_lean_read_reads_whole(any_size: None) -> None:
+    data = _array(_clean(5), "indent2", [" "])
+    assert docscan.scan(data, "anthropic") is None
+    assert docscan.scan(data, "openai-finetune") is None  # its records are lines
+    assert docscan.scan(data, "openai-chat") is not None
+
+
+# --- the real documents ---------------------------------------------------------------------
+
+
+def _real_documents() -> Iterator[Path]:
+    if REALDATA.is_dir():
+        yield from sorted(REALDATA.rglob("*.json"))
+
+
+@pytest.mark.skipif(not REALDATA.is_dir(), reason="needs ../shared/realdata (not in a clone)")
+@pytest.mark.parametrize("path", list(_real_documents()), ids=lambda p: p.parent.name)
+def test_real_documents(any_size: None, path: Path) -> None:
+    assert_same(path.read_bytes())
