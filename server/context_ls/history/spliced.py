@@ -13,7 +13,7 @@ find/rfind/count, startswith/endswith) from its parts; anything else takes `byte
 
 from __future__ import annotations
 
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without threading's import
 from typing import TypeAlias, TypeVar, Union
 
 Source: TypeAlias = Union[bytes, "Spliced"]
@@ -57,7 +57,7 @@ class Spliced:
             raise ValueError(f"edit range [{first}, {last}) outside a source of {len(base)} bytes")
         self._base: Source | None = base
         self._bytes: bytes | None = None
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self.first = first
         self.last = last
         self.insert = insert
