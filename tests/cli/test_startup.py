@@ -110,7 +110,7 @@ def test_checking_a_broken_history_loads_none_of_the_repairs(name: str, tmp_path
 
 
 def test_the_other_commands_still_get_their_arguments(tmp_path: Path) -> None:
-    """Only the named subcommand gets its arguments: each still parses as with all built."""
+    """Only the named subcommand is built: each still parses as with all of them built."""
     from context_ls.cli.main import _command_in, build_parser
 
     whole = build_parser()
@@ -132,6 +132,32 @@ def test_the_other_commands_still_get_their_arguments(tmp_path: Path) -> None:
     assert _command_in(["--state-dir"]) is None
     assert _command_in(["--state-dir", "check"]) is None  # "check" is the folder
     assert _command_in(["chek", "x"]) is None
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["check"],
+        ["check", "--format", "bogus", "x.json"],
+        ["check", "x.json", "--bogus"],
+        ["check", "-j", "many", "x.json"],
+        ["snapshot"],
+        ["snapshot", "bogus"],
+        ["fix", "--agent", "nobody"],
+        ["trim", "x.jsonl"],
+    ],
+)
+def test_a_usage_error_reads_the_same_with_one_subcommand_built(
+    words: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from context_ls.cli.main import _command_in, build_parser
+
+    said = []
+    for command in (None, _command_in(words)):
+        with pytest.raises(SystemExit) as done:
+            build_parser(command).parse_args(words)
+        said.append((done.value.code, capsys.readouterr()))
+    assert said[0] == said[1] and said[0][0] == 2
 
 
 @pytest.mark.parametrize(
