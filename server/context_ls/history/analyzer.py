@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 
 from context_ls.history import source as src
-from context_ls.history.analysis import Analysis, Options, _finish, _options, find
+from context_ls.history.analysis import (
+    Analysis,
+    Options,
+    _finish,
+    _options,
+    find,
+    sparse_analysis,
+)
 from context_ls.history.detect import SAMPLE_SIZE
-from context_ls.history.dialects import DIALECTS
+from context_ls.history.dialects import DIALECTS, settled_by_name
 from context_ls.history.doc_reread import (
     DocumentReread,
     StructureChanged,
@@ -279,18 +287,33 @@ def is_quick_candidate(head: bytes) -> bool:
 
 
 def quick_findings(
-    data: bytes, options: Options | None = None, scanned: CodexScan | None = None
+    data: bytes,
+    options: Options | None = None,
+    scanned: CodexScan | None = None,
+    *,
+    name: str | None = None,
 ) -> Analysis | None:
-    """A first look at a big Codex rollout held in memory: the lean scan `check` uses,
-    so an editor can show diagnostics before the full read (navigation, secrets) is done.
-    `scanned`: that scan, already fed all of `data` while it arrived. None when the
-    source is small, not JSONL, or not a Codex rollout."""
+    """A first look at a big history held in memory: the lean read `check` uses (a Codex
+    rollout's scan, a JSON document's `docscan`), so an editor can show diagnostics
+    before the full read (navigation, secrets) is done. `scanned`: a rollout's scan,
+    already fed all of `data` while it arrived. `name`: the file's name, which settles a
+    one-line document's dialect (a `.jsonl` data set); without it such a document gets no
+    first look. None when the source is small or has no lean read."""
     options = _options(options)
-    if len(data) < QUICK_MIN_BYTES or options.trailing_calls_pending:
-        return None  # small, or "waiting for output" needs the whole picture
+    if len(data) < QUICK_MIN_BYTES:
+        return None
+    quick = Options(
+        enforce_invariants=options.enforce_invariants,
+        trailing_calls_pending=options.trailing_calls_pending,
+        severity=options.severity,
+        synthetic_output_text=options.synthetic_output_text,
+        detect_secrets=False,  # the full read that follows adds H010
+    )
     dialect = quick_dialect(data)
     if dialect is None:
-        return None
+        return _quick_document(data, quick, name)
+    if options.trailing_calls_pending:
+        return None  # a rollout's scan keeps no plain message: "waiting" needs them all
     history = History(dialect=dialect, size=len(data), newline=src.detect_newline(data))
     history.ends_with_newline = data.endswith(b"\n")
 
@@ -303,11 +326,27 @@ def quick_findings(
         scan(line_views(data), history, fetch)
     else:
         scanned.finish(history, fetch)
-    quick = Options(
-        enforce_invariants=options.enforce_invariants,
-        trailing_calls_pending=options.trailing_calls_pending,
-        severity=options.severity,
-        synthetic_output_text=options.synthetic_output_text,
-        detect_secrets=False,  # the full read that follows adds H010
-    )
     return _finish(data, history, quick, None)
+
+
+def _quick_document(data: bytes, options: Options, name: str | None) -> Analysis | None:
+    """A big JSON document's first look (`sparse_analysis`), when its dialect has a lean
+    read."""
+    start = src.content_start(data)
+    if name is not None:
+        dialect = settled_by_name(name, data)
+    elif _one_line(data, start):
+        return None  # a `.jsonl` data set of one conversation, or a request body?
+    else:
+        dialect = None
+    return sparse_analysis(data, dialect, options)
+
+
+_NON_BLANK = re.compile(rb"[^ \t\r\n]")
+
+
+def _one_line(data: bytes, start: int) -> bool:
+    """Whether the source's text is on one line (blank lines around it aside)."""
+    text = _NON_BLANK.search(data, start)
+    first = data.find(b"\n", text.start() if text is not None else start)
+    return first < 0 or _NON_BLANK.search(data, first) is None
