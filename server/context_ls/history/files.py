@@ -65,7 +65,7 @@ def _analyze_file(
     early: bool = False,
 ) -> Analysis:
     if not is_streamable(path):
-        return _analyze_whole(path.read_bytes(), path, dialect, options, early)
+        return _analyze_whole(path.read_bytes(), path, dialect, options, findings_only, early)
     history = read_history_stream(path, dialect, sparse=findings_only)
     findings = validate(
         history,
@@ -101,7 +101,7 @@ def _analyze_compressed(
         if len(head) >= STREAM_THRESHOLD:
             break
     else:
-        return _analyze_whole(bytes(head), path, dialect, options, early)
+        return _analyze_whole(bytes(head), path, dialect, options, findings_only, early)
     fd, name = tempfile.mkstemp(prefix="context-ls-", suffix=compression.plain_name(path).suffix)
     spilled = Path(name)
     try:
@@ -125,14 +125,21 @@ def _analyze_compressed(
 
 
 def _analyze_whole(
-    data: bytes, path: Path, dialect: DialectName | None, options: Options, early: bool
+    data: bytes,
+    path: Path,
+    dialect: DialectName | None,
+    options: Options,
+    findings_only: bool,
+    early: bool,
 ) -> Analysis:
-    if not early:
-        return _analyze(data, dialect or settled_by_name(path.name, data), options)
-    from context_ls.secrets_early import start_scan  # the CLI's `check` only
+    """A source held whole; `findings_only` lets a big JSON document be read sparsely."""
+    if early:
+        from context_ls.secrets_early import start_scan  # the CLI's `check` only
 
-    with start_scan(data):  # collected by the analysis' `find_secrets(data)`
-        return _analyze(data, dialect or settled_by_name(path.name, data), options)
+        with start_scan(data):  # collected by the analysis' `find_secrets(data)`
+            return _analyze_whole(data, path, dialect, options, findings_only, False)
+    dialect = dialect or settled_by_name(path.name, data)
+    return _analyze(data, dialect, options, findings_only=findings_only)
 
 
 def with_linked_session(options: Options, path: Path) -> Options:
