@@ -3,6 +3,7 @@ matches as the scan before either (kept here as the reference), whatever the chi
 
 from __future__ import annotations
 
+import marshal
 import os
 import signal
 import subprocess
@@ -138,6 +139,40 @@ def test_a_killed_child_leaves_the_parent_to_scan_alone() -> None:
         os.kill(scan.pid, signal.SIGKILL)
         assert find_secrets(data) == reference(data)
         assert len(find_secrets(data)) == 2
+
+
+class FailingMarshal:
+    """The child's `marshal.dumps` fails (the parent only loads)."""
+
+    loads = staticmethod(marshal.loads)
+
+    @staticmethod
+    def dumps(value: object) -> bytes:
+        raise ValueError("cannot send")
+
+
+@pytest.mark.skipif(not forks(), reason="this process may not fork (no fork, or threads)")
+def test_a_child_that_fails_to_send_leaves_the_parent_to_scan_alone() -> None:
+    data = ("x " * 9000 + ANTHROPIC + " b " * 9000 + PEM).encode()
+    with (
+        small_windows(300),
+        patch.object(secrets_early, "marshal", FailingMarshal),
+        start_scan(data) as scan,
+    ):
+        pid = scan.pid
+        assert pid is not None
+        received: list[object] = []
+        original = scan._receive
+
+        def receive() -> dict[int, tuple[list[SecretMatch], int]]:
+            windows = original()
+            received.append(windows)
+            return windows
+
+        with patch.object(scan, "_receive", receive):
+            assert find_secrets(data) == reference(data)
+        assert received == [{}]  # nothing came from the child
+    assert gone(pid)
 
 
 @pytest.mark.skipif(not forks(), reason="this process may not fork (no fork, or threads)")
