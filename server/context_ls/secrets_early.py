@@ -13,12 +13,12 @@ language server): the CLI asks for it explicitly."""
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import marshal
 import mmap
 import os
 import signal
-import sys
 from types import TracebackType
 from typing import NoReturn
 
@@ -149,8 +149,18 @@ def _may_fork(size: int) -> bool:
         return False
     affinity = getattr(os, "sched_getaffinity", None)
     cores = len(affinity(0)) if affinity is not None else os.cpu_count() or 1
-    threading = sys.modules.get("threading")  # never imported: no thread was started
-    return cores >= 2 and (threading is None or threading.active_count() == 1)
+    return cores >= 2 and _single_threaded()
+
+
+def _single_threaded() -> bool:
+    """No thread but this one: none started from Python, none by a library (Linux lists
+    every thread of the process)."""
+    if _thread._count() != 0:
+        return False
+    try:
+        return len(os.listdir("/proc/self/task")) == 1
+    except OSError:
+        return True  # no /proc: the Python threads were counted
 
 
 def _child(data: bytes, claims: mmap.mmap, read_fd: int, write_fd: int) -> NoReturn:
