@@ -86,7 +86,19 @@ _ODD: list[Any] = [
     {"role": "narrator", "content": " "},
     {"role": "user", "tool_calls": [{"id": "call_c"}]},
     {"role": "user", "content": [{"type": "text", "text": ""}]},
+    {"role": "user", "content": "x", "metadata": {"k": [1, None]}},
+    # what the full read cannot decode (see `_broken`): invalid UTF-8, a number out of range
+    {"role": "user", "content": "__BAD_UTF8__"},
+    {"role": "user", "content": "__HUGE__"},
+    {"role": "user", "content": "x", "weight": "__HUGE__"},
+    {"role": "assistant", "tool_calls": [{"id": "call_a", "extra": "__BAD_UTF8__"}]},
+    {"role": "tool", "tool_call_id": "call_b", "content": [{"text": "__HUGE__"}]},
 ]
+
+
+def _broken(data: bytes) -> bytes:
+    """The markers of `_ODD` made into bytes no JSON encoder writes."""
+    return data.replace(b'"__BAD_UTF8__"', b'"\xff\xfe"').replace(b'"__HUGE__"', b"1e999")
 
 
 def _call(call_id: str) -> dict[str, Any]:
@@ -202,7 +214,7 @@ def test_lean_read_finds_what_the_full_read_finds(
     bom: bool,
     pending: bool,
 ) -> None:
-    data = _enveloped(_array(messages, layout, spaces), envelope)
+    data = _broken(_enveloped(_array(messages, layout, spaces), envelope))
     data = b"\xef\xbb\xbf" + data if bom else data
     assert_same(data, Options(trailing_calls_pending=pending))
 
@@ -288,6 +300,17 @@ def test_a_record_the_typed_decode_refuses_is_read_as_the_full_read_reads_it(
     assert found is not None
     assert {5, 9} <= set(found.pick.rows)
     assert_same(_array(messages, "indent2", [" "]))
+
+
+def test_records_the_full_read_cannot_decode_are_kept(any_size: None) -> None:
+    messages = _clean(30)
+    messages[5] = {"role": "user", "content": "__BAD_UTF8__"}
+    messages[9] = {"role": "assistant", "content": "__HUGE__"}
+    data = _broken(_array(messages, "indent2", [" "]))
+    found = docscan.scan(data)
+    assert found is not None and {5, 9} <= set(found.pick.rows)
+    lean = assert_same(data)
+    assert [f.code for f in lean.findings] == ["H007", "H007"]
 
 
 def test_a_forced_dialect_without_a_lean_read_reads_whole(any_size: None) -> None:

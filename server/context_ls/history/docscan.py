@@ -183,7 +183,8 @@ def _walked_to(data: bytes, brace: int, key: str) -> int | None:
     pos = _after_ws(data, brace + 1)
     while (match := _KEY.match(data, pos)) is not None:
         at = match.end()
-        if data[at : at + 1] == b"[" and _string(match.group(1)) == key:
+        name = _string(match.group(1))  # a key in invalid UTF-8 fails, as in the full read
+        if data[at : at + 1] == b"[" and name == key:
             return at
         value = _SCALAR.match(data, at)
         if value is None:

@@ -26,17 +26,33 @@ if TYPE_CHECKING:
     from context_ls.history.docscan import Elements, Pick
 
 
-class _Call(Struct, gc=False):
+# Each field is decoded as the full read decodes it (`Any`: whatever it holds), so that a
+# record the full read cannot decode (invalid UTF-8, a number out of range) fails here
+# too; a field not listed fails the decode as well. Such a record is then read as the full
+# read reads it, and kept.
+
+
+class _Call(Struct, gc=False, forbid_unknown_fields=True):
     id: str | None = None
+    type: Any = None
+    function: Any = None
+    index: Any = None
 
 
-class _Message(Struct, gc=False):
-    """What the rules read of a message (another type of any of these fails the decode:
-    the record is then read as the full read reads it, and kept)."""
+class _Message(Struct, gc=False, forbid_unknown_fields=True):
+    """What the rules read of a message (`role`, `tool_calls`, `tool_call_id`), and the
+    other fields Chat messages carry."""
 
     role: str | None = None
+    content: Any = None
     tool_calls: list[_Call] | None = None
     tool_call_id: str | None = None
+    name: Any = None
+    refusal: Any = None
+    function_call: Any = None
+    audio: Any = None
+    annotations: Any = None
+    reasoning_content: Any = None
 
 
 _messages = msgspec.json.Decoder(list[_Message]).decode
@@ -53,15 +69,10 @@ def scan(data: bytes, elements: Elements) -> Pick | None:
     from context_ls.history.docscan import Pick
 
     kept: list[int] = []
-    messages: list[_Message] | None
     try:
         messages = _messages(memoryview(data)[elements.open : elements.close + 1])
-    except msgspec.ValidationError:
-        messages = _one_by_one(elements.raws, kept)
     except DECODE_ERRORS:
-        return None
-    if messages is None:
-        return None
+        messages = _one_by_one(elements.raws, kept)
     roles: list[str | None] = [m.role for m in messages]
     if not _ROLES.issuperset(roles):  # any case is read ("Tool"); unknown roles are kept
         roles = [r.lower() if r is not None else None for r in roles]
@@ -75,20 +86,21 @@ def scan(data: bytes, elements: Elements) -> Pick | None:
     return Pick(sorted(pairing.close(kept)), turns, pairing.close)
 
 
-def _one_by_one(raws: list[msgspec.Raw], kept: list[int]) -> list[_Message] | None:
+def _one_by_one(raws: list[msgspec.Raw], kept: list[int]) -> list[_Message]:
     """The messages decoded one at a time: a record the typed decode does not take is read
-    as the full read reads it (`chat.facts`) and kept."""
+    as the full read reads it (`chat.facts`, or not JSON: MALFORMED, not a message) and
+    kept."""
     messages: list[_Message] = []
     for row, raw in enumerate(raws):
         try:
             messages.append(_message(raw))
             continue
-        except msgspec.ValidationError:
-            pass
         except DECODE_ERRORS:
-            return None
-        kept.append(row)
-        messages.append(_of_facts(_value(raw)))
+            kept.append(row)
+        try:
+            messages.append(_of_facts(_value(raw)))
+        except DECODE_ERRORS:
+            messages.append(_Message())
     return messages
 
 
@@ -98,7 +110,7 @@ def _of_facts(value: Any) -> _Message:
     facts = chat.facts(value)
     calls = [_Call(call.call_id) for call in facts.calls] or None
     output = facts.outputs[0].call_id if facts.outputs else None
-    return _Message(facts.role, calls, output)
+    return _Message(facts.role, tool_calls=calls, tool_call_id=output)
 
 
 def _turns(roles: list[str | None]) -> list[int]:
