@@ -213,7 +213,7 @@ _COMMANDS: dict[str, tuple[_Adder, str, str | None]] = {
 
 def _command_in(argv: Sequence[str]) -> str | None:
     """The subcommand `argv` names, when that is plain (only `--state-dir` may come before
-    it); None when unsure, and then every subcommand gets its arguments."""
+    it); None when unsure, and then every subcommand is built."""
     words = iter(argv)
     for word in words:
         if word.startswith("--") and len(word) > 2 and "--state-dir".startswith(word):

@@ -16,15 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from context_ls.history.dialects import chat
+from context_ls.history.dialects import chat, lazy_repairs
 from context_ls.history.dialects.base import Dialect
 from context_ls.history.facts import DECODE_ERRORS, OTHER, Problem, RecordFacts, malformed
 from context_ls.history.items import ItemKind
 from context_ls.history.model import Output
 
 if TYPE_CHECKING:
-    from context_ls.history.findings import Finding
-    from context_ls.history.model import Call, TextEdit
+    from context_ls.history.model import Call
     from context_ls.history.normalize import Plan
 
 NAME = "openai-finetune"
@@ -334,21 +333,6 @@ def synthesize(plan: Plan, call: Call) -> None:
     """No line-level repair yet: the findings of a data set are not offered as fixes."""
 
 
-# The repairs (`finetune_fix`) are imported when one is made: `check` makes none.
-
-
-def fix_in_record(plan: Plan, finding: Finding) -> None:
-    from context_ls.history.dialects import finetune_fix
-
-    finetune_fix.fix(plan, finding)
-
-
-def record_edits(plan: Plan) -> list[TextEdit]:
-    from context_ls.history.dialects import finetune_fix
-
-    return finetune_fix.edits(plan)
-
-
 DIALECT = Dialect(
     name=NAME,
     what="OpenAI chat fine-tuning data sets (one conversation a line)",
@@ -360,6 +344,6 @@ DIALECT = Dialect(
     api=chat.API_ERRORS,
     default_text=chat.DEFAULT_SYNTHETIC_TEXT,
     synthesize=synthesize,
-    fix_in_record=fix_in_record,
-    record_edits=record_edits,
+    fix_in_record=lazy_repairs.finetune_fix_in_record,
+    record_edits=lazy_repairs.finetune_record_edits,
 )

@@ -27,7 +27,7 @@ from array import array
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from context_ls.history.dialects import gemini_api
+from context_ls.history.dialects import gemini_api, lazy_repairs
 from context_ls.history.dialects import gemini_api_fix as api_fix
 from context_ls.history.dialects.base import ApiErrors, Dialect
 from context_ls.history.facts import (
@@ -43,12 +43,10 @@ from context_ls.history.facts import (
 from context_ls.history.items import CONVERSATION_CODES, FLAG_ABANDONED, KIND_CODES, ItemKind
 
 if TYPE_CHECKING:
-    from context_ls.history.findings import Finding
-    from context_ls.history.model import Call, History, TextEdit
+    from context_ls.history.model import Call, History
     from context_ls.history.normalize import Plan
 
 NAME = "gemini-cli"
-# The CLI's own words for a call it cancelled ("[Operation Cancelled] Reason: <why>").
 DEFAULT_SYNTHETIC_TEXT = "[Operation Cancelled] Reason: the session ended before the tool returned."
 _COUNT_ERROR = (
     "Please ensure that the number of function response parts is equal to the number of "
@@ -373,33 +371,9 @@ def _count(ids: list[str | None] | None, row: int) -> int:
     return 0 if held is None else held.count(_ID_SEPARATOR) + 1
 
 
-# The repairs (`gemini_cli_fix`, `gemini_cli_trim`) are imported when one is made: reading
-# and checking a session needs neither, and `check` should start fast.
-
-
 def synthesize(plan: Plan, call: Call) -> None:
     """A cancelled result for the call (made with the record's other repairs)."""
-    from context_ls.history.dialects import gemini_cli_fix
-
-    gemini_cli_fix.note_missing(plan, call)
-
-
-def fix_in_record(plan: Plan, finding: Finding) -> None:
-    from context_ls.history.dialects import gemini_cli_fix
-
-    gemini_cli_fix.fix(plan, finding)
-
-
-def record_edits(plan: Plan) -> list[TextEdit]:
-    from context_ls.history.dialects import gemini_cli_fix
-
-    return gemini_cli_fix.edits(plan)
-
-
-def trim_edits(history: History, data: bytes, keep: int) -> list[TextEdit]:
-    from context_ls.history.dialects import gemini_cli_trim
-
-    return gemini_cli_trim.trim_edits(history, data, keep)
+    lazy_repairs.gemini_cli_note_missing(plan, call)
 
 
 DIALECT = Dialect(
@@ -418,8 +392,8 @@ DIALECT = Dialect(
     ),
     default_text=DEFAULT_SYNTHETIC_TEXT,
     synthesize=synthesize,
-    fix_in_record=fix_in_record,
-    record_edits=record_edits,
+    fix_in_record=lazy_repairs.gemini_cli_fix_in_record,
+    record_edits=lazy_repairs.gemini_cli_record_edits,
     first_role="user",
-    trim=trim_edits,
+    trim=lazy_repairs.gemini_cli_trim,
 )

@@ -22,6 +22,8 @@ import msgspec
 from context_ls.history.blocks import removal_ranges
 from context_ls.history.dialects.gemini_api_fix import synthetic_response
 from context_ls.history.dialects.gemini_cli import CONTENT
+
+# The CLI's own words for a call it cancelled ("[Operation Cancelled] Reason: <why>").
 from context_ls.history.dialects.gemini_cli import DEFAULT_SYNTHETIC_TEXT as DEFAULT_TEXT
 from context_ls.history.dialects.gemini_cli_json import (
     SPACE,
