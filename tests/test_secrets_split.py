@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from unittest.mock import patch
@@ -123,9 +124,12 @@ def test_an_early_scan_finds_what_one_scan_finds(parts: list[str], window: int, 
     with small_windows(window), start_scan(data) as scan:
         pid = scan.pid
         assert pid is not None
-        if wait:  # the child has scanned every window
-            while secrets.STARTED[id(data)]._claims[0] == 0:  # type: ignore[attr-defined]
-                os.sched_yield()
+        if wait:  # until the child claims the first window (bounded: it may have failed)
+            claims = scan._claims
+            assert claims is not None
+            give_up = time.monotonic() + 30
+            while claims[0] == 0 and time.monotonic() < give_up:
+                time.sleep(0.001)
         assert find_secrets(data) == reference(data)
         assert id(data) not in secrets.STARTED
     assert gone(pid)
