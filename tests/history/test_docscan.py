@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from context_ls.history import analysis, docscan
+from context_ls.history import analysis, doc_chunks, docscan
 from context_ls.history.analysis import Analysis, Options
 from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
 from context_ls.history.findings import Finding
@@ -204,6 +204,7 @@ def _enveloped(array: bytes, envelope: str) -> bytes:
     ),
     bom=st.booleans(),
     pending=st.booleans(),
+    chunk=st.sampled_from([1, 100, 400, doc_chunks.CHUNK]),
 )
 def test_lean_read_finds_what_the_full_read_finds(
     any_size: None,
@@ -213,10 +214,15 @@ def test_lean_read_finds_what_the_full_read_finds(
     envelope: str,
     bom: bool,
     pending: bool,
+    chunk: int,
 ) -> None:
     data = _broken(_enveloped(_array(messages, layout, spaces), envelope))
     data = b"\xef\xbb\xbf" + data if bom else data
-    assert_same(data, Options(trailing_calls_pending=pending))
+    was, doc_chunks.CHUNK = doc_chunks.CHUNK, chunk  # small: cut into many chunks
+    try:
+        assert_same(data, Options(trailing_calls_pending=pending))
+    finally:
+        doc_chunks.CHUNK = was
 
 
 # --- the lean read is taken, and kept lean ---------------------------------------------------
@@ -267,7 +273,6 @@ def test_the_lean_read_needs_a_big_document() -> None:
         (b'{"messages": [{"role": "user", "content": "x"}]} {}', "trailing bytes"),
         (b'{"input": [{"type": "message", "role": "user", "content": "x"}]}', "not Chat"),
         (b'{"messages": "text"}', "no records"),
-        (b'{"messages": [{"role": "user"},\n {"role": "user"} ,{"role": "user"}]}', "uneven"),
         (b'[{"role": "user", "content": "x"}, ' * 0 + b"[]", "empty"),
     ],
 )
@@ -276,6 +281,22 @@ def test_documents_the_lean_read_leaves_to_the_full_read(
 ) -> None:
     assert docscan.scan(data) is None, why
     assert_same(data)
+
+
+def test_records_laid_out_unevenly_are_placed_one_by_one(
+    any_size: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(doc_chunks, "CHUNK", 64)  # many chunks, some cut inside records
+    messages = _clean(20)
+    del messages[31]  # call_7a's output
+    array = b",".join(
+        json.dumps(m, indent=n % 3).encode() + b" " * (n % 2) for n, m in enumerate(messages)
+    )
+    data = b'{"model": "m", "messages": [' + array + b"]}"
+    found = docscan.scan(data)
+    assert found is not None and found.elements.count == len(messages)
+    assert len(found.elements.cuts) > 5
+    assert [f.code for f in assert_same(data).findings] == ["H001"]
 
 
 def test_too_many_kept_records_read_the_document_whole(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,8 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from context_ls.history.docscan import Elements, Pick
+    from context_ls.history.doc_chunks import Elements
+    from context_ls.history.docscan import Pick
     from context_ls.history.facts import RecordFacts
     from context_ls.history.items import Item
     from context_ls.history.model import Call, History, Output, TextEdit

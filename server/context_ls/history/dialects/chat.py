@@ -23,7 +23,8 @@ from context_ls.history.new_records import NewRecord
 
 if TYPE_CHECKING:
     from context_ls.history.columns import Records
-    from context_ls.history.docscan import Elements, Pick
+    from context_ls.history.doc_chunks import Elements
+    from context_ls.history.docscan import Pick
     from context_ls.history.items import Item
     from context_ls.history.model import Call, History
     from context_ls.history.normalize import Plan

@@ -23,7 +23,8 @@ from context_ls.history.dialects import chat
 from context_ls.history.facts import DECODE_ERRORS
 
 if TYPE_CHECKING:
-    from context_ls.history.docscan import Elements, Pick
+    from context_ls.history.doc_chunks import Elements
+    from context_ls.history.docscan import Pick
 
 
 # Each field is decoded as the full read decodes it (`Any`: whatever it holds), so that a
@@ -69,10 +70,9 @@ def scan(data: bytes, elements: Elements) -> Pick | None:
     from context_ls.history.docscan import Pick
 
     kept: list[int] = []
-    try:
-        messages = _messages(memoryview(data)[elements.open : elements.close + 1])
-    except DECODE_ERRORS:
-        messages = _one_by_one(elements.raws, kept)
+    messages = elements.decoded(_messages, lambda raws, first: _one_by_one(raws, first, kept))
+    if messages is None:
+        return None
     roles: list[str | None] = [m.role for m in messages]
     if not _ROLES.issuperset(roles):  # any case is read ("Tool"); unknown roles are kept
         roles = [r.lower() if r is not None else None for r in roles]
@@ -86,12 +86,12 @@ def scan(data: bytes, elements: Elements) -> Pick | None:
     return Pick(sorted(pairing.close(kept)), turns, pairing.close)
 
 
-def _one_by_one(raws: list[msgspec.Raw], kept: list[int]) -> list[_Message]:
-    """The messages decoded one at a time: a record the typed decode does not take is read
-    as the full read reads it (`chat.facts`, or not JSON: MALFORMED, not a message) and
-    kept."""
+def _one_by_one(raws: list[msgspec.Raw], first: int, kept: list[int]) -> list[_Message]:
+    """The messages (rows from `first`) decoded one at a time: a record the typed decode
+    does not take is read as the full read reads it (`chat.facts`, or not JSON: MALFORMED,
+    not a message) and kept."""
     messages: list[_Message] = []
-    for row, raw in enumerate(raws):
+    for row, raw in enumerate(raws, first):
         try:
             messages.append(_message(raw))
             continue
