@@ -75,7 +75,11 @@ def test_every_offset_of_a_multi_block_source() -> None:
     full = FullIndex(data)
     index = LineIndex(data)
     for offset in range(0, len(data) + 1, 7):
-        assert index.position(offset) == full.position(offset)
+        got = index.position(offset)
+        assert got == full.position(offset)
+        assert index.char_col(got) == full.char_col(got)
+    assert index._full is not None  # many lookups: one list of every line start
+    assert list(index._full) == list(full.starts)
 
 
 def test_few_lookups_list_few_blocks() -> None:
@@ -85,3 +89,4 @@ def test_few_lookups_list_few_blocks() -> None:
     assert index.position(len(data) - 5) == Position(199_999, 6)
     assert index.position(5) == Position(0, 5)
     assert len(index._blocks) == 2
+    assert index._full is None

@@ -34,18 +34,23 @@ class LineIndex:
     """Line and column of offsets in a source held in memory. A big source is placed a few
     times (`check` places its findings): so it is cut into blocks, whose newlines are
     counted (one C pass) up to the furthest block asked for, and a block's line starts are
-    listed the first time an offset in it is placed. Many lookups list every block once,
-    which costs what one full index costs."""
+    listed the first time an offset in it is placed. Once half the blocks are listed, the
+    rest are too and lookups go to one list of every line start (what many lookups need)."""
 
-    __slots__ = ("_blocks", "_counts", "_data")
+    __slots__ = ("_blocks", "_counts", "_data", "_full")
 
     def __init__(self, data: bytes) -> None:
         self._data = data
         # _counts[k]: the newlines before block k (so far as counted).
         self._counts = array("q", [0])
         self._blocks: dict[int, array[int]] = {}
+        self._full: array[int] | None = None  # every line start, once made
 
     def position(self, offset: int) -> Position:
+        full = self._full
+        if full is not None:
+            line = bisect_right(full, offset) - 1
+            return Position(line, offset - full[line])
         k = min(max(offset, 0) // _BLOCK, max(len(self._data) - 1, 0) // _BLOCK)
         starts = self._block(k)
         before = bisect_right(starts, offset)
@@ -67,6 +72,8 @@ class LineIndex:
             if line < 0:
                 raise IndexError("line out of range")
             return 0
+        if self._full is not None:
+            return self._full[line]
         counts = self._counts
         blocks = -(-len(self._data) // _BLOCK)
         while counts[-1] < line and len(counts) <= blocks:
@@ -87,10 +94,19 @@ class LineIndex:
     def _block(self, k: int) -> array[int]:
         starts = self._blocks.get(k)
         if starts is None:
-            start = k * _BLOCK
-            block = self._data[start : start + _BLOCK]
-            starts = self._blocks[k] = line_starts(block, start) if b"\n" in block else array("q")
+            starts = self._blocks[k] = self._list(k)
+            blocks = -(-len(self._data) // _BLOCK)
+            if 2 * len(self._blocks) > blocks:
+                full = array("q", [0])
+                for n in range(blocks):
+                    full += self._blocks.get(n) or self._list(n)
+                self._full = full
         return starts
+
+    def _list(self, k: int) -> array[int]:
+        start = k * _BLOCK
+        block = self._data[start : start + _BLOCK]
+        return line_starts(block, start) if b"\n" in block else array("q")
 
 
 _BLOCK = 16 * 1024  # bytes a block: its line starts are listed in ~0.1 ms
