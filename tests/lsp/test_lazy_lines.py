@@ -106,3 +106,22 @@ def test_a_streamed_document_leaves_its_lines_to_be_listed() -> None:
     assert isinstance(result, Streamed)
     assert result.text.listed is None and result.text.scan is None
     assert result.text.starts == line_starts(text.encode(), first=0)
+
+
+def test_line_starts_are_narrow_until_the_text_grows_past_the_limit() -> None:
+    text = TextSnapshot.from_text("ab\ncd\n", 1)
+    assert text.raw_starts.typecode == "i"
+    with patch.object(documents, "NARROW_BELOW", 8):
+        grown = text.apply(
+            types.TextDocumentContentChangePartial(
+                range=types.Range(
+                    start=types.Position(line=2, character=0),
+                    end=types.Position(line=2, character=0),
+                ),
+                text="e\nf",
+            ),
+            2,
+        )
+        assert grown.raw_starts.typecode == "q"
+        assert list(grown.starts) == [0, 3, 6, 8] and grown.data == b"ab\ncd\ne\nf"
+        assert TextSnapshot.from_bytes(b"a\n" * 5, 1).raw_starts.typecode == "q"

@@ -28,6 +28,7 @@ from lsprotocol import types
 from context_ls.history.analyzer import QUICK_MIN_BYTES, is_quick_candidate
 from context_ls.history.fastscan import CodexScan, line_views
 from context_ls.history.position import line_starts
+from context_ls.lsp.documents import starts_typecode
 
 PIECE = 1024 * 1024  # bytes asked of the pipe at a time (its size, once widened)
 HEAD = 16 * 1024  # bytes read before looking for where the text starts
@@ -158,7 +159,7 @@ class _Text:
         self.out = io.BytesIO()
         self.out.write(bytes(body_size))
         self.out.seek(0)
-        self.starts = array("q", [0])
+        self.starts = array(starts_typecode(body_size), [0])  # the text is at most the body
         self.size = 0
         self.scan: CodexScan | None = None
         self.may_scan = body_size >= QUICK_MIN_BYTES  # the text is at most the body
