@@ -192,7 +192,7 @@ def _header_start(subject: bytes | str, dot: int) -> int:
 # token, the PEM body included); a token still running at the end of that view is matched
 # again against all of `data`. The result is that of one scan over `data`, and a window
 # scanned from its own start gives the same matches as the scan reaching it there, so
-# windows can be scanned apart (see `early_scan`).
+# windows can be scanned apart (see `secrets_early`).
 _WINDOW = 1024 * 1024
 _MARGIN = 32 * 1024
 # Scans begun early in a forked child, by `id` of their data (see `secrets_early`).
@@ -200,6 +200,8 @@ STARTED: dict[int, Started] = {}
 
 
 class Started(Protocol):
+    """A scan of `data` begun elsewhere (`secrets_early.EarlyScan`)."""
+
     data: bytes
 
     def collect(self) -> list[SecretMatch]: ...
@@ -219,6 +221,7 @@ def find_secrets(data: bytes) -> list[SecretMatch]:
 
 
 def window_count(data: bytes) -> int:
+    """How many windows `data` is scanned in."""
     return -(-len(data) // _WINDOW)
 
 
@@ -247,9 +250,9 @@ def scan_windows(
     found: list[SecretMatch],
     done: dict[int, tuple[list[SecretMatch], int]],
 ) -> None:
-    """Windows `first` on appended to `found`, the scan reaching window `first` at `pos`. `done`
-    holds windows already scanned from their own start: taken as they are unless a match
-    before runs into them (then the window is scanned again from where that match ends)."""
+    """Windows `first` on appended to `found`, the scan reaching window `first` at `pos`.
+    `done` holds windows already scanned from their own start: taken as they are unless a
+    match before runs into them (then the window is scanned again from where it ends)."""
     for k in range(first, window_count(data)):
         start = k * _WINDOW
         if pos <= start and k in done:

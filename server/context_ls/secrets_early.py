@@ -121,8 +121,8 @@ class EarlyScan:
 
 
 def start_scan(data: bytes) -> EarlyScan:
-    """Begin scanning `data` in a forked child when that pays: a big source, two cores
-    free to this process, and no thread here (forking a threaded process is unsafe)."""
+    """Begin scanning `data` in a forked child when that pays: a big source, two cores this
+    process may run on, and no thread but this one (forking a threaded process is unsafe)."""
     if not _may_fork(len(data)) or id(data) in secrets.STARTED:
         return EarlyScan(data)
     secrets._bytes_re()  # compiled once, here: both sides use it
