@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from context_ls.history.rules import get_rule
+from context_ls.lsp.documents import UTF8, _units
 
 if TYPE_CHECKING:
-    from context_ls.history.findings import Finding
+    from context_ls.history.findings import Finding, Related
     from context_ls.history.model import Span, TextEdit
+    from context_ls.history.spliced import Source
     from context_ls.lsp.documents import TextSnapshot
 
 SOURCE = "context-ls"
@@ -26,6 +29,53 @@ def span_range(text: TextSnapshot, span: Span) -> types.Range:
     return text.range_of(span.start, span.end)
 
 
+COPY_OVER = 256  # offsets: more make `positions` read an edited version's copied bytes
+
+
+def positions(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, types.Position]:
+    """The LSP positions of many byte offsets, in one pass in offset order. An offset's
+    character count goes on from the previous offset's on the same line: a Claude Code
+    line holds many ids, and `position_at` decoded its prefix again for each of them."""
+    wanted = sorted(set(offsets))
+    # An edited version not yet copied is read through its pieces, each slice a few µs:
+    # for many offsets, copying it first (as is done after each edit anyway) is cheaper.
+    source = text.data if len(wanted) > COPY_OVER else text.source
+    size = text.size
+    utf8 = text.encoding == UTF8
+    found: dict[int, types.Position] = {}
+    line, start, next_start = -1, 0, -1  # the line of the last offset, its bounds
+    anchor, units = 0, 0  # the last offset whose count is known, at a character boundary
+    for offset in wanted:
+        at = max(0, min(offset, size))
+        if not start <= at < next_start:
+            line = text._line_at(at)
+            start = text._start(line)
+            next_start = text._start(line + 1) if line + 1 < text.line_count else size + 1
+            anchor, units = start, 0
+        elif not (utf8 or _boundary(source, anchor)):
+            anchor, units = start, 0
+        if utf8:
+            units = at - start
+        elif at > anchor:
+            piece = source[anchor:at]
+            units += len(piece) if piece.isascii() else _units(_decode(piece), text.encoding)
+            anchor = at
+        found[offset] = types.Position(line=line, character=units)
+    return found
+
+
+def _boundary(source: Source, offset: int) -> bool:
+    """`offset` starts a character (not a UTF-8 continuation byte), so a count can go on
+    from it: decoding the bytes before and after it apart gives what decoding them whole
+    does."""
+    byte = source[offset : offset + 1]
+    return not byte or byte[0] & 0xC0 != 0x80
+
+
+def _decode(piece: bytes) -> str:
+    return piece.decode("utf-8", "surrogateescape")
+
+
 def finding_data(finding: Finding) -> dict[str, Any]:
     """What a diagnostic carries back to code actions (LSP `data`)."""
     return {
@@ -37,29 +87,58 @@ def finding_data(finding: Finding) -> dict[str, Any]:
 
 
 def to_diagnostic(finding: Finding, text: TextSnapshot, uri: str) -> types.Diagnostic:
-    rule = get_rule(finding.code)
-    severity = types.DiagnosticSeverity.Information if finding.pending else None
-    return types.Diagnostic(
-        range=span_range(text, finding.span),
-        message=finding.message,
-        severity=severity or _SEVERITY.get(finding.severity, types.DiagnosticSeverity.Error),
-        code=finding.code,
-        code_description=types.CodeDescription(href=rule.url) if rule else None,
-        source=SOURCE,
-        related_information=[
-            types.DiagnosticRelatedInformation(
-                location=types.Location(uri=uri, range=span_range(text, related.span)),
-                message=related.message,
-            )
-            for related in finding.related
-        ]
-        or None,
-        data=finding_data(finding),
-    )
+    return to_diagnostics([finding], text, uri)[0]
 
 
 def to_diagnostics(findings: list[Finding], text: TextSnapshot, uri: str) -> list[types.Diagnostic]:
-    return [to_diagnostic(finding, text, uri) for finding in findings]
+    """The findings as LSP diagnostics. 10k findings are common (a history whose ids
+    repeat): positions are computed in one pass, and a span's range, a rule's link and a
+    related place are made once and shared (diagnostics are never changed in place)."""
+    offsets: list[int] = []
+    for finding in findings:
+        offsets.extend(finding.span)
+        for related in finding.related:
+            offsets.extend(related.span)
+    position = positions(text, offsets)
+    ranges: dict[tuple[int, int], types.Range] = {}
+    relations: dict[tuple[Span, str], types.DiagnosticRelatedInformation] = {}
+    links: dict[str, types.CodeDescription | None] = {}
+
+    def range_of(span: Span) -> types.Range:
+        found = ranges.get(span)
+        if found is None:
+            found = ranges[span] = types.Range(start=position[span[0]], end=position[span[1]])
+        return found
+
+    def relation(related: Related) -> types.DiagnosticRelatedInformation:
+        key = (related.span, related.message)
+        found = relations.get(key)
+        if found is None:
+            location = types.Location(uri=uri, range=range_of(related.span))
+            found = relations[key] = types.DiagnosticRelatedInformation(location, related.message)
+        return found
+
+    def link(code: str) -> types.CodeDescription | None:
+        if code not in links:
+            rule = get_rule(code)
+            links[code] = types.CodeDescription(href=rule.url) if rule else None
+        return links[code]
+
+    return [
+        types.Diagnostic(
+            range=range_of(finding.span),
+            message=finding.message,
+            severity=types.DiagnosticSeverity.Information
+            if finding.pending
+            else _SEVERITY.get(finding.severity, types.DiagnosticSeverity.Error),
+            code=finding.code,
+            code_description=link(finding.code),
+            source=SOURCE,
+            related_information=[relation(related) for related in finding.related] or None,
+            data=finding_data(finding),
+        )
+        for finding in findings
+    ]
 
 
 def to_text_edits(text: TextSnapshot, edits: list[TextEdit]) -> list[types.TextEdit]:
