@@ -132,9 +132,14 @@ def sparse_analysis(data: bytes, dialect: DialectName | None, options: Options) 
     if scanned is None:
         return None
     matches = find_secrets(data) if options.detect_secrets else []
-    # The record holding a secret is kept: H010 is filed under it.
-    history = scanned.history(scanned.elements.row_at(match.start) for match in matches)
-    return Analysis(data, history, find(data, history, options, None, secrets=matches))
+    # The record holding a secret is kept: H010 is filed under it. The records' lines are
+    # counted in the index that places the findings later (`where`).
+    lines = LineIndex(data)
+    rows = (scanned.elements.row_at(match.start) for match in matches)
+    history = scanned.history(rows, lines)
+    analysis = Analysis(data, history, find(data, history, options, None, secrets=matches))
+    analysis._lines = lines
+    return analysis
 
 
 def _finish(

@@ -17,6 +17,7 @@ from context_ls.history.detect import SAMPLE_SIZE, document_dialect
 from context_ls.history.dialects import dialect_of
 from context_ls.history.doc_chunks import Elements, locate, sample_values
 from context_ls.history.model import DialectName, History
+from context_ls.history.position import LineIndex
 from context_ls.history.reader import HistoryBuilder, element_reader, new_history
 
 # Below this size the full read is quick enough, and it is the one every path knows.
@@ -44,10 +45,11 @@ class Scan(NamedTuple):
     elements: Elements
     pick: Pick
 
-    def history(self, more: Iterable[int] = ()) -> History:
+    def history(self, more: Iterable[int] = (), lines: LineIndex | None = None) -> History:
         """The sparse history of the picked records and of the rows in `more` (those that
-        hold a secret, which `analysis` files under their record)."""
-        return sparse_history(self.data, self.dialect, self.elements, self.pick, more)
+        hold a secret, which `analysis` files under their record). `lines`: the source's
+        line index, when the caller keeps one (the records' lines are counted there)."""
+        return sparse_history(self.data, self.dialect, self.elements, self.pick, more, lines)
 
 
 def scan(data: bytes, dialect: DialectName | None = None) -> Scan | None:
@@ -78,7 +80,12 @@ def scan(data: bytes, dialect: DialectName | None = None) -> Scan | None:
 
 
 def sparse_history(
-    data: bytes, dialect: DialectName, elements: Elements, pick: Pick, more: Iterable[int] = ()
+    data: bytes,
+    dialect: DialectName,
+    elements: Elements,
+    pick: Pick,
+    more: Iterable[int] = (),
+    lines: LineIndex | None = None,
 ) -> History:
     """A history of the picked records (and `more`), each where the full read puts it
     (offset, line, column, turn); `total_records` counts them all."""
@@ -88,16 +95,11 @@ def sparse_history(
     history.server_state = dialect_of(dialect).server_state and elements.server_state
     read = element_reader(dialect)
     builder = HistoryBuilder(history)
-    count, rfind = data.count, data.rfind
-    line = col_base = at = 0
+    where = (lines or LineIndex(data)).position
     for row in rows:
         pos, raw = elements.start(row), elements.raw(row)
-        more_lines = count(b"\n", at, pos)
-        if more_lines:
-            line += more_lines
-            col_base = rfind(b"\n", at, pos) + 1
-        at = pos
-        builder.add(pos, pos + len(raw), line, pos - col_base, read(raw))
+        at = where(pos)
+        builder.add(pos, pos + len(raw), at.line, at.byte_col, read(raw))
     history.sparse = True
     history.total_records = elements.count
     turns = pick.turns
