@@ -210,6 +210,9 @@ class _Writer:
     def write(self, data: bytes) -> None:
         self.sent.append(data)
 
+    def close(self) -> None:
+        pass
+
 
 def test_content_length_counts_bytes() -> None:
     """Non-ASCII text goes out as UTF-8, so the header must count bytes, not characters."""
