@@ -44,6 +44,8 @@ def test_offsets_are_placed_as_the_listed_lines_place_them(
         full = listed(lazy)
         for offset in offsets:
             assert lazy.position_at(offset) == full.position_at(offset)
+            if 0 <= offset <= len(data):
+                assert lazy.line_span(offset) == full.line_span(offset)
         assert not lazy.lines_listed  # placing never listed them
     assert lazy.raw_starts == line_starts(data, first=0) == full.raw_starts
     assert lazy.line_count == text.count("\n") + 1
@@ -125,3 +127,30 @@ def test_line_starts_are_narrow_until_the_text_grows_past_the_limit() -> None:
         assert grown.raw_starts.typecode == "q"
         assert list(grown.starts) == [0, 3, 6, 8] and grown.data == b"ab\ncd\ne\nf"
         assert TextSnapshot.from_bytes(b"a\n" * 5, 1).raw_starts.typecode == "q"
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    text=TEXT.map(lambda t: t.replace("\r", "")),
+    edits=st.lists(st.tuples(st.integers(0, 400), st.integers(0, 3), TEXT), max_size=5),
+)
+def test_line_spans_after_edits_are_those_of_the_new_text(
+    text: str, edits: list[tuple[int, int, str]]
+) -> None:
+    snapshot = TextSnapshot.from_text(text, 1, "utf-32")
+    for version, (at, length, new) in enumerate(edits, start=2):
+        new = new.replace("\r", "")
+        at = min(at, len(text))
+        end = min(at + length, len(text))
+        start_pos, end_pos = (
+            types.Position(line=t[:p].count("\n"), character=p - (t.rfind("\n", 0, p) + 1))
+            for t, p in ((text, at), (text, end))
+        )
+        change = types.TextDocumentContentChangePartial(
+            range=types.Range(start=start_pos, end=end_pos), text=new
+        )
+        snapshot = snapshot.apply(change, version)
+        text = text[:at] + new + text[end:]
+        fresh = listed(TextSnapshot.from_text(text, version, "utf-32"))
+        for offset in range(snapshot.size + 1):
+            assert snapshot.line_span(offset) == fresh.line_span(offset)

@@ -193,6 +193,18 @@ class TextSnapshot:
             units += _units(char, self.encoding)
         return end
 
+    def line_span(self, offset: int) -> tuple[int, int, int]:
+        """(line, where it starts, where the next one starts) of a byte offset within the
+        text; the next start is `size + 1` after the last line. Lines not listed yet stay
+        so for a few calls (see `_placed`)."""
+        if self.known_starts is None and self._placed_count < FEW_PLACES:
+            line, start = self._placed(offset)
+            end = as_bytes(self.source).find(b"\n", offset) + 1
+            return line, start, end or self.size + 1
+        line = self._line_at(offset)
+        after = self._start(line + 1) if line + 1 < len(self.raw_starts) else self.size + 1
+        return line, self._start(line), after
+
     def position_at(self, offset: int) -> types.Position:
         """LSP position of a byte offset."""
         offset = max(0, min(offset, len(self.source)))

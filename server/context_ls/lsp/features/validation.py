@@ -59,11 +59,12 @@ class Validation:
 def quick_look(
     doc: DocumentState, text: TextSnapshot, options: Options
 ) -> list[types.Diagnostic] | None:
-    """Worker-thread part of a first look at a big history: a rollout's lean scan (maybe
-    done as the text arrived), else the full read but the secrets scan (~0.1 s for 28 MB),
-    which the full read then adds to the same records."""
+    """Worker-thread part of a first look at a big history: the lean read `check` uses (a
+    rollout's scan, maybe done as the text arrived; a JSON document's sparse read), else
+    the full read but the secrets scan (~0.1 s for 28 MB), which the full read then adds
+    to the same records."""
     scanned = doc.scan[1] if doc.scan is not None and doc.scan[0] is text else None
-    analysis = quick_findings(text.data, options, scanned)
+    analysis = quick_findings(text.data, options, scanned, name=_file_name(doc))
     if analysis is None and options.detect_secrets and text.size >= QUICK_MIN_BYTES:
         analyzer = _analyzer(doc, replace(options, detect_secrets=False))
         analysis = analyzer.analyze(text.source, _settled_dialect(doc, text))
@@ -78,7 +79,11 @@ def _settled_dialect(doc: DocumentState, text: TextSnapshot) -> DialectName | No
     so that a keystroke in a big document never copies it for this."""
     if text.more_lines_than(_FEW_LINES):
         return None
-    return settled_by_name(doc.uri.rsplit("/", 1)[-1], text.data)
+    return settled_by_name(_file_name(doc), text.data)
+
+
+def _file_name(doc: DocumentState) -> str:
+    return doc.uri.rsplit("/", 1)[-1]
 
 
 _FEW_LINES = 8
