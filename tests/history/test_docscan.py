@@ -8,8 +8,9 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from context_ls.history import analysis, doc_chunks, docscan
 from context_ls.history.analysis import Analysis, Options
 from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
+from context_ls.history.dialects import chat, chat_scan
 from context_ls.history.findings import Finding
 
 REALDATA = Path(__file__).resolve().parents[3] / "shared" / "realdata"
@@ -332,6 +334,12 @@ def test_records_the_full_read_cannot_decode_are_kept(any_size: None) -> None:
     assert found is not None and {5, 9} <= set(found.pick.rows)
     lean = assert_same(data)
     assert [f.code for f in lean.findings] == ["H007", "H007"]
+
+
+def test_the_roles_decoded_as_literals_are_the_roles_chat_knows() -> None:
+    field = next(f for f in msgspec.structs.fields(chat_scan._Message) if f.name == "role")
+    literal = next(arg for arg in get_args(field.type) if get_origin(arg) is Literal)
+    assert set(get_args(literal)) == chat.ROLES
 
 
 def test_a_forced_dialect_without_a_lean_read_reads_whole(any_size: None) -> None:

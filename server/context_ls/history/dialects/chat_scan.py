@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from itertools import compress, repeat
 from operator import attrgetter, eq, sub
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 from msgspec import Struct
@@ -50,7 +50,8 @@ class _Message(Struct, gc=False, forbid_unknown_fields=True):
     content: all most Chat messages hold (each field a message holds is one more to make
     for every record)."""
 
-    role: str | None = None
+    # The roles the rules know, as literals: none of them is made again for each record.
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"] | None = None
     content: Any = None
     tool_calls: list[_Call] | None = None
     tool_call_id: str | None = None
@@ -60,6 +61,7 @@ class _MessageMore(_Message, forbid_unknown_fields=True):
     """The other fields Chat messages may carry: a chunk of records the plain message
     does not take is decoded as these."""
 
+    role: str | None = None  # type: ignore[assignment]  # any role ("Tool")
     name: Any = None
     refusal: Any = None
     function_call: Any = None
@@ -132,7 +134,7 @@ def _of_facts(value: Any) -> _Message:
     facts = chat.facts(value)
     calls = [_Call(call.call_id) for call in facts.calls] or None
     output = facts.outputs[0].call_id if facts.outputs else None
-    return _Message(facts.role, tool_calls=calls, tool_call_id=output)
+    return _MessageMore(role=facts.role, tool_calls=calls, tool_call_id=output)
 
 
 def _turns(roles: list[str | None]) -> list[int]:
