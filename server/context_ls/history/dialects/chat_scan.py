@@ -186,8 +186,9 @@ class _Pairing:
         suspect = self.suspect
         first_call = self.first_call = _first_of(call_ids, call_rows, suspect)
         first_output = self.first_output = _first_of(output_ids, output_rows, suspect)
-        suspect.update(first_call.keys() ^ first_output.keys())
         paired = [call_id for call_id in first_output if call_id in first_call]
+        if not len(paired) == len(first_call) == len(first_output):
+            suspect.update(first_call.keys() ^ first_output.keys())
         turn_of = turns.__getitem__
         # The output's turn right after its call's (turns never go down, so it comes later).
         gaps = list(
