@@ -4,17 +4,22 @@ listing the document's lines, and the same diagnostics as the full read that fol
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
+from lsprotocol import types
 
 from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
 from context_ls.history.api import Analysis, Options
 from context_ls.lsp.documents import TextSnapshot
-from context_ls.lsp.features import validation
-from context_ls.lsp.features.validation import analyze_document, quick_look
+from context_ls.lsp.features import diagnostics, validation
+from context_ls.lsp.features.pull import PullDiagnostics
+from context_ls.lsp.features.validation import Validation, analyze_document, quick_look
 from context_ls.lsp.state import DocumentState
+
+from .test_validation_state import _server
 
 
 def _chat(indent: int | None, model: bool = True) -> bytes:
@@ -72,3 +77,32 @@ def test_a_one_line_document_is_first_looked_at_by_its_name(
     doc, text = _document(_chat(indent=None, model=False), "set.jsonl")
     quick = quick_look(doc, text, Options())
     assert quick == [] == analyze_document(doc, text, Options(), None)[1]
+
+
+async def test_a_pull_is_answered_before_the_full_read_begins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """As pygls answers a request: from the done callback of the handler's task."""
+    order: list[str] = []
+
+    def full_read(*args: Any) -> Any:
+        order.append("full read")
+        return analyze_document(*args)
+
+    monkeypatch.setattr(diagnostics, "analyze_document", full_read)
+    server = _server(pull=True)
+    server.client.diagnostic_refresh = True  # so the first look may answer a pull
+    doc, _ = _document(_chat(indent=2), "chat.json")
+    server.documents[doc.uri] = doc
+    feature = server.features[diagnostics.Diagnostics] = diagnostics.Diagnostics(server)
+    feature.schedule(doc)
+    params = types.DocumentDiagnosticParams(text_document=types.TextDocumentIdentifier(uri=doc.uri))
+    pulled = asyncio.ensure_future(PullDiagnostics(server).document_diagnostic(params))
+    pulled.add_done_callback(lambda _: order.append("answered"))
+    task = doc.slot(Validation).task
+    assert task is not None
+    await task
+    assert order == ["answered", "full read"]
+    report = pulled.result()
+    assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
+    assert [d.code for d in report.items] == ["H001"]

@@ -39,6 +39,18 @@ TRIM_DELAY = 5.0  # seconds: …once no validation ran for this long (a pause, n
 COPY_DELAY = 0.03  # seconds after an edit's diagnostics before its bytes are copied
 
 
+async def _answered() -> None:
+    """Let a pull waiting on new diagnostics be answered before the full read takes the
+    GIL (its collections paused the answer by ~30 ms): the pull's handler resumes in the
+    loop's next round, and pygls sends its result from a done callback in the round
+    after."""
+    for _ in range(ANSWER_ROUNDS):
+        await asyncio.sleep(0)
+
+
+ANSWER_ROUNDS = 2
+
+
 class Diagnostics(LanguageFeature):
     """Keeps every open document's analysis fresh and pushes diagnostics when pushing."""
 
@@ -191,13 +203,15 @@ class Diagnostics(LanguageFeature):
         # A pulling client is answered with the quick look only if it can be told to pull
         # again when the full read finds more (H010).
         if first_read and (not client.pull_diagnostics or client.diagnostic_refresh):
-            # First sight of a big rollout: show its diagnostics from the lean scan now;
+            # First sight of a big history: show its diagnostics from the lean read now;
             # the full read below (navigation, secrets) follows.
             quick = await loop.run_in_executor(
                 self.server.analysis_pool, quick_look, doc, text, options
             )
             if quick is not None:
                 self._diagnosed(doc, text, quick)
+                if client.pull_diagnostics:
+                    await _answered()
         doc.scan = None  # used by the first look, or of no use any more
         shown = state.diagnostics if state.diagnosed is text else None
         future = loop.run_in_executor(
