@@ -12,10 +12,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 from unittest.mock import patch
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from context_ls import secrets, secrets_early
@@ -125,7 +127,7 @@ def test_an_early_scan_finds_what_one_scan_finds(parts: list[str], window: int, 
         pid = scan.pid
         assert pid is not None
         if wait:  # until the child claims the first window (bounded: it may have failed)
-            claims = scan._claims
+            claims = scan._units._claims
             assert claims is not None
             give_up = time.monotonic() + 30
             while claims[0] == 0 and time.monotonic() < give_up:
@@ -166,14 +168,14 @@ def test_a_child_that_fails_to_send_leaves_the_parent_to_scan_alone() -> None:
         pid = scan.pid
         assert pid is not None
         received: list[object] = []
-        original = scan._receive
+        original = scan._units.received
 
-        def receive() -> dict[int, tuple[list[SecretMatch], int]]:
+        def receive() -> dict[int, Any]:
             windows = original()
             received.append(windows)
             return windows
 
-        with patch.object(scan, "_receive", receive):
+        with patch.object(scan._units, "received", receive):
             assert find_secrets(data) == reference(data)
         assert received == [{}]  # nothing came from the child
     assert gone(pid)
@@ -225,3 +227,52 @@ def test_importing_compiles_nothing() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.split() == ["0", "0"]
+
+
+def old_chunks(path: Path, size: int) -> list[tuple[int, int]]:
+    """How the streamed scan cut a file before (read `size` bytes, then to the line's end)."""
+    chunks: list[tuple[int, int]] = []
+    with path.open("rb") as handle:
+        offset = 0
+        while chunk := handle.read(size):
+            chunk += handle.readline()
+            chunks.append((offset, offset + len(chunk)))
+            offset += len(chunk)
+    return chunks
+
+
+@settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(st.integers(0, 300), max_size=40),
+    last_newline=st.booleans(),
+    size=st.integers(1, 500),
+)
+def test_a_file_is_cut_where_the_streamed_scan_cut_it(
+    tmp_path: Path, lines: list[int], last_newline: bool, size: int
+) -> None:
+    data = b"\n".join(b"a" * n for n in lines) + (b"\n" if last_newline else b"")
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(data)
+    with patch.object(secrets_early, "FILE_CHUNK", size):
+        assert secrets_early.file_chunks(path) == old_chunks(path, size)
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_streamed_file_scan_finds_what_one_scan_finds(tmp_path: Path, fork: bool) -> None:
+    """Secrets in every chunk, one where a chunk ends; with a child or without."""
+    line = b'{"text": "nothing to see here, only words"}\n'
+    parts = [line * 700 + f'{{"key": "{ANTHROPIC}"}}\n'.encode() for _ in range(12)]
+    data = b"".join(parts) + (PEM + "\n").encode()
+    path = tmp_path / "big.jsonl"
+    path.write_bytes(data)
+    with small_windows(300), patch.object(secrets_early, "FILE_CHUNK", len(parts[0]) - 20):
+        if fork and not forks():
+            pytest.skip("this process may not fork (no fork, or threads)")
+        with secrets_early.FileScan(path, fork=fork) as scan:
+            assert (scan.pid is not None) == fork
+            assert len(scan.chunks) > 10
+            assert scan.collect() == reference(data)
+        assert scan.pid is None
+    assert len(reference(data)) == 13

@@ -2,13 +2,13 @@
 so it runs on a second core while this process reads the history (`check` on a 28 MB
 document: the scan is ~150 ms, as long as the reading itself).
 
-The child takes windows (see `secrets.scan_window`) from the end backwards; once the
-parent asks for the matches (`find_secrets` of the same bytes object) it takes windows
-from the start forwards until it meets the child, then adds the child's windows. Each
-side claims a window in a shared byte before scanning it, and stops at a window the other
-claimed: no window is missed, and one both scan is taken from the parent. Whatever the
-child does (fails, is killed, sends nothing), the parent scans what it lacks itself, so
-the matches are those of one scan. Only a process without threads forks (never the
+The work is cut into units (the windows of `secrets.scan_window`, or a streamed file's
+chunks). The child takes them from the last backwards; once the parent asks for the
+matches it takes them from the first forwards until it meets the child, then adds the
+child's. Each side claims a unit in a shared byte before scanning it, and stops at a unit
+the other claimed: none is missed, and one both scan is taken from the parent. Whatever
+the child does (fails, is killed, sends nothing), the parent scans what it lacks itself,
+so the matches are those of one scan. Only a process without threads forks (never the
 language server): the CLI asks for it explicitly."""
 
 from __future__ import annotations
@@ -19,52 +19,63 @@ import marshal
 import mmap
 import os
 import signal
+from collections.abc import Callable
+from pathlib import Path
 from types import TracebackType
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from context_ls import secrets
 from context_ls.secrets import SecretMatch
 
-__all__ = ["EarlyScan", "start_scan"]
+__all__ = ["EarlyScan", "FileScan", "start_file_scan", "start_scan"]
 
 # Below this a fork, its pipe and the parent's wait cost more than half the scan saves.
 MIN_BYTES = 4 << 20
+FILE_CHUNK = 8 << 20  # bytes of a streamed file scanned at a time (then to the line's end)
 _FREE, _PARENT, _CHILD = 0, 1, 2
 
 _Windows = dict[int, tuple[list[SecretMatch], int]]
+_C = TypeVar("_C", bound="_Closing")
 
 
-class EarlyScan:
-    """A scan begun in a child (`pid` None: none was, `find_secrets` scans alone). Close it
-    (or use it as a context manager) when the source is done with: a child whose matches
-    were never asked for is ended then, and never left a zombie."""
+class _Units:
+    """Units [0, count) done by a forked child from the last backwards (`unit(k)` gives
+    marshal data), or by nobody (`pid` None: this process does them all)."""
 
-    def __init__(
-        self, data: bytes, pid: int | None = None, claims: mmap.mmap | None = None, fd: int = -1
-    ) -> None:
-        self.data = data
-        self.pid = pid
-        self._claims = claims
-        self._fd = fd
+    def __init__(self, count: int, unit: Callable[[int], object], size: int) -> None:
+        self.pid: int | None = None
+        self._claims: mmap.mmap | None = None
+        self._fd = -1
+        if count < 2 or not _may_fork(size):
+            return
+        secrets._bytes_re()  # compiled once, here: both sides use it
+        claims = mmap.mmap(-1, count)  # shared with the child (MAP_SHARED)
+        read_fd, write_fd = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:
+            os.close(read_fd)
+            os.close(write_fd)
+            claims.close()
+            return
+        if pid == 0:  # the child: never returns
+            _child(count, unit, claims, read_fd, write_fd)
+        os.close(write_fd)
+        self.pid, self._claims, self._fd = pid, claims, read_fd
 
-    def collect(self) -> list[SecretMatch]:
-        """The matches of `data`: the windows before the child's scanned here, the child's
-        taken as it sends them (any it lacks scanned here)."""
-        data, claims = self.data, self._claims
-        found: list[SecretMatch] = []
-        pos = k = 0
-        count = secrets.window_count(data)
-        if claims is not None:
-            while k < count and claims[k] == _FREE:
-                claims[k] = _PARENT
-                part, pos = secrets.scan_window(data, k, max(pos, k * secrets._WINDOW))
-                found.extend(part)
-                k += 1
-        secrets.scan_windows(data, k, pos, found, self._receive())
-        return found
+    def claim(self, k: int) -> bool:
+        """Whether unit `k` is this process's to do (the child has not taken it)."""
+        claims = self._claims
+        if claims is None:
+            return True
+        if claims[k] != _FREE:
+            return False
+        claims[k] = _PARENT
+        return True
 
-    def _receive(self) -> _Windows:
-        """The child's windows once it has stopped, or none when it failed."""
+    def received(self) -> dict[int, Any]:
+        """The child's units once it has stopped (it stops at the first unit claimed
+        here), or none when it failed."""
         if self.pid is None:
             return {}
         fd, self._fd = self._fd, -1
@@ -78,9 +89,14 @@ class EarlyScan:
             return {}
         try:
             sent = marshal.loads(payload)
-            return {k: ([SecretMatch(*m) for m in part], end) for k, (part, end) in sent.items()}
-        except (EOFError, ValueError, TypeError, AttributeError):
+        except (EOFError, ValueError, TypeError):
             return {}
+        return sent if isinstance(sent, dict) else {}
+
+    def close(self) -> None:
+        """End the child when its units were never asked for (no zombie is left)."""
+        if self.pid is not None:
+            self._reap(kill=True)
 
     def _reap(self, kill: bool) -> bool:
         """Wait for the child (ending it first when `kill`): whether it exited cleanly."""
@@ -102,13 +118,21 @@ class EarlyScan:
             return False
         return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
-    def close(self) -> None:
-        if secrets.STARTED.get(id(self.data)) is self:
-            del secrets.STARTED[id(self.data)]
-        if self.pid is not None:
-            self._reap(kill=True)
 
-    def __enter__(self) -> EarlyScan:
+class _Closing:
+    """A scan whose child is ended when it is closed (also as a context manager)."""
+
+    _units: _Units
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id (None: no child, or done with)."""
+        return self._units.pid
+
+    def close(self) -> None:
+        self._units.close()
+
+    def __enter__(self: _C) -> _C:
         return self
 
     def __exit__(
@@ -120,28 +144,117 @@ class EarlyScan:
         self.close()
 
 
+class EarlyScan(_Closing):
+    """The scan of `data` begun by `start_scan`, collected by `find_secrets(data)`. Close
+    it (or use it as a context manager) when the source is done with."""
+
+    def __init__(self, data: bytes, fork: bool = True) -> None:
+        self.data = data
+        count = secrets.window_count(data)
+        self._units = _Units(count if fork else 0, self._window, len(data))
+
+    def _window(self, k: int) -> object:
+        part, end = secrets.scan_window(self.data, k, k * secrets._WINDOW)
+        return [(m.start, m.end, m.kind) for m in part], end
+
+    def collect(self) -> list[SecretMatch]:
+        """The matches of `data`: the windows before the child's scanned here, the child's
+        taken as it sends them (any it lacks scanned here)."""
+        data, units = self.data, self._units
+        found: list[SecretMatch] = []
+        pos = k = 0
+        count = secrets.window_count(data)
+        while k < count and units.claim(k):
+            part, pos = secrets.scan_window(data, k, max(pos, k * secrets._WINDOW))
+            found.extend(part)
+            k += 1
+        done: _Windows = {}
+        with contextlib.suppress(TypeError, ValueError):
+            done = {
+                k: ([SecretMatch(*m) for m in part], end)
+                for k, (part, end) in units.received().items()
+            }
+        secrets.scan_windows(data, k, pos, found, done)
+        return found
+
+    def close(self) -> None:
+        if secrets.STARTED.get(id(self.data)) is self:
+            del secrets.STARTED[id(self.data)]
+        super().close()
+
+
 def start_scan(data: bytes) -> EarlyScan:
     """Begin scanning `data` in a forked child when that pays: a big source, two cores this
     process may run on, and no thread but this one (forking a threaded process is unsafe)."""
-    if not _may_fork(len(data)) or id(data) in secrets.STARTED:
-        return EarlyScan(data)
-    secrets._bytes_re()  # compiled once, here: both sides use it
-    count = secrets.window_count(data)
-    claims = mmap.mmap(-1, count)  # shared with the child (MAP_SHARED)
-    read_fd, write_fd = os.pipe()
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(read_fd)
-        os.close(write_fd)
-        claims.close()
-        return EarlyScan(data)
-    if pid == 0:  # the child: never returns
-        _child(data, claims, read_fd, write_fd)
-    os.close(write_fd)
-    scan = EarlyScan(data, pid, claims, read_fd)
-    secrets.STARTED[id(data)] = scan
+    scan = EarlyScan(data, fork=id(data) not in secrets.STARTED)
+    if scan.pid is not None:
+        secrets.STARTED[id(data)] = scan
     return scan
+
+
+class FileScan(_Closing):
+    """The secrets of a streamed file, a chunk at a time (`FILE_CHUNK` bytes, then to the
+    end of the line: a line is never cut), begun in a child by `start_file_scan`."""
+
+    def __init__(self, path: Path, fork: bool = True) -> None:
+        self.path = path
+        self.chunks = file_chunks(path)
+        size = self.chunks[-1][1] if self.chunks else 0
+        self._units = _Units(len(self.chunks) if fork else 0, self._chunk, size)
+
+    def _chunk(self, k: int) -> object:
+        return [(m.start, m.end, m.kind) for m in self.chunk_secrets(k)]
+
+    def chunk_secrets(self, k: int) -> list[SecretMatch]:
+        """The secrets of chunk `k`, at file offsets."""
+        start, end = self.chunks[k]
+        with self.path.open("rb") as handle:
+            handle.seek(start)
+            chunk = handle.read(end - start)
+        return [
+            SecretMatch(s + start, e + start, kind) for s, e, kind in secrets.find_secrets(chunk)
+        ]
+
+    def collect(self) -> list[SecretMatch]:
+        """Every chunk's secrets, in order (those the child lacks scanned here)."""
+        units = self._units
+        mine: dict[int, list[SecretMatch]] = {}
+        k = 0
+        while k < len(self.chunks) and units.claim(k):
+            mine[k] = self.chunk_secrets(k)
+            k += 1
+        sent = units.received()
+        found: list[SecretMatch] = []
+        for n in range(len(self.chunks)):
+            part = mine.get(n)
+            if part is None:
+                try:
+                    part = [SecretMatch(*m) for m in sent[n]]
+                except (KeyError, TypeError, ValueError):
+                    part = self.chunk_secrets(n)
+            found.extend(part)
+        return found
+
+
+def start_file_scan(path: Path) -> FileScan:
+    """Begin scanning a streamed file's secrets in a forked child (as `start_scan`)."""
+    return FileScan(path)
+
+
+def file_chunks(path: Path) -> list[tuple[int, int]]:
+    """[start, end) of each chunk of the file as `FileScan` scans it."""
+    chunks: list[tuple[int, int]] = []
+    with path.open("rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        start = 0
+        while start < size:
+            end = min(start + FILE_CHUNK, size)
+            if end < size:
+                handle.seek(end)
+                end += len(handle.readline())
+            chunks.append((start, end))
+            start = end
+    return chunks
 
 
 def _may_fork(size: int) -> bool:
@@ -163,21 +276,21 @@ def _single_threaded() -> bool:
         return True  # no /proc: the Python threads were counted
 
 
-def _child(data: bytes, claims: mmap.mmap, read_fd: int, write_fd: int) -> NoReturn:
-    """Windows from the last backwards until one the parent claimed; sent as marshal
-    data. Exits without running the parent's clean-up (`os._exit`), whatever happens."""
+def _child(
+    count: int, unit: Callable[[int], object], claims: mmap.mmap, read_fd: int, write_fd: int
+) -> NoReturn:
+    """Units from the last backwards until one the parent claimed; sent as marshal data.
+    Exits without running the parent's clean-up (`os._exit`), whatever happens."""
     code = 1
     try:
         os.close(read_fd)
-        done: dict[int, tuple[list[tuple[int, int, str]], int]] = {}
-        for k in range(secrets.window_count(data) - 1, -1, -1):
+        done: dict[int, object] = {}
+        for k in range(count - 1, -1, -1):
             if claims[k] != _FREE:
                 break
             claims[k] = _CHILD
-            part, end = secrets.scan_window(data, k, k * secrets._WINDOW)
-            done[k] = ([(m.start, m.end, m.kind) for m in part], end)
-        payload = marshal.dumps(done)
-        view = memoryview(payload)
+            done[k] = unit(k)
+        view = memoryview(marshal.dumps(done))
         while view:
             view = view[os.write(write_fd, view) :]
         code = 0

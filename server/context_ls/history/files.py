@@ -7,8 +7,10 @@ from __future__ import annotations
 import os
 import tempfile
 import weakref
+from contextlib import nullcontext
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from context_ls import compression
 from context_ls.history.analysis import (
@@ -22,7 +24,7 @@ from context_ls.history.analysis import (
 )
 from context_ls.history.dialects import DIALECTS, settled_by_name
 from context_ls.history.findings import Finding
-from context_ls.history.model import DialectName, History, Span
+from context_ls.history.model import DialectName, History
 from context_ls.history.stream import (
     STREAM_THRESHOLD,
     file_fetcher,
@@ -30,6 +32,10 @@ from context_ls.history.stream import (
     read_history_stream,
 )
 from context_ls.history.validate import validate
+
+if TYPE_CHECKING:
+    from context_ls.secrets import SecretMatch
+    from context_ls.secrets_early import FileScan
 
 
 def analyze_path(
@@ -66,16 +72,22 @@ def _analyze_file(
 ) -> Analysis:
     if not is_streamable(path):
         return _analyze_whole(path.read_bytes(), path, dialect, options, findings_only, early)
-    history = read_history_stream(path, dialect, sparse=findings_only)
-    findings = validate(
-        history,
-        options.enforce_invariants,
-        options.trailing_calls_pending,
-        linked_uuids=options.linked_uuids,
-    )
+    scan: FileScan | None = None
+    if options.detect_secrets and scan_secrets_when_streaming:
+        from context_ls.secrets_early import FileScan  # asked for: it costs the most
+
+        scan = FileScan(path, fork=early)  # a child scans while the records are read
+    with scan or nullcontext():
+        history = read_history_stream(path, dialect, sparse=findings_only)
+        findings = validate(
+            history,
+            options.enforce_invariants,
+            options.trailing_calls_pending,
+            linked_uuids=options.linked_uuids,
+        )
+        if scan is not None and history.is_history:
+            findings.extend(_streamed_secret_findings(history, scan.collect()))
     fetch = file_fetcher(path)
-    if options.detect_secrets and history.is_history and scan_secrets_when_streaming:
-        findings.extend(_streamed_secret_findings(path, history))
     analysis = Analysis(b"", history, apply_severity(findings, options.severity))
     analysis.fetch = fetch
     refine_spans(analysis.findings, history, fetch)
@@ -165,17 +177,10 @@ def with_linked_session(options: Options, path: Path) -> Options:
     return replace(options, linked_uuids=linked)
 
 
-def _streamed_secret_findings(path: Path, history: History) -> list[Finding]:
-    found: list[Finding] = []
+def _streamed_secret_findings(history: History, matches: list[SecretMatch]) -> list[Finding]:
+    """H010 for secrets found at file offsets, each under the record it lies in."""
     items = history.items
-    with path.open("rb") as handle:
-        offset = 0
-        while chunk := handle.read(8 << 20):
-            extra = handle.readline()  # never cut a line in two
-            chunk += extra
-            for finding in secret_findings(history, chunk):
-                finding.span = Span(finding.span.start + offset, finding.span.end + offset)
-                finding.item = max(items.row_at(finding.span.start), 0)
-                found.append(finding)
-            offset += len(chunk)
+    found = secret_findings(history, b"", matches)
+    for finding in found:
+        finding.item = max(items.row_at(finding.span.start), 0)
     return found
