@@ -51,8 +51,9 @@ def analyze_path(
     `Analysis.fetch` reads the bytes findings need). `findings_only` lets a big Codex
     rollout keep just the records findings point at (what `check` needs). Secrets are
     scanned in a streamed file only when asked: it costs more than the rest of the check.
-    `scan_early`: a source read whole has its secrets scan begun in a forked child while
-    it is read (`secrets_early`; a process with threads, such as the server, never asks)."""
+    `scan_early`: the secrets scan (of a source read whole, or a streamed file's when
+    asked) is begun in a forked child while the records are read (`secrets_early`; a
+    process with threads, such as the server, never asks)."""
     options = with_linked_session(_options(options), path)
     early = scan_early and options.detect_secrets
     if compression.is_compressed_file(path):
