@@ -81,3 +81,37 @@ def test_a_jobs_worker_does_not_fork_again() -> None:
         assert queue.get(timeout=60) is False
     finally:
         worker.join(60)
+
+
+def test_a_streamed_file_asked_for_h010_is_scanned_by_a_child(tmp_path: Path, cli: Run) -> None:
+    """`--select H010` on a file big enough to be streamed (the threshold lowered here)."""
+    from context_ls.history import stream
+
+    line = json.dumps({"type": "message", "role": "user", "content": "words " * 40})
+    lines = [line] * 6000
+    for n in (5, 2500, 5990):
+        lines[n] = json.dumps({"type": "message", "role": "user", "content": f"key {KEY}"})
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    pids: list[int | None] = []
+    original = secrets_early.FileScan.collect
+
+    def collect(scan: secrets_early.FileScan) -> list[secrets.SecretMatch]:
+        pids.append(scan.pid)
+        return original(scan)
+
+    with (
+        patch.object(stream, "STREAM_THRESHOLD", 1 << 20),
+        patch.object(secrets_early, "FILE_CHUNK", 100_000),
+        patch.object(secrets_early, "MIN_BYTES", 0),
+        patch.object(secrets_early.FileScan, "collect", collect),
+    ):
+        if not secrets_early._may_fork(path.stat().st_size):
+            pytest.skip("this process may not fork (no fork, threads, or one core)")
+        early = cli("check", "--format", "json", "--select", "H010", path)
+        with patch("context_ls.cli.check._alone", return_value=False):
+            alone = cli("check", "--format", "json", "--select", "H010", path)
+    assert pids[0] is not None and pids[1] is None  # a child, then none
+    assert early.out == alone.out
+    [entry] = json.loads(early.out)["files"]
+    assert [f["line"] for f in entry["findings"]] == [6, 2501, 5991]
