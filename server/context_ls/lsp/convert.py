@@ -48,9 +48,7 @@ def positions(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, types.Pos
     for offset in wanted:
         at = max(0, min(offset, size))
         if not start <= at < next_start:
-            line = text._line_at(at)
-            start = text._start(line)
-            next_start = text._start(line + 1) if line + 1 < text.line_count else size + 1
+            line, start, next_start = text.line_span(at)
             anchor, units = start, 0
         elif not (utf8 or _boundary(source, anchor)):
             anchor, units = start, 0

@@ -182,10 +182,11 @@ class ContextLanguageServer(LanguageServer):
 
     def open_document(self, item: types.TextDocumentItem) -> DocumentState:
         """Keep a document the client opened (its text as the transport decoded it while
-        it arrived, when it did)."""
+        it arrived, when it did). Its lines are listed when first needed, off the event
+        loop, unless they were as the text arrived."""
         opened = cast(ContextProtocol, self.protocol).take_opened(item)
         snapshot = (
-            TextSnapshot(opened.data, opened.starts, item.version, self.encoding)
+            TextSnapshot(opened.data, opened.listed, item.version, self.encoding)
             if opened is not None
             else TextSnapshot.from_text(item.text, item.version, self.encoding)
         )
