@@ -121,13 +121,14 @@ class Elements:
         self,
         decode: Callable[[bytes], list[T]],
         one_by_one: Callable[[list[msgspec.Raw], int], list[T]],
-    ) -> list[T] | None:
-        """Every record, decoded by `decode` a chunk at a time. A chunk it refuses (a record
-        of another shape) is given record by record to `one_by_one`, with the row of its
-        first record. None: the document is not what it seemed."""
-        values: list[T] = []
+        store: Callable[[list[T]], object],
+    ) -> bool:
+        """Every record, decoded by `decode` a chunk at a time and handed to `store` (so
+        what is not kept of a chunk goes before the next is decoded). A chunk `decode`
+        refuses (a record of another shape) is given record by record to `one_by_one`,
+        with the row of its first record. False: the document is not what it seemed."""
         firsts: list[int] = []
-        k = 0
+        count = k = 0
         while k < len(self.cuts):
             try:
                 found = decode(self._body(k))
@@ -135,15 +136,16 @@ class Elements:
                 chunks = len(self.cuts)
                 raws = self.raws(k)  # cut where a record ends? (else merged with the next)
                 if raws is None:
-                    return None
+                    return False
                 if len(self.cuts) != chunks:
                     continue  # merged: decode it whole again
-                found = one_by_one(raws, len(values))
-            firsts.append(len(values))
-            values.extend(found)
+                found = one_by_one(raws, count)
+            firsts.append(count)
+            count += len(found)
+            store(found)
             k += 1
-        self.firsts, self.count = firsts, len(values)
-        return values
+        self.firsts, self.count = firsts, count
+        return True
 
     def _placed(self, k: int) -> list[int]:
         """The offsets of chunk k's records in the document."""

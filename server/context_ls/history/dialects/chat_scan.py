@@ -84,6 +84,7 @@ def _messages(body: bytes) -> list[_Message]:
 
 _value = msgspec.json.decode
 _ROLES = chat.ROLES
+_role = attrgetter("role")
 _tool_calls = attrgetter("tool_calls")
 _tool_call_id = attrgetter("tool_call_id")
 
@@ -94,17 +95,28 @@ def scan(data: bytes, elements: Elements) -> Pick | None:
     from context_ls.history.docscan import Pick
 
     kept: list[int] = []
-    messages = elements.decoded(_messages, lambda raws, first: _one_by_one(raws, first, kept))
-    if messages is None:
+    roles: list[str | None] = []
+    calls: list[list[_Call] | None] = []
+    outputs: list[str | None] = []
+
+    def store(messages: list[_Message]) -> None:
+        """What the rules read of a chunk's messages (their contents go with the chunk)."""
+        roles.extend(map(_role, messages))
+        calls.extend(map(_tool_calls, messages))
+        outputs.extend(map(_tool_call_id, messages))
+
+    def one_by_one(raws: list[msgspec.Raw], first: int) -> list[_Message]:
+        return _one_by_one(raws, first, kept)
+
+    if not elements.decoded(_messages, one_by_one, store):
         return None
-    roles: list[str | None] = [m.role for m in messages]
     if not _ROLES.issuperset(roles):  # any case is read ("Tool"); unknown roles are kept
         roles = [r.lower() if r is not None else None for r in roles]
         kept.extend(row for row, role in enumerate(roles) if role not in _ROLES)
     turns = _turns(roles)
-    pairing = _Pairing(messages, roles)
+    pairing = _Pairing(roles, calls, outputs)
     kept.extend(pairing.unpaired(turns, kept))
-    last = _last_plain(messages, roles)
+    last = pairing.last_plain()
     if last >= 0:
         kept.append(last)
     return Pick(sorted(pairing.close(kept)), turns, pairing.close)
@@ -158,8 +170,13 @@ def _turns(roles: list[str | None]) -> list[int]:
 class _Pairing:
     """The calls and outputs of a document's records, by id."""
 
-    def __init__(self, messages: list[_Message], roles: list[str | None]) -> None:
-        self.messages, self.roles = messages, roles
+    def __init__(
+        self,
+        roles: list[str | None],
+        calls: list[list[_Call] | None],
+        outputs: list[str | None],
+    ) -> None:
+        self.roles, self.calls, self.outputs = roles, calls, outputs
         self.first_call: dict[str, int] = {}
         self.first_output: dict[str, int] = {}
         self.suspect: set[str] = set()
@@ -168,20 +185,19 @@ class _Pairing:
         """The records holding a call or an output whose id does not pair exactly once,
         in order, the output in the turn after its call's; those with an id missing go to
         `kept`. (Loops in C where they can: this runs over every record.)"""
-        messages, roles = self.messages, self.roles
-        rows = range(len(messages))
-        has_calls = list(map(_tool_calls, messages))
-        holders = list(compress(rows, has_calls))
+        roles, calls = self.roles, self.calls
+        rows = range(len(roles))
+        holders = list(compress(rows, calls))
         if not {"assistant"}.issuperset(map(roles.__getitem__, holders)):
             holders = [row for row in holders if roles[row] == "assistant"]
         call_ids, call_rows = _with_ids(
-            [call.id for row in holders for call in messages[row].tool_calls or ()],
-            [row for row in holders for _call in messages[row].tool_calls or ()],
+            [call.id for row in holders for call in calls[row] or ()],
+            [row for row in holders for _call in calls[row] or ()],
             kept,
         )
         output_rows = list(compress(rows, map(eq, roles, repeat("tool"))))
         output_ids, output_rows = _with_ids(
-            list(map(_tool_call_id, map(messages.__getitem__, output_rows))), output_rows, kept
+            list(map(self.outputs.__getitem__, output_rows)), output_rows, kept
         )
         suspect = self.suspect
         first_call = self.first_call = _first_of(call_ids, call_rows, suspect)
@@ -228,12 +244,27 @@ class _Pairing:
         return kept
 
     def _ids_at(self, row: int) -> list[str]:
-        role, message = self.roles[row], self.messages[row]
+        role, output = self.roles[row], self.outputs[row]
         if role == "assistant":
-            return [call.id for call in message.tool_calls or () if call.id]
-        if role == "tool" and message.tool_call_id:
-            return [message.tool_call_id]
+            return [call.id for call in self.calls[row] or () if call.id]
+        if role == "tool" and output:
+            return [output]
         return []
+
+    def last_plain(self) -> int:
+        """The last record the full read calls a plain message (no call, no output): the
+        calls after it are the live tail "waiting for output" judges (-1: none)."""
+        roles, calls, outputs = self.roles, self.calls, self.outputs
+        for row in range(len(roles) - 1, -1, -1):
+            role = roles[row]
+            if role is None:
+                continue
+            if role == "tool" and outputs[row]:
+                continue
+            if role == "assistant" and any(call.id for call in calls[row] or ()):
+                continue
+            return row
+        return -1
 
 
 def _with_ids(
@@ -257,19 +288,3 @@ def _first_of(ids: list[str], rows: list[int], repeated: set[str]) -> dict[str, 
                 repeated.add(each)
             seen.add(each)
     return first
-
-
-def _last_plain(messages: list[_Message], roles: list[str | None]) -> int:
-    """The last record the full read calls a plain message (no call, no output): the
-    calls after it are the live tail "waiting for output" judges (-1: none)."""
-    for row in range(len(messages) - 1, -1, -1):
-        role = roles[row]
-        if role is None:
-            continue
-        message = messages[row]
-        if role == "tool" and message.tool_call_id:
-            continue
-        if role == "assistant" and any(call.id for call in message.tool_calls or ()):
-            continue
-        return row
-    return -1
