@@ -276,3 +276,23 @@ def test_a_streamed_file_scan_finds_what_one_scan_finds(tmp_path: Path, fork: bo
             assert scan.collect() == reference(data)
         assert scan.pid is None
     assert len(reference(data)) == 13
+
+
+@pytest.mark.parametrize("fork", [True, False])
+def test_a_file_that_grows_while_it_is_read_is_scanned_to_its_end(
+    tmp_path: Path, fork: bool
+) -> None:
+    """A live transcript: lines written after the chunks were cut are scanned too."""
+    line = b'{"text": "nothing to see here, only words"}\n'
+    path = tmp_path / "live.jsonl"
+    path.write_bytes(line * 3000 + f'{{"key": "{ANTHROPIC}"}}\n'.encode())
+    with (
+        small_windows(300),
+        patch.object(secrets_early, "FILE_CHUNK", 40_000),
+        secrets_early.FileScan(path, fork=fork) as scan,
+    ):
+        with path.open("ab") as handle:
+            handle.write(f'{{"later": "{ANTHROPIC}"}}\n'.encode())
+        found = scan.collect()
+    assert found == reference(path.read_bytes())
+    assert len(found) == 2

@@ -27,7 +27,7 @@ from typing import Any, NoReturn, TypeVar
 from context_ls import secrets
 from context_ls.secrets import SecretMatch
 
-__all__ = ["EarlyScan", "FileScan", "start_file_scan", "start_scan"]
+__all__ = ["EarlyScan", "FileScan", "start_scan"]
 
 # Below this a fork, its pipe and the parent's wait cost more than half the scan saves.
 MIN_BYTES = 4 << 20
@@ -194,26 +194,30 @@ def start_scan(data: bytes) -> EarlyScan:
 
 class FileScan(_Closing):
     """The secrets of a streamed file, a chunk at a time (`FILE_CHUNK` bytes, then to the
-    end of the line: a line is never cut), begun in a child by `start_file_scan`."""
+    end of the line: a line is never cut), begun in a child when `fork` (and it pays)."""
 
     def __init__(self, path: Path, fork: bool = True) -> None:
         self.path = path
         self.chunks = file_chunks(path)
-        size = self.chunks[-1][1] if self.chunks else 0
-        self._units = _Units(len(self.chunks) if fork else 0, self._chunk, size)
+        self._units = _Units(len(self.chunks) if fork else 0, self._chunk, self.end)
 
     def _chunk(self, k: int) -> object:
         return [(m.start, m.end, m.kind) for m in self.chunk_secrets(k)]
 
     def chunk_secrets(self, k: int) -> list[SecretMatch]:
-        """The secrets of chunk `k`, at file offsets."""
-        start, end = self.chunks[k]
+        """The secrets of chunk `k`, at file offsets (`k` past the chunks: what was written
+        after them, to the end of the file as it is now)."""
+        start, end = self.chunks[k] if k < len(self.chunks) else (self.end, -1)
         with self.path.open("rb") as handle:
             handle.seek(start)
-            chunk = handle.read(end - start)
+            chunk = handle.read(end - start if end >= 0 else -1)
         return [
             SecretMatch(s + start, e + start, kind) for s, e, kind in secrets.find_secrets(chunk)
         ]
+
+    @property
+    def end(self) -> int:
+        return self.chunks[-1][1] if self.chunks else 0
 
     def collect(self) -> list[SecretMatch]:
         """Every chunk's secrets, in order (those the child lacks scanned here)."""
@@ -233,12 +237,8 @@ class FileScan(_Closing):
                 except (KeyError, TypeError, ValueError):
                     part = self.chunk_secrets(n)
             found.extend(part)
+        found.extend(self.chunk_secrets(len(self.chunks)))  # a live file may have grown
         return found
-
-
-def start_file_scan(path: Path) -> FileScan:
-    """Begin scanning a streamed file's secrets in a forked child (as `start_scan`)."""
-    return FileScan(path)
 
 
 def file_chunks(path: Path) -> list[tuple[int, int]]:
