@@ -280,8 +280,9 @@ def _with_ids(
 
 def _first_of(ids: list[str], rows: list[int], repeated: set[str]) -> dict[str, int]:
     """id -> the row of its first holder; the ids held more than once go to `repeated`."""
-    first = dict(zip(reversed(ids), reversed(rows), strict=True))
-    if len(first) != len(ids):
+    first = dict(zip(ids, rows, strict=True))
+    if len(first) != len(ids):  # repeated: the first of each is kept
+        first = dict(zip(reversed(ids), reversed(rows), strict=True))
         seen: set[str] = set()
         for each in ids:
             if each in seen:
