@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from unittest.mock import patch
 
@@ -13,6 +15,7 @@ import pytest
 from context_ls import secrets, secrets_early
 from context_ls.cli.check import _alone, check_file
 from context_ls.cli.checked import Settings
+from context_ls.secrets import SecretMatch
 
 from .conftest import EXAMPLES, Run
 
@@ -30,17 +33,26 @@ def big_document(path: Path) -> Path:
     return path
 
 
+@contextmanager
+def children_seen(
+    kind: type[secrets_early.EarlyScan] | type[secrets_early.FileScan],
+) -> Iterator[list[int | None]]:
+    """The child's pid (None: no child) of every scan of `kind` collected meanwhile."""
+    pids: list[int | None] = []
+    original = kind.collect
+
+    def collect(scan: secrets_early.EarlyScan | secrets_early.FileScan) -> list[SecretMatch]:
+        pids.append(scan.pid)
+        return original(scan)  # type: ignore[arg-type]
+
+    with patch.object(kind, "collect", collect):
+        yield pids
+
+
 def test_a_big_document_is_scanned_by_a_child_with_the_same_findings(
     tmp_path: Path, cli: Run
 ) -> None:
     path = big_document(tmp_path / "big.json")
-    collected: list[int | None] = []
-    original = secrets_early.EarlyScan.collect
-
-    def collect(scan: secrets_early.EarlyScan) -> list[secrets.SecretMatch]:
-        collected.append(scan.pid)
-        return original(scan)
-
     with (
         patch.object(secrets, "_WINDOW", 20_000),
         patch.object(secrets, "_MARGIN", 17_000),
@@ -48,10 +60,10 @@ def test_a_big_document_is_scanned_by_a_child_with_the_same_findings(
     ):
         if not secrets_early._may_fork(len(path.read_bytes())):
             pytest.skip("this process may not fork (no fork, threads, or one core)")
-        with patch.object(secrets_early.EarlyScan, "collect", collect):
+        with children_seen(secrets_early.EarlyScan) as pids:
             early = cli("check", "--format", "json", path)
         alone = check_file(path, True, Settings())  # no child: `collect` is not patched
-    assert collected and collected[0] is not None
+    assert pids and pids[0] is not None
     [entry] = json.loads(early.out)["files"]
     assert entry["findings"] == alone.findings
     assert sum(f["code"] == "H010" for f in alone.findings) == 4
@@ -93,18 +105,11 @@ def test_a_streamed_file_asked_for_h010_is_scanned_by_a_child(tmp_path: Path, cl
         lines[n] = json.dumps({"type": "message", "role": "user", "content": f"key {KEY}"})
     path = tmp_path / "big.jsonl"
     path.write_text("\n".join(lines) + "\n")
-    pids: list[int | None] = []
-    original = secrets_early.FileScan.collect
-
-    def collect(scan: secrets_early.FileScan) -> list[secrets.SecretMatch]:
-        pids.append(scan.pid)
-        return original(scan)
-
     with (
         patch.object(stream, "STREAM_THRESHOLD", 1 << 20),
         patch.object(secrets_early, "FILE_CHUNK", 100_000),
         patch.object(secrets_early, "MIN_BYTES", 0),
-        patch.object(secrets_early.FileScan, "collect", collect),
+        children_seen(secrets_early.FileScan) as pids,
     ):
         if not secrets_early._may_fork(path.stat().st_size):
             pytest.skip("this process may not fork (no fork, threads, or one core)")
