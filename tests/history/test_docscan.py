@@ -58,10 +58,12 @@ def facts_of(found: Analysis) -> list[tuple[Any, ...]]:
     ]
 
 
-def assert_same(data: bytes, options: Options | None = None) -> Analysis:
+def assert_same(
+    data: bytes, options: Options | None = None, dialect: str | None = None
+) -> Analysis:
     options = options or Options()
-    full = analysis._analyze(data, None, options)
-    lean = analysis._analyze(data, None, options, findings_only=True)
+    full = analysis._analyze(data, dialect, options)
+    lean = analysis._analyze(data, dialect, options, findings_only=True)
     assert facts_of(lean) == facts_of(full)
     assert lean.history.dialect == full.history.dialect
     assert lean.history.record_count == full.history.record_count
