@@ -37,6 +37,8 @@ _KEY = re.compile(rb'("(?:[^"\\]|\\.)*")[ \t\r\n]*:[ \t\r\n]*', re.S)
 # A value that is not an object or an array (the document is valid JSON: a token).
 _SCALAR = re.compile(rb'"(?:[^"\\]|\\.)*"|[-+.0-9a-zA-Z]+', re.S)
 _AFTER_VALUE = re.compile(rb"[ \t\r\n]*([,}])[ \t\r\n]*")
+# A record's `{` and its first key, as written.
+_OPENING = re.compile(rb'\{[ \t\r\n]*"(?:[^"\\]|\\.)*"')
 _LAST_BRACE = re.compile(rb"[ \t\r\n]*\}[ \t\r\n]*\Z")
 
 
@@ -240,10 +242,16 @@ def _chunked(data: bytes, key: str | None, state: bool, open_at: int, close: int
 
 def _cuts(data: bytes, open_at: int, first: int, end: int) -> list[tuple[int, int]]:
     """Byte ranges of about `CHUNK` that seem to hold whole records: each ends at a `}`
-    followed by a separator like the one before the first record, and a `{`."""
+    followed by a separator like the one before the first record, and a `{` with the
+    first record's first key after it (in a compact document `},{` also parts the blocks
+    inside a record; a cut there costs a chunk decoded twice)."""
     lead = data[open_at + 1 : first]
     seps = [b"," + lead] if b"\n" in lead else [b",", b", "]
-    patterns = [(b"}" + sep + b"{", len(sep)) for sep in seps]
+    opening = _OPENING.match(data, first)
+    key = opening.group()[1:] if opening is not None else b""
+    patterns = [(b"}" + sep + b"{" + key, len(sep)) for sep in seps]
+    if key:  # records that start with another key are not cut before
+        patterns += [(b"}" + sep + b"{", len(sep)) for sep in seps]
     cuts: list[tuple[int, int]] = []
     at = first
     while patterns and end - at > CHUNK:
@@ -252,7 +260,7 @@ def _cuts(data: bytes, open_at: int, first: int, end: int) -> list[tuple[int, in
         hits = [hit for hit in found if hit[0] >= 0]
         if not hits:
             break
-        pos, size = min(hits)
+        pos, size = hits[0]  # the first pattern found: the most telling
         cuts.append((at, pos + 1))
         at = pos + 1 + size
     cuts.append((at, end))
