@@ -344,6 +344,17 @@ def test_the_roles_decoded_as_literals_are_the_roles_chat_knows() -> None:
     assert set(get_args(literal)) == chat.ROLES
 
 
+@pytest.mark.parametrize("envelope", ["bare", "model"])
+def test_records_nested_as_deep_as_the_decoder_goes(any_size: None, envelope: str) -> None:
+    """Near msgspec's depth limit the full read refuses the document (or a record): the
+    lean read must refuse as much, never less."""
+    for depth in range(975, 1000):
+        messages = _clean(3)
+        messages[3]["content"] = "__DEEP__"
+        data = _enveloped(_array(messages, "compact", [" "]), envelope)
+        assert_same(data.replace(b'"__DEEP__"', b"[" * depth + b"]" * depth))
+
+
 def test_a_forced_dialect_without_a_lean_read_reads_whole(any_size: None) -> None:
     data = _array(_clean(5), "indent2", [" "])
     assert docscan.scan(data, "anthropic") is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -27,7 +27,29 @@ from context_ls.history.facts import DECODE_ERRORS
 CHUNK = 128 << 10  # bytes of records a chunk holds, about
 
 T = TypeVar("T")
-_array = msgspec.json.Decoder(list[msgspec.Raw]).decode
+# A chunk is decoded inside this many arrays more: as deep as the full read decodes it
+# at least (inside its object, and Raw views and values count levels apart), so a record
+# nested too deep for the full read fails here too, and the document is read whole.
+WRAP = 8
+
+
+def nested_decoder(element: Any) -> Callable[[bytes], list[Any]]:
+    """A decoder of a chunk's records as `element`s, from inside `WRAP` arrays."""
+    kind: Any = list[element]
+    for _ in range(WRAP):
+        kind = list[kind]
+    decode = msgspec.json.Decoder(kind).decode
+
+    def unwrapped(body: bytes) -> list[Any]:
+        value = decode(body)
+        for _ in range(WRAP):
+            value = value[0]
+        return value
+
+    return unwrapped
+
+
+_array = nested_decoder(msgspec.Raw)
 _object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 _string = msgspec.json.Decoder(str).decode
 _ERRORS = (*DECODE_ERRORS, msgspec.ValidationError)
@@ -37,6 +59,7 @@ _KEY = re.compile(rb'("(?:[^"\\]|\\.)*")[ \t\r\n]*:[ \t\r\n]*', re.S)
 # A value that is not an object or an array (the document is valid JSON: a token).
 _SCALAR = re.compile(rb'"(?:[^"\\]|\\.)*"|[-+.0-9a-zA-Z]+', re.S)
 _AFTER_VALUE = re.compile(rb"[ \t\r\n]*([,}])[ \t\r\n]*")
+_OPEN, _CLOSE = b"[" * (WRAP + 1), b"]" * (WRAP + 1)
 # A record's `{` and its first key, as written.
 _OPENING = re.compile(rb'\{[ \t\r\n]*"(?:[^"\\]|\\.)*"')
 _LAST_BRACE = re.compile(rb"[ \t\r\n]*\}[ \t\r\n]*\Z")
@@ -79,9 +102,9 @@ class Elements:
         self._starts: dict[int, list[int]] = {}
 
     def _body(self, k: int) -> bytes:
-        """Chunk k as a JSON array (its records' views point into it)."""
+        """Chunk k as a JSON array inside `WRAP` more (its records' views point into it)."""
         start, end = self.cuts[k]
-        return b"".join((b"[", memoryview(self.data)[start:end], b"]"))
+        return b"".join((_OPEN, memoryview(self.data)[start:end], _CLOSE))
 
     def _merge(self, k: int) -> bool:
         """Chunk k was not cut where a record ends: it takes the next one in (False: it is
@@ -103,6 +126,8 @@ class Elements:
             body = self._body(k)
             try:
                 self._raws[k] = _array(body)
+            except RecursionError:
+                return None  # nested too deep for the full read's decode too
             except DECODE_ERRORS:
                 if not self._merge(k):
                     return None
@@ -121,20 +146,31 @@ class Elements:
 
     def decoded(
         self,
-        decode: Callable[[bytes], list[T]],
+        shapes: Sequence[Callable[[bytes], list[T]]],
         one_by_one: Callable[[list[msgspec.Raw], int], list[T]],
         store: Callable[[list[T]], object],
     ) -> bool:
-        """Every record, decoded by `decode` a chunk at a time and handed to `store` (so
-        what is not kept of a chunk goes before the next is decoded). A chunk `decode`
-        refuses (a record of another shape) is given record by record to `one_by_one`,
-        with the row of its first record. False: the document is not what it seemed."""
+        """Every record, decoded a chunk at a time by the first of `shapes` (decoders from
+        `nested_decoder`) that takes the chunk, and handed to `store` (so what is not
+        kept of a chunk goes before the next is decoded). A chunk none takes (a record of
+        another shape) is given record by record to `one_by_one`, with the row of its
+        first record. False: the document is not what it seemed."""
         firsts: list[int] = []
         count = k = 0
         while k < len(self.cuts):
-            try:
-                found = decode(self._body(k))
-            except DECODE_ERRORS:
+            body = self._body(k)
+            found: list[T] | None = None
+            for decode in shapes:
+                try:
+                    found = decode(body)
+                    break
+                except RecursionError:
+                    return False  # nested too deep for the full read's decode too
+                except msgspec.ValidationError:
+                    continue  # another shape may take it
+                except DECODE_ERRORS:
+                    break
+            if found is None:
                 chunks = len(self.cuts)
                 raws = self.raws(k)  # cut where a record ends? (else merged with the next)
                 if raws is None:
@@ -155,9 +191,9 @@ class Elements:
             raws = self.raws(k)
             assert raws is not None  # a decoded chunk is cut where records end
             body = self._bodies[k]
-            found = even_starts(body, 0, raws)
-            local = found[0] if found is not None else place(body, 0, raws)[0]
-            base = self.cuts[k][0] - 1  # the chunk's `[` is not in the document
+            found = even_starts(body, WRAP, raws)
+            local = found[0] if found is not None else place(body, WRAP, raws)[0]
+            base = self.cuts[k][0] - len(_OPEN)  # the brackets are not in the document
             self._starts[k] = [base + at for at in local]
         return self._starts[k]
 

@@ -12,13 +12,14 @@ turn), the rest of its turn and the message after it; so is the latest assistant
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from msgspec import Struct
 
 from context_ls.history.dialects import anthropic
+from context_ls.history.doc_chunks import nested_decoder
 from context_ls.history.facts import DECODE_ERRORS
 
 if TYPE_CHECKING:
@@ -72,17 +73,8 @@ class _MessageMore(_Message, forbid_unknown_fields=True):
     usage: Any = None
 
 
-_plain_messages = msgspec.json.Decoder(list[_Message]).decode
-_more_messages = msgspec.json.Decoder(list[_MessageMore]).decode
+_SHAPES = (nested_decoder(_Message), nested_decoder(_MessageMore))
 _message = msgspec.json.Decoder(_MessageMore).decode
-
-
-def _messages(body: bytes) -> list[_Message]:
-    try:
-        return _plain_messages(body)
-    except msgspec.ValidationError:
-        return _more_messages(body)  # type: ignore[return-value]  # list is invariant
-
 
 _value = msgspec.json.decode
 
@@ -137,6 +129,11 @@ def _lean_of_value(value: Any) -> Lean:
     return facts.role, calls, results, facts.only_results, True
 
 
+def _leaned(decode: Callable[[bytes], list[_Message]]) -> Callable[[bytes], list[Lean]]:
+    """A chunk's messages decoded by `decode`, as what the rules read of them."""
+    return lambda body: list(map(_lean, decode(body)))
+
+
 def scan(data: bytes, elements: Elements) -> Pick | None:
     """The records of an Anthropic document a finding may come from or point at, and the
     turn of every record; None: read it whole."""
@@ -144,8 +141,7 @@ def scan(data: bytes, elements: Elements) -> Pick | None:
 
     leans: list[Lean] = []
 
-    def decode(body: bytes) -> list[Lean]:
-        return list(map(_lean, _messages(body)))
+    shapes = [_leaned(decode) for decode in _SHAPES]
 
     def one_by_one(raws: list[msgspec.Raw], _first: int) -> list[Lean]:
         found: list[Lean] = []
@@ -161,7 +157,7 @@ def scan(data: bytes, elements: Elements) -> Pick | None:
                 found.append(_MALFORMED)
         return found
 
-    if not elements.decoded(decode, one_by_one, leans.extend):
+    if not elements.decoded(shapes, one_by_one, leans.extend):
         return None
     turns = _turns(leans)
     pairing = _Pairing(leans, turns)

@@ -20,6 +20,7 @@ import msgspec
 from msgspec import Struct
 
 from context_ls.history.dialects import chat
+from context_ls.history.doc_chunks import nested_decoder
 from context_ls.history.facts import DECODE_ERRORS
 
 if TYPE_CHECKING:
@@ -70,17 +71,8 @@ class _MessageMore(_Message, forbid_unknown_fields=True):
     reasoning_content: Any = None
 
 
-_plain_messages = msgspec.json.Decoder(list[_Message]).decode
-_more_messages = msgspec.json.Decoder(list[_MessageMore]).decode
+_SHAPES = (nested_decoder(_Message), nested_decoder(_MessageMore))
 _message = msgspec.json.Decoder(_MessageMore).decode
-
-
-def _messages(body: bytes) -> list[_Message]:
-    try:
-        return _plain_messages(body)
-    except msgspec.ValidationError:
-        return _more_messages(body)  # type: ignore[return-value]  # list is invariant
-
 
 _value = msgspec.json.decode
 _ROLES = chat.ROLES
@@ -108,7 +100,7 @@ def scan(data: bytes, elements: Elements) -> Pick | None:
     def one_by_one(raws: list[msgspec.Raw], first: int) -> list[_Message]:
         return _one_by_one(raws, first, kept)
 
-    if not elements.decoded(_messages, one_by_one, store):
+    if not elements.decoded(_SHAPES, one_by_one, store):
         return None
     if not _ROLES.issuperset(roles):  # any case is read ("Tool"); unknown roles are kept
         roles = [r.lower() if r is not None else None for r in roles]
