@@ -37,6 +37,38 @@ class Pick(NamedTuple):
     close: Callable[[Iterable[int]], set[int]]
 
 
+class IdPairs:
+    """What a dialect's lean scan finds of its calls and outputs: the record of the first
+    call and of the first output of each id, and the ids that do not pair as the rules
+    want (`suspect`: every record holding one is kept). `ids_at` names a record's ids."""
+
+    def __init__(self) -> None:
+        self.first_call: dict[str, int] = {}
+        self.first_output: dict[str, int] = {}
+        self.suspect: set[str] = set()
+
+    def ids_at(self, row: int) -> Iterable[str]:
+        raise NotImplementedError
+
+    def close(self, rows: Iterable[int]) -> set[int]:
+        """`rows` and the records the validator must see with them to judge them as the
+        full read does: the other half of each pair their ids belong to (a record kept for
+        one call brings its other calls' outputs), and so on. The holders of a suspect id
+        are all kept already."""
+        first_call, first_output, suspect = self.first_call, self.first_output, self.suspect
+        kept = set(rows)
+        todo = list(kept)
+        while todo:
+            for call_id in self.ids_at(todo.pop()):
+                if call_id in suspect:
+                    continue
+                for other in (first_call.get(call_id), first_output.get(call_id)):
+                    if other is not None and other not in kept:
+                        kept.add(other)
+                        todo.append(other)
+        return kept
+
+
 class Scan(NamedTuple):
     """A document the lean read applies to, and the records it keeps."""
 

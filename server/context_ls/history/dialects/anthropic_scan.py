@@ -20,11 +20,11 @@ from msgspec import Struct
 
 from context_ls.history.dialects import anthropic
 from context_ls.history.doc_chunks import nested_decoder
+from context_ls.history.docscan import IdPairs, Pick
 from context_ls.history.facts import DECODE_ERRORS
 
 if TYPE_CHECKING:
     from context_ls.history.doc_chunks import Elements
-    from context_ls.history.docscan import Pick
 
 # Each field is decoded as the full read decodes it (`Any`), so that a record the full read
 # cannot decode fails here too; a field not listed fails the decode as well. Such a record
@@ -137,8 +137,6 @@ def _leaned(decode: Callable[[bytes], list[_Message]]) -> Callable[[bytes], list
 def scan(data: bytes, elements: Elements) -> Pick | None:
     """The records of an Anthropic document a finding may come from or point at, and the
     turn of every record; None: read it whole."""
-    from context_ls.history.docscan import Pick
-
     leans: list[Lean] = []
 
     shapes = [_leaned(decode) for decode in _SHAPES]
@@ -223,14 +221,16 @@ def _last_plain(leans: list[Lean]) -> int:
     return next((r for r in range(len(leans) - 1, -1, -1) if _kind(leans[r]) == 1), -1)
 
 
-class _Pairing:
+class _Pairing(IdPairs):
     """The calls and results of a document's records, by id."""
 
     def __init__(self, leans: list[Lean], turns: list[int]) -> None:
+        super().__init__()
         self.leans, self.turns = leans, turns
-        self.first_call: dict[str, int] = {}
-        self.first_result: dict[str, int] = {}
-        self.suspect: set[str] = set()
+
+    def ids_at(self, row: int) -> Iterable[str]:
+        lean = self.leans[row]
+        return (*lean[1], *(call_id for call_id, _block in lean[2]))
 
     def unpaired(self) -> list[int]:
         """The records holding a call or a result whose id does not pair exactly once, in
@@ -238,7 +238,7 @@ class _Pairing:
         call among them, the rest of its turn and the message after it (where a repair
         puts its result)."""
         leans, turns, suspect = self.leans, self.turns, self.suspect
-        first_call, first_result = self.first_call, self.first_result
+        first_call, first_result = self.first_call, self.first_output
         holders: list[tuple[str, int]] = []
         for row, lean in enumerate(leans):
             for call_id in lean[1]:
@@ -276,21 +276,3 @@ class _Pairing:
             if turns[later] != turns[row]:
                 break
         return after
-
-    def close(self, rows: Iterable[int]) -> set[int]:
-        """`rows` and the records the validator must see with them to judge them as the
-        full read does: the other half of each pair their ids belong to, and so on."""
-        leans, suspect = self.leans, self.suspect
-        first_call, first_result = self.first_call, self.first_result
-        kept = set(rows)
-        todo = list(kept)
-        while todo:
-            lean = leans[todo.pop()]
-            for call_id in (*lean[1], *(result for result, _block in lean[2])):
-                if call_id in suspect:
-                    continue
-                for other in (first_call.get(call_id), first_result.get(call_id)):
-                    if other is not None and other not in kept:
-                        kept.add(other)
-                        todo.append(other)
-        return kept

@@ -11,7 +11,6 @@ last plain message (where "waiting for output" starts)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from itertools import compress, repeat
 from operator import attrgetter, eq, sub
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,11 +20,11 @@ from msgspec import Struct
 
 from context_ls.history.dialects import chat
 from context_ls.history.doc_chunks import nested_decoder
+from context_ls.history.docscan import IdPairs, Pick
 from context_ls.history.facts import DECODE_ERRORS
 
 if TYPE_CHECKING:
     from context_ls.history.doc_chunks import Elements
-    from context_ls.history.docscan import Pick
 
 
 # Each field is decoded as the full read decodes it (`Any`: whatever it holds), so that a
@@ -84,8 +83,6 @@ _tool_call_id = attrgetter("tool_call_id")
 def scan(data: bytes, elements: Elements) -> Pick | None:
     """The records of a Chat document a finding may come from or point at, and the turn
     of every record; None: read it whole."""
-    from context_ls.history.docscan import Pick
-
     kept: list[int] = []
     roles: list[str | None] = []
     calls: list[list[_Call] | None] = []
@@ -159,7 +156,7 @@ def _turns(roles: list[str | None]) -> list[int]:
     return turns
 
 
-class _Pairing:
+class _Pairing(IdPairs):
     """The calls and outputs of a document's records, by id."""
 
     def __init__(
@@ -168,10 +165,8 @@ class _Pairing:
         calls: list[list[_Call] | None],
         outputs: list[str | None],
     ) -> None:
+        super().__init__()
         self.roles, self.calls, self.outputs = roles, calls, outputs
-        self.first_call: dict[str, int] = {}
-        self.first_output: dict[str, int] = {}
-        self.suspect: set[str] = set()
 
     def unpaired(self, turns: list[int], kept: list[int]) -> list[int]:
         """The records holding a call or an output whose id does not pair exactly once,
@@ -217,25 +212,7 @@ class _Pairing:
             if call_id in suspect
         ]
 
-    def close(self, rows: Iterable[int]) -> set[int]:
-        """`rows` and the records the validator must see with them to judge them as the
-        full read does: the other half of each pair their ids belong to (a record kept for
-        one call brings its other calls' outputs), and so on. The holders of an id that
-        does not pair are all kept already."""
-        first_call, first_output, suspect = self.first_call, self.first_output, self.suspect
-        kept = set(rows)
-        todo = list(kept)
-        while todo:
-            for call_id in self._ids_at(todo.pop()):
-                if call_id in suspect:
-                    continue
-                for other in (first_call.get(call_id), first_output.get(call_id)):
-                    if other is not None and other not in kept:
-                        kept.add(other)
-                        todo.append(other)
-        return kept
-
-    def _ids_at(self, row: int) -> list[str]:
+    def ids_at(self, row: int) -> list[str]:
         role, output = self.roles[row], self.outputs[row]
         if role == "assistant":
             return [call.id for call in self.calls[row] or () if call.id]
