@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal, get_args, get_origin
 
@@ -17,7 +16,6 @@ from hypothesis import strategies as st
 
 from context_ls.history import analysis, doc_chunks, docscan
 from context_ls.history.analysis import Analysis, Options
-from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
 from context_ls.history.dialects import chat, chat_scan
 from context_ls.history.findings import Finding
 
@@ -374,39 +372,3 @@ def _real_documents() -> Iterator[Path]:
 @pytest.mark.parametrize("path", list(_real_documents()), ids=lambda p: p.parent.name)
 def test_real_documents(any_size: None, path: Path) -> None:
     assert_same(path.read_bytes())
-
-
-# --- the editor's first look at a big document -----------------------------------------------
-
-
-def _big(layout: str, envelope: str = "model") -> bytes:
-    messages = _clean(200)
-    messages[1]["content"] = "x" * QUICK_MIN_BYTES  # big, and clean but for call_5b
-    del messages[24]
-    array = _array(messages, layout, [" "])
-    if envelope == "compact":
-        return b'{"model":"gpt-4.1","messages":' + array + b"}"
-    if envelope == "no-model":
-        return b'{"messages":' + array + b"}"
-    return _enveloped(array, envelope)
-
-
-@pytest.mark.parametrize("pending", [False, True])
-def test_the_first_look_at_a_big_document_is_the_lean_read(pending: bool) -> None:
-    data = _big("indent2")
-    options = Options(trailing_calls_pending=pending)
-    quick = quick_findings(data, options)
-    assert quick is not None and quick.history.sparse
-    full = analysis._analyze(data, None, replace(options, detect_secrets=False))
-    assert facts_of(quick) == facts_of(full)
-    assert [f.code for f in quick.findings] == ["H001"]
-
-
-def test_a_big_document_on_one_line_needs_its_name_for_a_first_look() -> None:
-    data = _big("compact", "compact")
-    assert quick_findings(data, Options()) is None  # a one-line `.jsonl` data set?
-    named = quick_findings(data, Options(), name="request.jsonl")
-    assert named is not None and [f.code for f in named.findings] == ["H001"]
-    # named `.jsonl` without a `model`, it is a data set: not a Chat document
-    assert quick_findings(_big("compact", "no-model"), Options(), name="set.jsonl") is None
-    assert quick_findings(_big("compact", "no-model"), Options(), name="set.json") is not None

@@ -1,0 +1,47 @@
+"""The editor's first look at a big JSON document is the lean read `check` uses
+(`analyzer.quick_findings`), with the full read's findings but H010."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from context_ls.history import analysis
+from context_ls.history.analysis import Options
+from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
+
+from .test_docscan import _array, _clean, _enveloped, facts_of
+
+
+def _big(layout: str, envelope: str = "model") -> bytes:
+    messages = _clean(200)
+    messages[1]["content"] = "x" * QUICK_MIN_BYTES  # big, and clean but for call_5b
+    del messages[24]
+    array = _array(messages, layout, [" "])
+    if envelope == "compact":
+        return b'{"model":"gpt-4.1","messages":' + array + b"}"
+    if envelope == "no-model":
+        return b'{"messages":' + array + b"}"
+    return _enveloped(array, envelope)
+
+
+@pytest.mark.parametrize("pending", [False, True])
+def test_the_first_look_at_a_big_document_is_the_lean_read(pending: bool) -> None:
+    data = _big("indent2")
+    options = Options(trailing_calls_pending=pending)
+    quick = quick_findings(data, options)
+    assert quick is not None and quick.history.sparse
+    full = analysis._analyze(data, None, replace(options, detect_secrets=False))
+    assert facts_of(quick) == facts_of(full)
+    assert [f.code for f in quick.findings] == ["H001"]
+
+
+def test_a_big_document_on_one_line_needs_its_name_for_a_first_look() -> None:
+    data = _big("compact", "compact")
+    assert quick_findings(data, Options()) is None  # a one-line `.jsonl` data set?
+    named = quick_findings(data, Options(), name="request.jsonl")
+    assert named is not None and [f.code for f in named.findings] == ["H001"]
+    # named `.jsonl` without a `model`, it is a data set: not a Chat document
+    assert quick_findings(_big("compact", "no-model"), Options(), name="set.jsonl") is None
+    assert quick_findings(_big("compact", "no-model"), Options(), name="set.json") is not None
