@@ -72,6 +72,7 @@ class Elements:
 
     __slots__ = (
         "_bodies",
+        "_chunk_starts",
         "_raws",
         "_starts",
         "close",
@@ -100,6 +101,7 @@ class Elements:
         self._bodies: dict[int, bytes] = {}
         self._raws: dict[int, list[msgspec.Raw]] = {}
         self._starts: dict[int, list[int]] = {}
+        self._chunk_starts: list[int] = []  # where each chunk starts, once asked
 
     def _body(self, k: int) -> bytes:
         """Chunk k as a JSON array inside `WRAP` more (its records' views point into it)."""
@@ -215,7 +217,9 @@ class Elements:
     def row_at(self, offset: int) -> int:
         """The record the full read files a byte at `offset` under (`Records.row_at`; the
         first one for a byte before every record)."""
-        k = max(bisect_right([start for start, _end in self.cuts], offset) - 1, 0)
+        if len(self._chunk_starts) != len(self.cuts):
+            self._chunk_starts = [start for start, _end in self.cuts]
+        k = max(bisect_right(self._chunk_starts, offset) - 1, 0)
         before = bisect_right(self._placed(k), offset)
         return max(self.firsts[k] + before - 1, 0)
 
