@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
@@ -114,54 +113,6 @@ def test_diagnostics_are_made_as_one_at_a_time(
     snapshot = _snapshot(text, encoding, edit)
     made = to_diagnostics(findings, snapshot, "file:///h.jsonl")
     assert made == [_reference(f, snapshot, "file:///h.jsonl") for f in findings]
-
-
-@settings(max_examples=150, deadline=None)
-@given(
-    TEXTS,
-    ENCODINGS,
-    EDITS,
-    st.lists(FINDINGS, max_size=8),
-    st.lists(FINDINGS, max_size=8),
-    st.sampled_from(["file:///h.jsonl", "file:///other.jsonl"]),
-)
-def test_diagnostics_shown_before_are_taken_when_equal(
-    text: str,
-    encoding: str,
-    edit: tuple[int, int, str] | None,
-    findings: list[Finding],
-    others: list[Finding],
-    shown_uri: str,
-) -> None:
-    """Diagnostics made before (of the text before an edit, some of other findings, maybe
-    of another document) change nothing in what is made, only which objects hold it."""
-    before = TextSnapshot.from_text(text, 1, encoding)
-    after = _snapshot(text, encoding, edit)
-    shown = to_diagnostics(findings + others, before, shown_uri)
-    made = to_diagnostics(findings, after, "file:///h.jsonl", shown)
-    assert made == to_diagnostics(findings, after, "file:///h.jsonl")
-    again = to_diagnostics(findings, after, "file:///h.jsonl", made)
-    assert again == made
-    assert {id(d) for d in again} <= {id(d) for d in made}  # nothing new was made
-
-
-def test_diagnostics_of_other_making_are_not_taken() -> None:
-    """A shown diagnostic `to_diagnostics` would not make (tags, [] for no related
-    places, other data) is never taken for one it makes."""
-    text = TextSnapshot.from_text('{"a": 1}\n', 1)
-    finding = Finding("H001", "missing-output", "error", "m", Span(0, 3), 0, call_id="c")
-    [made] = to_diagnostics([finding], text, "file:///h.jsonl")
-    changes: list[dict[str, Any]] = [
-        {"tags": [types.DiagnosticTag.Unnecessary]},
-        {"related_information": []},
-        {"data": {**convert.finding_data(finding), "extra": 1}},
-        {"data": "c"},
-    ]
-    for change in changes:
-        other = attrs.evolve(made, **change)
-        [again] = to_diagnostics([finding], text, "file:///h.jsonl", [other])
-        assert again == made
-        assert again is not other
 
 
 def _diagnostic(message: str, **extra: Any) -> types.Diagnostic:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -29,17 +29,11 @@ def span_range(text: TextSnapshot, span: Span) -> types.Range:
     return text.range_of(span.start, span.end)
 
 
-COPY_OVER = 256  # offsets: more make `places` read an edited version's copied bytes
-Place = tuple[int, int]  # (line, character) of an LSP position
+COPY_OVER = 256  # offsets: more make `positions` read an edited version's copied bytes
 
 
 def positions(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, types.Position]:
-    """The LSP positions of many byte offsets (see `places`)."""
-    return {offset: types.Position(*place) for offset, place in places(text, offsets).items()}
-
-
-def places(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, Place]:
-    """(line, character) of many byte offsets, in one pass in offset order. An offset's
+    """The LSP positions of many byte offsets, in one pass in offset order. An offset's
     character count goes on from the previous offset's on the same line: a Claude Code
     line holds many ids, and `position_at` decoded its prefix again for each of them."""
     wanted = sorted(set(offsets))
@@ -48,7 +42,7 @@ def places(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, Place]:
     source = text.data if len(wanted) > COPY_OVER else text.source
     size = text.size
     utf8 = text.encoding == UTF8
-    found: dict[int, Place] = {}
+    found: dict[int, types.Position] = {}
     line, start, next_start = -1, 0, -1  # the line of the last offset, its bounds
     anchor, units = 0, 0  # the last offset whose count is known, at a character boundary
     for offset in wanted:
@@ -64,7 +58,7 @@ def places(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, Place]:
             piece = source[anchor:at]
             units += len(piece) if piece.isascii() else _units(_decode(piece), text.encoding)
             anchor = at
-        found[offset] = (line, units)
+        found[offset] = types.Position(line=line, character=units)
     return found
 
 
@@ -94,39 +88,24 @@ def to_diagnostic(finding: Finding, text: TextSnapshot, uri: str) -> types.Diagn
     return to_diagnostics([finding], text, uri)[0]
 
 
-def to_diagnostics(
-    findings: list[Finding],
-    text: TextSnapshot,
-    uri: str,
-    previous: Sequence[types.Diagnostic] = (),
-) -> list[types.Diagnostic]:
+def to_diagnostics(findings: list[Finding], text: TextSnapshot, uri: str) -> list[types.Diagnostic]:
     """The findings as LSP diagnostics. 10k findings are common (a history whose ids
     repeat): positions are computed in one pass, and a span's range, a rule's link and a
-    related place are made once and shared (diagnostics are never changed in place).
-    A diagnostic of `previous` (those shown) that is what a finding would make is taken
-    as it is: the full read after a first look, or an edit, makes few new ones, and the
-    lists compare equal by identity."""
+    related place are made once and shared (diagnostics are never changed in place)."""
     offsets: list[int] = []
     for finding in findings:
         offsets.extend(finding.span)
         for related in finding.related:
             offsets.extend(related.span)
-    place = places(text, offsets)
-    made: dict[int, types.Position] = {}
+    position = positions(text, offsets)
     ranges: dict[tuple[int, int], types.Range] = {}
     relations: dict[tuple[Span, str], types.DiagnosticRelatedInformation] = {}
     links: dict[str, types.CodeDescription | None] = {}
 
-    def position(offset: int) -> types.Position:
-        found = made.get(offset)
-        if found is None:
-            found = made[offset] = types.Position(*place[offset])
-        return found
-
     def range_of(span: Span) -> types.Range:
         found = ranges.get(span)
         if found is None:
-            found = ranges[span] = types.Range(start=position(span[0]), end=position(span[1]))
+            found = ranges[span] = types.Range(start=position[span[0]], end=position[span[1]])
         return found
 
     def relation(related: Related) -> types.DiagnosticRelatedInformation:
@@ -143,83 +122,21 @@ def to_diagnostics(
             links[code] = types.CodeDescription(href=rule.url) if rule else None
         return links[code]
 
-    def make(finding: Finding) -> types.Diagnostic:
-        return types.Diagnostic(
+    return [
+        types.Diagnostic(
             range=range_of(finding.span),
             message=finding.message,
-            severity=_severity(finding),
+            severity=types.DiagnosticSeverity.Information
+            if finding.pending
+            else _SEVERITY.get(finding.severity, types.DiagnosticSeverity.Error),
             code=finding.code,
             code_description=link(finding.code),
             source=SOURCE,
             related_information=[relation(related) for related in finding.related] or None,
             data=finding_data(finding),
         )
-
-    shown: dict[tuple[Any, ...], types.Diagnostic] = {}
-    for diagnostic in previous:
-        if (made_of := _made_of(diagnostic)) is not None:
-            shown.setdefault(made_of, diagnostic)
-    if not shown:
-        return [make(finding) for finding in findings]
-
-    def key(finding: Finding) -> tuple[Any, ...]:
-        """`_made_of` the diagnostic `make(finding)` would be, without making it."""
-        rule = link(finding.code)
-        start, end = finding.span
-        return (
-            finding.message,
-            finding.code,
-            _severity(finding),
-            SOURCE,
-            rule.href if rule else None,
-            place[start],
-            place[end],
-            (finding.call_id, finding.code, finding.fixable, finding.pending),
-            tuple(
-                (uri, place[related.span[0]], place[related.span[1]], related.message)
-                for related in finding.related
-            ),
-        )
-
-    return [shown.get(key(finding)) or make(finding) for finding in findings]
-
-
-def _severity(finding: Finding) -> types.DiagnosticSeverity:
-    if finding.pending:
-        return types.DiagnosticSeverity.Information
-    return _SEVERITY.get(finding.severity, types.DiagnosticSeverity.Error)
-
-
-_DATA_KEYS = {"call_id", "code", "fixable", "pending"}
-
-
-def _made_of(d: types.Diagnostic) -> tuple[Any, ...] | None:
-    """All that a diagnostic `to_diagnostics` makes is made of (None: not one it makes)."""
-    data, related = d.data, d.related_information
-    if type(data) is not dict or data.keys() != _DATA_KEYS or d.tags is not None:
-        return None
-    if related is not None and not related:
-        return None  # `to_diagnostics` gives None for no related places, never []
-    start, end = d.range.start, d.range.end
-    return (
-        d.message,
-        d.code,
-        d.severity,
-        d.source,
-        d.code_description.href if d.code_description else None,
-        (start.line, start.character),
-        (end.line, end.character),
-        (data["call_id"], data["code"], data["fixable"], data["pending"]),
-        tuple(
-            (
-                info.location.uri,
-                (info.location.range.start.line, info.location.range.start.character),
-                (info.location.range.end.line, info.location.range.end.character),
-                info.message,
-            )
-            for info in related or ()
-        ),
-    )
+        for finding in findings
+    ]
 
 
 def to_text_edits(text: TextSnapshot, edits: list[TextEdit]) -> list[types.TextEdit]:
