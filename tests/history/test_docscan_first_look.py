@@ -45,3 +45,10 @@ def test_a_big_document_on_one_line_needs_its_name_for_a_first_look() -> None:
     # named `.jsonl` without a `model`, it is a data set: not a Chat document
     assert quick_findings(_big("compact", "no-model"), Options(), name="set.jsonl") is None
     assert quick_findings(_big("compact", "no-model"), Options(), name="set.json") is not None
+
+
+def test_analyze_reads_a_big_document_leanly_when_asked_for_findings_only() -> None:
+    data = _big("indent2")
+    lean = analysis.analyze(data, findings_only=True)
+    assert lean.history.sparse
+    assert facts_of(lean) == facts_of(analysis.analyze(data))

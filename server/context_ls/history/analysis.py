@@ -106,10 +106,16 @@ def _options(options: Options | None) -> Options:
 
 
 def analyze(
-    data: bytes, dialect: DialectName | None = None, options: Options | None = None
+    data: bytes,
+    dialect: DialectName | None = None,
+    options: Options | None = None,
+    *,
+    findings_only: bool = False,
 ) -> Analysis:
-    """Read, validate and place findings precisely for a source held in memory."""
-    return _analyze(data, dialect, _options(options))
+    """Read, validate and place findings precisely for a source held in memory.
+    `findings_only`: the caller reads the findings, the dialect and the record count
+    only (a big JSON document may then be read sparsely, see `sparse_analysis`)."""
+    return _analyze(data, dialect, _options(options), findings_only=findings_only)
 
 
 def _analyze(
