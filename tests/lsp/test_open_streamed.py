@@ -7,7 +7,7 @@ from array import array
 
 from lsprotocol import types
 
-from context_ls.lsp.server import ContextLanguageServer
+from context_ls.lsp.server import ContextLanguageServer, ContextProtocol
 from context_ls.lsp.streamed import OpenedText
 
 URI = "file:///tmp/x.jsonl"
@@ -16,7 +16,9 @@ DATA = '{"a": 1}\n{"é": 2}\n'.encode()
 
 def _open(listed: array[int] | None) -> types.Position:
     server = ContextLanguageServer()
-    server.protocol.hold_opened(OpenedText(URI, 3, DATA, listed, None))
+    protocol = server.protocol
+    assert isinstance(protocol, ContextProtocol)
+    protocol.hold_opened(OpenedText(URI, 3, DATA, listed, None))
     item = types.TextDocumentItem(uri=URI, language_id="jsonl", version=3, text="")
     doc = server.open_document(item)
     assert doc.text.data is DATA  # kept, not copied
