@@ -355,7 +355,7 @@ def test_records_nested_as_deep_as_the_decoder_goes(any_size: None, envelope: st
 
 def test_a_forced_dialect_without_a_lean_read_reads_whole(any_size: None) -> None:
     data = _array(_clean(5), "indent2", [" "])
-    assert docscan.scan(data, "anthropic") is None
+    assert docscan.scan(data, "bedrock-converse") is None
     assert docscan.scan(data, "openai-finetune") is None  # its records are lines
     assert docscan.scan(data, "openai-chat") is not None
 

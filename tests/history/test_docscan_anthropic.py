@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from context_ls.history import doc_chunks, docscan
 from context_ls.history.analysis import Options
-from context_ls.history.dialects import DIALECTS, anthropic_scan
+from context_ls.history.dialects import DIALECTS
 
 from .test_docscan import SECRET, assert_same
 
@@ -24,9 +24,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "data" / "anthropic-6012
 
 @pytest.fixture
 def lean_anthropic(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Anthropic documents have a lean read, and every document takes it."""
-    described = DIALECTS["anthropic"]._replace(document_scan=anthropic_scan.scan)
-    monkeypatch.setitem(DIALECTS, "anthropic", described)
+    """Every Anthropic document takes the lean read, however small."""
+    assert DIALECTS["anthropic"].document_scan is not None
     monkeypatch.setattr(docscan, "MIN_BYTES", 0)
     monkeypatch.setattr(docscan, "MAX_KEPT", 1.0)
 

@@ -60,7 +60,7 @@ def _counted(session: Session) -> tuple[str | None, int, list[str]]:
     if history is not None:
         findings = api.find(data, history, options, None)
         return history.dialect, history.record_count, _codes(findings)
-    analysis = api.analyze(data, settled, options)
+    analysis = api.analyze(data, settled, options, findings_only=True)
     return analysis.dialect, analysis.history.record_count, _codes(analysis.findings)
 
 

@@ -24,10 +24,11 @@ from context_ls.cli.checked import (
 from context_ls.cli.files import UsageError, expand_named
 from context_ls.cli.jobs import check_all, resolve_jobs
 from context_ls.history import source as src
-from context_ls.history.api import Options, analyze_path
+from context_ls.history.analysis import Options
 from context_ls.history.detect import dialect_mismatch, why_not_history
 from context_ls.history.dialects import NAMES, dialect_of
 from context_ls.history.facts import DECODE_ERRORS
+from context_ls.history.files import analyze_path
 from context_ls.history.model import DialectName
 from context_ls.history.rules import RULES, get_rule
 

@@ -4,7 +4,7 @@ severities from the settings, each finding pointed at the id token inside its re
 
 from __future__ import annotations
 
-import threading
+from _thread import allocate_lock  # what threading.Lock is, without importing threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -68,7 +68,7 @@ class Analysis:
         else:
             self._history, self._build = None, history
             self.dialect = dialect
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
 
     @property
     def history(self) -> History:

@@ -5,7 +5,6 @@ session's uuids."""
 from __future__ import annotations
 
 import os
-import tempfile
 import weakref
 from contextlib import nullcontext
 from dataclasses import replace
@@ -115,6 +114,8 @@ def _analyze_compressed(
             break
     else:
         return _analyze_whole(bytes(head), path, dialect, options, findings_only, early)
+    import tempfile  # only a compressed file that is streamed needs one
+
     fd, name = tempfile.mkstemp(prefix="context-ls-", suffix=compression.plain_name(path).suffix)
     spilled = Path(name)
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from context_ls.history.api import Analysis
+from context_ls.history.analysis import Analysis
 from context_ls.history.model import Span
 from context_ls.history.source import BOM
 

@@ -40,6 +40,8 @@ from context_ls.history.text_blocks import (
 
 if TYPE_CHECKING:
     from context_ls.history.dialects.base import Moves
+    from context_ls.history.doc_chunks import Elements
+    from context_ls.history.docscan import Pick
     from context_ls.history.model import Call, History
     from context_ls.history.normalize import Plan
 
@@ -313,6 +315,14 @@ def keep_replies_whole(plan: Plan, whole: Moves, by_record: Moves) -> None:
                 changed = True
 
 
+def document_scan(data: bytes, elements: Elements) -> Pick | None:
+    """`anthropic_scan.scan`, imported on first use (most processes never read a big
+    document)."""
+    from context_ls.history.dialects.anthropic_scan import scan
+
+    return scan(data, elements)
+
+
 DIALECT = Dialect(
     name=NAME,
     what="Anthropic Messages API",
@@ -320,6 +330,7 @@ DIALECT = Dialect(
     sniff=sniff,
     facts=facts,
     read_line=read_line,
+    document_scan=document_scan,
     subject=lambda value, block: get_path(value, "content", block),
     content_path=CONTENT,
     api=API_ERRORS,

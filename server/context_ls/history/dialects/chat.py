@@ -19,7 +19,6 @@ from context_ls.history.facts import (
     usable_id,
 )
 from context_ls.history.items import CONVERSATION_CODES, ItemKind, later
-from context_ls.history.new_records import NewRecord
 
 if TYPE_CHECKING:
     from context_ls.history.columns import Records
@@ -155,6 +154,8 @@ def after_tool_messages(call_item: Item) -> int:
 
 
 def synthesize(plan: Plan, call: Call) -> None:
+    from context_ls.history.new_records import NewRecord  # repairs only: not on check's path
+
     value = synthetic_output(call.call_id, plan.text)
     plan.insert(after_tool_messages(plan.history.items[call.item]), NewRecord(value))
 
