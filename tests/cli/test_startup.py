@@ -25,6 +25,12 @@ NOT_FOR_CHECK = (
     "context_ls.history.dialects.gemini_cli_trim",
     "context_ls.history.dialects.finetune_fix",
     "context_ls.history.details",  # hovers
+    "context_ls.history.api",  # everything a server or a repair asks for
+    "context_ls.history.new_records",  # repairs
+    "context_ls.history.style",
+    "tempfile",  # a streamed compressed file
+    "shutil",  # argparse's terminal width, only for help
+    "threading",  # the server's worker threads (a lock comes from _thread)
     "context_ls.cli.repair",  # other commands
     "context_ls.cli.fix",
     "context_ls.cli.sessions",
