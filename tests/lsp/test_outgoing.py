@@ -147,6 +147,14 @@ DIAGNOSTICS = [
     _diagnostic("no severity, a number code, nested data", code=7, data={"a": [1, {"b": None}]}),
     _diagnostic("data not a dict", data=["x", 2.5, True]),
     _diagnostic("data with a number key", data={1: "one"}),
+    _diagnostic(
+        "data holding LSP values, an enum and a tuple",
+        data={
+            "p": types.Position(line=1, character=2),
+            "s": types.DiagnosticSeverity.Error,
+            "t": (1, 2),
+        },
+    ),
     _diagnostic('tabs\tquotes" backslash\\ control\x01 and\u2028separator', tags=[]),
 ]
 
