@@ -43,25 +43,33 @@ NOT_FOR_CHECK = (
 )
 
 # The command run as `python -m context_ls …` runs it (the VS Code client does the same for
-# `serve`), or as the `context-ls` console script does; then the loaded modules, as JSON.
-_MODULE = """
-import json, runpy, sys
+# `serve`), or as the `context-ls` console script does; the modules loaded are written as
+# JSON by an exit handler (a read-only command ends the process without tearing it down,
+# but exit handlers run).
+_DUMP = """
+import atexit, json, sys
 out, sys.argv = sys.argv[1], ["context-ls", *sys.argv[2:]]
-try:
-    runpy.run_module("context_ls", run_name="__main__", alter_sys=True)
-except SystemExit as done:
-    code = done.code
-with open(out, "w") as handle:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
+
+def dump() -> None:
+    with open(out, "w") as handle:
+        json.dump(sorted(sys.modules), handle)
+
+atexit.register(dump)
 """
-_SCRIPT = """
-import json, sys
-from context_ls.cli.main import main
-out, words = sys.argv[1], sys.argv[2:]
-code = main(words)
-with open(out, "w") as handle:
-    json.dump({"code": code, "modules": sorted(sys.modules)}, handle)
+_MODULE = (
+    _DUMP
+    + """
+import runpy
+runpy.run_module("context_ls", run_name="__main__", alter_sys=True)
 """
+)
+_SCRIPT = (
+    _DUMP
+    + """
+from context_ls.cli.main import run
+sys.exit(run())
+"""
+)
 
 
 def _run(entry: str, tmp_path: Path, *words: str) -> tuple[int, str, list[str]]:
@@ -75,8 +83,7 @@ def _run(entry: str, tmp_path: Path, *words: str) -> tuple[int, str, list[str]]:
         timeout=120,
     )
     assert report.exists(), done.stderr
-    loaded = json.loads(report.read_text())
-    return loaded["code"], done.stdout, loaded["modules"]
+    return done.returncode, done.stdout, json.loads(report.read_text())
 
 
 def _heavy(modules: list[str]) -> list[str]:

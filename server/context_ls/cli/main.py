@@ -272,6 +272,29 @@ def _mode(parser: argparse.ArgumentParser, check: bool) -> None:
     _force(parser)
 
 
+# Commands that write nothing but their output: the process may end without tearing the
+# interpreter down (see `run`).
+_QUICK_EXIT = frozenset({"check", "explain"})
+
+
+def run() -> NoReturn:
+    """The process entry (the `context-ls` script, `python -m context_ls`): `main`, then,
+    after a command that writes nothing but its output, an exit that skips freeing every
+    module and object one by one (~12 ms of a `check`). Exit handlers still run."""
+    code = main()
+    if _command_in(sys.argv[1:]) in _QUICK_EXIT:
+        import atexit
+
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except BrokenPipeError:
+            code = code or 1  # the reader went away, as `main` answers it
+        atexit._run_exitfuncs()
+        os._exit(code)
+    sys.exit(code)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     args = build_parser(_command_in(words)).parse_args(words)
