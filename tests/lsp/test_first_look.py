@@ -106,3 +106,15 @@ async def test_a_pull_is_answered_before_the_full_read_begins(
     report = pulled.result()
     assert isinstance(report, types.RelatedFullDocumentDiagnosticReport)
     assert [d.code for d in report.items] == ["H001"]
+
+
+async def test_requests_waiting_on_the_open_find_its_lines_listed() -> None:
+    """An outline asked for at open would list 400k lines on the event loop."""
+    server = _server(pull=False)
+    doc, text = _document(_chat(indent=2), "chat.json")
+    server.documents[doc.uri] = doc
+    feature = server.features[diagnostics.Diagnostics] = diagnostics.Diagnostics(server)
+    feature.schedule(doc)
+    await doc.current()
+    assert text.lines_listed and doc.analyzed is text
+    feature.shutdown()

@@ -235,6 +235,13 @@ class Diagnostics(LanguageFeature):
         else:
             state.refresh = state.refresh or state.diagnosed is text  # a pull got the quick look
             self._diagnosed(doc, text, diagnostics)
+        if not text.lines_listed:
+            # An opened text's lines (~70 ms for the 400k of a 28 MB document) are listed
+            # here, off the event loop, before the requests waiting on this analysis place
+            # their ranges (an outline would list them on the loop).
+            await loop.run_in_executor(self.server.analysis_pool, text.materialize)
+            if not self._is_current(doc, text):
+                return
         if pending and any(f.pending for f in analysis.findings):
             if in_grace:
                 grace = self.server.settings.pending_grace_seconds
