@@ -46,19 +46,26 @@ EDITS = st.none() | st.tuples(st.integers(0, 20), st.integers(0, 20), TEXTS)
 
 
 @settings(max_examples=300, deadline=None)
-@given(TEXTS, ENCODINGS, EDITS, st.lists(st.integers(-3, 250), max_size=40), st.booleans())
+@given(
+    TEXTS,
+    ENCODINGS,
+    EDITS,
+    st.lists(st.integers(-3, 250), max_size=40),
+    st.sampled_from([1, 3, 64 * 1024]),
+)
 def test_positions_are_position_at(
-    text: str, encoding: str, edit: tuple[int, int, str] | None, offsets: list[int], many: bool
+    text: str, encoding: str, edit: tuple[int, int, str] | None, offsets: list[int], window: int
 ) -> None:
     """Every offset (mid-character, past the end, before the start) gets `position_at`'s
-    position, whether the bytes are read through an edit's pieces or copied first."""
+    position, whether the bytes are read whole or through an edit's pieces, a window of
+    `window` bytes at a time."""
     snapshot = _snapshot(text, encoding, edit)
-    saved = convert.COPY_OVER
-    convert.COPY_OVER = 0 if many else 1 << 30
+    saved = convert.WINDOW
+    convert.WINDOW = window
     try:
         found = positions(snapshot, offsets)
     finally:
-        convert.COPY_OVER = saved
+        convert.WINDOW = saved
     assert found == {offset: snapshot.position_at(offset) for offset in offsets}
 
 
