@@ -27,10 +27,24 @@ PRESETS = ["visual-studio-code", "neovim"]
 
 
 class Session:
-    def __init__(self, client: LanguageClient, editor: Editor, workspace: Path) -> None:
+    def __init__(
+        self,
+        client: LanguageClient,
+        editor: Editor,
+        workspace: Path,
+        capabilities: types.ClientCapabilities,
+    ) -> None:
         self.client = client
         self.editor = editor
         self.workspace = workspace
+        self.capabilities = capabilities  # what the client declared at initialize
+
+    def declares(self, part: str) -> bool:
+        """Whether the client declared it takes `part` of a diagnostic (e.g.
+        `code_description_support`: VS Code does, Neovim does not)."""
+        text = self.capabilities.text_document
+        declared = [] if text is None else [text.publish_diagnostics, text.diagnostic]
+        return any(getattr(d, part, None) for d in declared if d is not None)
 
     def copy_example(self, name: str, *, fresh: bool = False) -> Path:
         """A copy of an example inside the workspace (`fresh`: mtime now, like a session
@@ -133,7 +147,7 @@ async def start(preset: str, tmp_path: Path) -> AsyncIterator[Start]:
         encoding = str(result.capabilities.position_encoding or "utf-16")
         pull = caps.text_document is not None and caps.text_document.diagnostic is not None
         holder["editor"] = Editor(client, encoding, pull)
-        session = Session(client, holder["editor"], workspace)
+        session = Session(client, holder["editor"], workspace, caps)
         sessions.append(session)
         return session
 

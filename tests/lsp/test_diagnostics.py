@@ -15,6 +15,7 @@ HISTORIES = [name for name in EXPECTED if name != "clean-codex-rollout.jsonl"]
 
 async def test_every_dialect_reports_its_planted_findings(session: Session) -> None:
     editor = session.editor
+    links = session.declares("code_description_support")
     uris = {name: editor.open(session.copy_example(name)) for name in EXPECTED}
     for name, expected in EXPECTED.items():
         found = await editor.diagnostics(uris[name])
@@ -23,11 +24,14 @@ async def test_every_dialect_reports_its_planted_findings(session: Session) -> N
         assert got == want, name
         for diagnostic in found:
             assert diagnostic.source == "context-ls"
-            assert diagnostic.code_description is not None
             rule = get_rule(str(diagnostic.code))
             assert rule is not None
-            assert diagnostic.code_description.href == rule.url
             assert f"#{str(diagnostic.code).lower()}-" in rule.url
+            if not links:
+                assert diagnostic.code_description is None
+                continue
+            assert diagnostic.code_description is not None
+            assert diagnostic.code_description.href == rule.url
             assert "call_id" in diagnostic.data
             assert diagnostic.severity in (
                 types.DiagnosticSeverity.Error,
@@ -48,6 +52,30 @@ async def test_related_information_points_at_the_partner_record(session: Session
     lines = text[related.location.range.start.line : related.location.range.end.line + 1]
     assert call_id in "\n".join(lines)
     assert '"function_call"' in "\n".join(lines)
+
+
+async def test_a_client_is_sent_only_the_parts_it_declares(start: Start) -> None:
+    """Related places, rule links, tags and data go to a client that declares them (in
+    publishDiagnostics or diagnostic); one that declares none gets the plain diagnostic."""
+    bare = await start(capabilities=types.ClientCapabilities())
+    related_only = await start(
+        capabilities=types.ClientCapabilities(
+            text_document=types.TextDocumentClientCapabilities(
+                publish_diagnostics=types.PublishDiagnosticsClientCapabilities(
+                    related_information=True
+                )
+            )
+        )
+    )
+    for session, related in ((bare, False), (related_only, True)):
+        uri = session.editor.open(session.copy_example("openai-responses-input.json"))
+        found = await session.editor.diagnostics(uri)
+        assert {d.code for d in found} >= {"H005"}
+        for diagnostic in found:
+            assert diagnostic.code_description is None
+            assert diagnostic.data is None
+        misplaced = next(d for d in found if d.code == "H005")
+        assert bool(misplaced.related_information) is related
 
 
 async def test_non_histories_stay_silent(session: Session) -> None:

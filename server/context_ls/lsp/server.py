@@ -30,6 +30,7 @@ from context_ls.lsp.settings import Settings
 from context_ls.lsp.state import ClientFeatures, DocumentState, uri_to_path
 from context_ls.lsp.streamed import OpenedText
 from context_ls.lsp.transport import (
+    DiagnosticParts,
     StreamingStdinReader,
     diagnostic_hook,
     encode_message,
@@ -52,7 +53,10 @@ class ContextProtocol(LanguageServerProtocol):
         super().__init__(server, converter)
         self._writing: set[asyncio.Future[Any]] = set()
         # Before any message is (un)structured: cattrs keeps the hooks it first looked up.
-        converter.register_unstructure_hook(types.Diagnostic, diagnostic_hook(converter))
+        self.diagnostic_parts = DiagnosticParts()
+        converter.register_unstructure_hook(
+            types.Diagnostic, diagnostic_hook(converter, self.diagnostic_parts)
+        )
 
     def hold_opened(self, opened: OpenedText | None) -> None:
         self.opened = opened
@@ -93,6 +97,14 @@ class ContextProtocol(LanguageServerProtocol):
         except Exception as error:
             logger.exception("Error sending data", exc_info=True)
             self._server._report_server_error(error, JsonRpcInternalError)
+
+    @lsp_method(types.INITIALIZE)
+    def lsp_initialize(
+        self, params: types.InitializeParams
+    ) -> Generator[Any, Any, types.InitializeResult]:
+        """pygls's, once the diagnostics' parts the client takes are learnt."""
+        self.diagnostic_parts.learn(params.capabilities)
+        return (yield from super().lsp_initialize(params))
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(
