@@ -69,12 +69,21 @@ def test_explain_links_to_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_a_configured_public_page_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     meta = Message()
+    meta["Metadata-Version"] = "2.4"
+    meta["Name"] = "context-ls"
     meta["Project-URL"] = "Documentation, https://example.org/readme"
     meta["Project-URL"] = "Rules, https://example.org/context-ls/rules.html"
-    monkeypatch.setattr(docs.metadata, "metadata", lambda name: meta)
+    meta.set_payload("Project-URL: Rules, https://example.org/not-a-header\n")
+    monkeypatch.setattr(docs, "installed_metadata", lambda: meta.as_string())
     assert docs.public_rules_url() == "https://example.org/context-ls/rules.html"
     del meta["Project-URL"]
-    assert docs.public_rules_url() is None
+    assert docs.public_rules_url() is None  # a line of the description is no header
+
+
+def test_the_installed_metadata_is_the_package_s() -> None:
+    from importlib import metadata
+
+    assert docs.installed_metadata() == metadata.distribution("context-ls").read_text("METADATA")
 
 
 def test_no_configured_page_means_the_shipped_one() -> None:
