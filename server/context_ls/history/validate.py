@@ -289,17 +289,38 @@ def misplaced_outputs(p: Pairs, out: _Collector) -> None:
     dialect = p.dialect
     if not dialect.adjacency or dialect.api.not_adjacent is None:
         return
-    rule, not_adjacent, items = RULES["H006"], dialect.api.not_adjacent, p.history.items
-    for call in p.answered:
-        kept = p.first_outputs[call.call_id]
-        if kept.item < call.item or _adjacent(p, items[call.item], items[kept.item]):
-            continue
-        call_id = call.call_id
+    rule, not_adjacent = RULES["H006"], dialect.api.not_adjacent
+    for call in _not_adjacent(p):
+        call_id, kept = call.call_id, p.first_outputs[call.call_id]
         message = rule.message(
             call_id=call_id, call=out.where(call.item), api_error=not_adjacent(call_id)
         )
         related = [out.related(call.item, "the call")]
         out.add("H006", message, kept.item, call_id, related, True, call=call, output=kept)
+
+
+def _not_adjacent(p: Pairs) -> list[Call]:
+    """The answered calls whose kept output comes later but not in the message right
+    after theirs. Read from the columns: a keystroke in a big history validates it again,
+    and a view per call and output was most of the cost."""
+    items, first_outputs = p.history.items, p.first_outputs
+    turns, roles, threads = items.turns, items.roles, items.threads
+    role = p.dialect.results_role
+    chained = p.chain and items.uuids is not None
+    uuids = items.uuids or ()
+    found: list[Call] = []
+    for call in p.answered:
+        row, at = call.item, first_outputs[call.call_id].item
+        if at < row:
+            continue
+        if role is not None and roles[at] != role:
+            found.append(call)
+        elif chained and uuids[row]:
+            if not _adjacent(p, items[row], items[at]):
+                found.append(call)
+        elif turns[at] != turns[row] + 1 or (threads is not None and threads[at] != threads[row]):
+            found.append(call)
+    return found
 
 
 def orphan_outputs(p: Pairs, out: _Collector) -> None:
