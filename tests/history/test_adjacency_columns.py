@@ -38,7 +38,7 @@ def _by_views(p: Pairs) -> list[Call]:
 
 
 def _history(dialect: str, data: bytes) -> History:
-    history, _clean = read_source(data, dialect)  # type: ignore[arg-type]
+    history, _clean = read_source(data, dialect)
     return history
 
 

@@ -211,8 +211,12 @@ def _by_id(
         subjects = [s for s in subjects if not flags[s.item] & FLAG_ABANDONED]
     if first_row:
         subjects = [s for s in subjects if s.item >= first_row]
-    first: dict[str, Any] = {}
+    # Keys stand in first-seen order: with no id used twice, that is the answer.
+    first: dict[str, Any] = {subject.call_id: subject for subject in subjects}
     more: dict[str, list[Any]] = {}
+    if len(first) == len(subjects):
+        return first, more
+    first = {}
     for subject in subjects:
         if first.setdefault(subject.call_id, subject) is not subject:
             more.setdefault(subject.call_id, []).append(subject)
@@ -325,8 +329,8 @@ def _not_adjacent(p: Pairs) -> list[Call]:
 
 def orphan_outputs(p: Pairs, out: _Collector) -> None:
     """H002: outputs whose call is nowhere (legal when the server keeps the history)."""
-    if p.history.server_state:
-        return
+    if p.history.server_state or len(p.first_outputs) == len(p.answered):
+        return  # every output id is one a call has
     rule, api = RULES["H002"], p.dialect.api
     for call_id, kept in p.first_outputs.items():
         if call_id in p.first_calls:
