@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from context_ls.history.dialects import dialect_of
 from context_ls.history.items import (
-    CONVERSATION,
+    CONVERSATION_CODES,
     FLAG_ABANDONED,
-    Item,
+    KIND_CODES,
     ItemKind,
     Span,
     next_conversation,
@@ -25,10 +25,12 @@ from context_ls.history.items import (
 from context_ls.history.rules import RULES, THINKING_KEPT
 
 if TYPE_CHECKING:
+    from context_ls.history.columns import Records
     from context_ls.history.dialects import Dialect
     from context_ls.history.model import Call, History, Output
     from context_ls.history.validate import _Collector
 
+_OUTPUTS = KIND_CODES[ItemKind.OUTPUTS]
 # The record problems reported here rather than as they stand (`validate` leaves them).
 OWN_PROBLEMS = frozenset({"H012"})
 
@@ -46,12 +48,32 @@ def message_passes(history: History, dialect: Dialect, out: _Collector) -> None:
 
 
 def results_first(history: History, dialect: Dialect, out: _Collector) -> None:
-    """H011: a message holding results has some other block before one of them. Only
-    records with a result past their first block can break it (a Claude Code result line
-    holds one, first), so only those are looked at."""
-    suspects = {output.item for output in history.outputs if output.block > 0}
-    if not suspects:
-        return
+    """H011: a message holding results has some other block before one of them."""
+    suspects = out_of_order(history.outputs)
+    if suspects:
+        late_results(history, dialect, out, suspects)
+
+
+def out_of_order(outputs: list[Output]) -> set[int]:
+    """The records that may break H011: those with a result past their first block that
+    does not follow results in blocks 0, 1, … (a Claude Code result line holds one, first;
+    an Anthropic message its results in a row). One pass, no set per record: it runs on
+    every keystroke, and a record whose results lead it in a row has nothing to find."""
+    suspects: set[int] = set()
+    record, expected = -1, 0
+    for output in outputs:
+        block = output.block
+        if output.item != record:
+            record, expected = output.item, 0
+        if block == expected:  # results 0 … block-1 stand before it
+            expected += 1
+        elif block > 0:
+            suspects.add(record)
+    return suspects
+
+
+def late_results(history: History, dialect: Dialect, out: _Collector, suspects: set[int]) -> None:
+    """H011 for `suspects`, the records that may have results after other blocks."""
     rule, api, items = RULES["H011"], dialect.api, history.items
     results: dict[int, set[int]] = {index: set() for index in suspects}
     by_record: dict[int, list[Output]] = {index: [] for index in suspects}
@@ -170,33 +192,46 @@ def call_turns(history: History, api_error: str, out: _Collector) -> None:
     """H006 (Gemini): a turn of calls must come right after a user turn or a turn of
     function responses. No fix: which turn belongs before it cannot be known."""
     rule, items = RULES["H006"], history.items
+    kinds, flags, roles = items.kinds, items.flags, items.roles
     first_of_record: dict[int, Call] = {}
     for each in history.calls:
         first_of_record.setdefault(each.item, each)
-    previous: Item | None = None
-    for item in items:
-        if item.kind not in CONVERSATION or item.abandoned:
+
+    def judged(row: int) -> bool:  # a turn of the conversation that is sent
+        return kinds[row] in CONVERSATION_CODES and not flags[row] & FLAG_ABANDONED
+
+    # Only the rows with calls and the turn before each are read (a keystroke in a big
+    # history validates it again): each row is stepped over once, back from the next call.
+    last_row, last_previous = -1, -1
+    for row in sorted(first_of_record):
+        previous, back = -1, row - 1
+        while back > last_row and not judged(back):
+            back -= 1
+        if back > last_row:
+            previous = back
+        elif last_row >= 0:
+            previous = last_row if judged(last_row) else last_previous
+        last_row, last_previous = row, previous
+        if not judged(row) or _answers_to(items, previous):
             continue
-        call = first_of_record.get(item.index)
-        if call is not None and not _answers_to(previous):
-            after = (
-                "first in the history"
-                if previous is None
-                else f"after a {previous.role or 'model'} turn ({out.where(previous.index)})"
-            )
-            tool = f" ({call.tool})" if call.tool else ""
-            message = rule.message(
-                "call-turn", call_id=call.call_id, tool=tool, after=after, api_error=api_error
-            )
-            out.add("H006", message, item.index, call.call_id, call=call)
-        previous = item
+        call = first_of_record[row]
+        after = (
+            "first in the history"
+            if previous < 0
+            else f"after a {roles[previous] or 'model'} turn ({out.where(previous)})"
+        )
+        tool = f" ({call.tool})" if call.tool else ""
+        message = rule.message(
+            "call-turn", call_id=call.call_id, tool=tool, after=after, api_error=api_error
+        )
+        out.add("H006", message, row, call.call_id, call=call)
 
 
-def _answers_to(previous: Item | None) -> bool:
+def _answers_to(items: Records, previous: int) -> bool:
     """A turn of calls may follow a user turn or a turn of function responses."""
-    if previous is None:
+    if previous < 0:
         return False
-    return previous.role in ("user", "function") or previous.kind is ItemKind.OUTPUTS
+    return items.roles[previous] in ("user", "function") or items.kinds[previous] == _OUTPUTS
 
 
 def statuses(history: History, known: tuple[str, ...], out: _Collector) -> None:
