@@ -1,5 +1,5 @@
-"""H006 read from the columns (`validate._not_adjacent`) judges every answered call as the
-record views did (`_adjacent` on `Item`s), on generated histories of every adjacency
+"""H006 read from the columns (`adjacency.not_adjacent_calls`) judges every answered call as the
+record views did (`adjacent` on `Item`s), on generated histories of every adjacency
 dialect, chained (Claude Code parent links, some of them cut) or not."""
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ import os
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from context_ls.history.adjacency import adjacent, not_adjacent_calls
 from context_ls.history.dialects import dialect_of
 from context_ls.history.model import Call, History
 from context_ls.history.reader import read_source
-from context_ls.history.validate import Pairs, _adjacent, _not_adjacent
+from context_ls.history.validate import Pairs
 
 from ._gen import ALL_DIALECTS, broken_events, call_prefix, render, without_parent
 from ._gen_bedrock import render_bedrock
@@ -32,7 +33,7 @@ def _by_views(p: Pairs) -> list[Call]:
     found = []
     for call in p.answered:
         kept = p.first_outputs[call.call_id]
-        if kept.item >= call.item and not _adjacent(p, items[call.item], items[kept.item]):
+        if kept.item >= call.item and not adjacent(p, items[call.item], items[kept.item]):
             found.append(call)
     return found
 
@@ -60,4 +61,4 @@ def test_columns_judge_adjacency_as_the_views_did(dialect: str, data: st.DataObj
     history = _history(dialect, source)
     assert history.dialect is not None
     p = Pairs.of(history, dialect_of(history.dialect), trailing_calls_pending=False)
-    assert _not_adjacent(p) == _by_views(p)
+    assert not_adjacent_calls(p) == _by_views(p)
