@@ -28,6 +28,7 @@ from lsprotocol import types
 from context_ls.history.analyzer import QUICK_MIN_BYTES, is_quick_candidate
 from context_ls.history.fastscan import CodexScan, line_views
 from context_ls.history.position import line_starts
+from context_ls.history.stream import HistoryFeed
 from context_ls.lsp.documents import starts_typecode
 
 PIECE = 1024 * 1024  # bytes asked of the pipe at a time (its size, once widened)
@@ -52,7 +53,9 @@ class OpenedText:
     data: bytes
     # listed[0] == 0, then the offset just past every `\n`; None: not listed (no scan)
     listed: array[int] | None
-    scan: CodexScan | None  # the quick first look's scan of `data`, when it applies
+    # The quick first look's scan of `data` (a rollout), or its history read as it arrived
+    # (another JSONL dialect), when either applies.
+    scan: CodexScan | HistoryFeed | None
 
     @property
     def starts(self) -> array[int]:
@@ -146,7 +149,8 @@ def last_line_break(buffer: bytes, from_boundary: bool = True) -> int:
 
 class _Text:
     """The text string being unescaped, piece by piece; a big Codex rollout is also
-    given to the quick first look's scan as it comes."""
+    given to the quick first look's scan as it comes, another big JSONL history to its
+    reader."""
 
     def __init__(self, prefix: bytes, body_size: int) -> None:
         self.prefix = prefix  # the body up to and with the string's opening quote
@@ -162,6 +166,7 @@ class _Text:
         self.starts = array(starts_typecode(body_size), [0])  # the text is at most the body
         self.size = 0
         self.scan: CodexScan | None = None
+        self.history: HistoryFeed | None = None
         self.may_scan = body_size >= QUICK_MIN_BYTES  # the text is at most the body
 
     def feed(self, chunk: bytes) -> None:
@@ -191,9 +196,14 @@ class _Text:
         piece = value.encode("utf-8", "surrogatepass")
         if self.may_scan:
             self.may_scan = False
-            self.scan = CodexScan() if is_quick_candidate(piece) else None
+            if is_quick_candidate(piece):
+                self.scan = CodexScan()
+            else:
+                self.history = HistoryFeed()
         if self.scan is not None:
             self.scan.feed(line_views(piece, self.size, self.starts))
+        elif self.history is not None:
+            self.history.feed(piece)
         self.out.write(piece)
         self.size += len(piece)
 
@@ -220,7 +230,8 @@ class _Text:
         data = self.out.getvalue()
         self.out = io.BytesIO()
         listed = self.starts if self.scan is not None else None
-        return Streamed(message, OpenedText(uri, version, data, listed, self.scan))
+        history = self.history if self.history is not None and not self.history.off else None
+        return Streamed(message, OpenedText(uri, version, data, listed, self.scan or history))
 
 
 def read_body(read: Callable[[int], bytes], size: int) -> bytes | Streamed:
