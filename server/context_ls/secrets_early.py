@@ -27,7 +27,7 @@ from typing import Any, NoReturn, TypeVar
 from context_ls import secrets
 from context_ls.secrets import SecretMatch
 
-__all__ = ["EarlyScan", "FileScan", "start_scan"]
+__all__ = ["EarlyScan", "FileScan", "begin_file_scan", "start_scan"]
 
 # Below this a fork, its pipe and the parent's wait cost more than half the scan saves.
 MIN_BYTES = 4 << 20
@@ -183,13 +183,79 @@ class EarlyScan(_Closing):
         super().close()
 
 
-def start_scan(data: bytes) -> EarlyScan:
+def start_scan(data: bytes, read_as: Identity | None = None) -> EarlyScan:
     """Begin scanning `data` in a forked child when that pays: a big source, two cores this
-    process may run on, and no thread but this one (forking a threaded process is unsafe)."""
+    process may run on, and no thread but this one (forking a threaded process is unsafe).
+    `read_as`: the `identity` of the file `data` was read from, the same throughout the
+    read: a scan `begin_file_scan` began from that very version is taken over."""
+    ahead = _AHEAD.pop(read_as[:2], None) if read_as is not None else None
+    if ahead is not None:
+        if read_as == ahead.identity and ahead.pid is not None:
+            ahead.data = data
+            secrets.STARTED[id(data)] = ahead
+            return ahead
+        ahead.close()  # the file changed since: its bytes are not these
     scan = EarlyScan(data, fork=id(data) not in secrets.STARTED)
     if scan.pid is not None:
         secrets.STARTED[id(data)] = scan
     return scan
+
+
+Identity = tuple[int, int, int, int]  # st_dev, st_ino, st_size, st_mtime_ns
+
+
+def identity(path: Path | str) -> Identity:
+    """What tells one version of a file from another without reading it."""
+    stat = os.stat(path)
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+class _FileAhead(EarlyScan):
+    """A scan of a file begun before this process reads it (`begin_file_scan`): the child
+    reads the file itself and scans only when it is still the version seen at the fork,
+    unchanged throughout its read; `start_scan` hands it the bytes read here when they are
+    of that same version, else it is ended and the bytes are scanned as usual."""
+
+    def __init__(self, path: str, seen: Identity) -> None:
+        self.path, self.identity = path, seen
+        self.data = b""  # the child reads it; the parent's comes with `start_scan`
+        count = -(-seen[2] // secrets._WINDOW)
+        self._units = _Units(count, self._window, seen[2])
+
+    def _window(self, k: int) -> object:
+        if not self.data:  # the child, at its first window
+            data = Path(self.path).read_bytes()
+            if identity(self.path) != self.identity or len(data) != self.identity[2]:
+                raise OSError("the file changed while the scan began")  # no window is sent
+            self.data = data
+        return super()._window(k)
+
+
+_AHEAD: dict[tuple[int, int], _FileAhead] = {}  # by (st_dev, st_ino)
+
+
+def begin_file_scan(path: str) -> None:
+    """Begin the secrets scan of the file at `path` in a forked child before this process
+    has even imported what reads it (`check` of one big document: the child is then done
+    about when the reading is). Never collected, it is ended at exit."""
+    try:
+        seen = identity(path)
+    except OSError:
+        return
+    ahead = _FileAhead(path, seen)
+    if ahead.pid is None:
+        return
+    if not _AHEAD:
+        import atexit
+
+        atexit.register(_end_unclaimed)
+    _AHEAD[seen[:2]] = ahead
+
+
+def _end_unclaimed() -> None:
+    for ahead in list(_AHEAD.values()):
+        ahead.close()
+    _AHEAD.clear()
 
 
 class FileScan(_Closing):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -120,3 +121,59 @@ def test_a_streamed_file_asked_for_h010_is_scanned_by_a_child(tmp_path: Path, cl
     assert early.out == alone.out
     [entry] = json.loads(early.out)["files"]
     assert [f["line"] for f in entry["findings"]] == [6, 2501, 5991]
+
+
+@contextmanager
+def small_units(path: Path) -> Iterator[None]:
+    """A small file scanned as a big one: small windows, every size worth a child."""
+    from context_ls.cli import main
+
+    with (
+        patch.object(secrets, "_WINDOW", 20_000),
+        patch.object(secrets, "_MARGIN", 17_000),
+        patch.object(secrets_early, "MIN_BYTES", 0),
+        patch.object(main, "_EARLY_SCAN_BYTES", 0),
+    ):
+        if not secrets_early._may_fork(path.stat().st_size):
+            pytest.skip("this process may not fork (no fork, threads, or one core)")
+        yield
+
+
+def test_a_named_document_s_scan_begins_before_it_is_read(tmp_path: Path, cli: Run) -> None:
+    """The child reads the file itself, before `check` has even imported its reader; the
+    scan is taken over, and the findings are those of a scan in this process."""
+    path = big_document(tmp_path / "big.json")
+    with small_units(path), children_seen(secrets_early._FileAhead) as pids:
+        early = cli("check", "--format", "json", path)
+    alone = check_file(path, True, Settings())
+    assert pids and pids[0] is not None
+    assert not secrets_early._AHEAD
+    assert json.loads(early.out)["files"][0]["findings"] == alone.findings
+
+
+def test_a_file_changed_after_its_scan_began_is_scanned_as_read(tmp_path: Path) -> None:
+    path = big_document(tmp_path / "big.json")
+    with small_units(path):
+        secrets_early.begin_file_scan(str(path))
+        [ahead] = secrets_early._AHEAD.values()
+        doc = json.loads(path.read_bytes())
+        doc["messages"].append({"role": "user", "content": f"one more {KEY}"})
+        path.write_text(json.dumps(doc, indent=2))
+        with children_seen(secrets_early._FileAhead) as pids:
+            found = check_file(path, True, Settings()).findings
+    assert not pids and not secrets_early._AHEAD  # not taken over
+    assert ahead.pid is None  # ended and reaped
+    assert sum(f["code"] == "H010" for f in found) == 5  # the new key too
+
+
+def test_a_scan_never_taken_over_is_ended_at_exit(tmp_path: Path) -> None:
+    path = big_document(tmp_path / "big.json")
+    with small_units(path):
+        secrets_early.begin_file_scan(str(path))
+    [ahead] = secrets_early._AHEAD.values()
+    pid = ahead.pid
+    assert pid is not None
+    secrets_early._end_unclaimed()  # what the exit handler runs
+    assert not secrets_early._AHEAD
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)  # reaped: no zombie

@@ -317,9 +317,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _begin_secrets_scan(args: argparse.Namespace) -> None:
+    """`check` of one named JSON document, every rule on: its secrets scan (as long as the
+    reading itself) is begun in a forked child now, before the modules that read the file
+    are even imported, so that it is done about when the reading is (`secrets_early`; the
+    scan is taken over only if the file is still the version the child read)."""
+    if len(args.paths) != 1 or args.select or args.ignore or args.dialect:
+        return
+    path = args.paths[0]
+    try:
+        big = path.endswith(".json") and os.stat(path).st_size >= _EARLY_SCAN_BYTES
+    except (OSError, ValueError):
+        return
+    if big:
+        from context_ls.secrets_early import begin_file_scan
+
+        begin_file_scan(path)
+
+
+_EARLY_SCAN_BYTES = 1 << 20  # smaller: not worth importing the scan (it decides itself)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     command = args.command
     if command == "check":
+        _begin_secrets_scan(args)
         from context_ls.cli.check import run_check
 
         return run_check(args)

@@ -34,7 +34,7 @@ from context_ls.history.validate import validate
 
 if TYPE_CHECKING:
     from context_ls.secrets import SecretMatch
-    from context_ls.secrets_early import FileScan
+    from context_ls.secrets_early import FileScan, Identity
 
 
 def analyze_path(
@@ -71,7 +71,14 @@ def _analyze_file(
     early: bool = False,
 ) -> Analysis:
     if not is_streamable(path):
-        return _analyze_whole(path.read_bytes(), path, dialect, options, findings_only, early)
+        if not early:
+            return _analyze_whole(path.read_bytes(), path, dialect, options, findings_only, False)
+        from context_ls.secrets_early import identity
+
+        before = identity(path)
+        data = path.read_bytes()
+        read_as = before if identity(path) == before and len(data) == before[2] else None
+        return _analyze_whole(data, path, dialect, options, findings_only, early, read_as)
     scan: FileScan | None = None
     if options.detect_secrets and scan_secrets_when_streaming:
         from context_ls.secrets_early import FileScan  # asked for: it costs the most
@@ -145,12 +152,15 @@ def _analyze_whole(
     options: Options,
     findings_only: bool,
     early: bool,
+    read_as: Identity | None = None,
 ) -> Analysis:
-    """A source held whole; `findings_only` lets a big JSON document be read sparsely."""
+    """A source held whole; `findings_only` lets a big JSON document be read sparsely.
+    `read_as`: the identity of the file it was read from, unchanged while it was read (a
+    scan `secrets_early.begin_file_scan` began of that file is then taken over)."""
     if early:
         from context_ls.secrets_early import start_scan  # the CLI's `check` only
 
-        with start_scan(data):  # collected by the analysis' `find_secrets(data)`
+        with start_scan(data, read_as):  # collected by the analysis' `find_secrets(data)`
             return _analyze_whole(data, path, dialect, options, findings_only, False)
     dialect = dialect or settled_by_name(path.name, data)
     return _analyze(data, dialect, options, findings_only=findings_only)
