@@ -1,6 +1,6 @@
 """A big JSONL history other than a Codex rollout, streamed in its didOpen: read line by
-line as it arrives (`stream.HistoryFeed`), so the first look only validates it, and finds
-what the full read without the secrets scan finds."""
+line as it arrives (`stream.HistoryFeed`, when `streamed.FEED_HISTORIES`), so the first
+look only validates it, and finds what the full read without the secrets scan finds."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from context_ls.history import analyzer
 from context_ls.history.analyzer import QUICK_MIN_BYTES
 from context_ls.history.api import Options
 from context_ls.history.stream import HistoryFeed
+from context_ls.lsp import streamed
 from context_ls.lsp.documents import TextSnapshot
 from context_ls.lsp.features import validation
 from context_ls.lsp.features.validation import analyze_document, quick_look
@@ -52,6 +53,7 @@ def no_full_read(*args: Any, **kwargs: Any) -> NoReturn:
 def test_a_big_claude_code_open_gets_its_first_look_from_the_fed_history(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(streamed, "FEED_HISTORIES", True)
     text = big_session(QUICK_MIN_BYTES + 1000)
     expected = None
     for seed, order in enumerate(ORDERS):
@@ -74,8 +76,11 @@ def test_a_big_claude_code_open_gets_its_first_look_from_the_fed_history(
         assert [d for d in full if d.code != "H010"] == quick
 
 
-def test_a_text_the_feed_gives_up_on_is_first_looked_at_as_before() -> None:
+def test_a_text_the_feed_gives_up_on_is_first_looked_at_as_before(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """A document spread over lines: no fed history, the first look reads it whole."""
+    monkeypatch.setattr(streamed, "FEED_HISTORIES", True)
     records = (EXAMPLES / "claude-code-session.jsonl").read_text().splitlines()
     lines = ["["]
     while sum(map(len, lines)) < QUICK_MIN_BYTES + 1000:
