@@ -164,22 +164,12 @@ class HistoryFeed:
         builder, read = self.builder, self.read
         assert builder is not None and read is not None
         add = builder.add
-        base, line_no = self.offset, self.lines
-        find = piece.find
-        pos = src.content_start(piece) if base == 0 else 0
-        size = len(piece)
-        while pos < size:
-            end = find(b"\n", pos)
-            if end == -1:
-                end = size
-            chunk = piece[pos:end]
-            if chunk.endswith(b"\r"):
-                chunk = chunk[:-1]
-            if chunk and not chunk.isspace():
-                add(base + pos, base + pos + len(chunk), line_no, 0, read(chunk))
-            pos = end + 1
-            line_no += 1
-        self.offset, self.lines = base + size, line_no
+        base, first = self.offset, self.lines
+        for line, pos, chunk in src.split_lines(piece, src.content_start(piece) if not base else 0):
+            add(base + pos, base + pos + len(chunk), first + line, 0, read(chunk))
+        # Every piece but the text's last ends with a line break.
+        ends = not piece or piece.endswith(b"\n")
+        self.offset, self.lines = base + len(piece), first + piece.count(b"\n") + (not ends)
 
     def finish(self, data: bytes) -> History | None:
         """The history of `data`, the whole text fed (None: given up, or not all fed)."""
