@@ -88,11 +88,6 @@ class Analyzer:
                     return done
         return self._read(data, dialect)
 
-    def analyze_read(self, data: Source, history: History) -> Analysis:
-        """`analyze` of `data` (requesting no dialect) given its history, already read
-        (as the text arrived: `stream.HistoryFeed`); later edits are read against it."""
-        return self._keep(data, None, history, NO_SHIFTS, None)
-
     def _read(self, data: Source, dialect: DialectName | None) -> Analysis:
         history, clean = read_source(as_bytes(data), dialect)
         return self._keep(data, dialect, history, NO_SHIFTS, None, clean=clean)

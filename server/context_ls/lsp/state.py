@@ -16,7 +16,6 @@ from pygls.capabilities import get_capability
 from pygls.uris import to_fs_path
 
 from context_ls.history.fastscan import CodexScan
-from context_ls.history.stream import HistoryFeed
 from context_ls.lsp.documents import TextSnapshot
 
 if TYPE_CHECKING:
@@ -92,7 +91,7 @@ class DocumentState:
     text: TextSnapshot
     # The transport's scan of the didOpen text, made while it arrived (the first
     # validation uses it once, then drops it).
-    scan: tuple[TextSnapshot, CodexScan | HistoryFeed] | None = None
+    scan: tuple[TextSnapshot, CodexScan] | None = None
     # Written by the diagnostics feature, read by every feature that answers requests.
     analysis: Analysis | None = None
     analyzed: TextSnapshot | None = None

@@ -28,7 +28,6 @@ from lsprotocol import types
 from context_ls.history.analyzer import QUICK_MIN_BYTES, is_quick_candidate
 from context_ls.history.fastscan import CodexScan, line_views
 from context_ls.history.position import line_starts
-from context_ls.history.stream import HistoryFeed
 from context_ls.lsp.documents import starts_typecode
 
 PIECE = 1024 * 1024  # bytes asked of the pipe at a time (its size, once widened)
@@ -38,10 +37,6 @@ TAIL = 32  # bytes of the previous chunk searched again with the next one
 # (every chunk of it would be searched for a line break in vain).
 LONGEST_LINE = 2 * 1024 * 1024
 TEXT_PATH = ["params", "textDocument", "text"]
-# Read other big JSONL histories line by line as they arrive (`HistoryFeed`)? Off: on two
-# cores the receive is already CPU-bound, so reading there moved ~0.22 s of a 39 MB Claude
-# Code session's first look into it (no gain end to end) and raised the peak by ~20 MB.
-FEED_HISTORIES = False
 
 _TOKEN = re.compile(rb'[ \t\r\n]*(?:(")|([{\[])|([}\]])|([:,])|[^ \t\r\n{}\[\]:,"]+)')
 _STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -57,9 +52,7 @@ class OpenedText:
     data: bytes
     # listed[0] == 0, then the offset just past every `\n`; None: not listed (no scan)
     listed: array[int] | None
-    # The quick first look's scan of `data` (a rollout), or its history read as it arrived
-    # (another JSONL dialect), when either applies.
-    scan: CodexScan | HistoryFeed | None
+    scan: CodexScan | None  # the quick first look's scan of `data`, when it applies
 
     @property
     def starts(self) -> array[int]:
@@ -153,8 +146,7 @@ def last_line_break(buffer: bytes, from_boundary: bool = True) -> int:
 
 class _Text:
     """The text string being unescaped, piece by piece; a big Codex rollout is also
-    given to the quick first look's scan as it comes, another big JSONL history to its
-    reader."""
+    given to the quick first look's scan as it comes."""
 
     def __init__(self, prefix: bytes, body_size: int) -> None:
         self.prefix = prefix  # the body up to and with the string's opening quote
@@ -170,7 +162,6 @@ class _Text:
         self.starts = array(starts_typecode(body_size), [0])  # the text is at most the body
         self.size = 0
         self.scan: CodexScan | None = None
-        self.history: HistoryFeed | None = None
         self.may_scan = body_size >= QUICK_MIN_BYTES  # the text is at most the body
 
     def feed(self, chunk: bytes) -> None:
@@ -200,14 +191,9 @@ class _Text:
         piece = value.encode("utf-8", "surrogatepass")
         if self.may_scan:
             self.may_scan = False
-            if is_quick_candidate(piece):
-                self.scan = CodexScan()
-            elif FEED_HISTORIES:
-                self.history = HistoryFeed()
+            self.scan = CodexScan() if is_quick_candidate(piece) else None
         if self.scan is not None:
             self.scan.feed(line_views(piece, self.size, self.starts))
-        elif self.history is not None:
-            self.history.feed(piece)
         self.out.write(piece)
         self.size += len(piece)
 
@@ -234,8 +220,7 @@ class _Text:
         data = self.out.getvalue()
         self.out = io.BytesIO()
         listed = self.starts if self.scan is not None else None
-        history = self.history if self.history is not None and not self.history.off else None
-        return Streamed(message, OpenedText(uri, version, data, listed, self.scan or history))
+        return Streamed(message, OpenedText(uri, version, data, listed, self.scan))
 
 
 def read_body(read: Callable[[int], bytes], size: int) -> bytes | Streamed:

@@ -14,7 +14,6 @@ from lsprotocol import types
 from context_ls.history.analyzer import QUICK_MIN_BYTES, Analyzer, quick_findings
 from context_ls.history.api import Analysis, Options
 from context_ls.history.dialects import settled_by_name
-from context_ls.history.stream import HistoryFeed
 from context_ls.lsp.convert import to_diagnostics
 
 if TYPE_CHECKING:
@@ -65,14 +64,6 @@ def quick_look(
     the full read but the secrets scan (~0.1 s for 28 MB), which the full read then adds
     to the same records."""
     scanned = doc.scan[1] if doc.scan is not None and doc.scan[0] is text else None
-    if isinstance(scanned, HistoryFeed):
-        # A JSONL history read as it arrived: only validating it is left.
-        history = scanned.finish(text.data)
-        if history is not None:
-            analyzer = _analyzer(doc, replace(options, detect_secrets=False))
-            fed = analyzer.analyze_read(text.source, history)
-            return to_diagnostics(fed.findings, text, doc.uri)
-        scanned = None
     analysis = quick_findings(text.data, options, scanned, name=_file_name(doc))
     if analysis is None and options.detect_secrets and text.size >= QUICK_MIN_BYTES:
         analyzer = _analyzer(doc, replace(options, detect_secrets=False))
