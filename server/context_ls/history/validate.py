@@ -26,7 +26,7 @@ LinkedUuids = Callable[[], Collection[str] | None]
 class _Collector:
     def __init__(self, history: History, span_of: SpanOf | None) -> None:
         self.history = history
-        self.span_of = span_of or (lambda item: history.items[item].span)
+        self.span_of = span_of or self._own_span
         self.findings: list[Finding] = []
 
     def add(
@@ -61,9 +61,13 @@ class _Collector:
             )
         )
 
+    def _own_span(self, item: int) -> Span:
+        """Read from the columns: a history with thousands of findings asks for as many."""
+        items = self.history.items
+        return Span(items.starts[item], items.ends[item])
+
     def where(self, item: int) -> str:
-        record = self.history.items[item]
-        return f"line {record.line + 1}"
+        return f"line {self.history.items.lines[item] + 1}"
 
     def related(self, item: int, message: str) -> Related:
         return Related(self.span_of(item), message)
