@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, NoReturn, TypeVar
 
 from context_ls import secrets
+from context_ls.history import position
 from context_ls.secrets import SecretMatch
 
 __all__ = ["EarlyScan", "FileScan", "begin_file_scan", "start_scan"]
@@ -155,7 +156,16 @@ class EarlyScan(_Closing):
 
     def _window(self, k: int) -> object:
         part, end = secrets.scan_window(self.data, k, k * secrets._WINDOW)
-        return [(m.start, m.end, m.kind) for m in part], end
+        return [(m.start, m.end, m.kind) for m in part], end, self._newlines(k)
+
+    def _newlines(self, k: int) -> list[int]:
+        """The newlines in each `LineIndex` block wholly inside window `k`, from its first:
+        counted by the child, which has the time, for the parent to place its findings."""
+        data, window, block = self.data, secrets._WINDOW, position.BLOCK
+        first = -(-k * window // block)
+        last = min((k + 1) * window, len(data)) // block  # blocks end before this one
+        count = data.count
+        return [count(b"\n", n * block, (n + 1) * block) for n in range(first, last)]
 
     def collect(self) -> list[SecretMatch]:
         """The matches of `data`: the windows before the child's scanned here, the child's
@@ -169,18 +179,35 @@ class EarlyScan(_Closing):
             found.extend(part)
             k += 1
         done: _Windows = {}
+        newlines: dict[int, int] = {}
         with contextlib.suppress(TypeError, ValueError):
-            done = {
-                k: ([SecretMatch(*m) for m in part], end)
-                for k, (part, end) in units.received().items()
-            }
+            for n, (part, end, counts) in units.received().items():
+                done[n] = ([SecretMatch(*m) for m in part], end)
+                first = -(-n * secrets._WINDOW // position.BLOCK)
+                newlines.update(zip(range(first, first + len(counts)), counts, strict=False))
         secrets.scan_windows(data, k, pos, found, done)
+        if newlines and all(type(c) is int for c in newlines.values()):
+            self.newlines = newlines
+            COUNTED[id(data)] = self
         return found
 
     def close(self) -> None:
         if secrets.STARTED.get(id(self.data)) is self:
             del secrets.STARTED[id(self.data)]
+        if COUNTED.get(id(self.data)) is self:
+            del COUNTED[id(self.data)]
         super().close()
+
+
+# Collected scans whose child counted newlines, by `id` of their data, until closed.
+COUNTED: dict[int, EarlyScan] = {}
+
+
+def newline_counts(data: bytes) -> dict[int, int]:
+    """Newlines per `LineIndex` block of `data` (block number -> count), as far as the
+    child of a scan of this very `data`, still open, counted them."""
+    scan = COUNTED.get(id(data))
+    return scan.newlines if scan is not None and scan.data is data else {}
 
 
 def start_scan(data: bytes, read_as: Identity | None = None) -> EarlyScan:

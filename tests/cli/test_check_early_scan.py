@@ -16,6 +16,7 @@ import pytest
 from context_ls import secrets, secrets_early
 from context_ls.cli.check import _alone, check_file
 from context_ls.cli.checked import Settings
+from context_ls.history import docscan, position
 from context_ls.secrets import SecretMatch
 
 from .conftest import EXAMPLES, Run
@@ -133,6 +134,8 @@ def small_units(path: Path) -> Iterator[None]:
         patch.object(secrets, "_MARGIN", 17_000),
         patch.object(secrets_early, "MIN_BYTES", 0),
         patch.object(main, "_EARLY_SCAN_BYTES", 0),
+        patch.object(docscan, "MIN_BYTES", 0),  # the lean read, placed with the child's counts
+        patch.object(position, "BLOCK", 4096),
     ):
         if not secrets_early._may_fork(path.stat().st_size):
             pytest.skip("this process may not fork (no fork, threads, or one core)")
@@ -177,3 +180,23 @@ def test_a_scan_never_taken_over_is_ended_at_exit(tmp_path: Path) -> None:
     assert not secrets_early._AHEAD
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # reaped: no zombie
+
+
+def test_the_child_counts_the_newlines_that_place_findings(tmp_path: Path) -> None:
+    """The child sends the newlines of each block of its windows; a line index given them
+    places every offset as one that counts them itself, until the scan is closed."""
+    path = big_document(tmp_path / "big.json")
+    data = path.read_bytes()
+    with small_units(path), secrets_early.start_scan(data) as scan:
+        assert scan.pid is not None
+        secrets.find_secrets(data)
+        known = secrets_early.newline_counts(data)
+        assert known
+        block = position.BLOCK
+        for n, count in known.items():
+            assert (n + 1) * block <= len(data)
+            assert count == data.count(b"\n", n * block, (n + 1) * block)
+        given, counted = position.LineIndex(data, known), position.LineIndex(data)
+        for offset in range(0, len(data), 997):
+            assert given.position(offset) == counted.position(offset)
+    assert secrets_early.newline_counts(data) == {}

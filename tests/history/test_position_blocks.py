@@ -43,7 +43,7 @@ SOURCES = st.lists(
 def test_blocks_place_offsets_as_the_full_index(data: bytes, block: int, picks: list[int]) -> None:
     full = FullIndex(data)
     offsets = [pick % (len(data) + 2) for pick in picks]  # up to one past the end
-    with patch.object(position, "_BLOCK", block):
+    with patch.object(position, "BLOCK", block):
         index = LineIndex(data)
         for offset in offsets:
             got = index.position(offset)
@@ -59,7 +59,7 @@ def test_a_line_given_alone_starts_where_the_full_index_says(
 ) -> None:
     """A `Position` made elsewhere (not by `position`) finds its line start too."""
     full = FullIndex(data)
-    with patch.object(position, "_BLOCK", block):
+    with patch.object(position, "BLOCK", block):
         index = LineIndex(data)
         for line in lines:
             pos = Position(line, 3)

@@ -140,7 +140,9 @@ def sparse_analysis(data: bytes, dialect: DialectName | None, options: Options) 
     matches = find_secrets(data) if options.detect_secrets else []
     # The record holding a secret is kept: H010 is filed under it. The records' lines are
     # counted in the index that places the findings later (`where`).
-    lines = LineIndex(data)
+    from context_ls.secrets_early import newline_counts  # a big document only
+
+    lines = LineIndex(data, newline_counts(data))  # counted by the secrets scan's child
     rows = (scanned.elements.row_at(match.start) for match in matches)
     history = scanned.history(rows, lines)
     analysis = Analysis(data, history, find(data, history, options, None, secrets=matches))

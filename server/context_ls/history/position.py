@@ -37,10 +37,12 @@ class LineIndex:
     listed the first time an offset in it is placed. Once half the blocks are listed, the
     rest are too and lookups go to one list of every line start (what many lookups need)."""
 
-    __slots__ = ("_blocks", "_counts", "_data", "_full")
+    __slots__ = ("_blocks", "_counts", "_data", "_full", "_known")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, known: dict[int, int] | None = None) -> None:
+        """`known`: newlines in some blocks (block number -> count), counted elsewhere."""
         self._data = data
+        self._known = known or {}
         # _counts[k]: the newlines before block k (so far as counted).
         self._counts = array("q", [0])
         self._blocks: dict[int, array[int]] = {}
@@ -51,7 +53,7 @@ class LineIndex:
         if full is not None:
             line = bisect_right(full, offset) - 1
             return Position(line, offset - full[line])
-        k = min(max(offset, 0) // _BLOCK, max(len(self._data) - 1, 0) // _BLOCK)
+        k = min(max(offset, 0) // BLOCK, max(len(self._data) - 1, 0) // BLOCK)
         starts = self._block(k)
         before = bisect_right(starts, offset)
         line = self._counted(k) + before
@@ -75,7 +77,7 @@ class LineIndex:
         if self._full is not None:
             return self._full[line]
         counts = self._counts
-        blocks = -(-len(self._data) // _BLOCK)
+        blocks = -(-len(self._data) // BLOCK)
         while counts[-1] < line and len(counts) <= blocks:
             self._counted(len(counts))
         k = bisect_left(counts, line) - 1  # the block holding newline number `line`
@@ -85,17 +87,20 @@ class LineIndex:
 
     def _counted(self, k: int) -> int:
         """The newlines before block `k` (blocks counted up to it when not yet)."""
-        counts, data = self._counts, self._data
+        counts, data, known = self._counts, self._data, self._known
         while len(counts) <= k:
-            start = (len(counts) - 1) * _BLOCK
-            counts.append(counts[-1] + data.count(b"\n", start, start + _BLOCK))
+            n = len(counts) - 1
+            here = known.get(n)
+            if here is None:
+                here = data.count(b"\n", n * BLOCK, (n + 1) * BLOCK)
+            counts.append(counts[-1] + here)
         return counts[k]
 
     def _block(self, k: int) -> array[int]:
         starts = self._blocks.get(k)
         if starts is None:
             starts = self._blocks[k] = self._list(k)
-            blocks = -(-len(self._data) // _BLOCK)
+            blocks = -(-len(self._data) // BLOCK)
             if 2 * len(self._blocks) > blocks:
                 full = array("q", [0])
                 for n in range(blocks):
@@ -104,9 +109,9 @@ class LineIndex:
         return starts
 
     def _list(self, k: int) -> array[int]:
-        start = k * _BLOCK
-        block = self._data[start : start + _BLOCK]
+        start = k * BLOCK
+        block = self._data[start : start + BLOCK]
         return line_starts(block, start) if b"\n" in block else array("q")
 
 
-_BLOCK = 16 * 1024  # bytes a block: its line starts are listed in ~0.1 ms
+BLOCK = 16 * 1024  # bytes a block: its line starts are listed in ~0.1 ms
