@@ -220,9 +220,9 @@ def find_secrets(data: bytes) -> list[SecretMatch]:
     return found
 
 
-def window_count(data: bytes) -> int:
-    """How many windows `data` is scanned in."""
-    return -(-len(data) // _WINDOW)
+def window_count(size: int) -> int:
+    """How many windows a source of `size` bytes is scanned in."""
+    return -(-size // _WINDOW)
 
 
 def scan_window(data: bytes, k: int, pos: int) -> tuple[list[SecretMatch], int]:
@@ -253,7 +253,7 @@ def scan_windows(
     """Windows `first` on appended to `found`, the scan reaching window `first` at `pos`.
     `done` holds windows already scanned from their own start: taken as they are unless a
     match before runs into them (then the window is scanned again from where it ends)."""
-    for k in range(first, window_count(data)):
+    for k in range(first, window_count(len(data))):
         start = k * _WINDOW
         if pos <= start and k in done:
             part, pos = done[k]

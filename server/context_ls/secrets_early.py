@@ -151,7 +151,7 @@ class EarlyScan(_Closing):
 
     def __init__(self, data: bytes, fork: bool = True) -> None:
         self.data = data
-        count = secrets.window_count(data)
+        count = secrets.window_count(len(data))
         self._units = _Units(count if fork else 0, self._window, len(data))
 
     def _window(self, k: int) -> object:
@@ -161,9 +161,9 @@ class EarlyScan(_Closing):
     def _newlines(self, k: int) -> list[int]:
         """The newlines in each `LineIndex` block wholly inside window `k`, from its first:
         counted by the child, which has the time, for the parent to place its findings."""
-        data, window, block = self.data, secrets._WINDOW, position.BLOCK
-        first = -(-k * window // block)
-        last = min((k + 1) * window, len(data)) // block  # blocks end before this one
+        data, block = self.data, position.BLOCK
+        first = _first_block(k)
+        last = min((k + 1) * secrets._WINDOW, len(data)) // block  # blocks end before this one
         count = data.count
         return [count(b"\n", n * block, (n + 1) * block) for n in range(first, last)]
 
@@ -173,7 +173,7 @@ class EarlyScan(_Closing):
         data, units = self.data, self._units
         found: list[SecretMatch] = []
         pos = k = 0
-        count = secrets.window_count(data)
+        count = secrets.window_count(len(data))
         while k < count and units.claim(k):
             part, pos = secrets.scan_window(data, k, max(pos, k * secrets._WINDOW))
             found.extend(part)
@@ -183,7 +183,7 @@ class EarlyScan(_Closing):
         with contextlib.suppress(TypeError, ValueError):
             for n, (part, end, counts) in units.received().items():
                 done[n] = ([SecretMatch(*m) for m in part], end)
-                first = -(-n * secrets._WINDOW // position.BLOCK)
+                first = _first_block(n)
                 newlines.update(zip(range(first, first + len(counts)), counts, strict=False))
         secrets.scan_windows(data, k, pos, found, done)
         if newlines and all(type(c) is int for c in newlines.values()):
@@ -197,6 +197,11 @@ class EarlyScan(_Closing):
         if COUNTED.get(id(self.data)) is self:
             del COUNTED[id(self.data)]
         super().close()
+
+
+def _first_block(k: int) -> int:
+    """The first `LineIndex` block that starts inside window `k`."""
+    return -(-k * secrets._WINDOW // position.BLOCK)
 
 
 # Collected scans whose child counted newlines, by `id` of their data, until closed.
@@ -246,7 +251,7 @@ class _FileAhead(EarlyScan):
     def __init__(self, path: str, seen: Identity) -> None:
         self.path, self.identity = path, seen
         self.data = b""  # the child reads it; the parent's comes with `start_scan`
-        count = -(-seen[2] // secrets._WINDOW)
+        count = secrets.window_count(seen[2])
         self._units = _Units(count, self._window, seen[2])
 
     def _window(self, k: int) -> object:

@@ -77,13 +77,16 @@ class LineIndex:
         if self._full is not None:
             return self._full[line]
         counts = self._counts
-        blocks = -(-len(self._data) // BLOCK)
+        blocks = self._block_count()
         while counts[-1] < line and len(counts) <= blocks:
             self._counted(len(counts))
         k = bisect_left(counts, line) - 1  # the block holding newline number `line`
         if k >= blocks or counts[-1] < line:
             raise IndexError("line out of range")
         return self._block(k)[line - counts[k] - 1]
+
+    def _block_count(self) -> int:
+        return -(-len(self._data) // BLOCK)
 
     def _counted(self, k: int) -> int:
         """The newlines before block `k` (blocks counted up to it when not yet)."""
@@ -100,7 +103,7 @@ class LineIndex:
         starts = self._blocks.get(k)
         if starts is None:
             starts = self._blocks[k] = self._list(k)
-            blocks = -(-len(self._data) // BLOCK)
+            blocks = self._block_count()
             if 2 * len(self._blocks) > blocks:
                 full = array("q", [0])
                 for n in range(blocks):
