@@ -84,3 +84,21 @@ def test_streamed_secret_scan_matches_in_memory(tmp_path: Path) -> None:
     assert [where(streamed, f.item, f.span) for f in streamed.findings] == [
         where(whole, f.item, f.span) for f in whole.findings
     ]
+
+
+def test_streamed_record_keeps_a_stray_carriage_return_as_the_whole_read_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line ending `\\r\\r\\n` (an editor added a `\\r` to CRLF lines): only its one line
+    break is cut, in both reads, so each record's span (and a repair's edit) is the same."""
+    lines = render("native", big_events(3), crlf=True).split(b"\r\n")
+    data = b"\r\r\n".join(lines[:3]) + b"\r\n" + b"\r\n".join(lines[3:])
+    path = tmp_path / "cr.jsonl"
+    path.write_bytes(data)
+    monkeypatch.setattr("context_ls.history.stream.STREAM_THRESHOLD", 0)
+    streamed = analyze_path(path)
+    assert streamed.data == b""  # it really was streamed
+    whole = analyze(data)
+    spans = [(r.span.start, r.span.end) for r in whole.history.items]
+    assert spans[0][1] - spans[0][0] == len(lines[0]) + 1  # the stray `\r` is in it
+    assert [(r.span.start, r.span.end) for r in streamed.history.items] == spans

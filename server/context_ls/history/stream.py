@@ -50,7 +50,7 @@ def read_history_stream(
         body = b""
         for line_no, line in enumerate(handle):
             length = len(line)
-            body = line.rstrip(b"\r\n")
+            body = _without_line_break(line)
             skip = 3 if offset == 0 and body.startswith(src.BOM) else 0
             if line_no == 0 and line.endswith(b"\r\n"):
                 history.newline = b"\r\n"
@@ -62,6 +62,14 @@ def read_history_stream(
             offset += length
         history.ends_with_newline = size == 0 or _ends_with_newline(path)
         return builder.finish()
+
+
+def _without_line_break(line: bytes) -> bytes:
+    """The line without its one line break (`\\n` or `\\r\\n`), as `source.split_lines` cuts it:
+    a stray `\\r` before it stays in the record, so both reads give the same spans."""
+    if line.endswith(b"\n"):
+        line = line[:-1]
+    return line[:-1] if line.endswith(b"\r") else line
 
 
 def _ends_with_newline(path: Path) -> bool:
