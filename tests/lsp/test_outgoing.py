@@ -15,11 +15,11 @@ from pygls.protocol import default_converter
 from context_ls.history.findings import Finding, Related
 from context_ls.history.items import Span
 from context_ls.history.rules import get_rule
-from context_ls.lsp import convert
+from context_ls.lsp import convert, unchecked
 from context_ls.lsp.convert import positions, to_diagnostics
 from context_ls.lsp.documents import UTF8, UTF16, UTF32, TextSnapshot
 from context_ls.lsp.server import ContextLanguageServer
-from context_ls.lsp.transport import encode_message
+from context_ls.lsp.transport import DiagnosticParts, diagnostic_hook, encode_message
 
 ENCODINGS = st.sampled_from([UTF8, UTF16, UTF32])
 # Line breaks of both kinds, and characters of 1 to 4 UTF-8 bytes (𝄞 is two UTF-16 units).
@@ -52,14 +52,22 @@ EDITS = st.none() | st.tuples(st.integers(0, 20), st.integers(0, 20), TEXTS)
     EDITS,
     st.lists(st.integers(-3, 250), max_size=40),
     st.sampled_from([1, 3, 64 * 1024]),
+    st.booleans(),
 )
 def test_positions_are_position_at(
-    text: str, encoding: str, edit: tuple[int, int, str] | None, offsets: list[int], window: int
+    text: str,
+    encoding: str,
+    edit: tuple[int, int, str] | None,
+    offsets: list[int],
+    window: int,
+    listed: bool,
 ) -> None:
     """Every offset (mid-character, past the end, before the start) gets `position_at`'s
     position, whether the bytes are read whole or through an edit's pieces, a window of
-    `window` bytes at a time."""
+    `window` bytes at a time, and whether the lines are listed or searched as it goes."""
     snapshot = _snapshot(text, encoding, edit)
+    if listed:
+        snapshot.materialize()
     saved = convert.WINDOW
     convert.WINDOW = window
     try:
@@ -120,6 +128,47 @@ def test_diagnostics_are_made_as_one_at_a_time(
     snapshot = _snapshot(text, encoding, edit)
     made = to_diagnostics(findings, snapshot, "file:///h.jsonl")
     assert made == [_reference(f, snapshot, "file:///h.jsonl") for f in findings]
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXTS, ENCODINGS, st.lists(FINDINGS, max_size=8), st.lists(st.booleans(), min_size=4))
+def test_diagnostics_lack_only_what_the_client_does_not_take(
+    text: str, encoding: str, findings: list[Finding], takes: list[bool]
+) -> None:
+    """A part the client does not take is not made (the transport would drop it): what is
+    sent is the same, parts made or not."""
+    snapshot = _snapshot(text, encoding, None)
+    parts = DiagnosticParts()
+    parts.related, parts.code_description, parts.tags, parts.data = takes[:4]
+    hook = diagnostic_hook(default_converter(), parts)
+    lean = to_diagnostics(findings, snapshot, "file:///h.jsonl", parts)
+    full = to_diagnostics(findings, snapshot, "file:///h.jsonl")
+    assert [hook(d) for d in lean] == [hook(d) for d in full]
+    for made in lean:
+        assert (made.related_information is None) or parts.related
+        assert (made.code_description is None) or parts.code_description
+        assert (made.data is None) or parts.data
+
+
+def test_lsp_values_made_unchecked_equal_checked_ones() -> None:
+    place = unchecked.range_(unchecked.position(3, 4), unchecked.position(5, 0))
+    assert place == types.Range(
+        start=types.Position(line=3, character=4), end=types.Position(line=5, character=0)
+    )
+    link = types.CodeDescription(href="https://example.invalid/#h001")
+    made = unchecked.diagnostic(
+        place, "m", types.DiagnosticSeverity.Warning, "H001", link, "s", None, {"a": 1}
+    )
+    assert made == types.Diagnostic(
+        range=place,
+        message="m",
+        severity=types.DiagnosticSeverity.Warning,
+        code="H001",
+        code_description=link,
+        source="s",
+        data={"a": 1},
+    )
+    assert unchecked._setters(types.Position, ("line",)) is None  # other fields: checked ones
 
 
 def _diagnostic(message: str, **extra: Any) -> types.Diagnostic:

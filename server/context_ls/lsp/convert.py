@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from context_ls.history.rules import get_rule
+from context_ls.lsp import unchecked
 from context_ls.lsp.documents import UTF8, _units
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from context_ls.history.model import Span, TextEdit
     from context_ls.history.spliced import Source
     from context_ls.lsp.documents import TextSnapshot
+    from context_ls.lsp.transport import DiagnosticParts
 
 SOURCE = "context-ls"
 _SEVERITY = {
@@ -39,13 +41,15 @@ def positions(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, types.Pos
     read = _reader(text.source)
     size = text.size
     utf8 = text.encoding == UTF8
+    line_span = _line_spans(text)
     found: dict[int, types.Position] = {}
+    make = unchecked.position
     line, start, next_start = -1, 0, -1  # the line of the last offset, its bounds
     anchor, units = 0, 0  # the last offset whose count is known, at a character boundary
     for offset in sorted(set(offsets)):
         at = max(0, min(offset, size))
         if not start <= at < next_start:
-            line, start, next_start = text.line_span(at)
+            line, start, next_start = line_span(at)
             anchor, units = start, 0
         elif not (utf8 or _boundary(read(anchor, anchor + 1))):
             anchor, units = start, 0
@@ -55,8 +59,35 @@ def positions(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, types.Pos
             piece = read(anchor, at)
             units += len(piece) if piece.isascii() else _units(_decode(piece), text.encoding)
             anchor = at
-        found[offset] = types.Position(line=line, character=units)
+        found[offset] = make(line, units)
     return found
+
+
+def _line_spans(text: TextSnapshot) -> Callable[[int], tuple[int, int, int]]:
+    """`text.line_span` for offsets asked in increasing order. Bytes whose lines are not
+    listed yet (a big open's first diagnostics) are searched from one offset to the next:
+    listing a 39 MB file's lines and looking each offset up cost more than its 10k
+    findings' positions did."""
+    data = text.source
+    if text.lines_listed or not isinstance(data, bytes):
+        return text.line_span
+    size = len(data)
+    find, rfind, count = data.find, data.rfind, data.count
+    line, next_start = -1, 0  # the last span's line and where the next one starts
+
+    def line_span(at: int) -> tuple[int, int, int]:
+        """`at` is past the last span: its line starts after the newlines in between."""
+        nonlocal line, next_start
+        first = find(b"\n", next_start, at)  # memchr: far quicker than a count
+        if first == -1:
+            line, start = line + 1, next_start
+        else:
+            line += 2 + count(b"\n", first + 1, at)
+            start = rfind(b"\n", first, at) + 1
+        next_start = find(b"\n", at) + 1 or size + 1
+        return line, start, next_start
+
+    return line_span
 
 
 def _reader(source: Source) -> Callable[[int, int], bytes]:
@@ -102,16 +133,23 @@ def to_diagnostic(finding: Finding, text: TextSnapshot, uri: str) -> types.Diagn
     return to_diagnostics([finding], text, uri)[0]
 
 
-def to_diagnostics(findings: list[Finding], text: TextSnapshot, uri: str) -> list[types.Diagnostic]:
-    """The findings as LSP diagnostics. 10k findings are common (a history whose ids
-    repeat): positions are computed in one pass, and a span's range, a rule's link, the
-    related places and the data are made once and shared (a Claude Code file copied ~200
-    times has 54 of each; diagnostics are never changed in place)."""
+def to_diagnostics(
+    findings: list[Finding], text: TextSnapshot, uri: str, parts: DiagnosticParts | None = None
+) -> list[types.Diagnostic]:
+    """The findings as LSP diagnostics, with the optional `parts` the client takes (None:
+    all); the transport would drop the others. 10k findings are common (a history whose
+    ids repeat): positions are computed in one pass, and a span's range, a rule's link,
+    the related places and the data are made once and shared (a Claude Code file copied
+    ~200 times has 54 of each; diagnostics are never changed in place)."""
+    with_related = parts is None or parts.related
+    with_links = parts is None or parts.code_description
+    with_data = parts is None or parts.data
     offsets: list[int] = []
     for finding in findings:
         offsets.extend(finding.span)
-        for related in finding.related:
-            offsets.extend(related.span)
+        if with_related:
+            for related in finding.related:
+                offsets.extend(related.span)
     position = positions(text, offsets)
     ranges: dict[tuple[int, int], types.Range] = {}
     relations: dict[tuple[Related, ...], list[types.DiagnosticRelatedInformation]] = {}
@@ -121,11 +159,11 @@ def to_diagnostics(findings: list[Finding], text: TextSnapshot, uri: str) -> lis
     def range_of(span: Span) -> types.Range:
         found = ranges.get(span)
         if found is None:
-            found = ranges[span] = types.Range(start=position[span[0]], end=position[span[1]])
+            found = ranges[span] = unchecked.range_(position[span[0]], position[span[1]])
         return found
 
     def related_of(finding: Finding) -> list[types.DiagnosticRelatedInformation] | None:
-        if not finding.related:
+        if not (finding.related and with_related):
             return None
         key = tuple(finding.related)
         found = relations.get(key)
@@ -138,7 +176,9 @@ def to_diagnostics(findings: list[Finding], text: TextSnapshot, uri: str) -> lis
             ]
         return found
 
-    def data_of(finding: Finding) -> dict[str, Any]:
+    def data_of(finding: Finding) -> dict[str, Any] | None:
+        if not with_data:
+            return None
         key = (finding.call_id, finding.code, finding.fixable, finding.pending)
         found = datas.get(key)
         if found is None:
@@ -146,23 +186,24 @@ def to_diagnostics(findings: list[Finding], text: TextSnapshot, uri: str) -> lis
         return found
 
     def link(code: str) -> types.CodeDescription | None:
+        if not with_links:
+            return None
         if code not in links:
             rule = get_rule(code)
             links[code] = types.CodeDescription(href=rule.url) if rule else None
         return links[code]
 
+    pending, error = types.DiagnosticSeverity.Information, types.DiagnosticSeverity.Error
     return [
-        types.Diagnostic(
-            range=range_of(finding.span),
-            message=finding.message,
-            severity=types.DiagnosticSeverity.Information
-            if finding.pending
-            else _SEVERITY.get(finding.severity, types.DiagnosticSeverity.Error),
-            code=finding.code,
-            code_description=link(finding.code),
-            source=SOURCE,
-            related_information=related_of(finding),
-            data=data_of(finding),
+        unchecked.diagnostic(
+            range_of(finding.span),
+            finding.message,
+            pending if finding.pending else _SEVERITY.get(finding.severity, error),
+            finding.code,
+            link(finding.code),
+            SOURCE,
+            related_of(finding),
+            data_of(finding),
         )
         for finding in findings
     ]

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from context_ls.history.model import DialectName
     from context_ls.lsp.documents import TextSnapshot
     from context_ls.lsp.state import DocumentState
+    from context_ls.lsp.transport import DiagnosticParts
 
 
 def disk_stamp(path: str | None) -> tuple[int, int] | None:
@@ -57,12 +58,12 @@ class Validation:
 
 
 def quick_look(
-    doc: DocumentState, text: TextSnapshot, options: Options
+    doc: DocumentState, text: TextSnapshot, options: Options, parts: DiagnosticParts | None = None
 ) -> list[types.Diagnostic] | None:
     """Worker-thread part of a first look at a big history: the lean read `check` uses (a
     rollout's scan, maybe done as the text arrived; a JSON document's sparse read), else
     the full read but the secrets scan (~0.1 s for 28 MB), which the full read then adds
-    to the same records."""
+    to the same records. `parts`: what the client takes of a diagnostic (None: all)."""
     scanned = doc.scan[1] if doc.scan is not None and doc.scan[0] is text else None
     analysis = quick_findings(text.data, options, scanned, name=_file_name(doc))
     if analysis is None and options.detect_secrets and text.size >= QUICK_MIN_BYTES:
@@ -70,7 +71,9 @@ def quick_look(
         analysis = analyzer.analyze(text.source, _settled_dialect(doc, text))
         if analysis.dialect is None:
             return None
-    return None if analysis is None else to_diagnostics(analysis.findings, text, doc.uri)
+    if analysis is None:
+        return None
+    return to_diagnostics(analysis.findings, text, doc.uri, parts)
 
 
 def _settled_dialect(doc: DocumentState, text: TextSnapshot) -> DialectName | None:
@@ -103,11 +106,12 @@ def analyze_document(
     text: TextSnapshot,
     options: Options,
     shown: list[types.Diagnostic] | None,
+    parts: DiagnosticParts | None = None,
 ) -> tuple[Analysis, list[types.Diagnostic], bool]:
     """Worker-thread part: engine analysis plus the conversion to LSP diagnostics, and
     whether those equal `shown` (what a quick first look of the same text gave)."""
     analysis = _analyzer(doc, options).analyze(text.source, _settled_dialect(doc, text))
     diagnostics = (
-        [] if analysis.dialect is None else to_diagnostics(analysis.findings, text, doc.uri)
+        [] if analysis.dialect is None else to_diagnostics(analysis.findings, text, doc.uri, parts)
     )
     return analysis, diagnostics, diagnostics == shown
