@@ -20,13 +20,15 @@ import mmap
 import os
 import signal
 from collections.abc import Callable
-from pathlib import Path
 from types import TracebackType
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from context_ls import secrets
 from context_ls.history import position
 from context_ls.secrets import SecretMatch
+
+if TYPE_CHECKING:
+    from pathlib import Path  # not imported at run time: the CLI imports this before forking
 
 __all__ = ["EarlyScan", "FileScan", "begin_file_scan", "start_scan"]
 
@@ -256,7 +258,8 @@ class _FileAhead(EarlyScan):
 
     def _window(self, k: int) -> object:
         if not self.data:  # the child, at its first window
-            data = Path(self.path).read_bytes()
+            with open(self.path, "rb") as handle:
+                data = handle.read()
             if identity(self.path) != self.identity or len(data) != self.identity[2]:
                 raise OSError("the file changed while the scan began")  # no window is sent
             self.data = data
@@ -306,7 +309,7 @@ class FileScan(_Closing):
         """The secrets of chunk `k`, at file offsets (`k` past the chunks: what was written
         after them, to the end of the file as it is now)."""
         start, end = self.chunks[k] if k < len(self.chunks) else (self.end, -1)
-        with self.path.open("rb") as handle:
+        with open(self.path, "rb") as handle:
             handle.seek(start)
             chunk = handle.read(end - start if end >= 0 else -1)
         return [
@@ -342,7 +345,7 @@ class FileScan(_Closing):
 def file_chunks(path: Path) -> list[tuple[int, int]]:
     """[start, end) of each chunk of the file as `FileScan` scans it."""
     chunks: list[tuple[int, int]] = []
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         start = 0
         while start < size:

@@ -200,3 +200,32 @@ def test_the_child_counts_the_newlines_that_place_findings(tmp_path: Path) -> No
         for offset in range(0, len(data), 997):
             assert given.position(offset) == counted.position(offset)
     assert secrets_early.newline_counts(data) == {}
+
+
+@pytest.mark.parametrize(
+    ("words", "early"),
+    [
+        (["check", "DOC"], True),
+        (["check", "--format", "json", "DOC"], True),
+        (["check", "DOC", "--format=text"], True),
+        (["check", "--select", "H010", "DOC"], False),  # decided once parsed
+        (["check", "-v", "DOC"], False),
+        (["check", "--form", "json", "DOC"], False),  # a prefix argparse takes: parsed first
+        (["check", "DOC", "DOC"], False),
+        (["check", "--format", "DOC"], False),  # no path: the usage error comes first
+        (["normalize", "DOC"], False),
+        ([], False),
+    ],
+)
+def test_a_plain_check_of_one_document_begins_its_scan_before_parsing(
+    words: list[str], early: bool, tmp_path: Path
+) -> None:
+    """Only `check [--format F] PATH` is read before the parser is built; any other command
+    line begins the scan (when it may) once parsed, as before."""
+    from context_ls.cli import main
+
+    path = big_document(tmp_path / "big.json")
+    words = [str(path) if word == "DOC" else word for word in words]
+    with patch.object(main, "_begin_file_scan", return_value=True) as begin:
+        assert main._begin_early_scan(words) is early
+    assert begin.call_args_list == ([((str(path),),)] if early else [])

@@ -124,7 +124,7 @@ def test_checking_a_broken_history_loads_none_of_the_repairs(name: str, tmp_path
 
 def test_the_other_commands_still_get_their_arguments(tmp_path: Path) -> None:
     """Only the named subcommand is built: each still parses as with all of them built."""
-    from context_ls.cli.main import _command_in, build_parser
+    from context_ls.cli.parser import build_parser, command_in
 
     whole = build_parser()
     for words in (
@@ -136,15 +136,15 @@ def test_the_other_commands_still_get_their_arguments(tmp_path: Path) -> None:
         [f"--state-dir={tmp_path}", "check", "-j", "2", "a.json"],
         ["serve", "--tcp", "--port", "1"],
     ):
-        command = _command_in(words)
+        command = command_in(words)
         assert command is not None and command in words
         assert build_parser(command).parse_args(words) == whole.parse_args(words)
     # Unsure what comes first: every subcommand is built.
-    assert _command_in(["--version"]) is None
-    assert _command_in(["-h", "check"]) is None
-    assert _command_in(["--state-dir"]) is None
-    assert _command_in(["--state-dir", "check"]) is None  # "check" is the folder
-    assert _command_in(["chek", "x"]) is None
+    assert command_in(["--version"]) is None
+    assert command_in(["-h", "check"]) is None
+    assert command_in(["--state-dir"]) is None
+    assert command_in(["--state-dir", "check"]) is None  # "check" is the folder
+    assert command_in(["chek", "x"]) is None
 
 
 @pytest.mark.parametrize(
@@ -163,10 +163,10 @@ def test_the_other_commands_still_get_their_arguments(tmp_path: Path) -> None:
 def test_a_usage_error_reads_the_same_with_one_subcommand_built(
     words: list[str], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from context_ls.cli.main import _command_in, build_parser
+    from context_ls.cli.parser import build_parser, command_in
 
     said = []
-    for command in (None, _command_in(words)):
+    for command in (None, command_in(words)):
         with pytest.raises(SystemExit) as done:
             build_parser(command).parse_args(words)
         said.append((done.value.code, capsys.readouterr()))
