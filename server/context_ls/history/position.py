@@ -34,9 +34,11 @@ def line_starts(data: bytes | memoryview, base: int = 0, first: int | None = Non
 class LineIndex:
     """Line and column of offsets in a source held in memory. A big source is placed a few
     times (`check` places its findings): so it is cut into blocks, whose newlines are
-    counted (one C pass) up to the furthest block asked for, and a block's line starts are
-    listed the first time an offset in it is placed. Once half the blocks are listed, the
-    rest are too and lookups go to one list of every line start (what many lookups need)."""
+    counted (one C pass) up to the furthest block asked for. An offset is placed by
+    counting the newlines before it in its block; a block's line starts are listed when a
+    line's start is asked for (`line_prefix`), and then serve the offsets in it. Once half
+    the blocks are listed, the rest are too and lookups go to one list of every line start
+    (what many lookups need)."""
 
     __slots__ = ("_blocks", "_counts", "_data", "_full", "_known")
 
@@ -54,8 +56,16 @@ class LineIndex:
         if full is not None:
             line = bisect_right(full, offset) - 1
             return Position(line, offset - full[line])
-        k = min(max(offset, 0) // BLOCK, max(len(self._data) - 1, 0) // BLOCK)
-        starts = self._block(k)
+        data = self._data
+        k = min(max(offset, 0) // BLOCK, max(len(data) - 1, 0) // BLOCK)
+        starts = self._blocks.get(k)
+        if starts is None:  # counted and found in C: listing the block costs more
+            begin = k * BLOCK
+            end = min(max(offset, begin), begin + BLOCK)
+            before = data.count(b"\n", begin, end)
+            line = self._counted(k) + before
+            start = data.rfind(b"\n", begin, end) + 1 if before else self._start(line)
+            return Position(line, offset - start)
         before = bisect_right(starts, offset)
         line = self._counted(k) + before
         start = starts[before - 1] if before else self._start(line)
