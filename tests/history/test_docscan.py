@@ -372,3 +372,27 @@ def _real_documents() -> Iterator[Path]:
 @pytest.mark.parametrize("path", list(_real_documents()), ids=lambda p: p.parent.name)
 def test_real_documents(any_size: None, path: Path) -> None:
     assert_same(path.read_bytes())
+
+
+@pytest.mark.parametrize("uneven", [False, True])
+def test_a_record_s_start_is_where_the_placed_chunk_puts_it(
+    any_size: None, monkeypatch: pytest.MonkeyPatch, uneven: bool
+) -> None:
+    """A record placed alone (its chunk's records before it found byte for byte) starts
+    where placing its whole chunk puts it; unevenly laid out, the chunk is placed."""
+    monkeypatch.setattr(doc_chunks, "CHUNK", 200)
+    messages = _clean(30)
+    array = b",\n  ".join(
+        json.dumps(m).encode() + (b" " * (n % 2) if uneven else b"") for n, m in enumerate(messages)
+    )
+    data = b'{"messages": [\n  ' + array + b"\n]}"
+    alone = docscan.scan(data)
+    placed = docscan.scan(data)
+    assert alone is not None and placed is not None
+    elements = placed.elements
+    for row in range(elements.count):
+        elements._placed(elements._chunk(row))
+    assert [alone.elements.start(row) for row in range(alone.elements.count)] == [
+        elements.start(row) for row in range(elements.count)
+    ]
+    assert all(data.startswith(b'{"role"', elements.start(row)) for row in range(elements.count))

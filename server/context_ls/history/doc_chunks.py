@@ -55,6 +55,7 @@ _string = msgspec.json.Decoder(str).decode
 _ERRORS = (*DECODE_ERRORS, msgspec.ValidationError)
 
 _WS = re.compile(rb"[ \t\r\n]*")
+_SEP = re.compile(rb"[ \t\r\n]*,[ \t\r\n]*")  # between two records
 _KEY = re.compile(rb'("(?:[^"\\]|\\.)*")[ \t\r\n]*:[ \t\r\n]*', re.S)
 # A value that is not an object or an array (the document is valid JSON: a token).
 _SCALAR = re.compile(rb'"(?:[^"\\]|\\.)*"|[-+.0-9a-zA-Z]+', re.S)
@@ -205,7 +206,31 @@ class Elements:
     def start(self, row: int) -> int:
         """Where record `row` starts."""
         k = self._chunk(row)
-        return self._placed(k)[row - self.firsts[k]]
+        index = row - self.firsts[k]
+        if k not in self._starts:
+            at = self._evenly_at(k, index)
+            if at is not None:
+                return at
+        return self._placed(k)[index]
+
+    def _evenly_at(self, k: int, index: int) -> int | None:
+        """Where record `index` of chunk k starts when the records before it are found byte
+        for byte with one separator between each two (as `elements.even_starts` finds them
+        in a whole chunk, here only as far as that record: the sparse history asks for a
+        record or two of a chunk). None: they are not."""
+        raws = self.raws(k)
+        assert raws is not None
+        data, start = self.data, self.cuts[k][0]  # a chunk starts where its first record does
+        if index == 0:
+            return start
+        sep = _SEP.match(data, start + len(raws[0]))
+        if sep is None:
+            return None
+        before = sep.group().join([*raws[:index], b""])
+        at = start + len(before)
+        if not (data.startswith(before, start) and data.startswith(raws[index], at)):
+            return None
+        return at
 
     def raw(self, row: int) -> msgspec.Raw:
         """Record `row`'s bytes (a view)."""
