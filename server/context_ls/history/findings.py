@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from context_ls.history.model import Call, Output, Span
 
 Severity = Literal["error", "warning", "info"]
 
 
-@dataclass(slots=True, frozen=True)
-class Related:
+class Related(NamedTuple):
     """Another place that explains a finding (the call of a misplaced output, the first of
-    two duplicates)."""
+    two duplicates). (A named tuple: a dataclass costs ~0.5 ms of start-up to define.)"""
 
     span: Span
     message: str

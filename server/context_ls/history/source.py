@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import msgspec
 
@@ -20,8 +20,10 @@ _NON_BLANK = re.compile(rb"[^ \t\r\n]")
 _decode_raw_object = msgspec.json.Decoder(dict[str, msgspec.Raw]).decode
 
 
-@dataclass(slots=True)
-class RawRecord:
+class RawRecord(NamedTuple):
+    """One record of a source as cut (a named tuple: a dataclass costs ~0.5 ms of start-up
+    to define)."""
+
     start: int
     end: int
     line: int
@@ -115,12 +117,11 @@ def document_records(data: bytes, start: int) -> tuple[list[RawRecord], str | No
     ], None
 
 
-@dataclass(slots=True, frozen=True)
-class Envelope:
+class Envelope(NamedTuple):
     """What the object around a document's records says: under which key the records are
     (`input` is a Responses request body, whatever its first items look like), and whether
     `previous_response_id` or `conversation` is set, so that `input` is only the newest part
-    of a history the server keeps."""
+    of a history the server keeps. (A named tuple: a dataclass costs ~0.5 ms to define.)"""
 
     key: str | None = None
     server_state: bool = False

@@ -3,15 +3,17 @@ source in memory and for a streamed file alike."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from context_ls.history.analysis import Analysis
 from context_ls.history.model import Span
 from context_ls.history.source import BOM
 
 
-@dataclass(slots=True, frozen=True)
-class Where:
+class Where(NamedTuple):
+    """1-based line and column of a span's start and end (a named tuple: a dataclass costs
+    ~0.5 ms of start-up to define)."""
+
     line: int
     column: int
     end_line: int
