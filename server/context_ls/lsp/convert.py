@@ -47,7 +47,7 @@ def positions(text: TextSnapshot, offsets: Iterable[int]) -> dict[int, types.Pos
     line, start, next_start = -1, 0, -1  # the line of the last offset, its bounds
     anchor, units = 0, 0  # the last offset whose count is known, at a character boundary
     for offset in sorted(set(offsets)):
-        at = max(0, min(offset, size))
+        at = offset if 0 <= offset <= size else (0 if offset < 0 else size)
         if not start <= at < next_start:
             line, start, next_start = line_span(at)
             anchor, units = start, 0
