@@ -6,10 +6,14 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from context_ls.history import analysis
+from context_ls.history import analysis, analyzer
 from context_ls.history.analysis import Options
-from context_ls.history.analyzer import QUICK_MIN_BYTES, quick_findings
+from context_ls.history.analyzer import QUICK_MIN_BYTES, _one_line, quick_findings
+from context_ls.history.dialects.finetune_outline import one_line_data_set
+from context_ls.history.source import content_start
 
 from .test_docscan import _array, _clean, _enveloped, facts_of
 
@@ -52,3 +56,29 @@ def test_analyze_reads_a_big_document_leanly_when_asked_for_findings_only() -> N
     lean = analysis.analyze(data, findings_only=True)
     assert lean.history.sparse
     assert facts_of(lean) == facts_of(analysis.analyze(data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c", b"\r\n", b'{"messages":[]}']),
+        max_size=12,
+    ),
+    st.booleans(),
+)
+def test_a_source_of_lines_is_no_one_line_data_set(pieces: list[bytes], bom: bool) -> None:
+    """The first look asks a file's name about a source of one line only: whatever
+    `settled_by_name` reads as one line (`bytes.strip`'s blanks around it), so does it."""
+    data = (b"\xef\xbb\xbf" if bom else b"") + b"".join(pieces)
+    if one_line_data_set("set.jsonl", data):
+        assert _one_line(data, content_start(data))
+
+
+def test_a_big_file_of_lines_is_not_stripped_for_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file of many lines is no one-line data set: its name is not asked about (that
+    copied the whole of a 39 MB Claude Code file)."""
+    asked: list[str] = []
+    monkeypatch.setattr(analyzer, "settled_by_name", lambda name, data: asked.append(name))
+    lines = b'{"type":"user","message":{"role":"user","content":"hi"}}\n' * 80_000
+    assert quick_findings(lines, Options(), name="session.jsonl") is None
+    assert asked == []
