@@ -3,9 +3,11 @@ same findings as a scan in this process, the child collected, never one in a wor
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -229,3 +231,24 @@ def test_a_plain_check_of_one_document_begins_its_scan_before_parsing(
     with patch.object(main, "_begin_file_scan", return_value=True) as begin:
         assert main._begin_early_scan(words) is early
     assert begin.call_args_list == ([((str(path),),)] if early else [])
+
+
+def test_only_the_process_started_for_one_document_stops_its_collector(
+    tmp_path: Path, cli: Run
+) -> None:
+    """`run` (the process entry) pauses the garbage collector for a lone big document, a
+    caller of `main` in its own process (the tests, an editor's host) keeps it."""
+    import gc
+
+    from context_ls.cli import main
+
+    path = big_document(tmp_path / "big.json")
+    with small_units(path):
+        cli("check", "--format", "json", path)
+        assert gc.isenabled()
+        try:
+            with patch.object(sys, "stdout", io.StringIO()):
+                main.main(["check", "--format", "json", str(path)], entry=True)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()

@@ -3,6 +3,7 @@ parser (`cli.parser`) is imported only once a big document's secrets scan is beg
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ def run() -> NoReturn:
     """The process entry (the `context-ls` script, `python -m context_ls`): `main`, then,
     after a command that writes nothing but its output, an exit that skips freeing every
     module and object one by one (~12 ms of a `check`). Exit handlers still run."""
-    code = main()
+    code = main(entry=True)
     from context_ls.cli.parser import command_in
 
     if command_in(sys.argv[1:]) in _QUICK_EXIT:
@@ -36,9 +37,15 @@ def run() -> NoReturn:
     sys.exit(code)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, entry: bool = False) -> int:
+    """The command `argv` names; `entry`: this process was started for it (`run`)."""
     words = sys.argv[1:] if argv is None else argv
     begun = _begin_early_scan(words)
+    if begun and entry:
+        # A process that reads one big document and ends: what it makes lives until then,
+        # with few cycles (~800 objects for 28 MB), so the collector's passes over every
+        # module and record it keeps are wasted (~8 ms).
+        gc.disable()
     from context_ls.cli.files import UsageError
     from context_ls.cli.parser import build_parser, command_in
 
