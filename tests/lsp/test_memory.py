@@ -6,12 +6,17 @@ import linecache
 import subprocess
 import sys
 import textwrap
+from types import ModuleType
 
 import attrs
 from lsprotocol import types
 from pygls.protocol import default_converter
 
-from context_ls.lsp.memory import GENERATED_SOURCES, forget_generated_sources
+from context_ls.lsp.memory import (
+    GENERATED_SOURCES,
+    forget_generated_sources,
+    slim_generated_globals,
+)
 
 
 def test_generated_sources_are_forgotten_and_the_classes_still_work() -> None:
@@ -50,6 +55,73 @@ def test_asyncio_runs_without_openssl_and_ssl_stays_importable() -> None:
         assert asyncio.run(main()) > 0
         import ssl
         assert ssl.OPENSSL_VERSION
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_generated_methods_keep_only_the_globals_they_read_and_work_the_same() -> None:
+    module = ModuleType("made_here")
+
+    @attrs.define(order=True)
+    class Made:
+        name: str
+        count: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+        tags: list[str] = attrs.field(factory=list)
+
+    Made.__module__ = module.__name__
+    module.Made = Made  # type: ignore[attr-defined]
+    before = dict(Made.__init__.__globals__)
+    replaced = slim_generated_globals([module])
+    assert replaced >= 3  # __init__, __eq__, __repr__, the orderings
+    after = Made.__init__.__globals__
+    assert set(after) < set(before) | {"__builtins__"}
+    assert Made.__eq__.__globals__ is after  # one dict per class, as before
+    made = Made("x", 2)
+    assert made == Made("x", 2, []) and made != Made("y") and Made("a") < Made("b")
+    assert repr(made) == "Made(name='x', count=2, tags=[])"
+    try:
+        Made("x", -1)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("the validator no longer runs")
+    assert slim_generated_globals([module]) == replaced  # again: the same, harmless
+
+
+def test_lsprotocol_round_trips_with_slim_globals() -> None:
+    script = textwrap.dedent(
+        """
+        import sys
+        from lsprotocol import types
+        from pygls.protocol import default_converter
+        from context_ls.lsp.memory import slim_generated_globals
+        converter = default_converter()
+        diagnostic = types.Diagnostic(
+            range=types.Range(types.Position(1, 2), types.Position(3, 4)),
+            message="m", severity=types.DiagnosticSeverity.Warning, code="H001",
+            related_information=(types.DiagnosticRelatedInformation(
+                types.Location("file:///a", types.Range(types.Position(0, 0), types.Position(0, 1))),
+                "here"),),
+        )
+        raw = converter.unstructure(diagnostic)
+        text = repr(diagnostic)
+        assert slim_generated_globals([types]) > 1000
+        assert len(types.Diagnostic.__init__.__globals__) < 40
+        again = types.Diagnostic(
+            range=types.Range(types.Position(1, 2), types.Position(3, 4)),
+            message="m", severity=types.DiagnosticSeverity.Warning, code="H001",
+            related_information=(types.DiagnosticRelatedInformation(
+                types.Location("file:///a", types.Range(types.Position(0, 0), types.Position(0, 1))),
+                "here"),),
+        )
+        assert again == diagnostic and repr(again) == text
+        assert converter.unstructure(again) == raw
+        assert converter.structure(raw, types.Diagnostic) == diagnostic
+        fresh = default_converter()
+        assert fresh.structure(raw, types.Diagnostic) == diagnostic
+        assert fresh.unstructure(diagnostic) == raw
         """
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import ctypes
 import linecache
 import sys
+from collections.abc import Iterable
+from types import CodeType, FunctionType, ModuleType
 from typing import Any
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter
@@ -57,6 +59,65 @@ def forget_generated_sources() -> None:
     leave ~1.8 MB of lines there. The methods work the same without them."""
     for name in [name for name in linecache.cache if name.startswith(GENERATED_SOURCES)]:
         del linecache.cache[name]
+
+
+def slim_generated_globals(modules: Iterable[ModuleType]) -> int:
+    """Give the methods attrs generated for the classes of `modules` globals of their own
+    that hold only the names their code reads. attrs runs each class's methods in a copy
+    of its own module's globals (~340 names, ~6.5 KB): for lsprotocol's ~1,000 classes,
+    ~5 MB of dicts the server kept for good. The methods run the same code, with the same
+    defaults and closures. Returns how many methods were replaced."""
+    replaced = 0
+    seen: set[int] = set()
+    for module in modules:
+        for cls in list(vars(module).values()):
+            if isinstance(cls, type) and "__attrs_attrs__" in cls.__dict__ and id(cls) not in seen:
+                seen.add(id(cls))
+                replaced += _slim_class(cls)
+    return replaced
+
+
+def _slim_class(cls: type) -> int:
+    by_globals: dict[int, list[tuple[str, FunctionType]]] = {}
+    for name, value in list(cls.__dict__.items()):
+        if isinstance(value, FunctionType) and value.__code__.co_filename.startswith(
+            GENERATED_SOURCES
+        ):
+            by_globals.setdefault(id(value.__globals__), []).append((name, value))
+    for methods in by_globals.values():
+        shared = methods[0][1].__globals__
+        owner = sys.modules.get(str(shared.get("__name__")))
+        if owner is not None and vars(owner) is shared:
+            continue  # a module's own globals: nothing copied
+        wanted: set[str] = set()
+        for _, method in methods:
+            _global_names(method.__code__, wanted)
+        own = {name: shared[name] for name in wanted if name in shared}
+        own["__builtins__"] = shared.get("__builtins__", __builtins__)
+        for name, method in methods:
+            setattr(cls, name, _with_globals(method, own))
+    return sum(len(methods) for methods in by_globals.values())
+
+
+def _global_names(code: CodeType, into: set[str]) -> None:
+    """Every name `code` may look up in its globals (its nested functions' too)."""
+    into.update(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            _global_names(const, into)
+
+
+def _with_globals(method: FunctionType, own: dict[str, Any]) -> FunctionType:
+    copy = FunctionType(
+        method.__code__, own, method.__name__, method.__defaults__, method.__closure__
+    )
+    copy.__kwdefaults__ = method.__kwdefaults__
+    copy.__qualname__ = method.__qualname__
+    copy.__doc__ = method.__doc__
+    copy.__module__ = method.__module__
+    copy.__annotations__ = method.__annotations__
+    copy.__dict__.update(method.__dict__)
+    return copy
 
 
 def release_free_memory() -> None:

@@ -8,6 +8,7 @@ through a typed method. To see what answers `textDocument/hover`, read this file
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -26,7 +27,11 @@ from context_ls.lsp.features.sessions import SESSIONS, AgentSessions
 from context_ls.lsp.features.snapshots import Snapshots
 from context_ls.lsp.features.symbols import Symbols
 from context_ls.lsp.features.watching import Watching
-from context_ls.lsp.memory import forget_generated_sources, share_one_heap
+from context_ls.lsp.memory import (
+    forget_generated_sources,
+    share_one_heap,
+    slim_generated_globals,
+)
 
 # At run time, not only for typing: pygls reads the handlers' annotations.
 from context_ls.lsp.server import ContextLanguageServer, tune_runtime
@@ -235,6 +240,11 @@ def start_server(tcp: bool = False, host: str = "127.0.0.1", port: int = 2087) -
     share_one_heap()
     server = create_server()
     warm_up(server.protocol)
+    slim_generated_globals(
+        module
+        for name, module in list(sys.modules.items())
+        if module is not None and name.partition(".")[0] in ("lsprotocol", "pygls")
+    )
     forget_generated_sources()
     tune_runtime()
     if tcp:
