@@ -162,9 +162,7 @@ def to_diagnostics(
             found = ranges[span] = unchecked.range_(position[span[0]], position[span[1]])
         return found
 
-    def related_of(finding: Finding) -> list[types.DiagnosticRelatedInformation] | None:
-        if not (finding.related and with_related):
-            return None
+    def related_of(finding: Finding) -> list[types.DiagnosticRelatedInformation]:
         key = tuple(finding.related)
         found = relations.get(key)
         if found is None:
@@ -176,9 +174,7 @@ def to_diagnostics(
             ]
         return found
 
-    def data_of(finding: Finding) -> dict[str, Any] | None:
-        if not with_data:
-            return None
+    def data_of(finding: Finding) -> dict[str, Any]:
         key = (finding.call_id, finding.code, finding.fixable, finding.pending)
         found = datas.get(key)
         if found is None:
@@ -186,8 +182,6 @@ def to_diagnostics(
         return found
 
     def link(code: str) -> types.CodeDescription | None:
-        if not with_links:
-            return None
         if code not in links:
             rule = get_rule(code)
             links[code] = types.CodeDescription(href=rule.url) if rule else None
@@ -200,10 +194,10 @@ def to_diagnostics(
             finding.message,
             pending if finding.pending else _SEVERITY.get(finding.severity, error),
             finding.code,
-            link(finding.code),
+            link(finding.code) if with_links else None,
             SOURCE,
-            related_of(finding),
-            data_of(finding),
+            related_of(finding) if with_related and finding.related else None,
+            data_of(finding) if with_data else None,
         )
         for finding in findings
     ]
