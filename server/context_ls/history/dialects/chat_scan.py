@@ -11,9 +11,10 @@ last plain message (where "waiting for output" starts)."""
 
 from __future__ import annotations
 
-from itertools import compress, repeat
+from collections.abc import Iterable
+from itertools import chain, compress, repeat
 from operator import attrgetter, eq, sub
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import msgspec
 from msgspec import Struct
@@ -78,6 +79,7 @@ _ROLES = chat.ROLES
 _role = attrgetter("role")
 _tool_calls = attrgetter("tool_calls")
 _tool_call_id = attrgetter("tool_call_id")
+_id = attrgetter("id")
 
 
 def scan(data: bytes, elements: Elements) -> Pick | None:
@@ -177,11 +179,12 @@ class _Pairing(IdPairs):
         holders = list(compress(rows, calls))
         if not {"assistant"}.issuperset(map(roles.__getitem__, holders)):
             holders = [row for row in holders if roles[row] == "assistant"]
-        call_ids, call_rows = _with_ids(
-            [call.id for row in holders for call in calls[row] or ()],
-            [row for row in holders for _call in calls[row] or ()],
-            kept,
-        )
+        # Each a list of calls, never empty (`compress` kept those).
+        held = cast("list[list[_Call]]", list(map(calls.__getitem__, holders)))
+        held_ids = list(map(_id, chain.from_iterable(held)))
+        if len(held_ids) != len(holders):  # a message of several calls: a row for each
+            holders = list(chain.from_iterable(map(repeat, holders, map(len, held))))
+        call_ids, call_rows = _with_ids(held_ids, holders, kept)
         output_rows = list(compress(rows, map(eq, roles, repeat("tool"))))
         output_ids, output_rows = _with_ids(
             list(map(self.outputs.__getitem__, output_rows)), output_rows, kept
@@ -189,27 +192,26 @@ class _Pairing(IdPairs):
         suspect = self.suspect
         first_call = self.first_call = _first_of(call_ids, call_rows, suspect)
         first_output = self.first_output = _first_of(output_ids, output_rows, suspect)
-        paired = [call_id for call_id in first_output if call_id in first_call]
-        if not len(paired) == len(first_call) == len(first_output):
+        if first_call.keys() == first_output.keys():
+            paired: Iterable[str] = first_output  # (in the outputs' order)
+            output_at: Iterable[int] = first_output.values()
+        else:
             suspect.update(first_call.keys() ^ first_output.keys())
+            paired = list(compress(first_output, map(first_call.__contains__, first_output)))
+            output_at = map(first_output.__getitem__, paired)
         turn_of = turns.__getitem__
         # The output's turn right after its call's (turns never go down, so it comes later).
         gaps = list(
-            map(
-                sub,
-                map(turn_of, map(first_output.__getitem__, paired)),
-                map(turn_of, map(first_call.__getitem__, paired)),
-            )
+            map(sub, map(turn_of, output_at), map(turn_of, map(first_call.__getitem__, paired)))
         )
         if gaps.count(1) != len(gaps):
-            suspect.update(call_id for call_id, gap in zip(paired, gaps, strict=True) if gap != 1)
+            suspect.update(compress(paired, map((1).__ne__, gaps)))
         if not suspect:
             return []
+        is_suspect = suspect.__contains__
         return [
-            row
-            for ids, rows_of in ((call_ids, call_rows), (output_ids, output_rows))
-            for call_id, row in zip(ids, rows_of, strict=True)
-            if call_id in suspect
+            *compress(call_rows, map(is_suspect, call_ids)),
+            *compress(output_rows, map(is_suspect, output_ids)),
         ]
 
     def ids_at(self, row: int) -> list[str]:
