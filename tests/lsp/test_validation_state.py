@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import gc
+import weakref
 from types import SimpleNamespace
 from typing import Any
 
@@ -110,3 +112,29 @@ async def test_an_edited_version_is_copied_after_its_diagnostics() -> None:
     offset = TextSnapshot.from_bytes(data, 1).starts[line]
     assert third.data == data[:offset] + b"xx" + data[offset:]
     feature.shutdown()
+
+
+async def test_the_quiet_trim_frees_what_reference_cycles_still_hold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The server collects rarely (`tune_runtime`): an old analysis an engine object left
+    in a reference cycle would stay in memory until the next full collection. The trim
+    after a pause collects first."""
+
+    class Held:
+        def __init__(self) -> None:
+            self.me = self  # a cycle, as `validate._Collector`'s bound method makes
+
+    trimmed: list[bool] = []
+    monkeypatch.setattr(diagnostics, "release_free_memory", lambda: trimmed.append(True))
+    server = _server(pull=False)
+    doc, feature = await _validated(server, (EXAMPLES / "codex-rollout-crashed.jsonl").read_bytes())
+    held = Held()
+    gone = weakref.ref(held)
+    del held
+    gc.disable()  # no automatic collection meanwhile: only the trim's
+    try:
+        feature._trim_now(doc)
+    finally:
+        gc.enable()
+    assert trimmed == [True] and gone() is None
