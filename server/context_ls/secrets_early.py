@@ -20,7 +20,6 @@ import mmap
 import os
 import signal
 from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 from context_ls import secrets
@@ -138,12 +137,7 @@ class _Closing:
     def __enter__(self: _C) -> _C:
         return self
 
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -166,8 +160,7 @@ class EarlyScan(_Closing):
         data, block = self.data, position.BLOCK
         first = _first_block(k)
         last = min((k + 1) * secrets._WINDOW, len(data)) // block  # blocks end before this one
-        # Counted in a slice (a copy hot in the cache: faster than a count over a range, and
-        # the file's map has no `count`).
+        # In slices: copies hot in the cache count faster than a range (and a map has no count).
         return [data[n * block : (n + 1) * block].count(b"\n") for n in range(first, last)]
 
     def collect(self) -> list[SecretMatch]:
@@ -247,38 +240,32 @@ def identity(path: Path | str) -> Identity:
 
 class _FileAhead(EarlyScan):
     """A scan of a file begun before this process reads it (`begin_file_scan`): the child
-    maps the file (no copy of it is made: ~15 ms less than reading it) and sends its
-    windows only when the file is the version seen at the fork from the map's making to
-    the end of its last window; `start_scan` hands it the bytes read here when they are of
-    that same version, else it is ended and the bytes are scanned as usual."""
+    maps the file (~15 ms less than reading it) and sends its windows only when the file
+    is the version seen at the fork from then to the end of its last window; `start_scan`
+    hands it the bytes read here when they are of that version, else it is ended."""
 
     def __init__(self, path: str, seen: Identity) -> None:
         self.path, self.identity = path, seen
-        self.data = b""  # the child reads it; the parent's comes with `start_scan`
+        self.data = b""  # the child maps it; the parent's comes with `start_scan`
         count = secrets.window_count(seen[2])
         self._units = _Units(count, self._window, seen[2])
 
     def _window(self, k: int) -> object:
         if not self.data:  # the child, at its first window
-            with open(self.path, "rb") as handle:
-                mapped = mmap.mmap(handle.fileno(), 0, flags=_MAP_FLAGS, prot=mmap.PROT_READ)
-            # The map reads as bytes do here: length, slices, items and the regex.
-            self.data = cast(bytes, mapped)
+            with open(self.path, "rb") as handle:  # (a map read as bytes: len, slices, regex)
+                self.data = cast(bytes, mmap.mmap(handle.fileno(), 0, _MAP, prot=mmap.PROT_READ))
             self._unchanged()
         found = super()._window(k)
         self._unchanged()  # also after the last window: the bytes scanned were this version
         return found
 
     def _unchanged(self) -> None:
-        """Raise when the file is no longer the version seen at the fork (the child then
-        exits without sending a window; one cut short kills it: the same)."""
+        """Raise (the child sends nothing) when the file is not the version seen at the fork."""
         if identity(self.path) != self.identity or len(self.data) != self.identity[2]:
             raise OSError("the file changed while it was scanned")
 
 
-_MAP_FLAGS = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # its pages mapped at once
-
-
+_MAP = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # its pages mapped at once
 _AHEAD: dict[tuple[int, int], _FileAhead] = {}  # by (st_dev, st_ino)
 
 
