@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
@@ -150,7 +151,15 @@ def test_diagnostics_lack_only_what_the_client_does_not_take(
         assert (made.data is None) or parts.data
 
 
-def test_lsp_values_made_unchecked_equal_checked_ones() -> None:
+@pytest.mark.parametrize("fields_known", [True, False])
+def test_lsp_values_made_unchecked_equal_checked_ones(
+    fields_known: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Made without validators, or by lsprotocol's own constructors when its classes'
+    fields are not the ones `unchecked` knows: the same values."""
+    if not fields_known:
+        for name in ("_POSITION", "_RANGE", "_DIAGNOSTIC"):
+            monkeypatch.setattr(unchecked, name, None)
     place = unchecked.range_(unchecked.position(3, 4), unchecked.position(5, 0))
     assert place == types.Range(
         start=types.Position(line=3, character=4), end=types.Position(line=5, character=0)
