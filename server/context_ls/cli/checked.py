@@ -4,6 +4,7 @@ takes the lean pass of `finetune_scan` (`check.check_file` decides)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from context_ls.history.model import DialectName
 
 NOT_HISTORIES = "not histories"
+_PEEK = 64 << 10  # what `is_dataset` reads first: a document's first line is in it
 
 
 class Checked(NamedTuple):
@@ -117,6 +119,12 @@ def is_dataset(path: Path, dialect: DialectName | None) -> bool:
     if dialect is not None:
         return dialect == finetune.NAME  # its records are lines, even a single one
     with path.open("rb") as handle:
+        head = handle.read(_PEEK)
+        start = src.content_start(head)
+        big = os.fstat(handle.fileno()).st_size >= HEAD_BYTES
+        if big and src.opens_spread_document(head, start):
+            return False  # a big document, as its whole head would say (not read: ~3 ms)
+        handle.seek(0)
         head = handle.read(HEAD_BYTES)
     start = src.content_start(head)
     if src.looks_like_document(head, start):

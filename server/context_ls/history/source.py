@@ -56,6 +56,18 @@ def content_start(data: bytes) -> int:
     return 3 if data.startswith(BOM) else 0
 
 
+def opens_spread_document(head: bytes, start: int) -> bool:
+    """The first non-blank line of `head` is a lone `[` or `{` (and ends in `head`): then
+    `looks_like_document` says True of any source that starts with `head`, so a few KB
+    of a big file tell as much as its first megabytes."""
+    first_text = _NON_BLANK.search(head, start)
+    if first_text is None:
+        return False
+    line_start = head.rfind(b"\n", start, first_text.start()) + 1 or start
+    first_nl = head.find(b"\n", first_text.start())
+    return first_nl != -1 and head[line_start:first_nl].strip(_WS) in (b"[", b"{")
+
+
 def looks_like_document(data: bytes, start: int) -> bool:
     """JSONL unless the source is one JSON array/object spread over lines, or a single
     line holding an array or a `messages`/`input` object."""
