@@ -18,7 +18,6 @@ import contextlib
 import marshal
 import mmap
 import os
-import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
@@ -112,6 +111,8 @@ class _Units:
         if pid is None:
             return False
         if kill:
+            import signal  # (not at start-up: the CLI forks before it imports much)
+
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         try:
@@ -247,8 +248,7 @@ class _FileAhead(EarlyScan):
     def __init__(self, path: str, seen: Identity) -> None:
         self.path, self.identity = path, seen
         self.data = b""  # the child maps it; the parent's comes with `start_scan`
-        count = secrets.window_count(seen[2])
-        self._units = _Units(count, self._window, seen[2])
+        self._units = _Units(secrets.window_count(seen[2]), self._window, seen[2])
 
     def _window(self, k: int) -> object:
         if not self.data:  # the child, at its first window
