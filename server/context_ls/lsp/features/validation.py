@@ -14,6 +14,7 @@ from lsprotocol import types
 from context_ls.history.analyzer import QUICK_MIN_BYTES, Analyzer, quick_findings
 from context_ls.history.api import Analysis, Options
 from context_ls.history.dialects import settled_by_name
+from context_ls.lsp.collector import FIRST_LOOK
 from context_ls.lsp.convert import to_diagnostics
 
 if TYPE_CHECKING:
@@ -63,7 +64,22 @@ def quick_look(
     """Worker-thread part of a first look at a big history: the lean read `check` uses (a
     rollout's scan, maybe done as the text arrived; a JSON document's sparse read), else
     the full read but the secrets scan (~0.1 s for 28 MB), which the full read then adds
-    to the same records. `parts`: what the client takes of a diagnostic (None: all)."""
+    to the same records. `parts`: what the client takes of a diagnostic (None: all). The
+    collector waits until the full read begins (`collector.py`)."""
+    diagnostics = None
+    if text.size >= QUICK_MIN_BYTES:
+        FIRST_LOOK.pause()
+    try:
+        diagnostics = _quick_diagnostics(doc, text, options, parts)
+    finally:
+        if diagnostics is None:
+            FIRST_LOOK.resume()  # nothing to send
+    return diagnostics
+
+
+def _quick_diagnostics(
+    doc: DocumentState, text: TextSnapshot, options: Options, parts: DiagnosticParts | None
+) -> list[types.Diagnostic] | None:
     scanned = doc.scan[1] if doc.scan is not None and doc.scan[0] is text else None
     analysis = quick_findings(text.data, options, scanned, name=_file_name(doc))
     if analysis is None and options.detect_secrets and text.size >= QUICK_MIN_BYTES:
@@ -110,6 +126,7 @@ def analyze_document(
 ) -> tuple[Analysis, list[types.Diagnostic], bool]:
     """Worker-thread part: engine analysis plus the conversion to LSP diagnostics, and
     whether those equal `shown` (what a quick first look of the same text gave)."""
+    FIRST_LOOK.resume()  # the first look's diagnostics are out
     analysis = _analyzer(doc, options).analyze(text.source, _settled_dialect(doc, text))
     diagnostics = (
         [] if analysis.dialect is None else to_diagnostics(analysis.findings, text, doc.uri, parts)
