@@ -157,10 +157,13 @@ def test_lsp_values_made_unchecked_equal_checked_ones(
 ) -> None:
     """Made without validators, or by lsprotocol's own constructors when its classes'
     fields are not the ones `unchecked` knows: the same values."""
+    position, range_ = unchecked.position, unchecked.range_
     if not fields_known:
-        for name in ("_POSITION", "_RANGE", "_DIAGNOSTIC"):
-            monkeypatch.setattr(unchecked, name, None)
-    place = unchecked.range_(unchecked.position(3, 4), unchecked.position(5, 0))
+        monkeypatch.setattr(unchecked, "_setters", lambda cls, names: None)
+        monkeypatch.setattr(unchecked, "_DIAGNOSTIC", None)
+        position = unchecked._pair(types.Position, ("line", "character"))
+        range_ = unchecked._pair(types.Range, ("start", "end"))
+    place = range_(position(3, 4), position(5, 0))
     assert place == types.Range(
         start=types.Position(line=3, character=4), end=types.Position(line=5, character=0)
     )

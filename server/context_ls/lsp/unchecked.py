@@ -11,12 +11,13 @@ served by its own constructors (equal values, only slower).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from lsprotocol import types
 
 _new = object.__new__
+T = TypeVar("T")
 
 
 def _setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], None], ...] | None:
@@ -29,8 +30,6 @@ def _setters(cls: type, names: tuple[str, ...]) -> tuple[Callable[[Any, Any], No
     return setters if fields == names else None
 
 
-_POSITION = _setters(types.Position, ("line", "character"))
-_RANGE = _setters(types.Range, ("start", "end"))
 _DIAGNOSTIC = _setters(
     types.Diagnostic,
     (
@@ -47,24 +46,26 @@ _DIAGNOSTIC = _setters(
 )
 
 
-def position(line: int, character: int) -> types.Position:
-    if _POSITION is None:
-        return types.Position(line=line, character=character)
-    made = _new(types.Position)
-    set_line, set_character = _POSITION
-    set_line(made, line)
-    set_character(made, character)
-    return made
+def _pair(cls: type[T], names: tuple[str, str]) -> Callable[[Any, Any], T]:
+    """A maker of `cls` values from their two fields, `names`."""
+    setters = _setters(cls, names)
+    if setters is None:
+        return lambda a, b: cls(**{names[0]: a, names[1]: b})
+    set_a, set_b = setters
+
+    def make(a: Any, b: Any) -> T:
+        made = _new(cls)
+        set_a(made, a)
+        set_b(made, b)
+        return made
+
+    return make
 
 
-def range_(start: types.Position, end: types.Position) -> types.Range:
-    if _RANGE is None:
-        return types.Range(start=start, end=end)
-    made = _new(types.Range)
-    set_start, set_end = _RANGE
-    set_start(made, start)
-    set_end(made, end)
-    return made
+position: Callable[[int, int], types.Position] = _pair(types.Position, ("line", "character"))
+range_: Callable[[types.Position, types.Position], types.Range] = _pair(
+    types.Range, ("start", "end")
+)
 
 
 def diagnostic(
