@@ -236,19 +236,24 @@ def test_a_plain_check_of_one_document_begins_its_scan_before_parsing(
 def test_only_the_process_started_for_one_document_stops_its_collector(
     tmp_path: Path, cli: Run
 ) -> None:
-    """`run` (the process entry) pauses the garbage collector for a lone big document, a
-    caller of `main` in its own process (the tests, an editor's host) keeps it."""
+    """`run` (the process entry) pauses the garbage collector for a lone big document and
+    keeps its lean read to the end; a caller of `main` in its own process (the tests, an
+    editor's host) keeps its collector, and frees what it reads."""
     import gc
 
     from context_ls.cli import main
 
-    path = big_document(tmp_path / "big.json")
+    path = tmp_path / "clean.json"  # read leanly: one record kept (the last message)
+    messages = [{"role": ("user", "assistant")[n % 2], "content": f"turn {n}"} for n in range(3000)]
+    path.write_text(json.dumps({"messages": messages}, indent=2))
     with small_units(path):
         cli("check", "--format", "json", path)
-        assert gc.isenabled()
+        assert gc.isenabled() and docscan.KEPT is None
         try:
             with patch.object(sys, "stdout", io.StringIO()):
                 main.main(["check", "--format", "json", str(path)], entry=True)
             assert not gc.isenabled()
+            assert docscan.KEPT is not None and len(docscan.KEPT) == 1
         finally:
             gc.enable()
+            docscan.KEPT = None

@@ -137,6 +137,8 @@ def sparse_analysis(data: bytes, dialect: DialectName | None, options: Options) 
     scanned = docscan.scan(data, dialect)
     if scanned is None:
         return None
+    if docscan.KEPT is not None:
+        docscan.KEPT.append(scanned)
     matches = find_secrets(data) if options.detect_secrets else []
     # The record holding a secret is kept: H010 is filed under it. The records' lines are
     # counted in the index that places the findings later (`where`).
