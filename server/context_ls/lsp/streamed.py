@@ -30,7 +30,10 @@ from context_ls.history.fastscan import CodexScan, line_views
 from context_ls.history.position import line_starts
 from context_ls.lsp.documents import starts_typecode
 
-PIECE = 1024 * 1024  # bytes asked of the pipe at a time (its size, once widened)
+# Bytes asked of the pipe at a time (a quarter of its size, once widened): the text decoded
+# from a piece (twice its size, as a str of non-ASCII text) and its UTF-8 stay in the
+# caches; 1 MB pieces made a 43 MB Claude Code didOpen's receive ~45 ms longer (0.17 s).
+PIECE = 256 * 1024
 HEAD = 16 * 1024  # bytes read before looking for where the text starts
 TAIL = 32  # bytes of the previous chunk searched again with the next one
 # A longer run without a line break is likely one big JSON line: the plain path reads it
