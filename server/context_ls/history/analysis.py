@@ -139,6 +139,7 @@ def sparse_analysis(data: bytes, dialect: DialectName | None, options: Options) 
         return None
     if docscan.KEPT is not None:
         docscan.KEPT.append(scanned)
+    scanned.prepare()
     matches = find_secrets(data) if options.detect_secrets else []
     # The record holding a secret is kept: H010 is filed under it. The records' lines are
     # counted in the index that places the findings later (`where`).

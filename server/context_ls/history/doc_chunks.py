@@ -72,6 +72,7 @@ class Elements:
     of chunk k's records. `count` and the rows of the chunks are known once `decoded`."""
 
     __slots__ = (
+        "_alone",
         "_bodies",
         "_chunk_starts",
         "_raws",
@@ -103,6 +104,7 @@ class Elements:
         self._raws: dict[int, list[msgspec.Raw]] = {}
         self._starts: dict[int, list[int]] = {}
         self._chunk_starts: list[int] = []  # where each chunk starts, once asked
+        self._alone: dict[int, int] = {}  # row -> start of the records placed alone
 
     def _body(self, k: int) -> bytes:
         """Chunk k as a JSON array inside `WRAP` more (its records' views point into it)."""
@@ -119,6 +121,7 @@ class Elements:
         for cache in (self._bodies, self._raws, self._starts):
             for later in [i for i in cache if i >= k]:
                 del cache[later]
+        self._alone.clear()
         return True
 
     def raws(self, k: int) -> list[msgspec.Raw] | None:
@@ -208,8 +211,11 @@ class Elements:
         k = self._chunk(row)
         index = row - self.firsts[k]
         if k not in self._starts:
-            at = self._evenly_at(k, index)
+            at = self._alone.get(row)
+            if at is None:
+                at = self._evenly_at(k, index)
             if at is not None:
+                self._alone[row] = at
                 return at
         return self._placed(k)[index]
 

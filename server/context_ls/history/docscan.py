@@ -81,6 +81,12 @@ class Scan(NamedTuple):
     elements: Elements
     pick: Pick
 
+    def prepare(self) -> None:
+        """Find the picked records (views, offsets) now, so that `history` only places
+        them: `analysis` asks while the secrets scan's child still works."""
+        for row in self.pick.rows:
+            self.elements.start(row)
+
     def history(self, more: Iterable[int] = (), lines: LineIndex | None = None) -> History:
         """The sparse history of the picked records and of the rows in `more` (those that
         hold a secret, which `analysis` files under their record). `lines`: the source's
