@@ -3,6 +3,7 @@ same findings as a scan in this process, the child collected, never one in a wor
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import multiprocessing
@@ -210,27 +211,40 @@ def test_the_child_counts_the_newlines_that_place_findings(tmp_path: Path) -> No
         (["check", "DOC"], True),
         (["check", "--format", "json", "DOC"], True),
         (["check", "DOC", "--format=text"], True),
-        (["check", "--select", "H010", "DOC"], False),  # decided once parsed
-        (["check", "-v", "DOC"], False),
-        (["check", "--form", "json", "DOC"], False),  # a prefix argparse takes: parsed first
-        (["check", "DOC", "DOC"], False),
-        (["check", "--format", "DOC"], False),  # no path: the usage error comes first
-        (["normalize", "DOC"], False),
-        ([], False),
+        (["check", "--format", "json", "--format", "github", "DOC"], True),
+        (["check", "--select", "H010", "DOC"], None),  # read by the parser
+        (["check", "-v", "DOC"], None),
+        (["check", "--form", "json", "DOC"], None),  # a prefix argparse takes
+        (["check", "--format", "bogus", "DOC"], None),  # the parser says what is wrong
+        (["check", "--format", "DOC"], None),
+        (["check", "--format"], None),
+        (["check", "DOC", "DOC"], False),  # plain, but no early scan: not one document
+        (["check"], None),
+        (["normalize", "DOC"], None),
+        ([], None),
     ],
 )
-def test_a_plain_check_of_one_document_begins_its_scan_before_parsing(
-    words: list[str], early: bool, tmp_path: Path
+def test_a_plain_check_is_read_as_the_parser_reads_it(
+    words: list[str], early: bool | None, tmp_path: Path
 ) -> None:
-    """Only `check [--format F] PATH` is read before the parser is built; any other command
-    line begins the scan (when it may) once parsed, as before."""
+    """Only `check [--format F] PATH…` is read without the parser, as the parser reads it;
+    the scan of one document begins then (any other command line: once parsed)."""
     from context_ls.cli import main
+    from context_ls.cli.parser import build_parser
 
     path = big_document(tmp_path / "big.json")
     words = [str(path) if word == "DOC" else word for word in words]
-    with patch.object(main, "_begin_file_scan", return_value=True) as begin:
-        assert main._begin_early_scan(words) is early
-    assert begin.call_args_list == ([((str(path),),)] if early else [])
+    plain = main._plain_check(words)
+    assert (plain is None) is (early is None)
+    if plain is not None:
+        assert vars(plain) == vars(build_parser().parse_args(words))
+    with (
+        patch.object(main, "_begin_file_scan", return_value=True) as begin,
+        patch.object(main, "_dispatch", return_value=0),
+        contextlib.suppress(SystemExit),  # a usage error
+    ):
+        main.main(words)
+    assert bool(begin.call_args_list) is bool(early)
 
 
 def test_only_the_process_started_for_one_document_stops_its_collector(

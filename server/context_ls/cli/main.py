@@ -7,11 +7,15 @@ import gc
 import os
 import sys
 from collections.abc import Sequence
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
     import argparse
 
+    Args = argparse.Namespace | SimpleNamespace
+
+FORMATS = ("text", "json", "github")  # what `check` writes
 # Commands that write nothing but their output: the process may end without tearing the
 # interpreter down (see `run`).
 _QUICK_EXIT = frozenset({"check", "explain"})
@@ -22,9 +26,12 @@ def run() -> NoReturn:
     after a command that writes nothing but its output, an exit that skips freeing every
     module and object one by one (~12 ms of a `check`). Exit handlers still run."""
     code = main(entry=True)
-    from context_ls.cli.parser import command_in
+    quick = sys.argv[1:2] == ["check"]  # (as the parser says, without importing it)
+    if not quick:
+        from context_ls.cli.parser import command_in
 
-    if command_in(sys.argv[1:]) in _QUICK_EXIT:
+        quick = command_in(sys.argv[1:]) in _QUICK_EXIT
+    if quick:
         import atexit
 
         try:
@@ -40,7 +47,8 @@ def run() -> NoReturn:
 def main(argv: Sequence[str] | None = None, *, entry: bool = False) -> int:
     """The command `argv` names; `entry`: this process was started for it (`run`)."""
     words = sys.argv[1:] if argv is None else argv
-    begun = _begin_early_scan(words)
+    plain = _plain_check(words)
+    begun = plain is not None and len(plain.paths) == 1 and _begin_file_scan(plain.paths[0])
     if begun and entry:
         # A process that reads one big document and ends (without tearing down, see `run`):
         # what it makes lives until then, with few cycles (~800 objects for 28 MB), so the
@@ -51,9 +59,13 @@ def main(argv: Sequence[str] | None = None, *, entry: bool = False) -> int:
 
         docscan.KEPT = []
     from context_ls.cli.files import UsageError
-    from context_ls.cli.parser import build_parser, command_in
 
-    args = build_parser(command_in(words)).parse_args(words)
+    if plain is None:
+        from context_ls.cli.parser import build_parser, command_in
+
+        args: Args = build_parser(command_in(words)).parse_args(words)
+    else:
+        args = plain
     if args.state_dir:
         os.environ["CONTEXT_LS_STATE_DIR"] = args.state_dir
     try:
@@ -73,26 +85,42 @@ def main(argv: Sequence[str] | None = None, *, entry: bool = False) -> int:
         return 130
 
 
-def _begin_early_scan(words: Sequence[str]) -> bool:
-    """`check [--format F] PATH`, nothing else: the secrets scan of a big JSON document is
-    begun before the command line is even parsed (building the parser imports every
-    dialect, ~30 ms the child then spends scanning). Whether it was begun."""
+def _plain_check(words: Sequence[str]) -> SimpleNamespace | None:
+    """The arguments of `check [--format F] PATH…`, nothing else on the line, as the parser
+    gives them, read without it: the secrets scan of one big JSON document is begun before
+    the modules that read it (every dialect) are imported, and argparse never is (~4 ms).
+    None for any other command line (the parser reads it, and says what is wrong)."""
     if not words or words[0] != "check":
-        return False
+        return None
     paths: list[str] = []
     rest = iter(words[1:])
+    found = "text"
     for word in rest:
-        if word == "--format":
-            next(rest, None)
+        if word == "--format" or word.startswith("--format="):
+            value = next(rest, None) if word == "--format" else word.partition("=")[2]
+            if value not in FORMATS:
+                return None
+            found = value
         elif word.startswith("-"):
-            if not word.startswith("--format="):
-                return False  # any other option: decided once parsed
+            return None  # any other option, or a prefix of one
         else:
             paths.append(word)
-    return len(paths) == 1 and _begin_file_scan(paths[0])
+    if not paths:
+        return None
+    return SimpleNamespace(
+        state_dir=None,
+        command="check",
+        paths=paths,
+        format=found,
+        dialect=None,
+        select=None,
+        ignore=None,
+        verbose=False,
+        jobs=None,
+    )
 
 
-def _begin_secrets_scan(args: argparse.Namespace) -> None:
+def _begin_secrets_scan(args: Args) -> None:
     """`check` of one named JSON document, every rule on: its secrets scan (as long as the
     reading itself) is begun in a forked child now, before the modules that read the file
     are even imported, so that it is done about when the reading is (`secrets_early`; the
@@ -118,7 +146,7 @@ def _begin_file_scan(path: str) -> bool:
 _EARLY_SCAN_BYTES = 1 << 20  # smaller: not worth importing the scan (it decides itself)
 
 
-def _dispatch(args: argparse.Namespace, begun: bool = False) -> int:
+def _dispatch(args: Args, begun: bool = False) -> int:
     command = args.command
     if command == "check":
         if not begun:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from context_ls import __version__
+from context_ls.cli.main import FORMATS
 
 EPILOG = "Exit codes: 0 clean, 1 findings (or changes with --check), 2 usage or I/O error."
 
@@ -76,7 +77,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _check(check: argparse.ArgumentParser) -> None:
     check.add_argument("paths", nargs="+", metavar="PATH")
-    check.add_argument("--format", choices=("text", "json", "github"), default="text")
+    check.add_argument("--format", choices=FORMATS, default="text")
     _dialect(check)
     check.add_argument(
         "--select", help="only these rules (codes, prefixes or names, comma-separated)"
