@@ -13,9 +13,10 @@ from context_ls.history.model import Item, ItemKind, Records, Span
 TEXT = st.one_of(st.none(), st.sampled_from(["u1", "u2", "m1"]), st.text(max_size=8))
 ROWS = st.lists(
     st.tuples(
-        st.integers(0, 10**9),  # start
+        # start (past 2 GiB sometimes: the position columns then take 8 bytes)
+        st.one_of(st.integers(0, 10**9), st.integers(0, 10**9), st.integers(2**31 - 9, 2**40)),
         st.integers(0, 5000),  # length
-        st.integers(0, 10**6),  # line
+        st.one_of(st.integers(0, 10**6), st.integers(0, 10**6), st.integers(2**31 - 2, 2**33)),
         st.sampled_from([0, 0, 0, 7]),  # col
         st.sampled_from(list(ItemKind)),
         st.sampled_from([None, "user", "assistant", "tool"]),
@@ -88,7 +89,9 @@ def test_copies_and_joins_act_as_list_slices(
     assert joined == built
 
 
-@given(ROWS, st.integers(0, 35), st.integers(0, 35), st.integers(-100, 100))
+@given(
+    ROWS, st.integers(0, 35), st.integers(0, 35), st.one_of(st.integers(-100, 100), st.just(2**31))
+)
 def test_move_shifts_a_run_of_rows(
     rows: list[tuple[Any, ...]], first: int, stop: int, offset: int
 ) -> None:
@@ -133,3 +136,17 @@ def test_records_extended_with_themselves_hold_their_rows_twice(
     built = records(rows)
     built.extend(built)
     assert built == records(rows + rows)
+
+
+def test_positions_take_four_bytes_below_two_gib_and_eight_past() -> None:
+    row = (ItemKind.MESSAGE, "user", None, None, None, None, None, False, 0)
+    small = records([(2**31 - 10, 5, 7, 0, *row)])
+    assert [small.starts.itemsize, small.ends.itemsize, small.lines.itemsize] == [4, 4, 4]
+    big = records([(2**31 - 10, 5, 7, 0, *row), (2**31 - 3, 9, 8, 0, *row)])  # ends past
+    assert [big.starts.itemsize, big.ends.itemsize, big.lines.itemsize] == [8, 8, 8]
+    assert [item.span for item in big] == [Span(2**31 - 10, 2**31 - 5), Span(2**31 - 3, 2**31 + 6)]
+    small.move(0, 1, 2**31)
+    assert small[0].span == Span(2**32 - 10, 2**32 - 5) and small[0].line == 7
+    joined = records([(0, 5, 7, 0, *row)])
+    joined.extend(big)
+    assert joined.starts.tolist() == [0, 2**31 - 10, 2**31 - 3]
