@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 from unittest.mock import patch
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,42 @@ def test_any_text_arrives_as_whole_decoding_would_give_it(
     with patch.object(streamed, "HEAD", 256):
         result = read_body(reader(body, seed, most), len(body))
     assert_streamed(result, body, text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=TEXTS,
+    ascii_only=st.booleans(),
+    seed=st.integers(0, 2**16),
+    most=st.sampled_from([1, 7, 64, 4096]),
+    how=st.sampled_from(["other method", "key again", "lone surrogate", "cut short"]),
+)
+def test_a_body_not_streamed_decodes_as_the_one_sent(
+    lines: str, ascii_only: bool, seed: int, most: int, how: str
+) -> None:
+    """Whatever part of the text was decoded before the body turned out not to be a plain
+    didOpen is written back as JSON: the plain path decodes the same message (or a body
+    cut short at the same place)."""
+    text = "p" * 300 + "\n" + lines + "é/\\\n" * 50
+    message = did_open(text, "pygls")
+    if how == "other method":
+        message["method"] = "textDocument/didSave"
+    if how == "lone surrogate":
+        message["params"]["textDocument"]["text"] = text + "\ud800\n" + lines
+    body = encode(message, ascii_only=ascii_only or how == "lone surrogate")
+    if how == "key again":
+        body = body[:-1] + b',"params":{}}'
+    sent = body[: len(body) * 2 // 3] if how == "cut short" else body
+    with patch.object(streamed, "HEAD", 256):
+        result = read_body(reader(sent, seed, most), len(body))
+    assert isinstance(result, bytes)
+    if how == "cut short":  # the client went away mid-text: no message either way
+        for cut in (sent, result):
+            with pytest.raises(ValueError):
+                json.loads(cut)
+        assert len(result) >= len(sent) // 2
+    else:
+        assert json.loads(result) == json.loads(body)
 
 
 def test_a_text_msgspec_refuses_comes_back_raw() -> None:

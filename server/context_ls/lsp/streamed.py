@@ -10,12 +10,14 @@ are listed later (`OpenedText.listed` is None, see `TextSnapshot.raw_starts`): t
 not the client, keeps the pipe waiting, and listing the 400k lines of a 28 MB document
 took ~70 ms of a ~200 ms receive. Little is left for after the last byte. Anything
 unexpected (another method, another shape, an escape msgspec refuses, such as a lone
-surrogate) hands the caller the raw body to decode as before.
+surrogate) hands the caller the body to decode as before: raw, but for the part of the
+text decoded by then, written back as JSON (the same message; its bytes are not kept).
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 from array import array
 from collections.abc import Callable
@@ -176,24 +178,26 @@ class _Text:
         tail = self.tail
         window = tail + chunk if tail else chunk
         cut = last_line_break(window, from_boundary=len(tail) == self.pending_size)
+        before = self.pending_size
+        self.pending.append(chunk)  # until it is decoded (see `body_so_far`)
+        self.pending_size += len(chunk)
         if not cut:
-            self.pending.append(chunk)
-            self.pending_size += len(chunk)
             self.tail = window[-TAIL:]
             if self.pending_size > LONGEST_LINE:
                 raise ValueError("a line too long to decode as it arrives")
             return
-        cut += self.pending_size - len(tail)
-        if cut >= self.pending_size:  # the break is in the chunk: the usual case
-            at = cut - self.pending_size
-            # One copy of the ~1 MB to decode, quotes and all (a slice and two
+        cut += before - len(tail)
+        head: list[bytes | memoryview]
+        if cut >= before:  # the break is in the chunk: the usual case
+            at = cut - before
+            # One copy of the piece to decode, quotes and all (a slice and two
             # concatenations took ~20 % of a 43 MB didOpen's receive).
-            self._add(_decode(b"".join([b'"', *self.pending, memoryview(chunk)[:at], b'"'])))
+            head = [*self.pending[:-1], memoryview(chunk)[:at]]
             rest = chunk[at:]
         else:
-            buffer = b"".join([*self.pending, chunk])
-            self._add(_decode(b"".join([b'"', memoryview(buffer)[:cut], b'"'])))
-            rest = buffer[cut:]
+            buffer = b"".join(self.pending)
+            head, rest = [memoryview(buffer)[:cut]], buffer[cut:]
+        self._add(_decode(b"".join([b'"', *head, b'"'])))
         self.pending = [rest] if rest else []
         self.pending_size = len(rest)
         self.tail = rest[-TAIL:]
@@ -209,6 +213,19 @@ class _Text:
             self.scan.feed(line_views(piece, self.size, self.starts))
         self.out.write(piece)
         self.size += len(piece)
+
+    def body_so_far(self) -> bytes:
+        """What was fed, for the plain path to decode: the part of the text decoded so far
+        written back as a JSON string (the same text, its escapes maybe written otherwise),
+        the rest as it came. The body's bytes are not kept besides the text's: they held
+        another 43 MB while a big didOpen arrived, and their pages cost ~20 ms to touch."""
+        with self.out.getbuffer() as buffer:
+            decoded = bytes(buffer[: self.size]).decode("utf-8", "surrogatepass")
+        try:
+            string = msgspec.json.encode(decoded)
+        except (msgspec.EncodeError, UnicodeEncodeError):  # a lone surrogate: be sure
+            string = json.dumps(decoded).encode()
+        return b"".join([self.prefix, memoryview(string)[1:-1], *self.pending])
 
     def finish(self) -> Streamed | None:
         """The whole message, once the body is complete: None unless it is a didOpen
@@ -239,32 +256,37 @@ class _Text:
 def read_body(read: Callable[[int], bytes], size: int) -> bytes | Streamed:
     """Read a message body of `size` bytes with `read` (a `read1`: whatever has arrived,
     at most n bytes; b"" at the end of the stream). A didOpen comes back `Streamed`;
-    anything else, or a body cut short, as its raw bytes. While a piece is decoded the
-    client goes on writing into the pipe."""
-    raw: list[bytes] = []
+    anything else, or a body cut short, as its bytes (see `_Text.body_so_far`). While a
+    piece is decoded the client goes on writing into the pipe."""
+    raw: list[bytes] = []  # what `text` does not hold (all of it when not streamed)
     got = 0
     text: _Text | None = None
     looked = False
     while got < size and (chunk := read(min(PIECE, size - got))):
-        raw.append(chunk)
         got += len(chunk)
         try:
             if text is not None:
                 text.feed(chunk)
-            elif not looked and (got >= HEAD or got == size):
+                continue
+            raw.append(chunk)
+            if not looked and (got >= HEAD or got == size):
                 looked = True
                 head = b"".join(raw)
                 start = text_start(head[:HEAD])
                 if start is not None:
-                    text = _Text(head[:start], size)
+                    text, raw = _Text(head[:start], size), []
                     text.feed(head[start:])
         except (msgspec.DecodeError, ValueError, RecursionError):
-            text = None  # the plain path decodes it (or answers why it cannot)
-    if text is not None and got == size:
-        try:
-            streamed = text.finish()
-        except (msgspec.DecodeError, ValueError, RecursionError):
-            streamed = None
-        if streamed is not None:
-            return streamed
+            # The plain path decodes it (or answers why it cannot).
+            raw = [text.body_so_far()] if text is not None else raw
+            text = None
+    if text is not None:
+        if got == size:
+            try:
+                streamed = text.finish()
+            except (msgspec.DecodeError, ValueError, RecursionError):
+                streamed = None
+            if streamed is not None:
+                return streamed
+        raw = [text.body_so_far()]
     return raw[0] if len(raw) == 1 else b"".join(raw)
