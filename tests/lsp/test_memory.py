@@ -93,29 +93,26 @@ def test_generated_methods_keep_only_the_globals_they_read_and_work_the_same() -
 def test_lsprotocol_round_trips_with_slim_globals() -> None:
     script = textwrap.dedent(
         """
-        import sys
         from lsprotocol import types
         from pygls.protocol import default_converter
         from context_ls.lsp.memory import slim_generated_globals
         converter = default_converter()
-        diagnostic = types.Diagnostic(
-            range=types.Range(types.Position(1, 2), types.Position(3, 4)),
-            message="m", severity=types.DiagnosticSeverity.Warning, code="H001",
-            related_information=(types.DiagnosticRelatedInformation(
-                types.Location("file:///a", types.Range(types.Position(0, 0), types.Position(0, 1))),
-                "here"),),
-        )
+
+        def made():
+            place = types.Range(types.Position(0, 0), types.Position(0, 1))
+            related = types.DiagnosticRelatedInformation(types.Location("file:///a", place), "here")
+            return types.Diagnostic(
+                range=types.Range(types.Position(1, 2), types.Position(3, 4)),
+                message="m", severity=types.DiagnosticSeverity.Warning, code="H001",
+                related_information=(related,),
+            )
+
+        diagnostic = made()
         raw = converter.unstructure(diagnostic)
         text = repr(diagnostic)
         assert slim_generated_globals([types]) > 1000
         assert len(types.Diagnostic.__init__.__globals__) < 40
-        again = types.Diagnostic(
-            range=types.Range(types.Position(1, 2), types.Position(3, 4)),
-            message="m", severity=types.DiagnosticSeverity.Warning, code="H001",
-            related_information=(types.DiagnosticRelatedInformation(
-                types.Location("file:///a", types.Range(types.Position(0, 0), types.Position(0, 1))),
-                "here"),),
-        )
+        again = made()  # made by the slimmed methods
         assert again == diagnostic and repr(again) == text
         assert converter.unstructure(again) == raw
         assert converter.structure(raw, types.Diagnostic) == diagnostic
