@@ -177,3 +177,23 @@ def test_a_quote_that_changes_how_the_rest_reads_is_read_whole() -> None:
     assert snapshot(analysis) == snapshot(analyze(broken))
     # …and typing it away reads the whole again, back to the first findings.
     assert snapshot(analyzer.analyze(data)) == snapshot(analyze(data))
+
+
+def test_an_edit_elsewhere_keeps_an_id_less_response_paired_with_its_call() -> None:
+    """Hypothesis found it: the first edit empties the id of a `functionResponse` (it then
+    answers call `pyd_ai_0a7d…` by name and takes its id); the second, in the first record,
+    re-reads that one alone. The response, copied from the previous read with the id it
+    took, made that call look answered by id, and it was named by its place instead."""
+    data = DOCUMENTS["gemini-api-contents.json"]
+    analyzer = Analyzer()
+    analyzer.analyze(data)
+    gone = b"pyd_ai_0a7d3b95c6e148f2a1d4e8c3b7f60952"
+    for first, last, snippet in [(32, 40, b'"'), (0, 0, b"x")]:
+        at = _where(data, first, "in a string")
+        if first:
+            assert data[at : at + last] == gone + b'"'
+        data = data[:at] + snippet + data[at + last :]
+        analysis = analyzer.analyze(data)
+        assert snapshot(analysis) == snapshot(analyze(data))
+    outputs = [(o.call_id, o.item) for o in analysis.history.outputs]
+    assert (gone.decode(), 7) in outputs

@@ -139,15 +139,16 @@ def made_up_id(item: int, block: int) -> str:
 
 
 def pair_by_name(history: History) -> None:
-    """Made-up ids, settled from the facts alone (a re-read of some lines gives the same).
+    """Made-up ids, settled from the facts alone (a re-read of some lines gives the same):
+    the ids of id-less parts are never read, as those a re-read copies are already settled.
 
-    The responses of the user turns after a call turn answer it (`_Run`). An id-less call answered by a response whose id no
-    call has takes that id (the CLI made it up); any other id-less call is named by its
-    place; an id-less response takes the id of its call, or else its own place."""
+    The responses of the user turns after a call turn answer it (`_Run`). An id-less call
+    answered by a response whose id no call has takes that id (the CLI made it up); any
+    other id-less call is named by its place; an id-less response takes the id of its call,
+    or else its own place."""
     items = history.items
     real_ids = {c.call_id for c in history.calls if c.kind == fix.CALL}
-    answered = {o.call_id for o in history.outputs if o.kind.startswith(fix.RESPONSE_WITH_ID)}
-    answered &= real_ids
+    answered = {o.call_id for o in history.outputs if fix.carries_id(o.kind)} & real_ids
     calls_of: dict[int, list[int]] = defaultdict(list)  # item -> indexes in history.calls
     for n, call in enumerate(history.calls):
         calls_of[call.item].append(n)

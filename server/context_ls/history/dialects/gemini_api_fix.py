@@ -30,6 +30,12 @@ REPLY_ROLES = ("user", "function")  # the roles of a turn that answers calls
 _NEW_TURNS = "gemini_new_turns"
 
 
+def carries_id(kind: str) -> bool:
+    """Whether an output of this kind came with its own id. The id-less kind starts with the
+    other's prefix, and its call id is settled by pairing (a re-read copies it settled)."""
+    return kind.startswith(RESPONSE_WITH_ID) and not kind.startswith(RESPONSE_BY_NAME)
+
+
 def response_name(kind: str) -> str:
     """The function name an output's kind carries."""
     if kind.startswith(RESPONSE_BY_NAME):
