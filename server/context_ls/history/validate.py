@@ -26,7 +26,10 @@ LinkedUuids = Callable[[], Collection[str] | None]
 class _Collector:
     def __init__(self, history: History, span_of: SpanOf | None) -> None:
         self.history = history
-        self.span_of = span_of or self._own_span
+        # Not `span_of or self._own_span`: a bound method kept on its own object is a cycle,
+        # and the history it holds (a big document's, each keystroke) waited for the rare
+        # full collection.
+        self._given_span_of = span_of
         self.findings: list[Finding] = []
 
     def add(
@@ -61,8 +64,11 @@ class _Collector:
             )
         )
 
-    def _own_span(self, item: int) -> Span:
-        """Read from the columns: a history with thousands of findings asks for as many."""
+    def span_of(self, item: int) -> Span:
+        """The caller's span of a record, else read from the columns: a history with
+        thousands of findings asks for as many."""
+        if self._given_span_of is not None:
+            return self._given_span_of(item)
         items = self.history.items
         return Span(items.starts[item], items.ends[item])
 
