@@ -19,6 +19,7 @@ from context_ls.lsp.features import diagnostics
 from context_ls.lsp.features.diagnostics import Validation
 from context_ls.lsp.features.pull import PullDiagnostics
 from context_ls.lsp.state import ClientFeatures, DocumentState
+from context_ls.lsp.transport import DiagnosticParts
 
 from .conftest import EXAMPLES
 
@@ -39,6 +40,7 @@ def _server(pull: bool) -> Any:
         settings=_Settings(),
         analysis_pool=concurrent.futures.ThreadPoolExecutor(1),
         client=ClientFeatures(pull_diagnostics=pull),
+        diagnostic_parts=DiagnosticParts(),  # learns nothing: a bare client's
         documents={},
         fan_out=lambda *args: None,
         text_document_publish_diagnostics=lambda params: None,

@@ -145,6 +145,11 @@ class ContextLanguageServer(LanguageServer):
         # Analyses run here, off the event loop (the loop keeps answering meanwhile).
         self.analysis_pool = ThreadPoolExecutor(2, thread_name_prefix="context-ls-analysis")
 
+    @property
+    def diagnostic_parts(self) -> DiagnosticParts:
+        """What the client takes of a diagnostic: the conversion makes nothing more."""
+        return cast(ContextProtocol, self.protocol).diagnostic_parts
+
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """pygls's stdio server, with the message loop of `transport.py`."""
         self._stop_event = threading.Event()

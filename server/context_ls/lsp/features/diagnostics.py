@@ -210,7 +210,12 @@ class Diagnostics(LanguageFeature):
             # First sight of a big history: show its diagnostics from the lean read now;
             # the full read below (navigation, secrets) follows.
             quick = await loop.run_in_executor(
-                self.server.analysis_pool, quick_look, doc, text, options
+                self.server.analysis_pool,
+                quick_look,
+                doc,
+                text,
+                options,
+                self.server.diagnostic_parts,
             )
             if quick is not None:
                 self._diagnosed(doc, text, quick)
@@ -219,7 +224,13 @@ class Diagnostics(LanguageFeature):
         doc.scan = None  # used by the first look, or of no use any more
         shown = state.diagnostics if state.diagnosed is text else None
         future = loop.run_in_executor(
-            self.server.analysis_pool, analyze_document, doc, text, options, shown
+            self.server.analysis_pool,
+            analyze_document,
+            doc,
+            text,
+            options,
+            shown,
+            self.server.diagnostic_parts,
         )
         # Only a first read takes long enough to show progress: a keystroke in a big
         # document must not ask the client for a progress token each time.

@@ -12,7 +12,7 @@ import logging
 import os
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
@@ -25,7 +25,7 @@ from context_ls.lsp.features.diagnostics import Diagnostics
 from context_ls.writers import live_writers_many
 
 if TYPE_CHECKING:
-    from context_ls.lsp.server import ContextLanguageServer, ContextProtocol
+    from context_ls.lsp.server import ContextLanguageServer
 
 logger = logging.getLogger(__name__)
 
@@ -195,5 +195,5 @@ class PullDiagnostics(LanguageFeature):
         text = TextSnapshot.from_bytes(data, 0, self.server.encoding)
         uri = from_fs_path(path) or path
         self._seq += 1
-        parts = cast("ContextProtocol", self.server.protocol).diagnostic_parts
+        parts = self.server.diagnostic_parts
         return stamp, f"disk-{self._seq}", to_diagnostics(analysis.findings, text, uri, parts)
