@@ -15,7 +15,7 @@ from typing import Any
 
 from context_ls.history import source as src
 from context_ls.history.dialects import dialect_of
-from context_ls.history.model import Call, History, Item, Output, Records, Span
+from context_ls.history.model import Call, History, Item, Links, Output, Records, Span
 from context_ls.history.reader import HistoryBuilder, facts_reader
 from context_ls.history.spliced import Source
 from context_ls.history.turns import sequential_turns
@@ -221,21 +221,37 @@ class Reread:
         if self.index_shift or self.line_shift or not self._turns_kept():
             return None
         old, built, first = self.old_history, self.history, self.reuse.suffix_from
+        calls, outputs, missing_ids = self._view_links()
         view = History(
             dialect=built.dialect,
             items=built.items + old.items.copy(first),
-            calls=built.calls + _in_range(old.calls, first, len(old.items)),
-            outputs=built.outputs + _in_range(old.outputs, first, len(old.items)),
+            calls=calls,
+            outputs=outputs,
             size=built.size,
             newline=built.newline,
             ends_with_newline=built.ends_with_newline,
-            missing_ids=built.missing_ids + [m for m in old.missing_ids if m[0] >= first],
+            missing_ids=missing_ids,
             problems=built.problems + [p for p in old.problems if p[0] >= first],
             thread_names=dict(self.builder.threads),
             document=built.document,
             server_state=built.server_state,
         )
+        if old.read_links is not None:  # the records' own: the edited ones', the others' kept
+            after = _links_in(old.read_links, first, len(old.items))
+            view.read_links = _joined(built.links, after)
         return view, self.shifts.after_edit(self.reuse.prefix_items, first, self.shift)
+
+    def _view_links(self) -> Links:
+        """The view's links: those the old read kept (after its turns hook) of the records
+        not read again, the edited records' own (they say what they said before, so the
+        hook would drop none of them)."""
+        old, built = self.old_history, self.history
+        k, first = self.reuse.prefix_items, self.reuse.suffix_from
+        after = _links_in(old.links, first, len(old.items))
+        if old.read_links is None:  # the records before the edit hold the old read's links
+            return _joined(built.links, after)
+        before, edited = _links_in(old.links, 0, k), _links_in(built.links, k, len(built.items))
+        return _joined(before, edited, after)
 
     def _turns_kept(self) -> bool:
         """Whether the records read again keep the turns they had, which are then copied
@@ -328,25 +344,48 @@ def _line_of(old: Source, items: Records, prefix_items: int, start: int, shifts:
 
 
 def _copy_links(old: History, new: History, first: int, stop: int, index_shift: int) -> None:
-    """Calls, outputs and id-less records of old items [first, stop), re-indexed."""
-    for call in _in_range(old.calls, first, stop):
+    """Calls, outputs and id-less records of old items [first, stop), re-indexed: as the
+    records say them (a turns hook drops some once every record is in, and runs again)."""
+    calls, outputs, missing_ids = old.read_links or old.links
+    for call in _in_range(calls, first, stop):
         new.calls.append(
             call
             if index_shift == 0
             else Call(call.call_id, call.item + index_shift, call.block, call.kind, call.tool)
         )
-    for out in _in_range(old.outputs, first, stop):
+    for out in _in_range(outputs, first, stop):
         new.outputs.append(
             out
             if index_shift == 0
             else Output(out.call_id, out.item + index_shift, out.block, out.kind, out.status)
         )
-    for index, block, what in old.missing_ids:
+    for index, block, what in missing_ids:
         if first <= index < stop:
             new.missing_ids.append((index + index_shift, block, what))
     for index, problem in old.problems:
         if first <= index < stop:
             new.problems.append((index + index_shift, problem))
+
+
+def _links_in(links: Links, first: int, stop: int) -> Links:
+    """The links of records [first, stop)."""
+    calls, outputs, missing_ids = links
+    return (
+        _in_range(calls, first, stop),
+        _in_range(outputs, first, stop),
+        [m for m in missing_ids if first <= m[0] < stop],
+    )
+
+
+def _joined(*parts: Links) -> Links:
+    calls: list[Call] = []
+    outputs: list[Output] = []
+    missing_ids: list[tuple[int, int, str]] = []
+    for part_calls, part_outputs, part_missing in parts:
+        calls += part_calls
+        outputs += part_outputs
+        missing_ids += part_missing
+    return calls, outputs, missing_ids
 
 
 def _in_range(subjects: list[Any], first: int, stop: int) -> list[Any]:

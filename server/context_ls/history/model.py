@@ -49,6 +49,10 @@ class Output:
     status: str | None = None  # native status; "error" for Anthropic is_error results
 
 
+# A history's calls, outputs and id-less records (`History.read_links`).
+Links = tuple[list[Call], list[Output], list[tuple[int, int, str]]]
+
+
 @dataclass(slots=True)
 class History:
     """Everything a reader found in one source. `items` are in file order."""
@@ -76,6 +80,26 @@ class History:
     server_state: bool = False
     # Claude Code thread keys (None: the main conversation) -> Item.thread numbers.
     thread_names: dict[str | None, int] = field(default_factory=dict)
+    # The links as the records say them, when the dialect's turns hook dropped some once
+    # every record was in (None: `calls`, `outputs` and `missing_ids` are those). A re-read
+    # copies these, so the hook judges again what the edit changed, as a full read does.
+    read_links: Links | None = None
+
+    @property
+    def links(self) -> Links:
+        return self.calls, self.outputs, self.missing_ids
+
+    def links_as_read(self) -> Links:
+        """Puts back the links a turns hook dropped (it runs again) and returns them."""
+        if self.read_links is not None:
+            self.calls, self.outputs, self.missing_ids = self.read_links
+            self.read_links = None
+        return self.links
+
+    def keep_read_links(self, read: Links) -> None:
+        """`read` (from `links_as_read`) is kept when a turns hook dropped any of them."""
+        changed = any(len(now) != len(given) for now, given in zip(self.links, read, strict=True))
+        self.read_links = read if changed else None
 
     @property
     def record_count(self) -> int:

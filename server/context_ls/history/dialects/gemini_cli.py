@@ -305,10 +305,11 @@ def live_version(history: History) -> Callable[[int, int], int | None]:
 
 def count_turns(history: History) -> None:
     """Mark the versions no longer live (rewritten, rewound) abandoned, then give every
-    live conversation record a turn of its own. Subjects of a message left behind inside a
-    line that holds others still live (a `$set` list) are dropped from the history."""
+    live conversation record a turn of its own. Links of a message left behind (and the
+    CLI's copy of a response) are dropped, and kept aside for a re-read (`read_links`)."""
     records = history.items
     records.clear_abandoned()
+    read = history.links_as_read()
     kinds, flags = records.kinds, records.flags
     if not history.document and records.message_ids is not None:
         live = live_messages(history)
@@ -319,9 +320,8 @@ def count_turns(history: History) -> None:
         _drop_left_behind(history, set(live.values()), rows)
     turns = array("q", [-1]) * len(records)
     turn = 0
-    conversation = CONVERSATION_CODES
     for row, kind in enumerate(kinds):
-        if kind in conversation and not flags[row] & FLAG_ABANDONED:
+        if kind in CONVERSATION_CODES and not flags[row] & FLAG_ABANDONED:
             turns[row] = turn
             turn += 1
     records.turns = turns
@@ -331,6 +331,7 @@ def count_turns(history: History) -> None:
         o.kind.startswith(api_fix.RESPONSE_BY_NAME) for o in history.outputs
     ):
         gemini_api.pair_by_name(history)  # its made-up ids, as the API dialect gives them
+    history.keep_read_links(read)
 
 
 def _once_each(history: History) -> None:
@@ -367,8 +368,7 @@ def _drop_left_behind(history: History, live: set[tuple[int, int]], rows: set[in
 
 
 def _count(ids: list[str | None] | None, row: int) -> int:
-    held = ids[row] if ids is not None else None
-    return 0 if held is None else held.count(_ID_SEPARATOR) + 1
+    return (ids[row] or "").count(_ID_SEPARATOR) + 1 if ids is not None else 0
 
 
 def synthesize(plan: Plan, call: Call) -> None:
