@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from context_ls.history.analyzer import Analyzer
 from context_ls.history.api import analyze
 
-from ._gen_gemini_cli import Session, Turn, render_jsonl, tool_call, turns_strategy
+from ._gen_gemini_cli import SESSION, Session, Turn, render_jsonl, tool_call, turns_strategy
 from .test_document_reread import snapshot
 from .test_gemini_cli import META, USER, _answer, _line
 
@@ -113,3 +113,16 @@ def test_edited_sessions_re_read_as_full_reads(
         lines = _edited(lines, op, a, b)
         data = b"".join(lines)
         assert snapshot(analyzer.analyze(data)) == snapshot(analyze(data)), (op, a, b)
+
+
+def test_a_result_removed_in_a_session_document_leaves_the_copy_answering() -> None:
+    """The whole-file JSON form, re-read as a document (the copy counts once too)."""
+    user = {"id": "u-0", "timestamp": STAMP, "type": "user", "content": "hi"}
+
+    def document(fate: str) -> bytes:
+        answer = _answer("g-0", tool_call("c1", fate, 1))
+        listed = [user, answer, COPY, {**user, "id": "u-2"}]
+        return json.dumps({**SESSION, "messages": listed}, indent=2).encode()
+
+    _agree(document("ok"), document("no-result"))
+    _agree(document("no-result"), document("ok"))
