@@ -48,7 +48,7 @@ def test_a_later_version_removed_revives_the_id_less_part_of_the_first() -> None
 # --- the property ----------------------------------------------------------------------------
 # Line edits of a JSONL log (line 0, the metadata, stays): remove a line, write a message
 # again later (a new version), undo what makes the hook drop a link (a call's `result`),
-# make a version with an id-less call, type inside a line (the records keep their facts),
+# make a version with an id-less call or response, type inside a line (the records keep their facts),
 # add a `$set` list of the messages so far, or a rewind to one of them.
 _EDITS = st.lists(
     st.tuples(
@@ -84,8 +84,11 @@ def _edited(lines: list[bytes], op: str, a: int, b: int) -> list[bytes]:
         body.insert(at, body[other])
     elif op in ("no-result", "id-less") and listed:
         message = listed[other % len(listed)]
-        if op == "id-less":
-            message = {**message, "content": [{"functionCall": {}}], "toolCalls": []}
+        if op == "id-less":  # a call paired by name (or, without one, never)
+            part = {"name": "read_file", "args": {}} if b % 2 else {}
+            kind = "gemini" if b % 3 else "user"  # or a response paired by name
+            part_of = "functionCall" if kind == "gemini" else "functionResponse"
+            message = {**message, "type": kind, "content": [{part_of: part}], "toolCalls": []}
         calls = [
             {k: v for k, v in c.items() if k != "result"} for c in message.get("toolCalls", ())
         ]
@@ -126,3 +129,12 @@ def test_a_result_removed_in_a_session_document_leaves_the_copy_answering() -> N
 
     _agree(document("ok"), document("no-result"))
     _agree(document("no-result"), document("ok"))
+
+
+def test_a_response_paired_by_name_is_paired_again_when_its_message_moves() -> None:
+    """The ids the hook's pairing settled are not copied: a user message whose first
+    version goes moves after the call (its later version, a response without an id, now
+    answers it a second time)."""
+    by_name = {**USER, "content": [{"functionResponse": {"name": "read_file", "response": {}}}]}
+    tail = _line(_answer("g-0", tool_call("c1", "ok", 1))) + _line(by_name)
+    _agree(META + _line(USER) + tail, META + tail)

@@ -97,9 +97,11 @@ class History:
         return self.links
 
     def keep_read_links(self, read: Links) -> None:
-        """`read` (from `links_as_read`) is kept when a turns hook dropped any of them."""
-        changed = any(len(now) != len(given) for now, given in zip(self.links, read, strict=True))
-        self.read_links = read if changed else None
+        """`read` (from `links_as_read`) is kept when a turns hook replaced any of them: it
+        drops links, and gives ids its own pairing settles (a re-read must settle again)."""
+        calls, outputs, missing_ids = read
+        same = calls is self.calls and outputs is self.outputs and missing_ids is self.missing_ids
+        self.read_links = None if same else read
 
     @property
     def record_count(self) -> int:
