@@ -19,7 +19,7 @@ import marshal
 import mmap
 import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from context_ls import secrets
 from context_ls.history import position
@@ -50,15 +50,19 @@ class _Units:
         if count < 2 or not _may_fork(size):
             return
         secrets._bytes_re()  # compiled once, here: both sides use it
-        claims = mmap.mmap(-1, count)  # shared with the child (MAP_SHARED)
-        read_fd, write_fd = os.pipe()
+        claims: mmap.mmap | None = None
+        fds: tuple[int, ...] = ()
         try:
+            claims = mmap.mmap(-1, count)  # shared with the child (MAP_SHARED)
+            fds = os.pipe()
             pid = os.fork()
-        except OSError:
-            os.close(read_fd)
-            os.close(write_fd)
-            claims.close()
+        except OSError:  # out of memory, descriptors or processes: this process does it all
+            for fd in fds:
+                os.close(fd)
+            if claims is not None:
+                claims.close()
             return
+        read_fd, write_fd = fds
         if pid == 0:  # the child: never returns
             _child(count, unit, claims, read_fd, write_fd)
         os.close(write_fd)
@@ -241,9 +245,9 @@ def identity(path: Path | str) -> Identity:
 
 class _FileAhead(EarlyScan):
     """A scan of a file begun before this process reads it (`begin_file_scan`): the child
-    maps the file (~15 ms less than reading it) and sends its windows only when the file
-    is the version seen at the fork from then to the end of its last window; `start_scan`
-    hands it the bytes read here when they are of that version, else it is ended."""
+    reads the file itself and scans only when it is still the version seen at the fork,
+    unchanged throughout its read; `start_scan` hands it the bytes read here when they are
+    of that version, else it is ended."""
 
     def __init__(self, path: str, seen: Identity) -> None:
         self.path, self.identity = path, seen
@@ -252,20 +256,16 @@ class _FileAhead(EarlyScan):
 
     def _window(self, k: int) -> object:
         if not self.data:  # the child, at its first window
-            with open(self.path, "rb") as handle:  # (a map read as bytes: len, slices, regex)
-                self.data = cast(bytes, mmap.mmap(handle.fileno(), 0, _MAP, prot=mmap.PROT_READ))
-            self._unchanged()
-        found = super()._window(k)
-        self._unchanged()  # also after the last window: the bytes scanned were this version
-        return found
-
-    def _unchanged(self) -> None:
-        """Raise (the child sends nothing) when the file is not the version seen at the fork."""
-        if identity(self.path) != self.identity or len(self.data) != self.identity[2]:
-            raise OSError("the file changed while it was scanned")
+            # Read, not mapped: touching the map of a file cut short meanwhile (a writer
+            # that truncates, then writes) kills the process with SIGBUS, and a crash report.
+            with open(self.path, "rb") as handle:
+                data = handle.read()
+            if identity(self.path) != self.identity or len(data) != self.identity[2]:
+                raise OSError("the file changed while the scan began")  # no window is sent
+            self.data = data
+        return super()._window(k)
 
 
-_MAP = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)  # its pages mapped at once
 _AHEAD: dict[tuple[int, int], _FileAhead] = {}  # by (st_dev, st_ino)
 
 

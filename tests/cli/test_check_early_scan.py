@@ -8,7 +8,9 @@ import io
 import json
 import multiprocessing
 import os
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -206,45 +208,45 @@ def test_the_child_counts_the_newlines_that_place_findings(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize(
-    ("words", "early"),
+    ("words", "plain", "scanned"),
     [
-        (["check", "DOC"], True),
-        (["check", "--format", "json", "DOC"], True),
-        (["check", "DOC", "--format=text"], True),
-        (["check", "--format", "json", "--format", "github", "DOC"], True),
-        (["check", "--select", "H010", "DOC"], None),  # read by the parser
-        (["check", "-v", "DOC"], None),
-        (["check", "--form", "json", "DOC"], None),  # a prefix argparse takes
-        (["check", "--format", "bogus", "DOC"], None),  # the parser says what is wrong
-        (["check", "--format", "DOC"], None),
-        (["check", "--format"], None),
-        (["check", "DOC", "DOC"], False),  # plain, but no early scan: not one document
-        (["check"], None),
-        (["normalize", "DOC"], None),
-        ([], None),
+        (["check", "DOC"], True, True),
+        (["check", "--format", "json", "DOC"], True, True),
+        (["check", "DOC", "--format=text"], True, True),
+        (["check", "--format", "json", "--format", "github", "DOC"], True, True),
+        (["check", "--select", "H010", "DOC"], False, False),  # not every rule: no scan
+        (["check", "-v", "DOC"], False, True),  # read by the parser, then begun
+        (["check", "--form", "json", "DOC"], False, True),  # a prefix argparse takes
+        (["check", "--format", "bogus", "DOC"], False, False),  # the parser says what is wrong
+        (["check", "--format", "DOC"], False, False),
+        (["check", "--format"], False, False),
+        (["check", "DOC", "DOC"], True, False),  # plain, but no early scan: two documents
+        (["check"], False, False),
+        (["normalize", "DOC"], False, False),
+        ([], False, False),
     ],
 )
 def test_a_plain_check_is_read_as_the_parser_reads_it(
-    words: list[str], early: bool | None, tmp_path: Path
+    words: list[str], plain: bool, scanned: bool, tmp_path: Path
 ) -> None:
     """Only `check [--format F] PATH…` is read without the parser, as the parser reads it;
-    the scan of one document begins then (any other command line: once parsed)."""
-    from context_ls.cli import main
+    the scan of one document begins then, or once a check of it is parsed."""
+    from context_ls.cli import check, main
     from context_ls.cli.parser import build_parser
 
     path = big_document(tmp_path / "big.json")
     words = [str(path) if word == "DOC" else word for word in words]
-    plain = main._plain_check(words)
-    assert (plain is None) is (early is None)
-    if plain is not None:
-        assert vars(plain) == vars(build_parser().parse_args(words))
+    read = main._plain_check(words)
+    assert (read is not None) is plain
+    if read is not None:
+        assert vars(read) == vars(build_parser().parse_args(words))
     with (
         patch.object(main, "_begin_file_scan", return_value=True) as begin,
-        patch.object(main, "_dispatch", return_value=0),
+        patch.object(check, "run_check", return_value=0),
         contextlib.suppress(SystemExit),  # a usage error
     ):
         main.main(words)
-    assert bool(begin.call_args_list) is bool(early)
+    assert bool(begin.call_args_list) is scanned
 
 
 def test_only_the_process_started_for_one_document_stops_its_collector(
@@ -271,3 +273,38 @@ def test_only_the_process_started_for_one_document_stops_its_collector(
         finally:
             gc.enable()
             docscan.KEPT = None
+
+
+def test_a_file_cut_short_while_its_child_starts_never_kills_the_child(tmp_path: Path) -> None:
+    """A writer that truncates, then writes (an agent saving a whole-file session): the
+    child reads the file rather than mapping it, so it never meets a page gone from under
+    a map (SIGBUS, and a crash report); it just sends nothing."""
+    path = tmp_path / "big.json"
+    record = b'{"role": "user", "content": "' + b"x" * 200 + b'"},\n'
+    body = b'{"messages": [' + record * 100_000  # 23 MB
+    for pause in (0.0, 0.01, 0.03, 0.06):  # the cut lands at different points of its work
+        path.write_bytes(body + b'{"role": "user", "content": "end"}]}')
+        secrets_early.begin_file_scan(str(path))
+        if not secrets_early._AHEAD:
+            pytest.skip("this process may not fork (no fork, threads, or one core)")
+        [ahead] = secrets_early._AHEAD.values()
+        pid = ahead.pid
+        assert pid is not None
+        time.sleep(pause)
+        os.truncate(path, 100)
+        _, status = os.waitpid(pid, 0)
+        ahead._units.pid = None  # reaped here
+        secrets_early._end_unclaimed()
+        assert not os.WIFSIGNALED(status)
+
+
+def test_the_scan_modules_import_without_unix_only_map_flags() -> None:
+    """Windows' mmap has no MAP_* flags: the modules that may fork a scan still import
+    there (the fork itself is asked for only where there is one)."""
+    code = (
+        "import mmap\n"
+        "for name in [n for n in dir(mmap) if n.startswith('MAP_')]: delattr(mmap, name)\n"
+        "import context_ls.secrets_early, context_ls.history.analysis, context_ls.cli.main\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
