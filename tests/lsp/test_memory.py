@@ -9,6 +9,7 @@ import textwrap
 from types import ModuleType
 
 import attrs
+import pytest
 from lsprotocol import types
 from pygls.protocol import default_converter
 
@@ -123,3 +124,18 @@ def test_lsprotocol_round_trips_with_slim_globals() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_an_attrs_this_was_not_made_for_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    module = ModuleType("made_later")
+
+    @attrs.define
+    class Later:
+        name: str
+
+    Later.__module__ = module.__name__
+    module.Later = Later  # type: ignore[attr-defined]
+    init = Later.__init__
+    monkeypatch.setattr(attrs, "__version__", "27.1.0")
+    assert slim_generated_globals([module]) == 0
+    assert Later.__init__ is init

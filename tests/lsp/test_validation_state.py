@@ -40,7 +40,7 @@ def _server(pull: bool) -> Any:
         settings=_Settings(),
         analysis_pool=concurrent.futures.ThreadPoolExecutor(1),
         client=ClientFeatures(pull_diagnostics=pull),
-        diagnostic_parts=DiagnosticParts(),  # learns nothing: a bare client's
+        diagnostic_parts=DiagnosticParts(),  # not told the client's: every part
         documents={},
         fan_out=lambda *args: None,
         text_document_publish_diagnostics=lambda params: None,

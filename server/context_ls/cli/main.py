@@ -1,5 +1,6 @@
-"""The process entry and dispatch. Heavy imports (pygls) happen only for `serve`; even the
-parser (`cli.parser`) is imported only once a big document's secrets scan is begun."""
+"""The process entry and dispatch. Heavy imports (pygls) happen only for `serve`. A plain
+`check [--format F] PATH…` is read without the parser (`cli.parser`, imported for any
+other command line), so a big document's secrets scan begins before it would load."""
 
 from __future__ import annotations
 
@@ -131,7 +132,8 @@ def _begin_secrets_scan(args: Args) -> None:
 
 
 def _begin_file_scan(path: str) -> bool:
-    """The scan of the file at `path` begun, when it is a big JSON document."""
+    """Whether the file at `path` is a big JSON document, whose secrets scan is then begun
+    (in a child when `secrets_early` finds it pays and may fork; else later, here)."""
     try:
         big = path.endswith(".json") and os.stat(path).st_size >= _EARLY_SCAN_BYTES
     except (OSError, ValueError):

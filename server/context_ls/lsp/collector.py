@@ -33,10 +33,11 @@ class CollectorPause:
         with self._lock:
             if self._timer is not None or not gc.isenabled():
                 return  # already paused, or off for someone else: theirs to turn on
+            timer = threading.Timer(LONGEST_PAUSE, self.resume)
+            timer.daemon = True
+            timer.start()  # first: a thread that cannot start leaves the collector on
+            self._timer = timer
             gc.disable()
-            self._timer = threading.Timer(LONGEST_PAUSE, self.resume)
-            self._timer.daemon = True
-            self._timer.start()
 
     def resume(self) -> None:
         with self._lock:

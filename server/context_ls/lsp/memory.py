@@ -66,7 +66,10 @@ def slim_generated_globals(modules: Iterable[ModuleType]) -> int:
     that hold only the names their code reads. attrs runs each class's methods in a copy
     of its own module's globals (~340 names, ~6.5 KB): for lsprotocol's ~1,000 classes,
     ~5 MB of dicts the server kept for good. The methods run the same code, with the same
-    defaults and closures. Returns how many methods were replaced."""
+    defaults and closures. Returns how many methods were replaced: none under an attrs
+    whose generated code this was not made for (`KNOWN_ATTRS`)."""
+    if not _known_attrs():
+        return 0
     replaced = 0
     seen: set[int] = set()
     for module in modules:
@@ -75,6 +78,16 @@ def slim_generated_globals(modules: Iterable[ModuleType]) -> int:
                 seen.add(id(cls))
                 replaced += _slim_class(cls)
     return replaced
+
+
+KNOWN_ATTRS = (24, 25, 26)  # major versions whose generated methods read only co_names
+
+
+def _known_attrs() -> bool:
+    import attrs
+
+    major = attrs.__version__.partition(".")[0]
+    return major.isdigit() and int(major) in KNOWN_ATTRS
 
 
 def _slim_class(cls: type) -> int:
