@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None, *, entry: bool = False) -> int:
     """The command `argv` names; `entry`: this process was started for it (`run`)."""
     words = sys.argv[1:] if argv is None else argv
     plain = _plain_check(words)
-    begun = plain is not None and len(plain.paths) == 1 and _begin_file_scan(plain.paths[0])
+    begun = plain is not None and _begin_secrets_scan(plain)
     if begun and entry:
         # A process that reads one big document and ends (without tearing down, see `run`):
         # what it makes lives until then, with few cycles (~800 objects for 28 MB), so the
@@ -121,14 +121,15 @@ def _plain_check(words: Sequence[str]) -> SimpleNamespace | None:
     )
 
 
-def _begin_secrets_scan(args: Args) -> None:
+def _begin_secrets_scan(args: Args) -> bool:
     """`check` of one named JSON document, every rule on: its secrets scan (as long as the
     reading itself) is begun in a forked child now, before the modules that read the file
     are even imported, so that it is done about when the reading is (`secrets_early`; the
-    scan is taken over only if the file is still the version the child read)."""
+    scan is taken over only if the file is still the version the child read). Whether it
+    is such a check (`_begin_file_scan`)."""
     if len(args.paths) != 1 or args.select or args.ignore or args.dialect:
-        return
-    _begin_file_scan(args.paths[0])
+        return False
+    return _begin_file_scan(args.paths[0])
 
 
 def _begin_file_scan(path: str) -> bool:
