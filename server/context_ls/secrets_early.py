@@ -165,7 +165,7 @@ class EarlyScan(_Closing):
         data, block = self.data, position.BLOCK
         first = _first_block(k)
         last = min((k + 1) * secrets._WINDOW, len(data)) // block  # blocks end before this one
-        # In slices: copies hot in the cache count faster than a range (and a map has no count).
+        # In slices: copies hot in the cache count faster than a range.
         return [data[n * block : (n + 1) * block].count(b"\n") for n in range(first, last)]
 
     def collect(self) -> list[SecretMatch]:
@@ -251,7 +251,7 @@ class _FileAhead(EarlyScan):
 
     def __init__(self, path: str, seen: Identity) -> None:
         self.path, self.identity = path, seen
-        self.data = b""  # the child maps it; the parent's comes with `start_scan`
+        self.data = b""  # the child reads it; the parent's comes with `start_scan`
         self._units = _Units(secrets.window_count(seen[2]), self._window, seen[2])
 
     def _window(self, k: int) -> object:
