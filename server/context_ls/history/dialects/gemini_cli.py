@@ -368,7 +368,7 @@ def _drop_left_behind(history: History, live: set[tuple[int, int]], rows: set[in
 
 
 def _count(ids: list[str | None] | None, row: int) -> int:
-    return (ids[row] or "").count(_ID_SEPARATOR) + 1 if ids is not None else 0
+    return 0 if ids is None or (held := ids[row]) is None else held.count(_ID_SEPARATOR) + 1
 
 
 def synthesize(plan: Plan, call: Call) -> None:
